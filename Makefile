@@ -1,0 +1,34 @@
+# mscr: the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+PORT ?= 8080
+RELEASE_BIN = .build/release/mscr
+
+.PHONY: run test deps test-deps build seed serve clean
+
+## Build the release binary, seed the local model repository with the demo models, serve on :$(PORT)
+run: deps build seed serve
+
+## Install everything the tests need, then run every test
+test: test-deps
+	$(SWIFT) test --parallel --num-workers 2 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@MSCR_TEST_DEPS=1 scripts/install-deps.sh
+	@scripts/setup-venv.sh
+	@mkdir -p .build
+
+build:
+	$(SWIFT) build -c release --product mscr
+
+seed:
+	$(RELEASE_BIN) models seed --repository ./models
+
+serve:
+	PORT=$(PORT) MSCR_MODEL_REPOSITORY=$${MSCR_MODEL_REPOSITORY:-./models} $(RELEASE_BIN) serve --log-format text
+
+clean:
+	rm -rf .build .venv models

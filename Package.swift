@@ -1,0 +1,103 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Hot loops are compiled for AVX2 + FMA (every x86 machine Cloud Run uses has them); see README.
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"]),
+]
+
+let package = Package(
+    name: "mscr",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mscr", targets: ["mscr"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // C shims
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl"),
+        .target(
+            name: "CImageCodecs",
+            cSettings: [.unsafeFlags(["-O2", "-I/usr/include/libpng16"])],
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
+        ),
+
+        // Libraries, in dependency order
+        .target(
+            name: "Inference",
+            dependencies: ["CBLAS"],
+            swiftSettings: kernelFlags
+        ),
+        .target(
+            name: "ObjectStore",
+            dependencies: [
+                "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Functions",
+            dependencies: [
+                "Inference", "ObjectStore", "CImageCodecs",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "Retraining",
+            dependencies: [
+                "Functions", "ObjectStore", "Inference",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Functions", "Retraining", "ObjectStore", "Inference",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("Web")]
+        ),
+        .executableTarget(
+            name: "mscr",
+            dependencies: [
+                "Runtime", "Functions", "Retraining", "ObjectStore", "Inference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Tests: one target per library, plus end-to-end tests of the binary
+        .testTarget(name: "InferenceTests", dependencies: ["Inference"], exclude: ["Reference"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
+        .testTarget(name: "FunctionsTests", dependencies: ["Functions", "Inference", "ObjectStore"]),
+        .testTarget(name: "RetrainingTests", dependencies: ["Retraining", "Functions", "ObjectStore", "Inference"]),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "Functions", "ObjectStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["ObjectStore", "mscr"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,49 @@
+import ObjectStore
+
+/// A request to a function, independent of HTTP: the same value comes from the HTTP layer,
+/// the V2 adapter and the CLI.
+package struct FunctionRequest: Sendable {
+    package var body: [UInt8]
+    /// The `Content-Type` header, lowercased, parameters included (for multipart boundaries).
+    package var contentType: String?
+    /// Query parameters (`format`, `order`, …).
+    package var query: [String: String]
+
+    package init(body: [UInt8], contentType: String? = nil, query: [String: String] = [:]) {
+        self.body = body
+        self.contentType = contentType
+        self.query = query
+    }
+}
+
+/// A function's answer. The host adds timing; the runtime turns it into HTTP.
+package struct FunctionResponse: Sendable {
+    package var body: [UInt8]
+    package var contentType: String
+    package var status: Int
+
+    package init(body: [UInt8], contentType: String = "application/json", status: Int = 200) {
+        self.body = body
+        self.contentType = contentType
+        self.status = status
+    }
+}
+
+/// A model loaded into memory and ready to answer: immutable and shared by every request
+/// (per-call scratch is the function's business). `invoke` is blocking CPU work: the host
+/// runs it on its bounded pool, never on an event loop.
+package protocol LoadedFunction: Sendable {
+    /// The repository version this instance was loaded from.
+    var version: Int { get }
+    /// Answers one request.
+    func invoke(_ request: FunctionRequest) throws -> FunctionResponse
+}
+
+/// A kind of function (`darknet-yolo`, `lstm-regressor`): knows how to load its model.
+package protocol FunctionKind: Sendable {
+    /// The `kind` string of function.json.
+    var kind: String { get }
+    /// Loads (fetches and parses) a model version. Blocking: the host runs it on its load pool.
+    /// Read files only through `model.stream` / `model.read` so they are verified.
+    func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction
+}

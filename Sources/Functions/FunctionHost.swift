@@ -1,0 +1,185 @@
+import Dispatch
+import ObjectStore
+
+/// Hosts the configured functions: cold until their first request, loaded once (single
+/// flight), bounded by per-instance and per-function concurrency, run on a bounded pool,
+/// each call under a deadline.
+package final class FunctionHost: Sendable {
+    /// Knobs of the host (environment names in parentheses).
+    package struct Settings: Sendable {
+        /// Requests running at once in this instance (`MSCR_CONCURRENCY`), like Cloud Run's
+        /// `containerConcurrency`.
+        package var concurrency = 80
+        /// Requests that may wait for a slot, per gate (`MSCR_QUEUE_DEPTH`); past it, 429.
+        package var queueDepth = 64
+        /// Deadline of one request (`MSCR_REQUEST_TIMEOUT`), queueing and cold start included.
+        package var requestTimeout: Duration = .seconds(60)
+        /// Threads that run inference (`MSCR_WORKERS`).
+        package var workers = 2
+        /// Threads that run model loads.
+        package var loaders = 2
+        /// First backoff after a failed load, doubled per consecutive failure.
+        package var retryBaseSeconds = 1.0
+
+        package init() {}
+    }
+
+    private let slots: [String: FunctionSlot]
+    package let names: [String]
+    package let settings: Settings
+    package let repository: ModelRepository
+    private let instanceGate: AdmissionGate
+    private let workPool: WorkPool
+    private let loadPool: WorkPool
+
+    /// - Parameter onLoad: called after every load attempt (metrics, logs).
+    package init(
+        configs: [FunctionConfig], kinds: [any FunctionKind], repository: ModelRepository,
+        settings: Settings = Settings(),
+        onLoad: @escaping @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void = { _, _ in }
+    ) throws {
+        let kindsByName = Dictionary(kinds.map { ($0.kind, $0) }, uniquingKeysWith: { a, _ in a })
+        self.settings = settings
+        self.repository = repository
+        self.workPool = WorkPool(threads: settings.workers)
+        self.loadPool = WorkPool(threads: settings.loaders)
+        self.instanceGate = AdmissionGate(
+            limit: settings.concurrency, queueLimit: settings.queueDepth, label: "this instance")
+        var slots: [String: FunctionSlot] = [:]
+        for config in configs {
+            guard let kind = kindsByName[config.kind] else {
+                throw FunctionError(
+                    .invalidInput,
+                    "function '\(config.name)' has unknown kind '\(config.kind)' (known: \(kindsByName.keys.sorted().joined(separator: ", ")))")
+            }
+            guard slots[config.name] == nil else {
+                throw FunctionError(.invalidInput, "function '\(config.name)' is configured twice")
+            }
+            slots[config.name] = FunctionSlot(
+                config: config, kind: kind, repository: repository, loadPool: loadPool,
+                queueDepth: settings.queueDepth, retryBaseSeconds: settings.retryBaseSeconds, onLoad: onLoad)
+        }
+        self.slots = slots
+        self.names = slots.keys.sorted()
+    }
+
+    private func slot(_ name: String) throws -> FunctionSlot {
+        guard let slot = slots[name] else {
+            throw FunctionError(.notFound, "no function named '\(name)' (have: \(names.joined(separator: ", ")))")
+        }
+        return slot
+    }
+
+    /// The config of `name`, if it exists.
+    package func config(_ name: String) -> FunctionConfig? { slots[name]?.config }
+
+    /// Status of every function, sorted by name.
+    package func status() -> [FunctionStatus] { names.compactMap { slots[$0]?.status } }
+
+    /// Whether `name` is warm (for `/readyz?function=`).
+    package func isWarm(_ name: String) -> Bool { slots[name]?.isWarm ?? false }
+
+    /// In-flight and queued requests of the instance.
+    package var load: (active: Int, queued: Int) { (instanceGate.active, instanceGate.queued) }
+
+    /// Answers one request: admission, (cold) load, inference on the pool, all under the
+    /// request deadline. The timing says what the request cost.
+    package func invoke(_ name: String, _ request: FunctionRequest, version: Int? = nil) async throws
+        -> (FunctionResponse, ServerTiming)
+    {
+        try await call(name, version: version, bodyBytes: request.body.count) { function in
+            try function.invoke(request)
+        }
+    }
+
+    /// Runs `body` with the loaded function under the same admission, load, pool and deadline
+    /// rules as `invoke` (the V2 protocol adapter uses it for typed calls).
+    package func call<T: Sendable>(
+        _ name: String, version: Int? = nil, bodyBytes: Int = 0,
+        _ body: @escaping @Sendable (any LoadedFunction) throws -> T
+    ) async throws -> (T, ServerTiming) {
+        let slot = try slot(name)
+        let limit = slot.config.limits.maxBodyBytes
+        guard bodyBytes <= limit else {
+            throw FunctionError(.payloadTooLarge, "the body of \(bodyBytes) bytes exceeds the limit of \(limit) bytes for '\(name)'")
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let instanceGate = self.instanceGate
+        let workPool = self.workPool
+        return try await Deadline.run(settings.requestTimeout) {
+            var timing = ServerTiming()
+            let queueStart = DispatchTime.now().uptimeNanoseconds
+            try await instanceGate.acquire()
+            do {
+                try await slot.gate.acquire()
+            } catch {
+                instanceGate.release()
+                throw error
+            }
+            timing.queueMs = Double(DispatchTime.now().uptimeNanoseconds - queueStart) / 1e6
+            let loaded: FunctionSlot.Loaded
+            do {
+                let acquired = try await slot.acquire(version: version)
+                loaded = acquired.loaded
+                if let cold = acquired.coldMs {
+                    timing.coldMs = cold
+                    timing.load = loaded.report
+                }
+                try Task.checkCancellation()
+            } catch {
+                slot.gate.release()
+                instanceGate.release()
+                throw error
+            }
+            let inferStart = DispatchTime.now().uptimeNanoseconds
+            let value = try await workPool.run({ try body(loaded.function) }) {
+                slot.gate.release()
+                instanceGate.release()
+            }
+            let end = DispatchTime.now().uptimeNanoseconds
+            timing.inferMs = Double(end - inferStart) / 1e6
+            timing.totalMs = Double(end - start) / 1e6
+            return (value, timing)
+        }
+    }
+
+    /// Loads the named functions now (MSCR_WARM), before the port opens.
+    package func warm(_ names: [String]) async throws {
+        for name in names {
+            _ = try await slot(name).acquire()
+        }
+    }
+
+    /// Picks up the newest committed version of `name` now (admin reload).
+    package func reload(_ name: String) async throws -> ReloadOutcome {
+        try await slot(name).reload()
+    }
+
+    /// Checks every warm "latest" function for a newer committed version and swaps to it.
+    /// Returns what changed; errors are reported in the statuses and returned.
+    package func pollVersions() async -> [(String, Result<ReloadOutcome, FunctionError>)] {
+        var results: [(String, Result<ReloadOutcome, FunctionError>)] = []
+        for name in names {
+            guard let slot = slots[name] else { continue }
+            do {
+                let newer = try await loadPool.run { try slot.newerVersionAvailable() }
+                guard newer != nil else { continue }
+                results.append((name, .success(try await slot.reload())))
+            } catch {
+                results.append((name, .failure(FunctionSlot.asLoadError(error, config: slot.config))))
+            }
+        }
+        return results
+    }
+
+    /// Runs blocking work (repository reads, retraining) on the load pool.
+    package func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await loadPool.run(work)
+    }
+
+    /// Stops the pools after queued work has run.
+    package func shutdown() async {
+        await workPool.shutdown()
+        await loadPool.shutdown()
+    }
+}

@@ -1,0 +1,43 @@
+import Dispatch
+import Foundation
+import ObjectStore
+
+/// `mscr-test`: a function for testing the host and the runtime without a real model
+/// (enabled by `MSCR_ENABLE_TEST_FUNCTIONS=1`). Its model is one file, `model.txt`; the load
+/// sleeps `params.load_ms`; a request sleeps `?sleep_ms=` and answers with the model text,
+/// version and body size.
+package struct TestKind: FunctionKind {
+    package let kind = "mscr-test"
+
+    package init() {}
+
+    package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
+        let (bytes, _) = try model.read("model.txt")
+        if let ms = config.params["load_ms"], ms > 0 { usleep(useconds_t(ms * 1000)) }
+        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text == "fail" {
+            throw FunctionError(.unavailable, "test model says fail")
+        }
+        return Loaded(version: model.version, text: text, name: config.model)
+    }
+
+    struct Loaded: LoadedFunction {
+        let version: Int
+        let text: String
+        let name: String
+
+        func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
+            if let s = request.query["sleep_ms"], let ms = Double(s), ms > 0 {
+                usleep(useconds_t(min(ms, 60_000) * 1000))
+            }
+            if request.query["fail"] != nil {
+                throw FunctionError(.invalidInput, "asked to fail")
+            }
+            let object: [String: Any] = [
+                "model": ["name": name, "version": version], "text": text, "bytes": request.body.count,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            return FunctionResponse(body: Array(data))
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Functions
+import HTTPTypes
+import Hummingbird
+import Logging
+import Inference
+import ObjectStore
+
+/// An error on its way to the client: the only place errors become HTTP statuses.
+/// Body: `{"error": {"code": "…", "message": "…"}}`; 429 and 503 carry `Retry-After`.
+package struct APIError: HTTPResponseError, Sendable {
+    package var status: HTTPResponse.Status
+    package var code: String
+    package var message: String
+    package var retryAfter: Int?
+
+    package init(status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
+        response()
+    }
+
+    package func response() -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        let body = Self.body(code: code, message: message)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func body(code: String, message: String) -> [UInt8] {
+        let object = ["error": ["code": code, "message": message]]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return Array(data)
+    }
+
+    /// Maps any error to what the client sees.
+    package static func from(_ error: any Error) -> APIError {
+        switch error {
+        case let e as APIError:
+            return e
+        case let e as FunctionError:
+            return APIError(status: status(for: e.code), code: e.code.rawValue, message: e.message, retryAfter: retryAfter(e))
+        case let e as ObjectStoreError:
+            switch e.code {
+            case .notFound: return APIError(status: .notFound, code: "not_found", message: e.message)
+            case .invalidKey: return APIError(status: .badRequest, code: "invalid_key", message: e.message)
+            default:
+                return APIError(status: .serviceUnavailable, code: "storage_" + e.code.rawValue, message: e.message, retryAfter: 1)
+            }
+        case let e as InferenceError:
+            return APIError(status: .unprocessableContent, code: e.code.rawValue, message: e.message)
+        case let e as HTTPError:
+            let code: String
+            switch e.status.code {
+            case 404: code = "not_found"
+            case 405: code = "method_not_allowed"
+            case 413: code = "payload_too_large"
+            default: code = "http_\(e.status.code)"
+            }
+            return APIError(status: e.status, code: code, message: e.body ?? e.status.reasonPhrase)
+        case is CancellationError:
+            return APIError(status: .serviceUnavailable, code: "cancelled", message: "the request was cancelled", retryAfter: 1)
+        default:
+            return APIError(status: .internalServerError, code: "internal", message: "internal error: \(error)")
+        }
+    }
+
+    static func status(for code: FunctionError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .invalidInput: return .badRequest
+        case .unsupportedMediaType: return .unsupportedMediaType
+        case .unprocessable: return .unprocessableContent
+        case .payloadTooLarge: return .contentTooLarge
+        case .notFound: return .notFound
+        case .unavailable: return .serviceUnavailable
+        case .overloaded: return .tooManyRequests
+        case .timeout: return .gatewayTimeout
+        case .unauthorized: return .unauthorized
+        case .internal: return .internalServerError
+        }
+    }
+
+    static func retryAfter(_ e: FunctionError) -> Int? {
+        switch e.code {
+        case .overloaded, .unavailable: return e.retryAfter ?? 1
+        default: return e.retryAfter
+        }
+    }
+}
+
+/// Turns every error thrown below it into the JSON error shape, tags the request's logger
+/// with its trace, and logs one line per request.
+struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
+    let project: String?
+    let metrics: RuntimeMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var context = context
+        if let trace = TraceContext.parse(
+            cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
+            traceparent: request.headers[HTTPField.Name("traceparent")!])
+        {
+            context.logger[metadataKey: "trace"] = .string(trace.traceID)
+            if let span = trace.spanID { context.logger[metadataKey: "span"] = .string(span) }
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let api = APIError.from(error)
+            let level: Logger.Level = api.status.code >= 500 ? .error : .info
+            context.logger.log(
+                level: level, "request failed",
+                metadata: [
+                    "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(api.status.code)",
+                    "error_code": "\(api.code)", "error": "\(api.message)",
+                ])
+            response = api.response()
+        }
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        if !request.uri.path.hasPrefix("/functions/") || request.method != .post {
+            metrics.recordOther(route: Self.routeLabel(request.uri.path), status: Int(response.status.code))
+        }
+        context.logger.debug(
+            "request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)",
+                "status": "\(response.status.code)", "latency_ms": "\(ms)"])
+        return response
+    }
+
+    /// Bounded label values: unknown paths collapse into "other".
+    static func routeLabel(_ path: String) -> String {
+        if path.hasPrefix("/v2") { return "/v2" }
+        if path.hasPrefix("/admin/") { return "/admin" }
+        switch path {
+        case "/", "/healthz", "/readyz", "/functions", "/metrics", "/openapi.json": return path
+        default: return path.hasPrefix("/static/") ? "/static" : "other"
+        }
+    }
+}

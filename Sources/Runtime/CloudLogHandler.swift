@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A swift-log handler that writes one JSON object per line on stdout in the shape Cloud
+/// Logging reads (`severity`, `message`, `time`, `logging.googleapis.com/trace`, fields), or
+/// a human-readable line for terminals.
+package struct CloudLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
+    let label: String
+    let format: RuntimeConfiguration.LogFormat
+    let project: String?
+    let sink: LogSink
+
+    package init(
+        label: String, level: Logger.Level, format: RuntimeConfiguration.LogFormat, project: String?,
+        sink: LogSink = .stdout
+    ) {
+        self.label = label
+        self.logLevel = level
+        self.format = format
+        self.project = project
+        self.sink = sink
+    }
+
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    package func log(event: LogEvent) {
+        var fields = self.metadata
+        if let extra = event.metadata { fields.merge(extra) { _, new in new } }
+        let line: String
+        switch format {
+        case .json: line = jsonLine(level: event.level, message: "\(event.message)", fields: fields)
+        case .text: line = textLine(level: event.level, message: "\(event.message)", fields: fields)
+        }
+        sink.write(line + "\n")
+    }
+
+    /// Cloud Logging's severity names.
+    static func severity(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: return "DEBUG"
+        case .info: return "INFO"
+        case .notice: return "NOTICE"
+        case .warning: return "WARNING"
+        case .error: return "ERROR"
+        case .critical: return "CRITICAL"
+        }
+    }
+
+    func jsonLine(level: Logger.Level, message: String, fields: Logger.Metadata) -> String {
+        var object: [String: Any] = [
+            "severity": Self.severity(level),
+            "message": message,
+            "time": Self.timestamp(),
+            "logger": label,
+        ]
+        for (key, value) in fields {
+            if key == "trace" {
+                let id = "\(value)"
+                object["logging.googleapis.com/trace"] = project.map { "projects/\($0)/traces/\(id)" } ?? id
+                continue
+            }
+            if key == "span" {
+                object["logging.googleapis.com/spanId"] = "\(value)"
+                continue
+            }
+            object[key] = Self.json(value)
+        }
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return "{\"severity\":\"ERROR\",\"message\":\"unencodable log line\"}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func textLine(level: Logger.Level, message: String, fields: Logger.Metadata) -> String {
+        let rest = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        return "\(Self.timestamp()) \(Self.severity(level).padding(toLength: 8, withPad: " ", startingAt: 0)) \(message)"
+            + (rest.isEmpty ? "" : "  " + rest)
+    }
+
+    static func json(_ value: Logger.MetadataValue) -> Any {
+        switch value {
+        case .string(let s): return s
+        case .stringConvertible(let c):
+            if let n = c as? Int { return n }
+            if let d = c as? Double, d.isFinite { return d }
+            if let b = c as? Bool { return b }
+            return "\(c)"
+        case .array(let a): return a.map(json)
+        case .dictionary(let d): return d.mapValues(json)
+        }
+    }
+
+    static func timestamp() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var t = time_t(ts.tv_sec)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        let ms = Int(ts.tv_nsec / 1_000_000)
+        func p(_ v: Int32, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        let msString = String(repeating: "0", count: 3 - String(ms).count) + String(ms)
+        return "\(p(tm.tm_year + 1900, 4))-\(p(tm.tm_mon + 1, 2))-\(p(tm.tm_mday, 2))T\(p(tm.tm_hour, 2)):\(p(tm.tm_min, 2)):\(p(tm.tm_sec, 2)).\(msString)Z"
+    }
+}
+
+/// Where log lines go: stdout (one `write` per line, so lines never interleave) or memory.
+package final class LogSink: Sendable {
+    private let capture: Bool
+    private let lines = Mutex<[String]>([])
+
+    private init(capture: Bool) {
+        self.capture = capture
+    }
+
+    package static let stdout = LogSink(capture: false)
+
+    /// A sink that keeps lines in memory (tests).
+    package static func memory() -> LogSink { LogSink(capture: true) }
+
+    package var captured: [String] { lines.withLock { $0 } }
+
+    func write(_ line: String) {
+        if capture {
+            lines.withLock { $0.append(line) }
+            return
+        }
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+    }
+}

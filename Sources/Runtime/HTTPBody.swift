@@ -1,0 +1,37 @@
+import Foundation
+import Functions
+import Hummingbird
+
+/// Reading request bodies under a limit.
+enum HTTPBody {
+    /// Collects the body, failing with 413 as soon as it passes `limit` bytes (by the
+    /// `Content-Length` header before reading, or by counting as it streams).
+    static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw FunctionError(.payloadTooLarge, "the body of \(declared) bytes exceeds the limit of \(limit) bytes")
+        }
+        var bytes: [UInt8] = []
+        for try await buffer in request.body {
+            guard bytes.count + buffer.readableBytes <= limit else {
+                throw FunctionError(.payloadTooLarge, "the body exceeds the limit of \(limit) bytes")
+            }
+            bytes.append(contentsOf: buffer.readableBytesView)
+        }
+        return bytes
+    }
+
+    /// Query parameters as a dictionary (the last value of a repeated name wins).
+    static func query(_ request: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { out[String(k)] = String(v) }
+        return out
+    }
+
+    static func json(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+

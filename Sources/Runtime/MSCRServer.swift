@@ -1,0 +1,95 @@
+import Foundation
+import Functions
+import Hummingbird
+import Logging
+import ObjectStore
+import ServiceLifecycle
+
+/// The server: the function host, its metrics and the HTTP application, built by one
+/// function that `mscr serve` and the tests both call (tests pass port 0).
+package struct MSCRServer: Sendable {
+    package let configuration: RuntimeConfiguration
+    package let host: FunctionHost
+    package let metrics: RuntimeMetrics
+    package let logger: Logger
+    /// Extra per-function fields for `GET /functions` (the retraining observer adds its error).
+    let extraStatus: (@Sendable (String) -> [String: Any]?)?
+
+    /// Builds the host from the configuration: reads the function configs and opens the model
+    /// repository. Nothing is loaded yet (cold start is per function, on first request).
+    package init(
+        configuration: RuntimeConfiguration, logger: Logger, kinds: [any FunctionKind],
+        extraStatus: (@Sendable (String) -> [String: Any]?)? = nil
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let metrics = RuntimeMetrics()
+        self.metrics = metrics
+        self.extraStatus = extraStatus
+        let configs = try FunctionConfig.loadAll(from: configuration.functionsDirectory)
+        let store = try ObjectStores.open(configuration.modelRepository)
+        let loadLogger = logger
+        self.host = try FunctionHost(
+            configs: configs, kinds: kinds, repository: ModelRepository(store: store),
+            settings: configuration.hostSettings
+        ) { config, result in
+            metrics.recordLoad(function: config.name, result: result)
+            switch result {
+            case .success(let report):
+                loadLogger.info(
+                    "model loaded",
+                    metadata: [
+                        "function": "\(config.name)", "model": "\(config.model)", "version": "\(report.version)",
+                        "fetch_ms": "\(round3(report.fetchMs))", "parse_ms": "\(round3(report.parseMs))",
+                        "total_ms": "\(round3(report.totalMs))", "bytes": "\(report.bytes)",
+                    ])
+            case .failure(let error):
+                loadLogger.error(
+                    "model load failed",
+                    metadata: ["function": "\(config.name)", "model": "\(config.model)", "error": "\(error.message)"])
+            }
+        }
+    }
+
+    /// The router with every route; `extraRoutes` lets other modules (V2, feedback) add theirs.
+    package func makeRouter(extraRoutes: [(Router<BasicRequestContext>) -> Void] = []) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorAndTraceMiddleware(project: configuration.project, metrics: metrics))
+        addHealthRoutes(to: router)
+        addFunctionRoutes(to: router)
+        addAdminRoutes(to: router)
+        addWebRoutes(to: router)
+        for add in extraRoutes { add(router) }
+        return router
+    }
+
+    /// The application: HTTP/1.1 on `host:port`, idle timeout against slow clients, the
+    /// version poller as a service, warm-up before the port opens.
+    package func makeApplication(
+        router: Router<BasicRequestContext>, services: [any Service] = [],
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        var services = services
+        if let interval = configuration.versionPoll {
+            services.append(VersionPollService(host: host, interval: interval, logger: logger))
+        }
+        let idle = configuration.idleTimeout
+        var app = Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(idle.seconds * 1e9)))),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "mscr"),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        let host = self.host
+        let warm = configuration.warm
+        let logger = self.logger
+        app.beforeServerStarts {
+            guard !warm.isEmpty else { return }
+            logger.info("warming functions before the port opens", metadata: ["functions": "\(warm.joined(separator: ","))"])
+            try await host.warm(warm)
+        }
+        return app
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Functions
+import Hummingbird
+
+extension MSCRServer {
+    /// `/healthz`, `/readyz`, `/functions`, `/metrics`.
+    func addHealthRoutes(to router: Router<BasicRequestContext>) {
+        let host = self.host
+        let metrics = self.metrics
+        let service = configuration.service
+        let extraStatus = self.extraStatus
+        router.get("/healthz") { _, _ in
+            try HTTPBody.json(["status": "ok"])
+        }
+        router.get("/readyz") { request, _ -> Response in
+            guard let name = request.uri.queryParameters["function"].map(String.init) else {
+                return try HTTPBody.json(["status": "ready"])
+            }
+            guard let status = host.status().first(where: { $0.name == name }) else {
+                throw FunctionError(.notFound, "no function named '\(name)'")
+            }
+            if status.state == .warm { return try HTTPBody.json(["status": "ready", "function": name]) }
+            var response = try HTTPBody.json(
+                ["status": status.state.rawValue, "function": name], status: .serviceUnavailable)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        router.get("/functions") { _, _ -> Response in
+            var rows: [[String: Any]] = []
+            for s in host.status() {
+                var row: [String: Any] = [
+                    "name": s.name, "kind": s.kind, "state": s.state.rawValue, "model": s.model,
+                    "requests": s.requests, "loads": s.loads,
+                ]
+                row["version"] = s.version ?? NSNull()
+                if let load = s.load {
+                    row["load"] = [
+                        "fetch_ms": round3(load.fetchMs), "parse_ms": round3(load.parseMs),
+                        "total_ms": round3(load.totalMs), "bytes": load.bytes,
+                    ]
+                } else {
+                    row["load"] = NSNull()
+                }
+                if let error = s.error { row["error"] = error }
+                if let extra = extraStatus?(s.name) { row.merge(extra) { a, _ in a } }
+                rows.append(row)
+            }
+            let load = host.load
+            return try HTTPBody.json([
+                "functions": rows, "service": service,
+                "instance": ["inflight": load.active, "queued": load.queued],
+            ])
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(host: host))))
+        }
+    }
+}
+
+func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }

@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Functions
+@testable import ObjectStore
+
+@Suite("Function host: lazy loads, single flight, limits")
+struct FunctionHostTests {
+    @Test("20 concurrent first requests cause exactly one load")
+    func singleFlight() async throws {
+        let kind = CountingKind(loadDelay: .milliseconds(300))
+        let (_, repo) = try makeRepository()
+        let host = try makeHost(kind: kind, repository: repo, concurrency: 20)
+        #expect(host.status()[0].state == .cold)
+        let results = try await withThrowingTaskGroup(of: (String, Double?).self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    let (r, timing) = try await host.invoke("f", FunctionRequest(body: []))
+                    return (r.text, timing.coldMs)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(kind.loads.withLock { $0 } == 1)
+        #expect(results.count == 20)
+        #expect(results.allSatisfy { $0.0 == "1:v1" })
+        #expect(results.allSatisfy { $0.1 != nil }, "every first request waited on the load")
+        let status = host.status()[0]
+        #expect(status.state == .warm)
+        #expect(status.loads == 1)
+        #expect(status.load?.bytes == 2)
+        // Warm now: no cold wait.
+        let (_, timing) = try await host.invoke("f", FunctionRequest(body: []))
+        #expect(timing.coldMs == nil)
+        #expect(timing.headerValue.contains("infer;dur="))
+        #expect(!timing.headerValue.contains("cold;"))
+    }
+
+    @Test("a failed load answers 503 with Retry-After, and a later request loads once the cause is gone")
+    func failedLoadRecovers() async throws {
+        let kind = CountingKind(loadDelay: .zero)
+        kind.failing.withLock { $0 = true }
+        let (_, repo) = try makeRepository()
+        let host = try makeHost(kind: kind, repository: repo)
+        await #expect(throws: FunctionError.self) { try await host.invoke("f", FunctionRequest(body: [])) }
+        do {
+            _ = try await host.invoke("f", FunctionRequest(body: []))
+            Issue.record("expected a 503")
+        } catch let e as FunctionError {
+            #expect(e.code == .unavailable)
+            #expect((e.retryAfter ?? 0) >= 1)
+            #expect(e.message.contains("injected load failure"))
+        }
+        #expect(host.status()[0].state == .failed)
+        kind.failing.withLock { $0 = false }
+        try await Task.sleep(for: .milliseconds(1100))
+        let (r, timing) = try await host.invoke("f", FunctionRequest(body: []))
+        #expect(r.text == "1:v1")
+        #expect(timing.coldMs != nil)
+        #expect(host.status()[0].state == .warm)
+        #expect(host.status()[0].error == nil)
+    }
+
+    @Test("a missing model is a 503 naming the model")
+    func missingModel() async throws {
+        let kind = CountingKind(loadDelay: .zero)
+        let (_, repo) = try makeRepository(versions: [])
+        let host = try makeHost(kind: kind, repository: repo)
+        do {
+            _ = try await host.invoke("f", FunctionRequest(body: []))
+            Issue.record("expected failure")
+        } catch let e as FunctionError {
+            #expect(e.code == .unavailable)
+            #expect(e.message.contains("'m'"))
+        }
+    }
+
+    @Test("past the concurrency limit and the queue, requests get overloaded (429)")
+    func overload() async throws {
+        let kind = CountingKind(loadDelay: .zero)
+        let (_, repo) = try makeRepository()
+        let host = try makeHost(kind: kind, repository: repo, concurrency: 1, queueDepth: 1)
+        _ = try await host.invoke("f", FunctionRequest(body: []))  // warm
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    do {
+                        _ = try await host.invoke("f", FunctionRequest(body: [], query: ["sleep_ms": "300"]))
+                        return "ok"
+                    } catch let e as FunctionError {
+                        return e.code == .overloaded && e.retryAfter != nil ? "429" : "other \(e)"
+                    } catch {
+                        return "other \(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == "ok" }.count == 2, "one running and one queued: \(outcomes)")
+        #expect(outcomes.filter { $0 == "429" }.count == 4, "\(outcomes)")
+        #expect(host.load.active == 0)
+    }
+
+    @Test("an oversize body is refused before any work")
+    func payloadTooLarge() async throws {
+        let kind = CountingKind(loadDelay: .zero)
+        let (_, repo) = try makeRepository()
+        let host = try makeHost(kind: kind, repository: repo)
+        do {
+            _ = try await host.invoke("f", FunctionRequest(body: Array(repeating: 0, count: 1001)))
+            Issue.record("expected 413")
+        } catch let e as FunctionError {
+            #expect(e.code == .payloadTooLarge)
+        }
+        #expect(kind.loads.withLock { $0 } == 0)
+    }
+
+    @Test("a request past its deadline times out and its slot is freed when the work ends")
+    func deadline() async throws {
+        let kind = CountingKind(loadDelay: .zero)
+        let (_, repo) = try makeRepository()
+        let host = try makeHost(kind: kind, repository: repo, concurrency: 1, timeout: .milliseconds(200))
+        _ = try await host.invoke("f", FunctionRequest(body: []))
+        do {
+            _ = try await host.invoke("f", FunctionRequest(body: [], query: ["sleep_ms": "600"]))
+            Issue.record("expected a timeout")
+        } catch let e as FunctionError {
+            #expect(e.code == .timeout)
+        }
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(host.load.active == 0)
+        let (r, _) = try await host.invoke("f", FunctionRequest(body: []))
+        #expect(r.text == "1:v1")
+    }
+
+    @Test("unknown function is not found")
+    func unknownFunction() async throws {
+        let (_, repo) = try makeRepository()
+        let host = try makeHost(kind: CountingKind(loadDelay: .zero), repository: repo)
+        do {
+            _ = try await host.invoke("nope", FunctionRequest(body: []))
+            Issue.record("expected not found")
+        } catch let e as FunctionError {
+            #expect(e.code == .notFound)
+        }
+    }
+}

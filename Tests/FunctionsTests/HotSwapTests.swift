@@ -1,0 +1,89 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Functions
+@testable import ObjectStore
+
+@Suite("Hot swap to a newer model version")
+struct HotSwapTests {
+    @Test("a reload under load swaps atomically: no request fails, in-flight ones finish on the old model")
+    func swapUnderLoad() async throws {
+        let kind = CountingKind(loadDelay: .milliseconds(100))
+        let (_, repo) = try makeRepository(versions: [1])
+        let host = try makeHost(kind: kind, repository: repo, concurrency: 8)
+        _ = try await host.invoke("f", FunctionRequest(body: []))
+        try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
+        let answers = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var seen: [String] = []
+                    for _ in 0..<30 {
+                        let (r, _) = try await host.invoke("f", FunctionRequest(body: [], query: ["sleep_ms": "5"]))
+                        seen.append(r.text)
+                    }
+                    return seen
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(30))
+                let outcome = try await host.reload("f")
+                #expect(outcome == .swapped(from: 1, to: 2))
+                return []
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(answers.count == 120)
+        #expect(answers.allSatisfy { $0 == "1:v1" || $0 == "2:v2" })
+        #expect(answers.contains("1:v1"))
+        let (after, _) = try await host.invoke("f", FunctionRequest(body: []))
+        #expect(after.text == "2:v2")
+        #expect(try await host.reload("f") == .unchanged(version: 2))
+    }
+
+    @Test("a version that fails to load leaves the old one serving, reported in the status")
+    func failedSwapKeepsOld() async throws {
+        let kind = CountingKind(loadDelay: .zero)
+        let (store, repo) = try makeRepository(versions: [1])
+        let host = try makeHost(kind: kind, repository: repo)
+        _ = try await host.invoke("f", FunctionRequest(body: []))
+        // Version 2's manifest promises bytes the store does not have.
+        try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
+        try store.put("m/2/model.txt", bytes: Array("tampered".utf8), contentType: "text/plain")
+        await #expect(throws: (any Error).self) { _ = try await host.reload("f") }
+        let (r, _) = try await host.invoke("f", FunctionRequest(body: []))
+        #expect(r.text == "1:v1")
+        let status = host.status()[0]
+        #expect(status.version == 1)
+        #expect(status.error?.contains("still serving version 1") == true)
+    }
+
+    @Test("the poller finds a newer version and swaps")
+    func pollSwaps() async throws {
+        let kind = CountingKind(loadDelay: .zero)
+        let (_, repo) = try makeRepository(versions: [1])
+        let host = try makeHost(kind: kind, repository: repo)
+        #expect(await host.pollVersions().isEmpty, "cold functions are not polled")
+        _ = try await host.invoke("f", FunctionRequest(body: []))
+        #expect(await host.pollVersions().isEmpty)
+        try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
+        let results = await host.pollVersions()
+        #expect(results.count == 1)
+        let (r, _) = try await host.invoke("f", FunctionRequest(body: []))
+        #expect(r.text == "2:v2")
+    }
+
+    @Test("an explicit version loads beside the serving one")
+    func pinnedVersion() async throws {
+        let kind = CountingKind(loadDelay: .zero)
+        let (_, repo) = try makeRepository(versions: [1, 2])
+        let host = try makeHost(kind: kind, repository: repo)
+        let (latest, _) = try await host.invoke("f", FunctionRequest(body: []))
+        #expect(latest.text == "2:v2")
+        let (old, timing) = try await host.invoke("f", FunctionRequest(body: []), version: 1)
+        #expect(old.text == "1:v1")
+        #expect(timing.coldMs != nil)
+        await #expect(throws: FunctionError.self) { _ = try await host.invoke("f", FunctionRequest(body: []), version: 9) }
+        #expect(host.status()[0].version == 2)
+    }
+}

@@ -1,0 +1,107 @@
+"""Shared fixtures for the Python integration tests (pytest): the built binary, free ports,
+a started mscr server. The Swift suites cover most things; these drive real third-party
+clients and servers (browsers, nginx, podman, Triton's client) against the real binary."""
+import os
+import pathlib
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+
+
+def mscr_binary() -> str:
+    env = os.environ.get("MSCR_BINARY")
+    if env:
+        return env
+    for candidate in (ROOT / ".build/debug/mscr", ROOT / ".build/release/mscr"):
+        if candidate.exists():
+            return str(candidate)
+    raise RuntimeError("no mscr binary: run `swift build` first or set MSCR_BINARY")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, timeout: float = 30.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not become healthy in {timeout}s")
+
+
+class Server:
+    def __init__(self, env: dict, args=("serve",)):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full = dict(os.environ)
+        full.update(env)
+        full["PORT"] = str(self.port)
+        self.proc = subprocess.Popen([mscr_binary(), *args], env=full, cwd=ROOT,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        wait_healthy(self.url)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def start_server():
+    started = []
+
+    def start(env=None, args=("serve",)):
+        s = Server(env or {}, args)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def publish_test_model(repository: pathlib.Path, model: str, files: dict, version: int = 1,
+                       fmt: str = "test") -> None:
+    """Writes one model version the way the repository does: the files, then manifest.json
+    (size and sha256 of each file) last."""
+    import hashlib
+    import json
+    folder = repository / model / str(version)
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = {}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        entries[name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest = {"format": fmt, "version": version, "created": "2026-01-01T00:00:00Z", "files": entries}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.fixture
+def mscr_test_function(tmp_path):
+    """A functions folder with the `mscr-test` function `t` and a file repository holding its
+    model (text "hello"); returns the environment `mscr serve` needs to serve it."""
+    functions = tmp_path / "functions"
+    (functions / "t").mkdir(parents=True)
+    (functions / "t" / "function.json").write_text(
+        '{"name": "t", "kind": "mscr-test", "model": "t-model", "params": {}, '
+        '"limits": {"maxBodyBytes": 4096, "concurrency": 16}}')
+    models = tmp_path / "models"
+    publish_test_model(models, "t-model", {"model.txt": b"hello"})
+    return {"MSCR_FUNCTIONS": str(functions), "MSCR_MODEL_REPOSITORY": "file://" + str(models),
+            "MSCR_ENABLE_TEST_FUNCTIONS": "1"}
