@@ -11,7 +11,9 @@ run: deps build seed serve
 
 ## Install everything the tests need, then run every test
 test: test-deps
-	$(SWIFT) test --parallel --num-workers 2 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	MSCR_BINARY=$(CURDIR)/.build/debug/mscr .venv/bin/python -m pytest -q Tests/Integration
 
 deps:
 	@scripts/install-deps.sh

@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "Runtime", "Functions", "ObjectStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["ObjectStore", "mscr"]),

@@ -29,7 +29,8 @@ struct FunctionHostTests {
         let status = host.status()[0]
         #expect(status.state == .warm)
         #expect(status.loads == 1)
-        #expect(status.load?.bytes == 2)
+        let manifestBytes = try repo.store.read("m/1/manifest.json").count
+        #expect(status.load?.bytes == 2 + manifestBytes, "the model file and its manifest were fetched once")
         // Warm now: no cold wait.
         let (_, timing) = try await host.invoke("f", FunctionRequest(body: []))
         #expect(timing.coldMs == nil)
@@ -120,15 +121,16 @@ struct FunctionHostTests {
     func deadline() async throws {
         let kind = CountingKind(loadDelay: .zero)
         let (_, repo) = try makeRepository()
-        let host = try makeHost(kind: kind, repository: repo, concurrency: 1, timeout: .milliseconds(200))
+        let host = try makeHost(kind: kind, repository: repo, concurrency: 1, timeout: .milliseconds(600))
         _ = try await host.invoke("f", FunctionRequest(body: []))
         do {
-            _ = try await host.invoke("f", FunctionRequest(body: [], query: ["sleep_ms": "600"]))
+            _ = try await host.invoke("f", FunctionRequest(body: [], query: ["sleep_ms": "1500"]))
             Issue.record("expected a timeout")
         } catch let e as FunctionError {
             #expect(e.code == .timeout)
         }
-        try await Task.sleep(for: .milliseconds(700))
+        #expect(host.load.active == 1, "the timed-out work still holds its slot")
+        try await Task.sleep(for: .milliseconds(1300))
         #expect(host.load.active == 0)
         let (r, _) = try await host.invoke("f", FunctionRequest(body: []))
         #expect(r.text == "1:v1")

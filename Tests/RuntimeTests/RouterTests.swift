@@ -1,5 +1,6 @@
 import Foundation
 import Functions
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -48,7 +49,7 @@ struct RouterTests {
                 #expect(row["version"] as? Int == 1)
                 #expect(row["requests"] as? Int == 2)
                 let load = row["load"] as? [String: Any] ?? [:]
-                #expect(load["bytes"] as? Int == 5)
+                #expect(load["bytes"] as? Int == 5 + fixture.manifestSize, "model.txt and its manifest")
                 #expect(load["fetch_ms"] is Double)
                 #expect(load["parse_ms"] is Double)
             }
@@ -126,7 +127,7 @@ struct RouterTests {
                 #expect(samples["mscr_requests_total{function=\"t\",status=\"200\"}"] == 1)
                 #expect(samples["mscr_request_duration_seconds_count{function=\"t\"}"] == 1)
                 #expect(samples["mscr_model_load_seconds_count{function=\"t\"}"] == 1)
-                #expect(samples["mscr_model_bytes_fetched_total{function=\"t\"}"] == 5)
+                #expect(samples["mscr_model_bytes_fetched_total{function=\"t\"}"] == Double(5 + fixture.manifestSize))
                 #expect(samples["mscr_inflight_requests"] == 0)
                 #expect(samples["mscr_queued_requests"] == 0)
             }

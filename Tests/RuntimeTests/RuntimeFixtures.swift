@@ -1,5 +1,6 @@
 import Foundation
 import Functions
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -24,6 +25,11 @@ struct RuntimeFixture {
         try config.write(toFile: functionsDirectory + "/t/function.json", atomically: true, encoding: .utf8)
         let repo = ModelRepository(store: FileObjectStore(root: repositoryDirectory))
         try repo.publish(model: "t-model", format: "test", files: ["model.txt": Array(modelText.utf8)])
+    }
+
+    /// Size of the published manifest (a load fetches it too).
+    var manifestSize: Int {
+        (try? FileManager.default.attributesOfItem(atPath: repositoryDirectory + "/t-model/1/manifest.json")[.size] as? Int) ?? -1
     }
 
     func configuration(_ edit: (inout RuntimeConfiguration) -> Void = { _ in }) -> RuntimeConfiguration {
@@ -54,7 +60,7 @@ struct RuntimeFixture {
     }
 }
 
-extension TestHTTPResponse {
+extension TestResponse {
     var text: String { String(buffer: body) }
     var json: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
