@@ -12,25 +12,27 @@ package struct MSCRServer: Sendable {
     package let host: FunctionHost
     package let metrics: RuntimeMetrics
     package let logger: Logger
-    /// Extra per-function fields for `GET /functions` (the retraining observer adds its error).
-    let extraStatus: (@Sendable (String) -> [String: Any]?)?
+    /// The retraining observer, its trigger and dispatcher.
+    package let monitor: RetrainingMonitor
 
     /// Builds the host from the configuration: reads the function configs and opens the model
     /// repository. Nothing is loaded yet (cold start is per function, on first request).
-    package init(
-        configuration: RuntimeConfiguration, logger: Logger, kinds: [any FunctionKind],
-        extraStatus: (@Sendable (String) -> [String: Any]?)? = nil
-    ) throws {
+    package init(configuration: RuntimeConfiguration, logger: Logger, extraKinds: [any FunctionKind] = []) throws {
         self.configuration = configuration
         self.logger = logger
         let metrics = RuntimeMetrics()
         self.metrics = metrics
-        self.extraStatus = extraStatus
         let configs = try FunctionConfig.loadAll(from: configuration.functionsDirectory)
         let store = try ObjectStores.open(configuration.modelRepository)
+        let repository = ModelRepository(store: store)
+        let monitor = RetrainingMonitor(
+            configs: configs, configuration: configuration, repository: repository, logger: logger)
+        self.monitor = monitor
+        let kinds = FunctionKinds.all(includeTest: configuration.enableTestFunctions, onForecast: monitor.onForecast)
+            + extraKinds
         let loadLogger = logger
         self.host = try FunctionHost(
-            configs: configs, kinds: kinds, repository: ModelRepository(store: store),
+            configs: configs, kinds: kinds, repository: repository,
             settings: configuration.hostSettings
         ) { config, result in
             metrics.recordLoad(function: config.name, result: result)
@@ -57,8 +59,10 @@ package struct MSCRServer: Sendable {
         router.add(middleware: ErrorAndTraceMiddleware(project: configuration.project, metrics: metrics))
         addHealthRoutes(to: router)
         addFunctionRoutes(to: router)
+        addFeedbackRoutes(to: router)
         addAdminRoutes(to: router)
         addWebRoutes(to: router)
+        addV2Routes(to: router)
         for add in extraRoutes { add(router) }
         return router
     }
@@ -69,7 +73,7 @@ package struct MSCRServer: Sendable {
         router: Router<BasicRequestContext>, services: [any Service] = [],
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        var services = services
+        var services = services + monitor.services
         if let interval = configuration.versionPoll {
             services.append(VersionPollService(host: host, interval: interval, logger: logger))
         }

@@ -8,7 +8,7 @@ extension MSCRServer {
         let host = self.host
         let metrics = self.metrics
         let service = configuration.service
-        let extraStatus = self.extraStatus
+        let monitor = self.monitor
         router.get("/healthz") { _, _ in
             try HTTPBody.json(["status": "ok"])
         }
@@ -42,7 +42,7 @@ extension MSCRServer {
                     row["load"] = NSNull()
                 }
                 if let error = s.error { row["error"] = error }
-                if let extra = extraStatus?(s.name) { row.merge(extra) { a, _ in a } }
+                if let extra = monitor.status(function: s.name) { row.merge(extra) { a, _ in a } }
                 rows.append(row)
             }
             let load = host.load
@@ -52,7 +52,8 @@ extension MSCRServer {
             ])
         }
         router.get("/metrics") { _, _ -> Response in
-            Response(
+            monitor.updateMetrics(metrics)
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(host: host))))
         }

@@ -51,8 +51,7 @@ struct RuntimeFixture {
         let logger = Logger(label: "test") { label in
             CloudLogHandler(label: label, level: .debug, format: .json, project: "proj", sink: logSink)
         }
-        return try MSCRServer(
-            configuration: config, logger: logger, kinds: FunctionKinds.all(includeTest: true))
+        return try MSCRServer(configuration: config, logger: logger)
     }
 
     func cleanup() {

@@ -1,0 +1,67 @@
+import Functions
+import HTTPTypes
+import Hummingbird
+
+/// Responses of the V2 routes. Errors have the protocol's shape, `{"error": "<message>"}`
+/// (unlike the native `{"error": {"code", "message"}}`), with the status `APIError` maps the
+/// error to, except that the protocol's client errors are all 400: an unsupported media type
+/// (415) and an unprocessable input (422, e.g. a corrupt image) are 400 here.
+enum V2Response {
+    static let inferenceHeaderLength = HTTPField.Name("Inference-Header-Content-Length")!
+    static let serverTiming = HTTPField.Name("Server-Timing")!
+
+    /// A JSON response from JSON text.
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The V2 error response for any error.
+    static func error(_ error: any Error) -> Response {
+        let api = APIError.from(error)
+        var status = api.status
+        if status == .unsupportedMediaType || status == .unprocessableContent { status = .badRequest }
+        var response = json("{\"error\":\(quote(api.message))}", status: status)
+        if let retryAfter = api.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    /// An error response with a message.
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json("{\"error\":\(quote(message))}", status: status)
+    }
+
+    /// A JSON string literal (RFC 8259 escapes; everything else verbatim UTF-8).
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    /// A JSON array of strings.
+    static func strings(_ items: [String]) -> String {
+        "[" + items.map(quote).joined(separator: ",") + "]"
+    }
+
+    /// `{"name", "datatype", "shape"}` for each spec.
+    static func specs(_ specs: [TensorSpec]) -> String {
+        "["
+            + specs.map {
+                "{\"name\":\(quote($0.name)),\"datatype\":\(quote($0.datatype.rawValue)),\"shape\":[\($0.shape.map(String.init).joined(separator: ","))]}"
+            }.joined(separator: ",") + "]"
+    }
+}

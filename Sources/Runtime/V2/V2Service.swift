@@ -1,0 +1,147 @@
+import Dispatch
+import Functions
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The handlers of the Open Inference Protocol (KServe V2) REST API. A V2 model is a
+/// function whose kind has a tensor signature (`TensorSignatures`); its V2 name is the
+/// function's name and its versions are the repository versions of the function's model.
+struct V2Service: Sendable {
+    /// `GET /v2`: the server's name, version and protocol extensions.
+    static let serverName = "mscr"
+    /// The release (kept equal to the CLI's `--version`).
+    static let serverVersion = "0.1.0"
+    static let extensions = ["binary_tensor_data"]
+
+    let host: FunctionHost
+    let metrics: RuntimeMetrics
+
+    func serverMetadata() -> Response {
+        V2Response.json(
+            "{\"name\":\(V2Response.quote(Self.serverName)),\"version\":\(V2Response.quote(Self.serverVersion)),"
+                + "\"extensions\":\(V2Response.strings(Self.extensions))}")
+    }
+
+    /// The function behind V2 model `name` and its static signature (404 when there is none).
+    func model(_ name: String) throws -> (FunctionConfig, TensorSignature) {
+        guard let config = host.config(name), let signature = TensorSignatures.signature(forKind: config.kind) else {
+            let models = host.names.filter { host.config($0).flatMap { TensorSignatures.signature(forKind: $0.kind) } != nil }
+            throw FunctionError(.notFound, "unknown model '\(name)' (models: \(models.joined(separator: ", ")))")
+        }
+        return (config, signature)
+    }
+
+    /// The version of a `/versions/{v}` path: a positive integer, else the model has no such version (404).
+    static func version(_ text: String?, model: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let v = Int(text), v > 0 else {
+            throw FunctionError(.notFound, "model '\(model)' has no version '\(text)' (versions are positive integers)")
+        }
+        return v
+    }
+
+    /// Committed versions of the function's model, read from the repository on the load pool.
+    func repositoryVersions(_ config: FunctionConfig) async throws -> [Int] {
+        let repository = host.repository
+        let model = config.model
+        return try await host.runBlocking { try repository.versions(of: model) }
+    }
+
+    /// `GET /v2/models/{name}[/versions/{v}]`.
+    func modelMetadata(name: String, version text: String?) async -> Response {
+        do {
+            let (config, staticSignature) = try model(name)
+            let version = try Self.version(text, model: name)
+            let available = try await repositoryVersions(config)
+            if let version, !available.contains(version) {
+                throw FunctionError(.notFound, "model '\(name)' has no version \(version) (versions: \(available.map(String.init).joined(separator: ", ")))")
+            }
+            let signature = await servingSignature(name: name, version: version) ?? staticSignature
+            let versions = version.map { [String($0)] } ?? available.map(String.init)
+            return V2Response.json(
+                "{\"name\":\(V2Response.quote(name)),\"versions\":\(V2Response.strings(versions)),"
+                    + "\"platform\":\(V2Response.quote(signature.platform)),"
+                    + "\"inputs\":\(V2Response.specs(signature.inputs)),\"outputs\":\(V2Response.specs(signature.outputs))}")
+        } catch {
+            return V2Response.error(error)
+        }
+    }
+
+    /// The signature of the loaded model when `name` is warm on `version` (or any version when
+    /// nil): a loaded model may refine the static one (a stock model's window length). Asked
+    /// through the host, so it never loads anything and never fails the metadata request.
+    private func servingSignature(name: String, version: Int?) async -> TensorSignature? {
+        guard let status = host.status().first(where: { $0.name == name }), status.state == .warm,
+            let serving = status.version, version == nil || version == serving
+        else { return nil }
+        let answer = try? await host.call(name, version: serving) { loaded in
+            (loaded as? any TensorFunction)?.tensorSignature
+        }
+        return answer?.0 ?? nil
+    }
+
+    /// `GET /v2/models/{name}[/versions/{v}]/ready`: 200 when the model (version) is loaded,
+    /// 400 when it is not yet (it loads on its first infer request), 404 when unknown.
+    func modelReady(name: String, version text: String?) async -> Response {
+        do {
+            let (config, _) = try model(name)
+            let version = try Self.version(text, model: name)
+            let status = host.status().first { $0.name == name }
+            let serving = status?.state == .warm ? status?.version : nil
+            if let serving, version == nil || version == serving {
+                return V2Response.json("{\"name\":\(V2Response.quote(name)),\"ready\":true}")
+            }
+            if let version, !(try await repositoryVersions(config)).contains(version) {
+                throw FunctionError(.notFound, "model '\(name)' has no version \(version)")
+            }
+            let state = status?.state.rawValue ?? "cold"
+            return V2Response.error(
+                .badRequest, "model '\(name)'\(version.map { " version \($0)" } ?? "") is not ready (\(state)); an infer request loads it")
+        } catch {
+            return V2Response.error(error)
+        }
+    }
+
+    /// `POST /v2/models/{name}[/versions/{v}]/infer`: decode and check the request (before any
+    /// load, so a malformed request never costs a cold start), run it under the host's rules,
+    /// encode the outputs.
+    func infer(_ request: Request, name: String, version text: String?, logger: Logger) async -> Response {
+        let start = DispatchTime.now().uptimeNanoseconds
+        func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        do {
+            let (config, signature) = try model(name)
+            let version = try Self.version(text, model: name)
+            let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes)
+            let decoded = try V2InferRequest.decode(
+                body: body, headerLength: request.headers[V2Response.inferenceHeaderLength])
+            try signature.check(inputs: decoded.tensors.inputs, dimensions: !signature.sizesVaryByModel)
+            for wanted in decoded.outputs ?? [] where signature.output(wanted.name) == nil {
+                throw FunctionError(
+                    .invalidInput,
+                    "the model has no output named '\(wanted.name)' (outputs: \(signature.outputs.map(\.name).joined(separator: ", ")))")
+            }
+            let tensors = decoded.tensors
+            let (answer, timing) = try await host.call(name, version: version, bodyBytes: body.count) { loaded in
+                guard let function = loaded as? any TensorFunction else {
+                    throw FunctionError(.internal, "function '\(name)' has no tensor interface")
+                }
+                return (outputs: try function.run(tensors), version: loaded.version)
+            }
+            let encoded = try V2InferResponse(
+                model: name, version: answer.version, request: decoded, outputs: answer.outputs)
+            metrics.recordRequest(function: name, status: 200, seconds: seconds(), cold: timing.coldMs != nil)
+            return encoded.response(extraHeaders: [V2Response.serverTiming: timing.headerValue])
+        } catch {
+            let response = V2Response.error(error)
+            let status = Int(response.status.code)
+            if host.config(name) != nil {
+                metrics.recordRequest(function: name, status: status, seconds: seconds(), cold: false)
+            }
+            logger.log(
+                level: status >= 500 ? .warning : .info, "v2 infer failed",
+                metadata: ["model": "\(name)", "status": "\(status)", "error": "\(APIError.from(error).message)"])
+            return response
+        }
+    }
+}
