@@ -105,3 +105,39 @@ def mscr_test_function(tmp_path):
     publish_test_model(models, "t-model", {"model.txt": b"hello"})
     return {"MSCR_FUNCTIONS": str(functions), "MSCR_MODEL_REPOSITORY": "file://" + str(models),
             "MSCR_ENABLE_TEST_FUNCTIONS": "1"}
+
+
+class DemoRepository:
+    """A file model repository with the two demo models, published by the real binary."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+        self.uri = "file://" + str(path)
+
+    @property
+    def env(self) -> dict:
+        """What `mscr serve` needs to serve detect and stock from this repository."""
+        return {"MSCR_FUNCTIONS": str(ROOT / "functions"), "MSCR_MODEL_REPOSITORY": self.uri}
+
+
+@pytest.fixture(scope="session")
+def demo_repository(tmp_path_factory) -> DemoRepository:
+    """yolo-fastest-1.1 (from ../shared/data/models) and stock-lstm (`mscr train stock` on
+    goog-daily.csv, 30 epochs), each published as version 1 with `mscr publish`."""
+    root = tmp_path_factory.mktemp("demo-repository")
+    repository = root / "models"
+    binary = mscr_binary()
+
+    def run(*args):
+        done = subprocess.run([binary, *args], capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"mscr {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done
+
+    run("publish", str(SHARED / "data/models/yolo-fastest-1.1"), "--repository", "file://" + str(repository),
+        "--model", "yolo-fastest-1.1")
+    stock = root / "stock-model"
+    run("train", "stock", "--data", str(SHARED / "data/stock/goog-daily.csv"), "--order", "newest-first",
+        "--out", str(stock), "--epochs", "30")
+    run("publish", str(stock), "--repository", "file://" + str(repository), "--model", "stock-lstm")
+    return DemoRepository(repository)

@@ -1,0 +1,93 @@
+# mscr: one image for Cloud Run, Knative, ECS/Fargate and Lambda (behind the Lambda Web Adapter).
+#
+#   docker build --platform linux/amd64 -t mscr .
+#   docker run --rm -p 8080:8080 -e PORT=8080 -v "$PWD/models:/models:ro" \
+#     -e MSCR_MODEL_REPOSITORY=file:///models mscr
+#
+# Stages: `build` (Swift toolchain, release binary with the static Swift standard library),
+# `prebuilt` (the same files from a binary built elsewhere, see below), `runtime` (the image).
+# From a host-built binary (what scripts/container-test.sh does with podman):
+#
+#   podman build --target runtime --build-arg BINARY_SOURCE=prebuilt \
+#     --build-context prebuilt-bin=DIR -t mscr .     # DIR holds mscr and mscr_Runtime.resources/
+#
+# The binary needs x86-64 with AVX2 and FMA (its kernels are compiled for Haswell); every machine
+# Cloud Run, Fargate and Lambda run x86 containers on has them.
+
+ARG SWIFT_VERSION=6.3.1
+ARG DEBIAN_RELEASE=bookworm
+# `build` compiles from source here; `prebuilt` takes the binary from the prebuilt-bin context.
+ARG BINARY_SOURCE=build
+
+# ---------------------------------------------------------------------------------------------
+FROM --platform=linux/amd64 swift:${SWIFT_VERSION}-${DEBIAN_RELEASE} AS build
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev pkg-config binutils \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Dependencies first, in their own layer: it stays cached until Package.swift changes.
+COPY Package.swift Package.resolve[d] ./
+RUN swift package resolve
+COPY Sources ./Sources
+# OpenBLAS is linked statically: only the kernels mscr calls end up in the binary (~26 MB),
+# instead of the 40 MB shared library, its LAPACK and libgfortran in the image. An openblas.pc
+# that points at a folder holding only libopenblas.a makes `-lopenblas` pick the archive.
+RUN mkdir -p /opt/openblas-static/pkgconfig \
+ && ln -s /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a /opt/openblas-static/ \
+ && printf '%s\n' 'Name: openblas' 'Description: OpenBLAS (static)' 'Version: 0' \
+      "Cflags: $(pkg-config --cflags openblas)" \
+      'Libs: -L/opt/openblas-static -lopenblas -lpthread -lm' \
+      > /opt/openblas-static/pkgconfig/openblas.pc
+ENV PKG_CONFIG_PATH=/opt/openblas-static/pkgconfig
+# The static Swift standard library: the runtime image needs no Swift toolchain. Debug info is
+# stripped (symbols stay, so crash backtraces keep function names). The resource bundle (the
+# web client) must sit next to the binary: Bundle.module looks for it there.
+RUN swift build -c release --product mscr --static-swift-stdlib \
+ && bin="$(swift build -c release --show-bin-path)" \
+ && mkdir -p /staging \
+ && strip --strip-debug -o /staging/mscr "$bin/mscr" \
+ && cp -R "$bin/mscr_Runtime.resources" /staging/
+
+# ---------------------------------------------------------------------------------------------
+# A binary built outside the same way (Debian bookworm, `--static-swift-stdlib`, static OpenBLAS:
+# scripts/container-test.sh shows how), passed as a named build context:
+# --build-context prebuilt-bin=DIR.
+FROM scratch AS prebuilt
+COPY --from=prebuilt-bin mscr /staging/mscr
+COPY --from=prebuilt-bin mscr_Runtime.resources /staging/mscr_Runtime.resources
+
+FROM ${BINARY_SOURCE} AS binary
+
+# ---------------------------------------------------------------------------------------------
+FROM --platform=linux/amd64 debian:${DEBIAN_RELEASE}-slim AS runtime
+ARG DEBIAN_FRONTEND=noninteractive
+# Only what the binary links dynamically: libjpeg-turbo, libpng, libcurl (+ CA certificates for
+# s3:// gs:// https:// repositories); OpenBLAS and the Swift runtime are inside the binary.
+# apt's lists and logs go in the same layer, so they cost nothing.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libjpeg62-turbo libpng16-16 libcurl4 ca-certificates libstdc++6 \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/cache/debconf/*-old /var/lib/dpkg/*-old \
+      /var/log/apt /var/log/dpkg.log /usr/share/doc/* /usr/share/man/* /usr/share/info/* \
+ && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin mscr
+
+WORKDIR /app
+COPY --from=binary /staging/ /app/
+COPY functions/ /app/functions/
+
+# Cloud Run sets PORT; 8080 is its default and ours. Models: mount a folder at /app/models or set
+# MSCR_MODEL_REPOSITORY to an s3:// gs:// or https:// URI.
+ENV PORT=8080 \
+    MSCR_FUNCTIONS=/app/functions \
+    MSCR_MODEL_REPOSITORY=/app/models \
+    MSCR_LOG_FORMAT=json
+EXPOSE 8080
+# Numeric, so Kubernetes' runAsNonRoot can check it.
+USER 10001:10001
+# `mscr serve` handles SIGTERM itself (drains, exits 0): no init process needed. Other
+# subcommands run the same image as a job: `args: ["retrain", "stock", ...]`.
+ENTRYPOINT ["/app/mscr"]
+CMD ["serve"]
