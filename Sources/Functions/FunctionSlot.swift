@@ -158,7 +158,7 @@ final class FunctionSlot: Sendable {
             let loaded = try await loadPool.run {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let metered = MeteredObjectStore(repository.store)
-                let resolved = try ModelRepository(store: metered).resolve(model: config.model, version: version)
+                let resolved = try ModelRepository(store: metered, cache: repository.cache).resolve(model: config.model, version: version)
                 let function = try kind.load(config: config, model: resolved)
                 let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 let totals = metered.snapshot

@@ -23,8 +23,7 @@ package struct MSCRServer: Sendable {
         let metrics = RuntimeMetrics()
         self.metrics = metrics
         let configs = try FunctionConfig.loadAll(from: configuration.functionsDirectory)
-        let store = try ObjectStores.open(configuration.modelRepository)
-        let repository = ModelRepository(store: store)
+        let repository = try ModelRepository.open(configuration.modelRepository)
         let monitor = RetrainingMonitor(
             configs: configs, configuration: configuration, repository: repository, logger: logger)
         self.monitor = monitor

@@ -1,0 +1,240 @@
+import CCurl
+
+/// What one libcurl transfer ended with.
+struct AttemptResult {
+    var code: CURLcode
+    /// libcurl's detailed message (`CURLOPT_ERRORBUFFER`), when it wrote one.
+    var message: String
+}
+
+/// Receives one request's headers and body from libcurl's callbacks (through an `Unmanaged`
+/// pointer) and decides what reaches the consumer: only the body of a 2xx answer, from the
+/// right offset, never beyond the requested range.
+final class TransferSink {
+    /// The streaming consumer; nil collects the body instead.
+    let consumer: ((UnsafeRawBufferPointer) throws -> Void)?
+    /// Bytes handed to the consumer over all attempts.
+    private(set) var delivered = 0
+    var status = 0
+    var headers: [String: String] = [:]
+    /// The collected body (no consumer), or the start of an error body.
+    var body: [UInt8] = []
+    var consumerError: (any Error)?
+    /// A broken promise of the server (a wrong `Content-Range`): not retried.
+    var protocolError: String?
+    /// The requested range was complete before the server stopped sending.
+    var finishedEarly = false
+    /// No byte moved for `stallTimeout` seconds: the progress callback aborted the transfer.
+    var stalled = false
+    var stallTimeout = 15.0
+    private var progressBytes: Int64 = -1
+    private var lastProgress = 0.0
+
+    private var expectedStart: Int?
+    private var limit: Int?
+    private var checkedStart = false
+    private var skip = 0
+    private static let errorBodyLimit = 64 * 1024
+
+    init(consumer: ((UnsafeRawBufferPointer) throws -> Void)?) {
+        self.consumer = consumer
+    }
+
+    func beginAttempt(expectedStart: Int?, limit: Int?) {
+        self.expectedStart = expectedStart
+        self.limit = limit
+        status = 0
+        headers = [:]
+        body = []
+        checkedStart = false
+        skip = 0
+        finishedEarly = false
+        stalled = false
+        progressBytes = -1
+        lastProgress = Monotonic.seconds()
+    }
+
+    /// libcurl's progress report (about once a second, and on every chunk). Returns false to
+    /// abort: nothing arrived or left for `stallTimeout` seconds (waiting for the answer
+    /// included). `CURLOPT_LOW_SPEED_*` only notices after its averaging window.
+    func progress(moved: Int64) -> Bool {
+        let now = Monotonic.seconds()
+        if moved != progressBytes {
+            progressBytes = moved
+            lastProgress = now
+            return true
+        }
+        if now - lastProgress > stallTimeout {
+            stalled = true
+            return false
+        }
+        return true
+    }
+
+    /// One header line. A status line starts a new header block (redirects, `100 Continue`).
+    func header(_ line: UnsafeRawBufferPointer) {
+        let text = String(decoding: line, as: UTF8.self).trimmingSpaces
+        if text.hasPrefix("HTTP/") {
+            headers = [:]
+            let parts = text.split(separator: " ", maxSplits: 2)
+            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        } else if let colon = text.firstIndex(of: ":") {
+            headers[text[..<colon].lowercased()] = text[text.index(after: colon)...].trimmingSpaces
+        }
+    }
+
+    /// One body chunk. Returns false to abort the transfer.
+    func receive(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        guard let consumer, (200..<300).contains(status) else {
+            if consumer == nil || body.count < TransferSink.errorBodyLimit { body.append(contentsOf: chunk) }
+            return true
+        }
+        if !checkedStart {
+            checkedStart = true
+            guard prepare() else { return false }
+        }
+        var piece = chunk
+        if skip > 0 {
+            let dropped = min(skip, piece.count)
+            skip -= dropped
+            piece = UnsafeRawBufferPointer(rebasing: piece[dropped...])
+        }
+        if let remaining = limit, piece.count > remaining {
+            piece = UnsafeRawBufferPointer(rebasing: piece[..<remaining])
+        }
+        if !piece.isEmpty {
+            do {
+                try consumer(piece)
+            } catch {
+                consumerError = error
+                return false
+            }
+            delivered += piece.count
+            if let remaining = limit { limit = remaining - piece.count }
+        }
+        if limit == 0 {
+            finishedEarly = true
+            return false
+        }
+        return true
+    }
+
+    /// Before the first byte: a 206 must start where asked; a 200 to a Range request (the
+    /// server ignored it) starts at 0, so the bytes before the wanted offset are skipped.
+    private func prepare() -> Bool {
+        guard let expectedStart else { return true }
+        if status == 206 {
+            let start = headers["content-range"].flatMap { value -> Int? in
+                guard let bytes = value.split(separator: " ").last, let dash = bytes.firstIndex(of: "-") else { return nil }
+                return Int(bytes[..<dash])
+            }
+            guard start == expectedStart else {
+                protocolError = "asked for bytes from \(expectedStart), the server sent Content-Range '\(headers["content-range"] ?? "")'"
+                return false
+            }
+        } else {
+            skip = expectedStart
+        }
+        return true
+    }
+}
+
+private let writeCallback: mscr_curl_data_cb = { data, size, count, context in
+    let bytes = size * count
+    guard let context else { return 0 }
+    let sink = Unmanaged<TransferSink>.fromOpaque(context).takeUnretainedValue()
+    return sink.receive(UnsafeRawBufferPointer(start: data, count: bytes)) ? bytes : 0
+}
+
+private let headerCallback: mscr_curl_data_cb = { data, size, count, context in
+    let bytes = size * count
+    guard let context else { return 0 }
+    let sink = Unmanaged<TransferSink>.fromOpaque(context).takeUnretainedValue()
+    sink.header(UnsafeRawBufferPointer(start: data, count: bytes))
+    return bytes
+}
+
+private let progressCallback: mscr_curl_xferinfo_cb = { context, _, downloaded, _, uploaded in
+    guard let context else { return 0 }
+    let sink = Unmanaged<TransferSink>.fromOpaque(context).takeUnretainedValue()
+    return sink.progress(moved: Int64(downloaded) + Int64(uploaded)) ? 0 : 1
+}
+
+extension HTTPClient {
+    /// One transfer on `easy`, at most `timeout` seconds long.
+    func perform(_ request: HTTPRequest, on easy: CurlEasy, sink: TransferSink, timeout: Double) throws -> AttemptResult {
+        let config = configuration
+        try easy.set(CURLOPT_URL, request.url)
+        try easy.set(CURLOPT_NOSIGNAL, true)
+        try easy.set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
+        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(config.connectTimeout * 1000)))
+        try easy.set(CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000)))
+        try easy.set(CURLOPT_LOW_SPEED_LIMIT, config.stallBytesPerSecond)
+        try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(config.stallTimeout.rounded(.up))))
+        try easy.set(CURLOPT_SSL_VERIFYPEER, true)
+        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        if let ca = config.caFile { try easy.set(CURLOPT_CAINFO, ca) }
+        try easy.set(CURLOPT_TCP_KEEPALIVE, true)
+        try easy.set(CURLOPT_BUFFERSIZE, 256 * 1024)
+        if request.followRedirects {
+            try easy.set(CURLOPT_FOLLOWLOCATION, true)
+            try easy.set(CURLOPT_MAXREDIRS, 5)
+            try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, request.url.hasPrefix("https:") ? "https" : "http,https")
+        }
+        if let sigv4 = request.awsSigV4 { try easy.set(CURLOPT_AWS_SIGV4, sigv4) }
+        if let user = request.username { try easy.set(CURLOPT_USERNAME, user) }
+        if let password = request.password { try easy.set(CURLOPT_PASSWORD, password) }
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in request.headers {
+            list = curl_slist_append(list, value.isEmpty ? name + ":" : name + ": " + value)
+        }
+        // No `Expect: 100-continue` round trip for bodies over 1 MiB. Not for signed requests:
+        // libcurl 7.88 signs the emptied header but does not send it (SignatureDoesNotMatch);
+        // S3 and moto answer 100-continue promptly anyway.
+        if request.body != nil && request.awsSigV4 == nil { list = curl_slist_append(list, "Expect:") }
+        defer { curl_slist_free_all(list) }
+        try easy.set(CURLOPT_HTTPHEADER, list: list)
+
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        try easy.set(CURLOPT_WRITEFUNCTION, callback: writeCallback)
+        try easy.set(CURLOPT_WRITEDATA, pointer: context)
+        try easy.set(CURLOPT_HEADERFUNCTION, callback: headerCallback)
+        try easy.set(CURLOPT_HEADERDATA, pointer: context)
+        sink.stallTimeout = config.stallTimeout
+        try easy.set(CURLOPT_NOPROGRESS, false)
+        try easy.set(CURLOPT_XFERINFOFUNCTION, progress: progressCallback)
+        try easy.set(CURLOPT_XFERINFODATA, pointer: context)
+
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return try errorBuffer.withUnsafeMutableBytes { errorBytes in
+            try easy.set(CURLOPT_ERRORBUFFER, pointer: errorBytes.baseAddress)
+            defer { try? easy.set(CURLOPT_ERRORBUFFER, pointer: nil) }
+            let code: CURLcode = try withExtendedLifetime(sink) {
+                switch request.method {
+                case "GET":
+                    try easy.set(CURLOPT_HTTPGET, true)
+                    return easy.perform()
+                case "HEAD":
+                    try easy.set(CURLOPT_NOBODY, true)
+                    return easy.perform()
+                default:
+                    try easy.set(CURLOPT_CUSTOMREQUEST, request.method)
+                    // An empty body still needs a valid pointer: with POSTFIELDS unset libcurl
+                    // would read the body from stdin.
+                    let body = request.body.flatMap { $0.isEmpty ? nil : $0 } ?? [0]
+                    let size = request.body?.count ?? 0
+                    return try body.withUnsafeBytes { raw in
+                        try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(size))
+                        try easy.set(CURLOPT_POSTFIELDS, constPointer: raw.baseAddress)
+                        return easy.perform()
+                    }
+                }
+            }
+            if sink.status == 0 { sink.status = easy.responseCode() }
+            let message = String(decoding: errorBytes.prefix { $0 != 0 }, as: UTF8.self)
+            return AttemptResult(code: code, message: message)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+
+/// The one executable: serve, detect, predict, train, retrain, publish, invoke, coldstart, load.
+@main
+struct MSCR: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mscr",
+        abstract: "Serve machine-learning functions the way Cloud Run and Knative expect.",
+        version: "0.1.0",
+        // Each helper registers its commands here, one per line.
+        subcommands: [
+            ServeCommand.self,
+            PublishCommand.self,
+            ModelsCommand.self,
+            TrainCommand.self,
+            RetrainCommand.self,
+            PredictCommand.self,
+            DetectCommand.self,
+            BenchCommand.self,
+            InvokeCommand.self,
+            ColdstartCommand.self,
+            LoadCommand.self,
+        ]
+    )
+}
