@@ -1,4 +1,5 @@
 import Functions
+import HTTPTypes
 import Hummingbird
 
 extension MSCRServer {
@@ -30,6 +31,16 @@ extension MSCRServer {
             await v2.infer(
                 request, name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "",
                 logger: context.logger)
+        }
+        // Other paths under /v2 (e.g. Triton's model config and repository extensions) answer
+        // 404 in the protocol's error shape, so protocol clients can read the message.
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("/v2/**", method: method) { request, _ in
+                V2Response.error(
+                    .notFound,
+                    "no V2 endpoint \(request.method) \(request.uri.path) (mscr speaks: \(V2Service.extensions.joined(separator: ", ")) and the core protocol)"
+                )
+            }
         }
     }
 }

@@ -65,7 +65,8 @@ struct V2InferRequest: Sendable {
         guard binary.isEmpty else {
             throw FunctionError(
                 .invalidInput,
-                "the binary section has \(body.count - jsonEnd) bytes but the inputs' binary_data_size add up to \(body.count - jsonEnd - binary.count)")
+                "the binary section has \(body.count - jsonEnd) bytes but the inputs' binary_data_size add up to \(body.count - jsonEnd - binary.count)"
+            )
         }
         return V2InferRequest(
             id: id, tensors: TensorRequest(inputs: inputs, parameters: parameters),
@@ -112,7 +113,8 @@ struct V2InferRequest: Sendable {
         guard let datatype = TensorDataType(rawValue: typeName) else {
             throw FunctionError(
                 .invalidInput,
-                "input '\(name)' has unknown datatype '\(typeName)' (one of \(TensorDataType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                "input '\(name)' has unknown datatype '\(typeName)' (one of \(TensorDataType.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         guard case .array(let dims)? = value["shape"], dims.count <= maxRank else {
             throw FunctionError(.invalidInput, "input '\(name)' needs a 'shape': an array of at most \(maxRank) sizes")

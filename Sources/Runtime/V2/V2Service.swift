@@ -55,9 +55,14 @@ struct V2Service: Sendable {
             let version = try Self.version(text, model: name)
             let available = try await repositoryVersions(config)
             if let version, !available.contains(version) {
-                throw FunctionError(.notFound, "model '\(name)' has no version \(version) (versions: \(available.map(String.init).joined(separator: ", ")))")
+                throw FunctionError(
+                    .notFound, "model '\(name)' has no version \(version) (versions: \(available.map(String.init).joined(separator: ", ")))"
+                )
             }
-            let signature = await servingSignature(name: name, version: version) ?? staticSignature
+            var signature = staticSignature
+            if staticSignature.sizesVaryByModel, let serving = await servingSignature(name: name, version: version) {
+                signature = serving
+            }
             let versions = version.map { [String($0)] } ?? available.map(String.init)
             return V2Response.json(
                 "{\"name\":\(V2Response.quote(name)),\"versions\":\(V2Response.strings(versions)),"
@@ -70,7 +75,8 @@ struct V2Service: Sendable {
 
     /// The signature of the loaded model when `name` is warm on `version` (or any version when
     /// nil): a loaded model may refine the static one (a stock model's window length). Asked
-    /// through the host, so it never loads anything and never fails the metadata request.
+    /// through the host (it counts as a request of the function), only when warm, so it never
+    /// loads anything; any failure falls back to the static signature.
     private func servingSignature(name: String, version: Int?) async -> TensorSignature? {
         guard let status = host.status().first(where: { $0.name == name }), status.state == .warm,
             let serving = status.version, version == nil || version == serving

@@ -33,19 +33,21 @@ enum V2TensorCoding {
         }
         switch datatype {
         case .fp32:
-            return .fp32(try flat.indices.map { i in
-                guard case .number(let d, _) = flat[i] else { throw bad(i, "a number") }
-                let f = Float(d)
-                guard f.isFinite else {
-                    throw FunctionError(.invalidInput, "input '\(name)' (FP32): element \(i) is out of the FP32 range")
-                }
-                return f
-            })
+            return .fp32(
+                try flat.indices.map { i in
+                    guard case .number(let d, _) = flat[i] else { throw bad(i, "a number") }
+                    let f = Float(d)
+                    guard f.isFinite else {
+                        throw FunctionError(.invalidInput, "input '\(name)' (FP32): element \(i) is out of the FP32 range")
+                    }
+                    return f
+                })
         case .fp64:
-            return .fp64(try flat.indices.map { i in
-                guard case .number(let d, _) = flat[i] else { throw bad(i, "a number") }
-                return d
-            })
+            return .fp64(
+                try flat.indices.map { i in
+                    guard case .number(let d, _) = flat[i] else { throw bad(i, "a number") }
+                    return d
+                })
         case .int32:
             return .int32(try flat.indices.map { Int32(try integer($0, in: Int64(Int32.min)...Int64(Int32.max))) })
         case .int64:
@@ -53,19 +55,21 @@ enum V2TensorCoding {
         case .uint8:
             return .uint8(try flat.indices.map { UInt8(try integer($0, in: 0...255)) })
         case .bool:
-            return .bool(try flat.indices.map { i in
-                guard case .bool(let b) = flat[i] else { throw bad(i, "a boolean") }
-                return b
-            })
+            return .bool(
+                try flat.indices.map { i in
+                    guard case .bool(let b) = flat[i] else { throw bad(i, "a boolean") }
+                    return b
+                })
         case .bytes:
-            return .bytes(try flat.indices.map { i in
-                guard case .string(let s) = flat[i] else { throw bad(i, "a string") }
-                guard base64 else { return Array(s.utf8) }
-                guard let decoded = TensorBase64.decode(Array(s.utf8)) else {
-                    throw FunctionError(.invalidInput, "input '\(name)': element \(i) is not valid base64")
-                }
-                return decoded
-            })
+            return .bytes(
+                try flat.indices.map { i in
+                    guard case .string(let s) = flat[i] else { throw bad(i, "a string") }
+                    guard base64 else { return Array(s.utf8) }
+                    guard let decoded = TensorBase64.decode(Array(s.utf8)) else {
+                        throw FunctionError(.invalidInput, "input '\(name)': element \(i) is not valid base64")
+                    }
+                    return decoded
+                })
         default:
             throw unsupported(datatype, name: name)
         }
@@ -97,7 +101,8 @@ enum V2TensorCoding {
             guard !overflow, expected == bytes.count else {
                 throw FunctionError(
                     .invalidInput,
-                    "input '\(name)' has shape \(shape) (\(count) \(datatype.rawValue) elements of \(size) bytes) but binary_data_size \(bytes.count)")
+                    "input '\(name)' has shape \(shape) (\(count) \(datatype.rawValue) elements of \(size) bytes) but binary_data_size \(bytes.count)"
+                )
             }
         }
         switch datatype {
@@ -126,7 +131,8 @@ enum V2TensorCoding {
                 offset += 4
                 guard length <= bytes.count - offset else {
                     throw FunctionError(
-                        .invalidInput, "input '\(name)' (BYTES): element \(elements.count) says \(length) bytes but \(bytes.count - offset) are left")
+                        .invalidInput,
+                        "input '\(name)' (BYTES): element \(elements.count) says \(length) bytes but \(bytes.count - offset) are left")
                 }
                 elements.append(Array(bytes[offset..<(offset + length)]))
                 offset += length
@@ -152,10 +158,18 @@ enum V2TensorCoding {
             withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
         }
         switch data {
-        case .fp32(let v): out.reserveCapacity(v.count * 4); v.forEach { append($0.bitPattern) }
-        case .fp64(let v): out.reserveCapacity(v.count * 8); v.forEach { append($0.bitPattern) }
-        case .int32(let v): out.reserveCapacity(v.count * 4); v.forEach { append($0) }
-        case .int64(let v): out.reserveCapacity(v.count * 8); v.forEach { append($0) }
+        case .fp32(let v):
+            out.reserveCapacity(v.count * 4)
+            for x in v { append(x.bitPattern) }
+        case .fp64(let v):
+            out.reserveCapacity(v.count * 8)
+            for x in v { append(x.bitPattern) }
+        case .int32(let v):
+            out.reserveCapacity(v.count * 4)
+            for x in v { append(x) }
+        case .int64(let v):
+            out.reserveCapacity(v.count * 8)
+            for x in v { append(x) }
         case .uint8(let v): out = v
         case .bool(let v): out = v.map { $0 ? 1 : 0 }
         case .bytes(let v):
@@ -172,7 +186,8 @@ enum V2TensorCoding {
     static func encodeJSON(_ data: TensorData, name: String) throws -> String {
         func finite<F: BinaryFloatingPoint & LosslessStringConvertible>(_ v: [F]) throws -> String {
             guard v.allSatisfy(\.isFinite) else {
-                throw FunctionError(.unprocessable, "output '\(name)' has NaN or infinity, which JSON cannot carry; ask for it with binary_data")
+                throw FunctionError(
+                    .unprocessable, "output '\(name)' has NaN or infinity, which JSON cannot carry; ask for it with binary_data")
             }
             return "[" + v.map { $0.description }.joined(separator: ",") + "]"
         }

@@ -1,0 +1,44 @@
+import Foundation
+import Inference
+import ObjectStore
+
+/// The `darknet-yolo` function kind: loads `model.cfg`, `model.weights` (parsed while it
+/// streams) and `classes.txt` from a model version.
+package struct DetectKind: FunctionKind {
+    package var kind: String { "darknet-yolo" }
+
+    package init() {}
+
+    package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
+        try loadDetector(config: config, model: model)
+    }
+
+    /// `load` with its concrete type.
+    package func loadDetector(config: FunctionConfig, model: ModelVersion) throws -> DetectFunction {
+        let cfgText = String(decoding: try model.read("model.cfg").bytes, as: UTF8.self)
+        let names = Self.classNames(String(decoding: try model.read("classes.txt").bytes, as: UTF8.self))
+        let origin = "model '\(model.model)' version \(model.version)"
+        do {
+            let darknet = try DarknetConfig(text: cfgText)
+            var reader = DarknetWeightsReader(config: darknet)
+            try model.stream("model.weights") { chunk in try reader.consume(chunk) }
+            let network = try DarknetNetwork(
+                config: darknet, layers: try reader.finish(), concurrency: max(1, config.limits.concurrency))
+            guard names.count >= network.classCount else {
+                throw InferenceError(
+                    .invalidModel, "classes.txt has \(names.count) names but the model predicts \(network.classCount) classes")
+            }
+            return DetectFunction(
+                network: network, classNames: names, modelName: model.model, version: model.version,
+                threshold: Float(config.params["threshold"] ?? 0.25), nms: Float(config.params["nms"] ?? 0.45),
+                maxPixels: config.limits.maxPixels)
+        } catch let error as InferenceError {
+            throw FunctionError(.unavailable, "\(origin) cannot be loaded: \(error.message)", retryAfter: 30, underlying: error)
+        }
+    }
+
+    /// One name per non-empty line, trimmed.
+    package static func classNames(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,83 @@
+/// A request parameter of the tensor API (V2 `parameters`): a JSON scalar.
+package enum TensorParameter: Sendable, Equatable {
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+
+    /// The value as a number, if it is one.
+    package var number: Double? {
+        switch self {
+        case .int(let v): return Double(v)
+        case .double(let v): return v
+        case .bool, .string: return nil
+        }
+    }
+}
+
+/// One typed inference: named input tensors and the request's parameters.
+package struct TensorRequest: Sendable {
+    /// The input tensors, as sent.
+    package var inputs: [Tensor]
+    /// Request-level parameters (e.g. `threshold` for detect); unknown ones are ignored.
+    package var parameters: [String: TensorParameter]
+
+    package init(inputs: [Tensor], parameters: [String: TensorParameter] = [:]) {
+        self.inputs = inputs
+        self.parameters = parameters
+    }
+
+    /// The input named `name` (invalid input when absent).
+    package func input(_ name: String) throws -> Tensor {
+        guard let tensor = inputs.first(where: { $0.name == name }) else {
+            throw FunctionError(.invalidInput, "input '\(name)' is missing")
+        }
+        return tensor
+    }
+}
+
+/// A loaded function that also speaks tensors (the V2 protocol adapter calls it).
+/// `infer` is blocking CPU work, like `invoke`: the host runs it on its pool.
+package protocol TensorFunction: LoadedFunction {
+    /// The inputs and outputs of this loaded model. It may refine the kind's static signature
+    /// (`TensorSignatures.signature(forKind:)`), e.g. the window length of a stock model.
+    var tensorSignature: TensorSignature { get }
+    /// Runs one inference on inputs already checked against `tensorSignature`; returns every
+    /// output of the signature, in its order.
+    func infer(_ request: TensorRequest) throws -> [Tensor]
+}
+
+extension TensorFunction {
+    /// Checks the inputs against the signature, infers, and checks that the outputs are the
+    /// declared ones (a mismatch there is a bug: `internal`).
+    package func run(_ request: TensorRequest) throws -> [Tensor] {
+        let signature = tensorSignature
+        try signature.check(inputs: request.inputs)
+        let outputs = try infer(request)
+        guard outputs.map(\.name) == signature.outputs.map(\.name) else {
+            throw FunctionError(.internal, "the model returned outputs \(outputs.map(\.name)), not \(signature.outputs.map(\.name))")
+        }
+        for (tensor, spec) in zip(outputs, signature.outputs) {
+            do {
+                try signature.check(tensor, against: spec, what: "output")
+            } catch let error as FunctionError {
+                throw FunctionError(.internal, "the model broke its signature: \(error.message)")
+            }
+        }
+        return outputs
+    }
+}
+
+/// The tensor signatures of the function kinds, known without loading a model (so
+/// `GET /v2/models/{name}` answers while a function is cold): one literal table.
+package enum TensorSignatures {
+    /// The static signature of `kind`, or nil when the kind has no tensor interface.
+    package static func signature(forKind kind: String) -> TensorSignature? {
+        switch kind {
+        case "darknet-yolo": return DetectFunction.staticTensorSignature
+        case "lstm-regressor": return StockFunction.tensorSignature(window: StockFunction.defaultWindow, columns: 5)
+        case TensorTestKind.kindName: return TensorTestKind.signature
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `[convolutional]`: a 2-D convolution (grouped or depthwise) with optional batch-norm, which
+/// is folded into the weights and bias at load (eps 1e-5, as Darknet's `fuse_conv_batchnorm`),
+/// then a fused bias + activation.
+package struct ConvolutionalLayer: DarknetLayer {
+    /// Largest im2col block, in floats; big convolutions are unfolded a few output rows at a time.
+    nonisolated(unsafe) package static var columnBlockFloats = 1 << 20
+
+    package var type: String { "convolutional" }
+    package let input: FeatureShape
+    package let outputShape: FeatureShape
+    package let inputs: [Int]
+    package let filters: Int
+    package let size: Int
+    package let stride: Int
+    package let pad: Int
+    package let groups: Int
+    package let batchNormalize: Bool
+    package let activation: Activation
+    /// Output rows unfolded per im2col block.
+    package let rowsPerBlock: Int
+    /// `[filters × (channels / groups) × size × size]`, batch-norm folded in. Empty until loaded.
+    package private(set) var weights: [Float] = []
+    /// `[filters]`, batch-norm folded in. Empty until loaded.
+    package private(set) var bias: [Float] = []
+
+    /// One filter per channel: run by the direct depthwise kernel.
+    package var isDepthwise: Bool { groups == input.channels && groups == filters && groups > 1 }
+    /// 1×1, stride 1, no padding: the input already is the GEMM's right-hand matrix.
+    package var isPointwise: Bool { size == 1 && stride == 1 && pad == 0 }
+
+    package init(section: inout CfgSection, context: LayerContext) throws {
+        input = context.inputShape
+        inputs = [context.index - 1]
+        filters = try section.int("filters", default: 1)
+        size = try section.int("size", default: 1)
+        stride = try section.int("stride", default: 1)
+        let padFlag = try section.int("pad", default: 0)
+        let padding = try section.int("padding", default: 0)
+        pad = padFlag != 0 ? size / 2 : padding
+        groups = try section.int("groups", default: 1)
+        batchNormalize = try section.int("batch_normalize", default: 0) != 0
+        let name = try section.string("activation", default: "logistic")
+        guard let act = Activation(rawValue: name) else {
+            throw section.error(
+                "activation '\(name)' is not supported (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        activation = act
+        for key in ["stride_x", "stride_y"] where section.has(key) {
+            guard try section.int(key) == stride else { throw section.error("\(key) different from stride is not supported") }
+        }
+        for key in ["dilation"] where section.has(key) {
+            guard try section.int(key) == 1 else { throw section.error("\(key) other than 1 is not supported") }
+        }
+        for key in ["binary", "xnor", "antialiasing", "deform", "sway", "rotate", "stretch", "stretch_sway"]
+        where section.has(key) {
+            guard try section.int(key) == 0 else { throw section.error("\(key)=1 is not supported") }
+        }
+        guard filters > 0, size > 0, stride > 0, pad >= 0, groups > 0 else {
+            throw section.error("filters, size, stride and groups must be positive and pad non-negative")
+        }
+        guard filters <= 1 << 20, size <= 1 << 10, stride <= 1 << 10, pad <= 1 << 10 else {
+            throw section.error("filters, size, stride or pad is implausibly large")
+        }
+        guard input.channels % groups == 0, filters % groups == 0 else {
+            throw section.error(
+                "groups=\(groups) must divide both the input channels (\(input.channels)) and filters (\(filters))")
+        }
+        let oh = (input.height + 2 * pad - size) / stride + 1
+        let ow = (input.width + 2 * pad - size) / stride + 1
+        guard input.height + 2 * pad >= size, input.width + 2 * pad >= size else {
+            throw section.error("a \(size)x\(size) kernel does not fit the \(input) input")
+        }
+        outputShape = FeatureShape(channels: filters, height: oh, width: ow)
+        let k = (input.channels / groups) * size * size
+        let budget = Self.prefersSmallGemm(m: filters / groups, k: k) ? Self.columnBlockFloats / 16 : Self.columnBlockFloats
+        rowsPerBlock = max(1, min(oh, budget / max(1, k * ow)))
+    }
+
+    package var weightCount: Int {
+        filters * (batchNormalize ? 4 : 1) + filters * (input.channels / groups) * size * size
+    }
+
+    package var flops: Int { 2 * filters * (input.channels / groups) * size * size * outputShape.spatial }
+
+    package var workspaceSize: Int {
+        if isDepthwise {
+            return DepthwiseConvolution.workspaceSize(
+                kernel: size, stride: stride, outHeight: outputShape.height, outWidth: outputShape.width)
+        }
+        if isPointwise { return 0 }
+        return (input.channels / groups) * size * size * rowsPerBlock * outputShape.width
+    }
+
+    package func loadingWeights(_ floats: [Float]) throws -> any DarknetLayer {
+        guard floats.count == weightCount else {
+            throw InferenceError(
+                .invalidWeights, "convolutional layer expects \(weightCount) floats, got \(floats.count)")
+        }
+        var copy = self
+        let n = filters
+        let perFilter = (input.channels / groups) * size * size
+        var bias = Array(floats[0..<n])
+        let offset = batchNormalize ? 4 * n : n
+        var weights = Array(floats[offset..<(offset + n * perFilter)])
+        if batchNormalize {
+            for f in 0..<n {
+                // floats: biases[n], scales[n], rolling_mean[n], rolling_variance[n], weights.
+                let scale = Double(floats[n + f])
+                let root = sqrt(Double(floats[3 * n + f]) + 0.00001)
+                bias[f] = Float(Double(bias[f]) - scale * Double(floats[2 * n + f]) / root)
+                let factor = scale / root
+                for i in (f * perFilter)..<((f + 1) * perFilter) {
+                    weights[i] = Float(Double(weights[i]) * factor)
+                }
+            }
+        }
+        copy.weights = weights
+        copy.bias = bias
+        return copy
+    }
+
+    package func forward(_ io: LayerIO) {
+        let src = UnsafePointer(io.buffer(inputs[0]))
+        let dst = io.output
+        let oh = outputShape.height, ow = outputShape.width
+        weights.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                guard let wp = w.baseAddress, let bp = b.baseAddress else { return }
+                if isDepthwise {
+                    DepthwiseConvolution.run(
+                        input: src, channels: input.channels, height: input.height, width: input.width,
+                        weights: wp, bias: bp, kernel: size, stride: stride, pad: pad,
+                        output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
+                    BiasActivation.apply(dst, channels: filters, spatial: oh * ow, bias: nil, activation: activation)
+                    return
+                }
+                let fused = convolveGrouped(src, wp, bp, dst, io.workspace)
+                if !fused {
+                    Parallel.forEach(filters, cost: oh * ow) { range in
+                        BiasActivation.apply(
+                            dst + range.lowerBound * oh * ow, channels: range.count, spatial: oh * ow,
+                            bias: bp + range.lowerBound, activation: activation)
+                    }
+                } else if activation != .linear && activation != .leaky && activation != .relu {
+                    BiasActivation.apply(dst, channels: filters, spatial: oh * ow, bias: nil, activation: activation)
+                }
+            }
+        }
+    }
+
+    /// Whether a product of `m` output channels over a `k`-long reduction goes to `SmallGemm`
+    /// (measured: it beats OpenBLAS on these skinny shapes, which dominate Yolo-Fastest).
+    package static func prefersSmallGemm(m: Int, k: Int) -> Bool {
+        smallGemmOverride ?? (k <= 64 || m <= 32)
+    }
+
+    nonisolated(unsafe) package static var smallGemmOverride: Bool? = nil
+
+    /// im2col + GEMM per group, a block of output rows at a time (1×1 stride-1 convolutions skip
+    /// im2col). Returns true when bias and activation were applied in the GEMM (`SmallGemm`).
+    private func convolveGrouped(
+        _ src: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ dst: UnsafeMutablePointer<Float>, _ workspace: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        let cg = input.channels / groups
+        let ng = filters / groups
+        let k = cg * size * size
+        let spatialOut = outputShape.spatial
+        let ow = outputShape.width
+        let small = Self.prefersSmallGemm(m: ng, k: k)
+        func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ g: Int) {
+            if small {
+                SmallGemm.multiply(
+                    m: ng, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: spatialOut, bias: bias + g * ng, activation: activation)
+            } else {
+                Gemm.multiply(m: ng, n: n, k: k, a: a, lda: k, b: b, ldb: ldb, c: c, ldc: spatialOut)
+            }
+        }
+        for g in 0..<groups {
+            let a = w + g * ng * k  // [ng × k]
+            let plane = src + g * cg * input.spatial  // [cg × h × w]
+            let out = dst + g * ng * spatialOut  // [ng × oh·ow]
+            if isPointwise {
+                product(a, plane, spatialOut, spatialOut, out, g)
+                continue
+            }
+            var row = 0
+            while row < outputShape.height {
+                let rows = min(rowsPerBlock, outputShape.height - row)
+                // workspace: [k × rows·ow]
+                let taps = size * size, blockColumns = rows * ow, inSpatial = input.spatial
+                Parallel.forEach(cg, cost: taps * blockColumns) { channels in
+                    Im2col.unfold(
+                        input: plane + channels.lowerBound * inSpatial, channels: channels.count,
+                        height: input.height, width: input.width, kernel: size, stride: stride, pad: pad, outWidth: ow,
+                        rowStart: row, rowCount: rows, columns: workspace + channels.lowerBound * taps * blockColumns)
+                }
+                product(a, workspace, rows * ow, rows * ow, out + row * ow, g)
+                row += rows
+            }
+        }
+        return small
+    }
+}

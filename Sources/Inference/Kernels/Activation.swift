@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The activations a Darknet layer can apply after its convolution or sum.
+package enum Activation: String, Sendable, CaseIterable {
+    case linear, leaky, relu, logistic, mish
+
+    /// Darknet's scalar definition (`activations.h`): leaky slope 0.1, mish with softplus threshold 20.
+    @inline(__always)
+    package func apply(_ x: Float) -> Float {
+        switch self {
+        case .linear: return x
+        case .leaky: return x > 0 ? x : 0.1 * x
+        case .relu: return x > 0 ? x : 0
+        case .logistic: return 1 / (1 + expf(-x))
+        case .mish:
+            let softplus: Float = x > 20 ? x : (x < -20 ? expf(x) : logf(expf(x) + 1))
+            return x * tanhf(softplus)
+        }
+    }
+}
+
+/// Fused per-channel bias and activation, in place.
+package enum BiasActivation {
+    /// `data[c, i] = activation(data[c, i] + bias[c])` for `data [channels × spatial]`.
+    /// `bias` nil adds nothing.
+    package static func apply(
+        _ data: UnsafeMutablePointer<Float>, channels: Int, spatial: Int,
+        bias: UnsafePointer<Float>?, activation: Activation
+    ) {
+        for c in 0..<channels {
+            let b = bias?[c] ?? 0
+            let p = data + c * spatial
+            switch activation {
+            case .linear: addLinear(p, spatial, b)
+            case .leaky: addLeaky(p, spatial, b)
+            case .relu: addRelu(p, spatial, b)
+            case .logistic, .mish:
+                for i in 0..<spatial { p[i] = activation.apply(p[i] + b) }
+            }
+        }
+    }
+
+    /// Applies `activation` to `data[0 ..< count]` in place (no bias).
+    package static func apply(_ data: UnsafeMutablePointer<Float>, count: Int, activation: Activation) {
+        apply(data, channels: 1, spatial: count, bias: nil, activation: activation)
+    }
+
+    @inline(__always)
+    private static func addLinear(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ b: Float) {
+        if b == 0 { return }
+        let vb = SIMD8<Float>(repeating: b)
+        var i = 0
+        while i + 8 <= n {
+            SIMD8Memory.store(SIMD8Memory.load(p + i) + vb, p + i)
+            i += 8
+        }
+        while i < n { p[i] += b; i += 1 }
+    }
+
+    @inline(__always)
+    private static func addLeaky(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ b: Float) {
+        let vb = SIMD8<Float>(repeating: b)
+        let slope = SIMD8<Float>(repeating: 0.1)
+        var i = 0
+        while i + 8 <= n {
+            let v = SIMD8Memory.load(p + i) + vb
+            // Darknet: x > 0 ? x : 0.1x, which equals max(x, 0.1x) for every finite x.
+            SIMD8Memory.store(v.replacing(with: v * slope, where: v .<= 0), p + i)
+            i += 8
+        }
+        while i < n {
+            let v = p[i] + b
+            p[i] = v > 0 ? v : 0.1 * v
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    private static func addRelu(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ b: Float) {
+        let vb = SIMD8<Float>(repeating: b)
+        let zero = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let v = SIMD8Memory.load(p + i) + vb
+            SIMD8Memory.store(v.replacing(with: zero, where: v .<= 0), p + i)
+            i += 8
+        }
+        while i < n {
+            let v = p[i] + b
+            p[i] = v > 0 ? v : 0
+            i += 1
+        }
+    }
+}
+
+/// Unaligned SIMD8 loads and stores on float pointers.
+package enum SIMD8Memory {
+    @inline(__always)
+    package static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    package static func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    package static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
+}

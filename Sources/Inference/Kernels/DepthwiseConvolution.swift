@@ -1,0 +1,237 @@
+/// Direct depthwise convolution (one filter per channel), vectorised over output columns with
+/// `SIMD8<Float>`, with the per-channel bias fused in.
+package enum DepthwiseConvolution {
+    /// Floats of workspace `run` needs: one zero-padded input plane.
+    package static func workspaceSize(kernel: Int, stride: Int, outHeight: Int, outWidth: Int) -> Int {
+        paddedHeight(kernel: kernel, stride: stride, outHeight: outHeight)
+            * (paddedWidth(kernel: kernel, stride: stride, outWidth: outWidth) + 2)
+    }
+
+    /// `output[c, y, x] = bias[c] + Σ weights[c, ky, kx] · input[c, y·s − pad + ky, x·s − pad + kx]`
+    /// for `input [channels × height × width]`, `weights [channels × kernel × kernel]`,
+    /// `output [channels × outHeight × outWidth]`. `workspace` holds `workspaceSize(...)` floats.
+    package static func run(
+        input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        kernel: Int, stride: Int, pad: Int,
+        output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
+        let ph = paddedHeight(kernel: kernel, stride: stride, outHeight: outHeight)
+        let pw = paddedWidth(kernel: kernel, stride: stride, outWidth: outWidth)
+        let kk = kernel * kernel
+        for c in 0..<channels {
+            let src = input + c * height * width
+            let w = weights + c * kk
+            let b = bias?[c] ?? 0
+            let out = output + c * outHeight * outWidth
+            if stride == 2 {
+                // Even and odd padded columns in two planes, so stride-2 taps are contiguous loads.
+                let half = (pw + 1) / 2
+                padPlaneSplit(src, height: height, width: width, pad: pad, into: workspace, paddedHeight: ph, half: half)
+                switch kernel {
+                case 3: channelStride2(workspace, half, ph, w, 3, b, out, outHeight, outWidth)
+                case 5: channelStride2(workspace, half, ph, w, 5, b, out, outHeight, outWidth)
+                default: channelStride2(workspace, half, ph, w, kernel, b, out, outHeight, outWidth)
+                }
+                continue
+            }
+            padPlane(src, height: height, width: width, pad: pad, into: workspace, paddedHeight: ph, paddedWidth: pw)
+            switch (kernel, stride) {
+            case (3, 1): channel(workspace, pw, w, 3, 1, b, out, outHeight, outWidth)
+            case (5, 1): channel(workspace, pw, w, 5, 1, b, out, outHeight, outWidth)
+            case (_, 1): channel(workspace, pw, w, kernel, 1, b, out, outHeight, outWidth)
+            default: channelGeneric(workspace, pw, w, kernel, stride, b, out, outHeight, outWidth)
+            }
+        }
+    }
+
+    /// Like `padPlane`, but padded column `X` goes to column `X / 2` of the even plane (`dst`)
+    /// or the odd plane (`dst + paddedHeight·half`).
+    private static func padPlaneSplit(
+        _ src: UnsafePointer<Float>, height: Int, width: Int, pad: Int,
+        into dst: UnsafeMutablePointer<Float>, paddedHeight ph: Int, half: Int
+    ) {
+        let even = dst, odd = dst + ph * half
+        dst.initialize(repeating: 0, count: 2 * ph * half)
+        let rows = min(height, ph - pad)
+        guard rows > 0 else { return }
+        let cols = min(width, 2 * half - pad)
+        // Source column x lands at padded column x + pad: for even pad, even x goes to the even
+        // plane at (x + pad) / 2; for odd pad, even x goes to the odd plane.
+        let evenFirst = pad & 1 == 0
+        let toEven = evenFirst ? pad >> 1 : (pad + 1) >> 1  // plane offset of source column 1 or 0
+        let toOdd = pad >> 1
+        for y in 0..<rows {
+            let s = src + y * width
+            let e = even + (y + pad) * half, o = odd + (y + pad) * half
+            var x = 0
+            while x + 16 <= cols {
+                let v = UnsafeRawPointer(s + x).loadUnaligned(as: SIMD16<Float>.self)
+                if evenFirst {
+                    SIMD8Memory.store(v.evenHalf, e + (x >> 1) + toEven)
+                    SIMD8Memory.store(v.oddHalf, o + (x >> 1) + toOdd)
+                } else {
+                    SIMD8Memory.store(v.evenHalf, o + (x >> 1) + toOdd)
+                    SIMD8Memory.store(v.oddHalf, e + (x >> 1) + toEven)
+                }
+                x += 16
+            }
+            while x < cols {
+                let X = x + pad
+                if X & 1 == 0 { e[X >> 1] = s[x] } else { o[X >> 1] = s[x] }
+                x += 1
+            }
+        }
+    }
+
+    /// One channel at stride 2 from split planes: tap `kx` of output column `x` is padded column
+    /// `2x + kx`, i.e. `even[x + kx/2]` or `odd[x + (kx − 1)/2]`. Four output rows at a time.
+    @inline(__always)
+    private static func channelStride2(
+        _ planes: UnsafeMutablePointer<Float>, _ half: Int, _ ph: Int, _ w: UnsafePointer<Float>, _ k: Int,
+        _ b: Float, _ out: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
+    ) {
+        let vb = SIMD8<Float>(repeating: b)
+        let odd = planes + ph * half
+        let rowStep = 2 * half
+        var y = 0
+        while y < oh {
+            let rowsHere = min(4, oh - y)
+            var x = 0
+            while x < ow {
+                var a0 = vb, a1 = vb, a2 = vb, a3 = vb
+                for ky in 0..<k {
+                    let base = (2 * y + ky) * half + x
+                    for kx in 0..<k {
+                        let p = (kx & 1 == 0 ? planes : odd) + base + (kx >> 1)
+                        let wv = SIMD8<Float>(repeating: w[ky * k + kx])
+                        a0 = a0.addingProduct(SIMD8Memory.load(p), wv)
+                        if rowsHere == 4 {
+                            a1 = a1.addingProduct(SIMD8Memory.load(p + rowStep), wv)
+                            a2 = a2.addingProduct(SIMD8Memory.load(p + 2 * rowStep), wv)
+                            a3 = a3.addingProduct(SIMD8Memory.load(p + 3 * rowStep), wv)
+                        }
+                    }
+                }
+                let n = min(8, ow - x)
+                let o = out + y * ow + x
+                storeBlock(a0, o, n)
+                if rowsHere == 4 {
+                    storeBlock(a1, o + ow, n)
+                    storeBlock(a2, o + 2 * ow, n)
+                    storeBlock(a3, o + 3 * ow, n)
+                }
+                x += 8
+            }
+            y += rowsHere == 4 ? 4 : 1
+        }
+    }
+
+    private static func paddedHeight(kernel: Int, stride: Int, outHeight: Int) -> Int {
+        (outHeight - 1) * stride + kernel
+    }
+
+    /// Wide enough that every SIMD load of the last (partial) 8-column block stays inside.
+    private static func paddedWidth(kernel: Int, stride: Int, outWidth: Int) -> Int {
+        let blocks = (outWidth + 7) / 8
+        return blocks * 8 * stride + kernel + 8
+    }
+
+    /// Copies one plane into the middle of a zero-filled `paddedHeight × paddedWidth` buffer,
+    /// shifted by `pad` rows and columns (rows/columns past the image stay zero).
+    private static func padPlane(
+        _ src: UnsafePointer<Float>, height: Int, width: Int, pad: Int,
+        into dst: UnsafeMutablePointer<Float>, paddedHeight ph: Int, paddedWidth pw: Int
+    ) {
+        dst.initialize(repeating: 0, count: ph * pw)
+        let rows = min(height, ph - pad)
+        let cols = min(width, pw - pad)
+        guard rows > 0, cols > 0 else { return }
+        for y in 0..<rows {
+            (dst + (y + pad) * pw + pad).update(from: src + y * width, count: cols)
+        }
+    }
+
+    @inline(__always)
+    private static func storeBlock(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        if n == 8 {
+            SIMD8Memory.store(v, p)
+        } else {
+            for i in 0..<n { p[i] = v[i] }
+        }
+    }
+
+    /// Eight outputs of one row starting at `p` (stride 1 in the padded plane).
+    @inline(__always)
+    private static func load(_ p: UnsafeMutablePointer<Float>, _ stride: Int) -> SIMD8<Float> {
+        SIMD8Memory.load(p)
+    }
+
+    /// One channel, stride 1: four output rows at a time (four independent FMA chains),
+    /// eight columns per vector. Inlined with constant `k` and `s` so the tap loops unroll.
+    @inline(__always)
+    private static func channel(
+        _ src: UnsafeMutablePointer<Float>, _ pw: Int, _ w: UnsafePointer<Float>, _ k: Int, _ s: Int, _ b: Float,
+        _ out: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
+    ) {
+        let vb = SIMD8<Float>(repeating: b)
+        let rowStep = s * pw
+        var y = 0
+        while y + 4 <= oh {
+            var x = 0
+            while x < ow {
+                var a0 = vb, a1 = vb, a2 = vb, a3 = vb
+                for ky in 0..<k {
+                    let r0 = src + (y * s + ky) * pw + x * s
+                    for kx in 0..<k {
+                        let wv = SIMD8<Float>(repeating: w[ky * k + kx])
+                        a0 = a0.addingProduct(load(r0 + kx, s), wv)
+                        a1 = a1.addingProduct(load(r0 + rowStep + kx, s), wv)
+                        a2 = a2.addingProduct(load(r0 + 2 * rowStep + kx, s), wv)
+                        a3 = a3.addingProduct(load(r0 + 3 * rowStep + kx, s), wv)
+                    }
+                }
+                let n = min(8, ow - x)
+                let o = out + y * ow + x
+                storeBlock(a0, o, n)
+                storeBlock(a1, o + ow, n)
+                storeBlock(a2, o + 2 * ow, n)
+                storeBlock(a3, o + 3 * ow, n)
+                x += 8
+            }
+            y += 4
+        }
+        while y < oh {
+            var x = 0
+            while x < ow {
+                var a0 = vb
+                for ky in 0..<k {
+                    let r0 = src + (y * s + ky) * pw + x * s
+                    for kx in 0..<k {
+                        a0 = a0.addingProduct(load(r0 + kx, s), SIMD8<Float>(repeating: w[ky * k + kx]))
+                    }
+                }
+                storeBlock(a0, out + y * ow + x, min(8, ow - x))
+                x += 8
+            }
+            y += 1
+        }
+    }
+
+    private static func channelGeneric(
+        _ src: UnsafeMutablePointer<Float>, _ pw: Int, _ w: UnsafePointer<Float>, _ k: Int, _ s: Int,
+        _ b: Float, _ out: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
+    ) {
+        for y in 0..<oh {
+            for x in 0..<ow {
+                var acc = b
+                for ky in 0..<k {
+                    let row = src + (y * s + ky) * pw + x * s
+                    for kx in 0..<k { acc += w[ky * k + kx] * row[kx] }
+                }
+                out[y * ow + x] = acc
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Dispatch
+import Foundation
+import Functions
+import ObjectStore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// What to do when the observer fires. Called by `RetrainDispatcher.run()`, never on a
+/// request's path; may take long (a retrain job runs for seconds).
+package protocol RetrainTrigger: Sendable {
+    /// For logs: "in-process retrain" or the URL.
+    var description: String { get }
+    /// Acts on one firing; returns a short outcome for the log (e.g. "published version 4").
+    func fire(_ event: RetrainEvent) async throws -> String
+}
+
+/// Runs the retrain job in this process (on a Dispatch thread, so the training loop does not
+/// occupy a Swift concurrency thread).
+package struct InProcessRetrainTrigger: RetrainTrigger {
+    private let job: @Sendable (RetrainEvent) throws -> RetrainReport
+
+    /// `job` does the work (tests pass their own).
+    package init(job: @escaping @Sendable (RetrainEvent) throws -> RetrainReport) {
+        self.job = job
+    }
+
+    /// The usual job: read `data` (`order` for headerless rows), train `options.recipe`, compare
+    /// with the serving version of `event.model` in `repository`, publish if better.
+    package init(data: String, order: StockSeries.Order?, repository: ModelRepository, options: RetrainJob.Options) {
+        self.job = { event in
+            var options = options
+            options.model = event.model
+            let rows = try TrainingData.load(data, order: order).rows
+            return try RetrainJob(repository: repository, options: options).run(rows: rows, source: data)
+        }
+    }
+
+    package var description: String { "in-process retrain" }
+
+    package func fire(_ event: RetrainEvent) async throws -> String {
+        let job = self.job
+        let report = try await withCheckedThrowingContinuation { (c: CheckedContinuation<RetrainReport, any Error>) in
+            DispatchQueue.global().async {
+                c.resume(with: Result { try job(event) })
+            }
+        }
+        return "\(report.decision): \(report.reason)"
+    }
+}
+
+/// POSTs the event as JSON to a URL (`MSCR_RETRAIN_URL`): a Cloud Run Job's run endpoint, a
+/// CI webhook, a Cloud Function. Success is any 2xx.
+package struct HTTPRetrainTrigger: RetrainTrigger {
+    /// Sends one request; returns the status. Replaceable in tests.
+    package typealias Poster = @Sendable (URLRequest) async throws -> Int
+
+    package let url: URL
+    private let post: Poster
+
+    package init(url: URL, timeout: Double = 30, headers: [String: String] = [:], post: Poster? = nil) {
+        self.url = url
+        self.post =
+            post ?? { request in
+                let (_, response) = try await URLSession.shared.data(for: request)
+                return (response as? HTTPURLResponse)?.statusCode ?? 0
+            }
+        self.timeout = timeout
+        self.headers = headers
+    }
+
+    private let timeout: Double
+    private let headers: [String: String]
+
+    package var description: String { url.absoluteString }
+
+    package func fire(_ event: RetrainEvent) async throws -> String {
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        request.httpBody = try encoder.encode(event)
+        let status: Int
+        do {
+            status = try await post(request)
+        } catch {
+            throw RetrainingError(.trigger, "POST \(url.absoluteString) failed: \(error)")
+        }
+        guard (200..<300).contains(status) else {
+            throw RetrainingError(.trigger, "POST \(url.absoluteString) answered \(status)")
+        }
+        return "POST \(url.absoluteString) -> \(status)"
+    }
+}

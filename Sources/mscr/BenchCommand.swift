@@ -1,0 +1,83 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Functions
+import Inference
+
+/// `mscr bench`: micro-benchmarks of the engines, JSON on stdout.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmark an engine.", subcommands: [BenchDetectCommand.self])
+}
+
+/// `mscr bench detect`: decode + resize, forward, decode + NMS timings of one image.
+struct BenchDetectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Time detection on one image: preprocessing, forward and postprocessing, with GFLOP/s.")
+
+    @Option(help: "Darknet .cfg file.")
+    var cfg: String
+    @Option(help: "Darknet .weights file.")
+    var weights: String
+    @Option(help: "Network input size (overrides the cfg's width and height).")
+    var size: Int?
+    @Option(help: "Inference threads (default: MSCR_THREADS, else the CPU quota).")
+    var threads: Int?
+    @Option(help: "Timed runs.")
+    var runs: Int = 30
+    @Option(help: "Untimed runs first.")
+    var warmup: Int = 5
+    @Option(help: "Score threshold.")
+    var threshold: Float = 0.25
+    @Argument(help: "A JPEG or PNG file.")
+    var image: String
+
+    func run() async throws {
+        let threadCount = DetectCLI.threads(threads)
+        DarknetNetwork.setThreads(threadCount)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let network = try DetectCLI.network(cfg: cfg, weights: weights, size: size)
+        let loadMS = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+        let bytes = try DetectCLI.read(image)
+        var pre: [Double] = [], forward: [Double] = [], post: [Double] = []
+        var first = 0.0
+        for i in 0..<(max(0, warmup) + max(1, runs)) {
+            let d0 = DispatchTime.now().uptimeNanoseconds
+            let decoded = try ImageCodec.decode(bytes, maxPixels: Int.max)
+            let decodeMS = Double(DispatchTime.now().uptimeNanoseconds - d0) / 1e6
+            let result = try network.detect(decoded, threshold: threshold, nms: 0.45)
+            if i == 0 { first = result.timings.forward * 1e3 }
+            guard i >= warmup else { continue }
+            pre.append(decodeMS + result.timings.preprocess * 1e3)
+            forward.append(result.timings.forward * 1e3)
+            post.append(result.timings.postprocess * 1e3)
+        }
+        let gflop = Double(network.flops) / 1e9
+        let median = Self.stats(forward)["median"] ?? 1
+        let json: [String: Any] = [
+            "model": (cfg as NSString).lastPathComponent,
+            "input": "\(network.input.width)x\(network.input.height)",
+            "threads": threadCount,
+            "runs": forward.count,
+            "load_ms": Self.round(loadMS),
+            "first_forward_ms": Self.round(first),
+            "forward_ms": Self.stats(forward),
+            "preprocess_ms": Self.stats(pre),
+            "postprocess_ms": Self.stats(post),
+            "model_gflop": Self.round(gflop),
+            "gflops": Self.round(gflop / (median / 1e3)),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func stats(_ xs: [Double]) -> [String: Double] {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return [:] }
+        let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        return ["min": round(s[0]), "median": round(median), "max": round(s[s.count - 1])]
+    }
+
+    static func round(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// The spread of one measured quantity: percentiles by linear interpolation between closest
+/// ranks (numpy's default), so the median of an even count is the mean of the middle two.
+struct Distribution: Sendable {
+    let sorted: [Double]
+
+    init(_ values: [Double]) {
+        sorted = values.filter { $0.isFinite }.sorted()
+    }
+
+    var count: Int { sorted.count }
+    var min: Double? { sorted.first }
+    var max: Double? { sorted.last }
+    var median: Double? { percentile(50) }
+    var mean: Double? { sorted.isEmpty ? nil : sorted.reduce(0, +) / Double(sorted.count) }
+
+    /// The `p`-th percentile, 0 ... 100.
+    func percentile(_ p: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = Swift.min(Swift.max(p, 0), 100) / 100 * Double(sorted.count - 1)
+        let lower = Int(rank.rounded(.down))
+        let upper = Swift.min(lower + 1, sorted.count - 1)
+        let fraction = rank - Double(lower)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+    }
+
+    /// `{"n", "min", "median", "p95", "max"}` (milliseconds or whatever the values are).
+    var coldstartJSON: [String: Any] {
+        guard let min, let max, let median, let p95 = percentile(95) else { return ["n": 0] }
+        return ["n": count, "min": Format.round3(min), "median": Format.round3(median), "p95": Format.round3(p95),
+                "max": Format.round3(max)]
+    }
+
+    /// `{"n", "min", "mean", "p50", "p90", "p99", "max"}`.
+    var loadJSON: [String: Any] {
+        guard let min, let max, let mean, let p50 = percentile(50), let p90 = percentile(90), let p99 = percentile(99)
+        else { return ["n": 0] }
+        return ["n": count, "min": Format.round3(min), "mean": Format.round3(mean), "p50": Format.round3(p50),
+                "p90": Format.round3(p90), "p99": Format.round3(p99), "max": Format.round3(max)]
+    }
+}
+
+/// Number formatting shared by the client commands.
+enum Format {
+    static func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+
+    /// `0.42 ms`, `12.3 ms`, `1234 ms`.
+    static func ms(_ v: Double) -> String {
+        v >= 1000 ? String(format: "%.0f ms", v) : v >= 10 ? String(format: "%.1f ms", v) : String(format: "%.2f ms", v)
+    }
+
+    /// A table cell: three significant-ish digits, no unit.
+    static func cell(_ v: Double?) -> String {
+        guard let v else { return "–" }
+        if v >= 1000 { return String(format: "%.0f", v) }
+        if v >= 10 { return String(format: "%.1f", v) }
+        return String(format: "%.2f", v)
+    }
+
+    /// Left-aligned first column, right-aligned others, two spaces apart.
+    static func table(_ rows: [[String]]) -> String {
+        guard let width = rows.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: width)
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = Swift.max(widths[i], cell.count) }
+        }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                return i == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    /// One line of JSON with sorted keys.
+    static func json(_ object: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Pretty JSON with sorted keys.
+    static func prettyJSON(_ object: Any) -> String {
+        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: options)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Functions
+import Inference
+
+/// `mscr detect`: runs the detect function on image files, one JSON line per image.
+struct DetectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Detect objects in images with a Darknet YOLO model; prints one JSON object per image per line.")
+
+    @Option(help: "Darknet .cfg file.")
+    var cfg: String
+    @Option(help: "Darknet .weights file.")
+    var weights: String
+    @Option(help: "Class names, one per line (coco.names).")
+    var names: String
+    @Option(help: "Score threshold.")
+    var threshold: Float = 0.25
+    @Option(help: "NMS overlap threshold (0 turns NMS off).")
+    var nms: Float = 0.45
+    @Option(help: "Network input size (overrides the cfg's width and height).")
+    var size: Int?
+    @Option(help: "Inference threads (default: MSCR_THREADS, else the CPU quota).")
+    var threads: Int?
+    @Option(help: "Largest image accepted, in pixels.")
+    var maxPixels: Int = 40_000_000
+    @Argument(help: "JPEG or PNG files.")
+    var images: [String]
+
+    func run() async throws {
+        DarknetNetwork.setThreads(DetectCLI.threads(threads))
+        let detector = try DetectCLI.load(
+            cfg: cfg, weights: weights, names: names, size: size, threshold: threshold, nms: nms, maxPixels: maxPixels)
+        var failed = false
+        for path in images {
+            let file = DetectJSON.string((path as NSString).lastPathComponent)
+            do {
+                let result = try detector.detect(imageBytes: try DetectCLI.read(path), threshold: threshold)
+                print("{\"image\":\(file),\"width\":\(result.width),\"height\":\(result.height),"
+                    + "\"detections\":\(DetectJSON.detections(result.detections, names: detector.classNames))}")
+            } catch {
+                failed = true
+                let code = (error as? FunctionError)?.code.rawValue ?? "error"
+                print("{\"image\":\(file),\"error\":{\"code\":\(DetectJSON.string(code)),\"message\":\(DetectJSON.string("\(error)"))}}")
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+/// Shared by `mscr detect` and `mscr bench detect`.
+enum DetectCLI {
+    /// `--threads`, else `MSCR_THREADS`, else the CPU quota.
+    static func threads(_ option: Int?) -> Int {
+        if let option { return max(1, option) }
+        if let env = ProcessInfo.processInfo.environment["MSCR_THREADS"], let n = Int(env), n > 0 { return n }
+        return InferenceThreads.defaultCount()
+    }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        return [UInt8](data)
+    }
+
+    /// Parses the cfg and streams the weights file through the same reader the function uses.
+    static func network(cfg: String, weights: String, size: Int?) throws -> DarknetNetwork {
+        let config = try DarknetConfig(text: String(decoding: try read(cfg), as: UTF8.self), width: size, height: size)
+        for warning in config.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        guard let handle = FileHandle(forReadingAtPath: weights) else { throw ValidationError("cannot read \(weights)") }
+        defer { try? handle.close() }
+        var reader = DarknetWeightsReader(config: config)
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            try chunk.withUnsafeBytes { try reader.consume($0) }
+        }
+        return try DarknetNetwork(config: config, layers: try reader.finish(), concurrency: 1)
+    }
+
+    static func load(
+        cfg: String, weights: String, names: String, size: Int?, threshold: Float, nms: Float, maxPixels: Int
+    ) throws -> DetectFunction {
+        let network = try network(cfg: cfg, weights: weights, size: size)
+        let classNames = DetectKind.classNames(String(decoding: try read(names), as: UTF8.self))
+        guard classNames.count >= network.classCount else {
+            throw ValidationError("\(names) has \(classNames.count) names, the model predicts \(network.classCount) classes")
+        }
+        return DetectFunction(
+            network: network, classNames: classNames, modelName: (cfg as NSString).lastPathComponent, version: 0,
+            threshold: threshold, nms: nms, maxPixels: maxPixels)
+    }
+}

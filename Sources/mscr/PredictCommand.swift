@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Functions
+import Inference
+
+/// `mscr predict`: runs the stock function on a file, through the same code path as HTTP.
+struct PredictCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict next-day closes with a local lstm-regressor model folder; prints the stock function's JSON.")
+
+    @Option(help: "Model folder holding model.json (as written by `mscr train`).")
+    var model: String
+    @Option(help: "Headerless rows: oldest-first (default) or newest-first (goog-daily.csv is newest-first).")
+    var order: String?
+    @Option(help: "json or svg.")
+    var format: String = "json"
+    @Argument(help: "CSV or JSON file of rows; '-' reads stdin.")
+    var input: String
+
+    func run() async throws {
+        let path = (model as NSString).appendingPathComponent(LSTMRegressor.fileName)
+        guard let modelBytes = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read \(path)")
+        }
+        let regressor = try LSTMRegressor.decode(Array(modelBytes))
+        let body: Data?
+        if input == "-" {
+            body = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            body = FileManager.default.contents(atPath: input)
+        }
+        guard let body else { throw ValidationError("cannot read \(input)") }
+        let function = StockFunction(
+            regressor: regressor, modelName: (model as NSString).lastPathComponent, version: 0)
+        var query = ["format": format]
+        if let order { query["order"] = order }
+        let json = input.lowercased().hasSuffix(".json")
+        let response = try function.invoke(
+            FunctionRequest(body: Array(body), contentType: json ? "application/json" : "text/csv", query: query))
+        FileHandle.standardOutput.write(Data(response.body))
+        if format == "json" { FileHandle.standardOutput.write(Data("\n".utf8)) }
+    }
+}

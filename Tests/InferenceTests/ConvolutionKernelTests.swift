@@ -1,0 +1,142 @@
+import Testing
+
+@testable import Inference
+
+/// Naive grouped convolution, Darknet's definition, in Double.
+func naiveConvolution(
+    input: [Float], shape: FeatureShape, weights: [Float], bias: [Float],
+    filters: Int, size: Int, stride: Int, pad: Int, groups: Int, activation: Activation
+) -> [Float] {
+    let oh = (shape.height + 2 * pad - size) / stride + 1
+    let ow = (shape.width + 2 * pad - size) / stride + 1
+    let cg = shape.channels / groups, ng = filters / groups
+    var out = [Float](repeating: 0, count: filters * oh * ow)
+    for f in 0..<filters {
+        let g = f / ng
+        for y in 0..<oh {
+            for x in 0..<ow {
+                var acc = Double(bias[f])
+                for c in 0..<cg {
+                    for ky in 0..<size {
+                        for kx in 0..<size {
+                            let iy = y * stride - pad + ky, ix = x * stride - pad + kx
+                            guard iy >= 0, iy < shape.height, ix >= 0, ix < shape.width else { continue }
+                            let v = input[((g * cg + c) * shape.height + iy) * shape.width + ix]
+                            acc += Double(weights[((f * cg + c) * size + ky) * size + kx]) * Double(v)
+                        }
+                    }
+                }
+                out[(f * oh + y) * ow + x] = activation.apply(Float(acc))
+            }
+        }
+    }
+    return out
+}
+
+struct ConvCase: CustomTestStringConvertible, Sendable {
+    var c, h, w, filters, size, stride, pad, groups: Int
+    var activation: Activation = .leaky
+    var testDescription: String { "c\(c) \(h)x\(w) n\(filters) k\(size) s\(stride) p\(pad) g\(groups) \(activation)" }
+}
+
+@Suite("Convolution kernels against a naive reference")
+struct ConvolutionKernelTests {
+    static let cases: [ConvCase] = [
+        ConvCase(c: 3, h: 7, w: 9, filters: 5, size: 3, stride: 1, pad: 1, groups: 1),
+        ConvCase(c: 3, h: 16, w: 16, filters: 8, size: 3, stride: 2, pad: 1, groups: 1),
+        ConvCase(c: 4, h: 11, w: 5, filters: 6, size: 1, stride: 1, pad: 0, groups: 1, activation: .linear),
+        ConvCase(c: 6, h: 9, w: 13, filters: 4, size: 1, stride: 2, pad: 0, groups: 2, activation: .relu),
+        ConvCase(c: 8, h: 13, w: 17, filters: 8, size: 3, stride: 1, pad: 1, groups: 8, activation: .linear),
+        ConvCase(c: 8, h: 13, w: 17, filters: 8, size: 3, stride: 2, pad: 1, groups: 8),
+        ConvCase(c: 5, h: 12, w: 23, filters: 5, size: 5, stride: 1, pad: 2, groups: 5, activation: .mish),
+        ConvCase(c: 4, h: 10, w: 10, filters: 4, size: 5, stride: 2, pad: 2, groups: 4, activation: .logistic),
+        ConvCase(c: 3, h: 9, w: 9, filters: 3, size: 3, stride: 3, pad: 0, groups: 3),
+        ConvCase(c: 4, h: 8, w: 6, filters: 8, size: 3, stride: 1, pad: 0, groups: 2),
+        ConvCase(c: 2, h: 5, w: 3, filters: 3, size: 3, stride: 1, pad: 2, groups: 1),
+        ConvCase(c: 16, h: 19, w: 31, filters: 7, size: 3, stride: 1, pad: 1, groups: 1, activation: .mish),
+    ]
+
+    @Test(arguments: cases)
+    func matchesNaive(_ t: ConvCase) throws {
+        for batchNormalize in [false, true] {
+            let shape = FeatureShape(channels: t.c, height: t.h, width: t.w)
+            let cfg = """
+                [convolutional]
+                filters=\(t.filters)
+                size=\(t.size)
+                stride=\(t.stride)
+                padding=\(t.pad)
+                groups=\(t.groups)
+                batch_normalize=\(batchNormalize ? 1 : 0)
+                activation=\(t.activation.rawValue)
+                """
+            let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
+            var rng = DetTestRandom(seed: UInt64(t.c * 1000 + t.h * 10 + t.size))
+            let n = t.filters, perFilter = t.c / t.groups * t.size * t.size
+            let bias = rng.floats(n)
+            let rawWeights = rng.floats(n * perFilter)
+            var floats = bias
+            var foldedBias = bias, foldedWeights = rawWeights
+            if batchNormalize {
+                let scales = rng.floats(n, in: 0.5...1.5), means = rng.floats(n), variances = rng.floats(n, in: 0.1...2)
+                floats += scales + means + variances
+                for f in 0..<n {
+                    let root = (Double(variances[f]) + 1e-5).squareRoot()
+                    foldedBias[f] = Float(Double(bias[f]) - Double(scales[f]) * Double(means[f]) / root)
+                    for i in 0..<perFilter {
+                        foldedWeights[f * perFilter + i] = Float(Double(rawWeights[f * perFilter + i]) * Double(scales[f]) / root)
+                    }
+                }
+            }
+            floats += rawWeights
+            #expect(floats.count == layer.weightCount)
+            let loaded = try layer.loadingWeights(floats)
+            let input = rng.floats(shape.count)
+            let got = runLayer(loaded, index: 0, buffers: [input])
+            let want = naiveConvolution(
+                input: input, shape: shape, weights: foldedWeights, bias: foldedBias, filters: n,
+                size: t.size, stride: t.stride, pad: t.pad, groups: t.groups, activation: t.activation)
+            #expect(loaded.outputShape.count == want.count)
+            #expect(maxRelativeError(got, want) < 1e-4, "bn=\(batchNormalize)")
+        }
+    }
+
+    @Test func pointwiseIdentityReturnsItsInput() throws {
+        let shape = FeatureShape(channels: 5, height: 7, width: 9)
+        let layer = try makeLayers(input: shape, "[convolutional]\nfilters=5\nsize=1\nactivation=linear\n")[0]
+        var floats = [Float](repeating: 0, count: 5)  // biases
+        for f in 0..<5 { for c in 0..<5 { floats.append(f == c ? 1 : 0) } }
+        let loaded = try layer.loadingWeights(floats)
+        var rng = DetTestRandom(seed: 7)
+        let input = rng.floats(shape.count)
+        #expect(runLayer(loaded, index: 0, buffers: [input]) == input)
+    }
+
+    @Test func blockedIm2colMatchesWhole() throws {
+        // Rows are unfolded in blocks; a block boundary must not change the result.
+        var rng = DetTestRandom(seed: 3)
+        let c = 3, h = 11, w = 7, k = 3
+        let input = rng.floats(c * h * w)
+        let whole = UnsafeMutablePointer<Float>.allocate(capacity: c * k * k * h * w)
+        let part = UnsafeMutablePointer<Float>.allocate(capacity: c * k * k * 4 * w)
+        defer { whole.deallocate(); part.deallocate() }
+        input.withUnsafeBufferPointer { p in
+            Im2col.unfold(
+                input: p.baseAddress!, channels: c, height: h, width: w, kernel: k, stride: 1, pad: 1,
+                outWidth: w, rowStart: 0, rowCount: h, columns: whole)
+            var mismatches = 0
+            for start in stride(from: 0, to: h, by: 4) {
+                let rows = min(4, h - start)
+                Im2col.unfold(
+                    input: p.baseAddress!, channels: c, height: h, width: w, kernel: k, stride: 1, pad: 1,
+                    outWidth: w, rowStart: start, rowCount: rows, columns: part)
+                for r in 0..<(c * k * k) {
+                    for i in 0..<(rows * w) {
+                        if part[r * rows * w + i] != whole[r * h * w + start * w + i] { mismatches += 1 }
+                    }
+                }
+            }
+            #expect(mismatches == 0)
+        }
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Testing
+
+@testable import Inference
+
+/// Every layer with naive kernels and its own buffer: the reference for the planned, fast forward.
+func naiveForward(_ layers: [any DarknetLayer], input: [Float], inputShape: FeatureShape) -> [[Float]] {
+    var outputs: [[Float]] = []
+    func value(_ i: Int) -> [Float] { i < 0 ? input : outputs[i] }
+    for (i, layer) in layers.enumerated() {
+        let inShape = i == 0 ? inputShape : layers[i - 1].outputShape
+        switch layer {
+        case let conv as ConvolutionalLayer:
+            outputs.append(naiveConvolution(
+                input: value(i - 1), shape: inShape, weights: conv.weights, bias: conv.bias, filters: conv.filters,
+                size: conv.size, stride: conv.stride, pad: conv.pad, groups: conv.groups, activation: conv.activation))
+        case let pool as MaxPoolLayer:
+            outputs.append(naiveMaxPool(value(i - 1), inShape, size: pool.size, stride: pool.stride, padding: pool.padding))
+        case let route as RouteLayer:
+            var out: [Float] = []
+            for (j, s) in zip(route.inputs, route.inputShapes) {
+                let part = s.channels / route.groups * s.spatial
+                out += value(j)[(route.groupID * part)..<((route.groupID + 1) * part)]
+            }
+            outputs.append(out)
+        case let shortcut as ShortcutLayer:
+            outputs.append(zip(value(i - 1), value(shortcut.inputs[1])).map { shortcut.activation.apply($0 + $1) })
+        case let up as UpsampleLayer:
+            var out: [Float] = []
+            let s = up.stride
+            for c in 0..<inShape.channels { for y in 0..<(inShape.height * s) { for x in 0..<(inShape.width * s) {
+                out.append(up.scale * value(i - 1)[(c * inShape.height + y / s) * inShape.width + x / s])
+            } } }
+            outputs.append(out)
+        default:
+            outputs.append(value(i - 1))  // dropout, yolo
+        }
+    }
+    return outputs
+}
+
+/// Plausible random weights for every layer of `config` (batch-norm variances positive).
+func randomWeights(_ config: DarknetConfig, seed: UInt64) -> [Float] {
+    var rng = DetTestRandom(seed: seed)
+    var floats: [Float] = []
+    for case let conv as ConvolutionalLayer in config.layers {
+        let n = conv.filters, fanIn = conv.input.channels / conv.groups * conv.size * conv.size
+        floats += rng.floats(n, in: -0.1...0.1)
+        if conv.batchNormalize {
+            floats += rng.floats(n, in: 0.8...1.2) + rng.floats(n, in: -0.1...0.1) + rng.floats(n, in: 0.5...1.5)
+        }
+        let scale = (3 / Float(fanIn)).squareRoot()
+        floats += rng.floats(n * fanIn, in: -scale...scale)
+    }
+    return floats
+}
+
+@Suite("Darknet network")
+struct DarknetNetworkTests {
+    /// Every layer kind and variant in a few channels: yolov3-tiny's maxpool size 2 stride 1,
+    /// grouped and depthwise convolutions, mish, dropout, shortcut, route with groups, upsample, two heads.
+    static let miniCfg = """
+        [net]
+        width=32
+        height=32
+        channels=3
+        [convolutional]
+        batch_normalize=1
+        filters=8
+        size=3
+        pad=1
+        activation=leaky
+        [maxpool]
+        size=2
+        stride=2
+        [convolutional]
+        batch_normalize=1
+        filters=16
+        size=3
+        stride=1
+        pad=1
+        activation=leaky
+        [maxpool]
+        size=2
+        stride=2
+        [convolutional]
+        filters=16
+        size=3
+        pad=1
+        activation=relu
+        [maxpool]
+        size=2
+        stride=1
+        [convolutional]
+        batch_normalize=1
+        filters=32
+        size=3
+        pad=1
+        groups=2
+        activation=leaky
+        [convolutional]
+        filters=16
+        size=1
+        activation=mish
+        [convolutional]
+        batch_normalize=1
+        filters=16
+        groups=16
+        size=5
+        pad=1
+        activation=linear
+        [dropout]
+        probability=.1
+        [shortcut]
+        from=-3
+        activation=leaky
+        [route]
+        layers=-1
+        groups=2
+        group_id=1
+        [convolutional]
+        filters=21
+        size=1
+        activation=linear
+        [yolo]
+        mask=3,4,5
+        anchors=4,6, 8,10, 12,9, 16,20, 20,16, 30,28
+        classes=2
+        num=6
+        [route]
+        layers=-4
+        [convolutional]
+        filters=8
+        size=1
+        activation=logistic
+        [upsample]
+        stride=2
+        [route]
+        layers=-1,2
+        [convolutional]
+        filters=21
+        size=1
+        activation=linear
+        [yolo]
+        mask=0,1,2
+        anchors=4,6, 8,10, 12,9, 16,20, 20,16, 30,28
+        classes=2
+        num=6
+        """
+
+    static let smallModels: [(String, Int)] = [
+        ("data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", 32),
+        ("mini", 32),
+    ]
+
+    static func network(_ path: String, size: Int, seed: UInt64 = 1) throws -> (DarknetNetwork, DarknetConfig) {
+        let text = path == "mini" ? miniCfg : try SharedData.text(path)
+        let config = try DarknetConfig(text: text, width: size, height: size)
+        var reader = DarknetWeightsReader(config: config)
+        var bytes: [UInt8] = []
+        for v in [Int32(0), 2, 0] { withUnsafeBytes(of: v) { bytes += $0 } }
+        withUnsafeBytes(of: UInt64(0)) { bytes += $0 }
+        randomWeights(config, seed: seed).withUnsafeBytes { bytes += $0 }
+        try reader.consume(bytes)
+        return (try DarknetNetwork(config: config, layers: try reader.finish(), concurrency: 2), config)
+    }
+
+    @Test(arguments: smallModels.indices)
+    func plannedForwardMatchesNaive(_ i: Int) throws {
+        let (path, size) = Self.smallModels[i]
+        let (net, _) = try Self.network(path, size: size)
+        var rng = DetTestRandom(seed: 4)
+        let input = rng.floats(net.input.count, in: 0...1)
+        let heads = try net.forward(input)
+        let reference = naiveForward(net.layers, input: input, inputShape: net.input)
+        #expect(heads.count == net.yoloLayers.count && heads.count == 2)
+        for (h, i) in zip(heads, net.yoloLayers) {
+            #expect(maxRelativeError(h, reference[i]) < 1e-3, "head \(i)")
+        }
+    }
+
+    @Test(arguments: ["data/models/darknet-cfg/yolov3.cfg", "data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"])
+    func memoryPlanNeverOverwritesALiveBuffer(_ path: String) throws {
+        let config = try DarknetConfig(text: try SharedData.text(path))
+        let layers = config.layers
+        let plan = MemoryPlan(input: config.input, layers: layers)
+        // Which producer's buffer does each table entry hold, and who reads it last?
+        var owner = Array(0...layers.count)
+        for (i, l) in layers.enumerated() where l.isIdentity { owner[i + 1] = owner[l.inputs[0] + 1] }
+        var lastUse = [Int](repeating: -1, count: layers.count + 1)
+        for (i, l) in layers.enumerated() { for j in l.inputs { lastUse[owner[j + 1]] = max(lastUse[owner[j + 1]], i) } }
+        for i in config.yoloLayers { lastUse[owner[i + 1]] = layers.count }
+        func size(_ b: Int) -> Int { b == 0 ? config.input.count : layers[b - 1].outputShape.count }
+        for (i, layer) in layers.enumerated() where !layer.isIdentity {
+            let start = plan.offsets[i + 1], end = start + layer.outputShape.count
+            for b in 0...layers.count where b != i + 1 && owner[b] == b && (b == 0 || b - 1 < i) && lastUse[b] >= i {
+                let s = plan.offsets[b], e = s + size(b)
+                #expect(end <= s || e <= start, "layer \(i) overwrites the live output of buffer \(b)")
+            }
+            #expect(end <= plan.workspaceOffset)
+        }
+        // Reuse pays: far less than one buffer per layer.
+        let naive = layers.reduce(config.input.count) { $0 + $1.outputShape.count }
+        #expect(plan.workspaceOffset < naive / 2)
+    }
+
+    @Test func concurrentCallsAgreeAndReuseArenas() async throws {
+        let (net, _) = try Self.network(Self.smallModels[0].0, size: 64)
+        var rng = DetTestRandom(seed: 8)
+        let inputs = (0..<4).map { _ in rng.floats(net.input.count, in: 0...1) }
+        let serial = try inputs.map { try net.forward($0) }
+        let parallel = try await withThrowingTaskGroup(of: (Int, [[Float]]).self) { group in
+            for (k, input) in inputs.enumerated() { group.addTask { (k, try net.forward(input)) } }
+            var out = [[[Float]]](repeating: [], count: inputs.count)
+            for try await (k, r) in group { out[k] = r }
+            return out
+        }
+        #expect(parallel == serial)
+        #expect(net.pool.idleCount >= 1 && net.pool.idleCount <= 2)
+    }
+
+    @Test func detectReportsImageSizeAndSortedScores() throws {
+        let (net, _) = try Self.network(Self.smallModels[0].0, size: 64)
+        var rng = DetTestRandom(seed: 10)
+        let image = try RGBImage(width: 50, height: 30, pixels: (0..<4500).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let result = try net.detect(image, threshold: 0.05, nms: 0.45)
+        #expect(result.width == 50 && result.height == 30)
+        #expect(zip(result.detections, result.detections.dropFirst()).allSatisfy { $0.score >= $1.score })
+        #expect(result.detections.allSatisfy { $0.score > 0.05 && $0.classID < net.classCount })
+        #expect(result.timings.forward > 0)
+    }
+
+    @Test func wrongInputSizeIsAnError() throws {
+        let (net, _) = try Self.network(Self.smallModels[1].0, size: 32)
+        #expect(throws: InferenceError.self) { try net.forward([1, 2, 3]) }
+    }
+}
