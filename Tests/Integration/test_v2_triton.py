@@ -26,7 +26,12 @@ def server(demo_repository, tmp_path_factory):
     """`mscr serve` on a copy of the demo repository with a second stock-lstm version."""
     models = tmp_path_factory.mktemp("v2") / "models"
     shutil.copytree(demo_repository.path, models)
-    trained = demo_repository.path.parent / "stock-model"
+    trained = demo_repository.path.parent / "stock-model"  # where demo_repository trained it
+    if not (trained / "model.json").exists():
+        trained = models.parent / "stock-model"
+        done = subprocess.run([mscr_binary(), "train", "stock", "--data", str(GOOG), "--order", "newest-first",
+                               "--out", str(trained), "--epochs", "5"], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
     done = subprocess.run([mscr_binary(), "publish", str(trained), "--repository", "file://" + str(models),
                            "--model", "stock-lstm"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -49,14 +49,16 @@ struct V2StockTests {
         let data = windows.flatMap { $0.flatMap { $0 } }.map { String($0) }.joined(separator: ",")
         let body = V2Body.json(
             #"{"inputs": [{"name": "window", "datatype": "FP32", "shape": [\#(batch), \#(window), 5], "data": [\#(data)]}]}"#)
-        let native = ByteBuffer(string: #"{"rows": \#(rows)}"#)
+        // The native endpoint needs window + 1 rows: give it one more; its first `batch` values
+        // are the days the windows predict.
+        let native = ByteBuffer(string: #"{"rows": \#(rows + Self.rows(1, seed: 1))}"#)
         try await server.makeApplication(router: server.makeRouter()).test(.router) { client in
             let expected = try await client.execute(
                 uri: "/functions/stock", method: .post, headers: [.contentType: "application/json"], body: native)
             #expect(expected.status == .ok, "\(expected.text)")
             let predicted = (expected.json["predictions"] as? [[String: Any]] ?? []).compactMap { $0["predicted"] as? Double }
             let next = (expected.json["next"] as? [String: Any])?["predicted"] as? Double
-            let nativeCloses = predicted + [next ?? .nan]
+            let nativeCloses = Array((predicted + [next ?? .nan]).prefix(batch))
             let r = try await client.execute(uri: "/v2/models/stock/infer", method: .post, body: body)
             #expect(r.status == .ok, "\(r.text)")
             #expect(r.v2Outputs["close"]?["shape"] as? [Int] == [batch, 1])
