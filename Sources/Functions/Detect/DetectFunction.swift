@@ -11,6 +11,8 @@ package final class DetectFunction: LoadedFunction {
     package let version: Int
     /// Default score threshold (`params.threshold`); a request may override it with `?threshold=`.
     package let threshold: Float
+    /// The lowest score threshold a request may ask for.
+    package static let minimumThreshold: Float = 0.01
     /// NMS overlap threshold (`params.nms`); 0 turns NMS off.
     package let nms: Float
     /// Largest decoded image accepted (`limits.maxPixels`), checked from the header.
@@ -39,7 +41,11 @@ package final class DetectFunction: LoadedFunction {
     /// Detects objects in a decoded image.
     package func detect(image: RGBImage, threshold: Float? = nil) throws -> DetectionResult {
         let t = threshold ?? self.threshold
-        guard t >= 0, t < 1 else { throw FunctionError(.invalidInput, "threshold must be in [0, 1), got \(t)") }
+        // Below 0.01 every cell's every class passes: tens of thousands of boxes and seconds of
+        // NMS for a meaningless answer, so the floor bounds the work a request can ask for.
+        guard t >= Self.minimumThreshold, t < 1 else {
+            throw FunctionError(.invalidInput, "threshold must be in [\(Self.minimumThreshold), 1), got \(t)")
+        }
         do {
             return try network.detect(image, threshold: t, nms: nms)
         } catch let error as InferenceError {
@@ -55,7 +61,7 @@ package final class DetectFunction: LoadedFunction {
         var threshold: Float? = nil
         if let text = request.query["threshold"] {
             guard let t = Float(text), t.isFinite, t >= 0, t < 1 else {
-                throw FunctionError(.invalidInput, "threshold must be a number in [0, 1), not '\(text)'")
+                throw FunctionError(.invalidInput, "threshold must be a number in [\(Self.minimumThreshold), 1), not '\(text)'")
             }
             threshold = t
         }
