@@ -19,8 +19,10 @@ package final class RetrainingMonitor: Sendable {
         if let raw = configuration.retrainURL, let url = URL(string: raw) {
             trigger = HTTPRetrainTrigger(url: url)
         } else if let data = configuration.retrainData {
+            // Headerless data needs its row order said (goog-daily.csv is newest first).
+            let order = configuration.retrainOrder.flatMap { try? StockSeries.Order(query: $0) }
             trigger = InProcessRetrainTrigger(
-                data: data, order: nil, repository: repository, options: RetrainJob.Options())
+                data: data, order: order, repository: repository, options: RetrainJob.Options())
         }
         let dispatcher = trigger.map { RetrainDispatcher(trigger: $0, logger: logger) }
         self.dispatcher = dispatcher

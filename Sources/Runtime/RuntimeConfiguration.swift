@@ -42,6 +42,8 @@ package struct RuntimeConfiguration: Sendable {
     package var retrainCooldown: Duration = .seconds(3600)
     /// Where `mscr retrain` reads its data when the trigger runs it in-process.
     package var retrainData: String?
+    /// `MSCR_RETRAIN_ORDER`: row order of headerless retrain data (`oldest-first` or `newest-first`).
+    package var retrainOrder: String?
 
     package init() {}
 
@@ -104,6 +106,7 @@ package struct RuntimeConfiguration: Sendable {
         c.retrainURL = env["MSCR_RETRAIN_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let t = try seconds("MSCR_RETRAIN_COOLDOWN") { c.retrainCooldown = t }
         c.retrainData = env["MSCR_RETRAIN_DATA"].flatMap { $0.isEmpty ? nil : $0 }
+        c.retrainOrder = env["MSCR_RETRAIN_ORDER"].flatMap { $0.isEmpty ? nil : $0 }
         return c
     }
 
