@@ -1,15 +1,18 @@
 import Foundation
 
-/// The engine's thread count: OpenBLAS's pool, process-wide.
+/// The engine's thread count, process-wide. The engine splits each layer over this many threads
+/// itself and keeps OpenBLAS single-threaded inside each part: OpenBLAS's own threads spin at
+/// fine-grained barriers and lose badly when the cores are shared (measured: yolov3 @416 on 2
+/// threads under load was slower than on 1).
 package enum InferenceThreads {
-    /// Sets the number of threads every matrix product uses (process-wide).
+    /// Sets the number of threads one inference uses.
     package static func set(_ n: Int) {
-        Gemm.setThreads(n)
+        Gemm.setThreads(1)
         Parallel.setThreads(n)
     }
 
     /// Current thread count.
-    package static var current: Int { Gemm.threads }
+    package static var current: Int { Parallel.threads }
 
     /// The CPU quota of this process: the cgroup v2 `cpu.max` limit (rounded up) when there is
     /// one, else the number of online processors.

@@ -17,7 +17,7 @@ struct ParallelTests {
         #expect(hits.withLock { $0.allSatisfy { $0 == 1 } })
     }
 
-    @Test func convolutionIsTheSameOnTwoThreads() throws {
+    @Test func convolutionAgreesOnTwoThreads() throws {
         let shape = FeatureShape(channels: 16, height: 40, width: 40)
         let cfg = "[convolutional]\nfilters=40\nsize=3\npad=1\nactivation=leaky\n[shortcut]\nfrom=-1\n"
         let layers = try makeLayers(input: shape, "[convolutional]\nfilters=16\nsize=1\n" + cfg)
@@ -30,6 +30,7 @@ struct ParallelTests {
         Parallel.setThreads(2)
         let parallel = runLayer(conv, index: 1, buffers: [[], input])
         Parallel.setThreads(before)
-        #expect(serial == parallel)
+        // Column panels may take different OpenBLAS edge kernels: equal up to rounding.
+        #expect(maxRelativeError(parallel, serial) < 1e-5)
     }
 }

@@ -25,7 +25,11 @@ package final class DarknetNetwork: Sendable {
 
     /// Builds a network from a parsed cfg and the layers `DarknetWeightsReader.finish()` returned.
     /// `concurrency` arenas may be kept; `prepared` of them are allocated (and touched) now.
-    package init(config: DarknetConfig, layers: [any DarknetLayer], concurrency: Int = 4, prepared: Int = 1) throws {
+    /// `warmUp` runs one forward pass on a blank input so the first request does not pay for
+    /// OpenBLAS's first-call buffers and cold code (first forward ≈ a steady one).
+    package init(
+        config: DarknetConfig, layers: [any DarknetLayer], concurrency: Int = 4, prepared: Int = 1, warmUp: Bool = true
+    ) throws {
         guard layers.count == config.layers.count else {
             throw InferenceError(.invalidWeights, "expected \(config.layers.count) layers, got \(layers.count)")
         }
@@ -46,6 +50,12 @@ package final class DarknetNetwork: Sendable {
             input: config.input, layers: layers,
             extraWorkspace: DarknetResize.scratchSize(outWidth: config.input.width, channels: 3))
         pool = ScratchPool(plan: plan, prepared: prepared, capacity: concurrency)
+        if warmUp {
+            pool.withArena { arena in
+                arena.table[0].update(repeating: 0.5, count: input.count)
+                run(arena)
+            }
+        }
     }
 
     /// Parses `cfg` and `weights` in one go (tests and the CLI; the function streams instead).

@@ -14,8 +14,13 @@ package enum NonMaxSuppression {
         _ candidates: inout [DetectionCandidate], threshold: Float, kind: NMSKind, beta: Float = 0.6
     ) {
         guard let classes = candidates.first?.probabilities.count, candidates.count > 1 else { return }
-        var order = Array(candidates.indices)
+        var order: [Int] = []
+        order.reserveCapacity(candidates.count)
         for k in 0..<classes {
+            // Only candidates still holding this class can suppress or be suppressed.
+            order.removeAll(keepingCapacity: true)
+            for i in candidates.indices where candidates[i].probabilities[k] != 0 { order.append(i) }
+            guard order.count > 1 else { continue }
             order.sort { a, b in
                 let pa = candidates[a].probabilities[k], pb = candidates[b].probabilities[k]
                 return pa != pb ? pa > pb : a < b

@@ -9,7 +9,7 @@ import Darwin
 /// then a fused bias + activation.
 package struct ConvolutionalLayer: DarknetLayer {
     /// Largest im2col block, in floats; big convolutions are unfolded a few output rows at a time.
-    nonisolated(unsafe) package static var columnBlockFloats = 1 << 20
+    package static let columnBlockFloats = 1 << 20
 
     package var type: String { "convolutional" }
     package let input: FeatureShape
@@ -157,10 +157,8 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// Whether a product of `m` output channels over a `k`-long reduction goes to `SmallGemm`
     /// (measured: it beats OpenBLAS on these skinny shapes, which dominate Yolo-Fastest).
     package static func prefersSmallGemm(m: Int, k: Int) -> Bool {
-        smallGemmOverride ?? (k <= 64 || m <= 32)
+        k <= 64 || m <= 32
     }
-
-    nonisolated(unsafe) package static var smallGemmOverride: Bool? = nil
 
     /// im2col + GEMM per group, a block of output rows at a time (1×1 stride-1 convolutions skip
     /// im2col). Returns true when bias and activation were applied in the GEMM (`SmallGemm`).
@@ -174,12 +172,29 @@ package struct ConvolutionalLayer: DarknetLayer {
         let spatialOut = outputShape.spatial
         let ow = outputShape.width
         let small = Self.prefersSmallGemm(m: ng, k: k)
+        // C[ng × n] (ldc = spatialOut) = A[ng × k] · B[k × n] (ldb), split over the inference
+        // threads: by columns, or by rows of A when A is the bigger operand (each part then packs
+        // only its share of it). OpenBLAS itself runs single-threaded inside each part.
         func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ g: Int) {
+            let panels = (n + 15) / 16
             if small {
-                SmallGemm.multiply(
-                    m: ng, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: spatialOut, bias: bias + g * ng, activation: activation)
+                Parallel.forEach(panels, cost: 16 * k * ng) { r in
+                    let j0 = r.lowerBound * 16, j1 = min(n, r.upperBound * 16)
+                    SmallGemm.multiply(
+                        m: ng, n: j1 - j0, k: k, a: a, b: b + j0, ldb: ldb, c: c + j0, ldc: spatialOut,
+                        bias: bias + g * ng, activation: activation)
+                }
+            } else if ng > n {
+                Parallel.forEach(ng, cost: n * k) { r in
+                    Gemm.multiply(
+                        m: r.count, n: n, k: k, a: a + r.lowerBound * k, lda: k, b: b, ldb: ldb,
+                        c: c + r.lowerBound * spatialOut, ldc: spatialOut)
+                }
             } else {
-                Gemm.multiply(m: ng, n: n, k: k, a: a, lda: k, b: b, ldb: ldb, c: c, ldc: spatialOut)
+                Parallel.forEach(panels, cost: 16 * k * ng) { r in
+                    let j0 = r.lowerBound * 16, j1 = min(n, r.upperBound * 16)
+                    Gemm.multiply(m: ng, n: j1 - j0, k: k, a: a, lda: k, b: b + j0, ldb: ldb, c: c + j0, ldc: spatialOut)
+                }
             }
         }
         for g in 0..<groups {
