@@ -1,5 +1,6 @@
 import Foundation
 import Functions
+import Inference
 import Hummingbird
 import Logging
 import ObjectStore
@@ -20,6 +21,8 @@ package struct MSCRServer: Sendable {
     package init(configuration: RuntimeConfiguration, logger: Logger, extraKinds: [any FunctionKind] = []) throws {
         self.configuration = configuration
         self.logger = logger
+        // BLAS threads per inference (process-wide); concurrency comes from the worker pool.
+        InferenceThreads.set(configuration.blasThreads)
         let metrics = RuntimeMetrics()
         self.metrics = metrics
         let configs = try FunctionConfig.loadAll(from: configuration.functionsDirectory)
