@@ -76,6 +76,9 @@ let package = Package(
             ],
             resources: [.copy("Web")]
         ),
+        // The parsers that read outside bytes, as fuzz targets (scripts/fuzz.sh) and their replay.
+        .target(name: "FuzzTargets", dependencies: ["Runtime", "Functions", "Inference"]),
+        .executableTarget(name: "mscr-fuzz", dependencies: ["FuzzTargets"]),
         .executableTarget(
             name: "mscr",
             dependencies: [
@@ -99,6 +102,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["ObjectStore", "mscr"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Functions", "Inference"], exclude: ["Regressions"]),
     ],
     swiftLanguageModes: [.v6]
 )

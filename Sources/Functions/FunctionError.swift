@@ -17,6 +17,8 @@ package struct FunctionError: Error, CustomStringConvertible, Sendable {
         case overloaded = "overloaded"
         /// Past the request deadline (504).
         case timeout = "timeout"
+        /// The client did not send its whole body within the body deadline (408).
+        case requestTimeout = "request_timeout"
         /// Not allowed (401/403): admin endpoints without the right token.
         case unauthorized = "unauthorized"
         /// A bug or an environment failure (500).

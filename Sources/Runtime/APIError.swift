@@ -80,6 +80,7 @@ package struct APIError: HTTPResponseError, Sendable {
         case .unavailable: return .serviceUnavailable
         case .overloaded: return .tooManyRequests
         case .timeout: return .gatewayTimeout
+        case .requestTimeout: return .requestTimeout
         case .unauthorized: return .unauthorized
         case .internal: return .internalServerError
         }

@@ -5,11 +5,21 @@ import Hummingbird
 /// Reading request bodies under a limit.
 enum HTTPBody {
     /// Collects the body, failing with 413 as soon as it passes `limit` bytes (by the
-    /// `Content-Length` header before reading, or by counting as it streams).
-    static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
+    /// `Content-Length` header before reading, or by counting as it streams), and with 408 when
+    /// the whole body has not arrived within `timeout`.
+    static func collect(_ request: Request, limit: Int, timeout: Duration) async throws -> [UInt8] {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw FunctionError(.payloadTooLarge, "the body of \(declared) bytes exceeds the limit of \(limit) bytes")
         }
+        do {
+            return try await Deadline.run(timeout) { try await read(request, limit: limit) }
+        } catch let error as FunctionError where error.code == .timeout {
+            throw FunctionError(
+                .requestTimeout, "the request body did not arrive within \(timeout.components.seconds) s (MSCR_BODY_TIMEOUT)")
+        }
+    }
+
+    private static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
         var bytes: [UInt8] = []
         for try await buffer in request.body {
             guard bytes.count + buffer.readableBytes <= limit else {

@@ -8,6 +8,7 @@ extension MSCRServer {
     func addFeedbackRoutes(to router: Router<BasicRequestContext>) {
         let monitor = self.monitor
         let host = self.host
+        let bodyTimeout = configuration.bodyTimeout
         router.post("/functions/:name/feedback") { request, context -> Response in
             let name = context.parameters.get("name") ?? ""
             guard host.config(name) != nil else {
@@ -16,7 +17,7 @@ extension MSCRServer {
             guard let observer = monitor.byFunction[name] else {
                 throw FunctionError(.notFound, "function '\(name)' takes no feedback")
             }
-            let body = try await HTTPBody.collect(request, limit: 1 << 20)
+            let body = try await HTTPBody.collect(request, limit: 1 << 20, timeout: bodyTimeout)
             let points = try StockFeedback.parse(body)
             let result = observer.recordFeedback(points)
             let snap = observer.snapshot()

@@ -9,6 +9,7 @@ extension MSCRServer {
     func addFunctionRoutes(to router: Router<BasicRequestContext>) {
         let host = self.host
         let metrics = self.metrics
+        let bodyTimeout = configuration.bodyTimeout
         router.post("/functions/:name") { request, context -> Response in
             let name = context.parameters.get("name") ?? ""
             guard let config = host.config(name) else {
@@ -16,7 +17,7 @@ extension MSCRServer {
             }
             let start = DispatchTime.now().uptimeNanoseconds
             do {
-                let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes)
+                let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes, timeout: bodyTimeout)
                 let call = FunctionRequest(
                     body: body, contentType: request.headers[.contentType]?.lowercased(),
                     query: HTTPBody.query(request))

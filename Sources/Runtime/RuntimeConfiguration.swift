@@ -27,6 +27,9 @@ package struct RuntimeConfiguration: Sendable {
     package var enableTestFunctions = false
     /// `MSCR_IDLE_TIMEOUT`: seconds a connection may sit idle or dribble a body.
     package var idleTimeout: Duration = .seconds(30)
+    /// `MSCR_BODY_TIMEOUT`: seconds a client has to send its whole request body (408 past it),
+    /// so a client that dribbles bytes cannot hold a connection and a buffer forever.
+    package var bodyTimeout: Duration = .seconds(30)
     /// `MSCR_WEB_ROOT`: serve the web client from this folder instead of the built-in one.
     package var webRoot: String?
     package var logLevel: Logger.Level = .info
@@ -79,6 +82,7 @@ package struct RuntimeConfiguration: Sendable {
         if let t = try int("MSCR_THREADS", min: 1) { c.blasThreads = t }
         c.enableTestFunctions = env["MSCR_ENABLE_TEST_FUNCTIONS"] == "1"
         if let t = try seconds("MSCR_IDLE_TIMEOUT"), t > .zero { c.idleTimeout = t }
+        if let t = try seconds("MSCR_BODY_TIMEOUT"), t > .zero { c.bodyTimeout = t }
         c.webRoot = env["MSCR_WEB_ROOT"].flatMap { $0.isEmpty ? nil : $0 }
         if let l = env["LOG_LEVEL"], !l.isEmpty {
             guard let level = parseLevel(l) else {

@@ -6,7 +6,7 @@ extension MSCRServer {
     /// The Open Inference Protocol (KServe V2) REST routes, and `GET /openapi.json` (the
     /// OpenAPI document of the whole HTTP API, native and V2).
     func addV2Routes(to router: Router<BasicRequestContext>) {
-        let v2 = V2Service(host: host, metrics: metrics)
+        let v2 = V2Service(host: host, metrics: metrics, bodyTimeout: configuration.bodyTimeout)
         let document = OpenAPIDocument.load(webRoot: configuration.webRoot)
         router.get("/openapi.json") { _, _ in try document.response() }
         router.get("/v2") { _, _ in v2.serverMetadata() }

@@ -16,6 +16,8 @@ struct V2Service: Sendable {
 
     let host: FunctionHost
     let metrics: RuntimeMetrics
+    /// `MSCR_BODY_TIMEOUT`.
+    let bodyTimeout: Duration
 
     func serverMetadata() -> Response {
         V2Response.json(
@@ -118,7 +120,7 @@ struct V2Service: Sendable {
         do {
             let (config, signature) = try model(name)
             let version = try Self.version(text, model: name)
-            let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes)
+            let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes, timeout: bodyTimeout)
             let decoded = try V2InferRequest.decode(
                 body: body, headerLength: request.headers[V2Response.inferenceHeaderLength])
             try signature.check(inputs: decoded.tensors.inputs, dimensions: !signature.sizesVaryByModel)

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of one fuzz target (scripts/fuzz.sh): small valid inputs, each
+prefixed by the flag byte FuzzTarget.run reads first where the target has one."""
+import pathlib
+import struct
+import sys
+import zlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def png(width, height, depth=8, color=2):
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[color]
+    row = bytes([0]) + bytes((i * 37) & 0xFF for i in range(width * channels * depth // 8))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
+def seeds(target):
+    if target == "image":
+        out = [png(7, 5), png(3, 3, 16, 2), png(4, 2, 8, 0), png(5, 5, 8, 6)]
+        try:
+            import io
+            from PIL import Image
+            image = Image.new("RGB", (24, 16), (200, 30, 90))
+            for mode, options in (("RGB", {}), ("L", {}), ("CMYK", {}), ("RGB", {"progressive": True})):
+                b = io.BytesIO()
+                image.convert(mode).save(b, "JPEG", **options)
+                out.append(b.getvalue())
+        except ImportError:
+            pass
+        return out
+    if target == "csv":
+        rows = [line for line in (SHARED / "data/stock/goog-daily.csv").read_text().splitlines()
+                if line and not line.startswith("#")][:12]
+        csv = "\n".join(rows).encode()
+        json_rows = ("{\"rows\": [" + ",".join("[" + r + "]" for r in rows) + "]}").encode()
+        yahoo = ("Date,Open,High,Low,Close,Adj Close,Volume\n" + "\n".join(
+            f"2024-01-{d:02d},{r.split(',')[0]},{r.split(',')[1]},{r.split(',')[2]},{r.split(',')[4]},1,{r.split(',')[3]}"
+            for d, r in enumerate(rows, 1))).encode()
+        return [b"\x00" + csv, b"\x02" + csv, b"\x01" + json_rows, b"\x00" + yahoo]
+    if target == "cfg":
+        folder = SHARED / "data/models"
+        return [p.read_bytes() for p in sorted(folder.rglob("*.cfg"))]
+    if target == "weights":
+        floats = 206  # FuzzTarget.weightsConfig(): 124 + 52 + 30
+        body = struct.pack("<iii", 0, 2, 0) + struct.pack("<Q", 0) + struct.pack(f"<{floats}f", *[
+            0.5 + (i % 17) * 0.1 for i in range(floats)])
+        return [b"\x3f" + body, b"\x00" + body, b"\xff" + body]
+    if target == "v2":
+        json_body = (b'{"id":"1","inputs":[{"name":"window","shape":[1,2,5],"datatype":"FP32",'
+                     b'"data":[1,2,3,4,5,6,7,8,9,10]}],"outputs":[{"name":"close"}]}')
+        header = b'{"inputs":[{"name":"window","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}'
+        return [b"\x00" + json_body, bytes([len(header)]) + header + struct.pack("<2f", 1, 2)]
+    raise SystemExit(f"unknown target {target}")
+
+
+if __name__ == "__main__":
+    target, folder = sys.argv[1], pathlib.Path(sys.argv[2])
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, data in enumerate(seeds(target)):
+        (folder / f"seed-{i}").write_bytes(data)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fuzzes the parsers that read outside bytes (issue 8) with libFuzzer + AddressSanitizer, each
+# target for a bounded time, and keeps every crash as a regression input in
+# Tests/FuzzTargetsTests/Regressions/<target>/ (replayed by `swift test`).
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      default: 120 s, all targets
+#
+# Targets: image (the libjpeg/libpng shim), csv (stock CSV/JSON), cfg (Darknet cfg parser),
+# weights (the streaming weights reader), v2 (the Open Inference Protocol request parser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-120}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(image csv cfg weights v2)
+scratch=.build-fuzz
+py=.venv/bin/python; [ -x "$py" ] || py=python3
+echo "fuzz: building mscr-fuzz with -sanitize=fuzzer,address into $scratch"
+swift build --scratch-path "$scratch" --product mscr-fuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+  -Xcc -fsanitize=fuzzer-no-link,address 2>&1 | grep -E "error|Compiling mscr|Build complete|Linking" || true
+binary="$scratch/debug/mscr-fuzz"
+[ -x "$binary" ] || { echo "fuzz: build failed" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+status=0
+for target in "${targets[@]}"; do
+  corpus="$work/corpus-$target"; artifacts="$work/crashes-$target/"
+  mkdir -p "$corpus" "$artifacts"
+  "$py" scripts/fuzz-seeds.py "$target" "$corpus"
+  echo "fuzz: $target for ${seconds}s (seeds: $(ls "$corpus" | wc -l))"
+  MSCR_FUZZ_TARGET=$target "$binary" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 \
+    -max_len=65536 -timeout=10 -artifact_prefix="$artifacts" -print_final_stats=1 \
+    >"$work/log-$target" 2>&1 || true
+  grep -E "stat::number_of_executed_units|cov: " "$work/log-$target" | tail -2 | sed "s/^/fuzz: $target: /"
+  found=$(find "$artifacts" -type f | wc -l)
+  if [ "$found" -gt 0 ]; then
+    mkdir -p "Tests/FuzzTargetsTests/Regressions/$target"
+    cp "$artifacts"* "Tests/FuzzTargetsTests/Regressions/$target/"
+    echo "fuzz: $target: $found crash(es) kept in Tests/FuzzTargetsTests/Regressions/$target/"
+    grep -E "ERROR|unexpected outcome|Fatal error" "$work/log-$target" | head -5
+    status=1
+  else
+    echo "fuzz: $target: no crash"
+  fi
+done
+exit $status
