@@ -7,7 +7,7 @@ import Inference
 /// `mscr bench`: micro-benchmarks of the engines, JSON on stdout.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmark an engine.", subcommands: [BenchDetectCommand.self])
+        commandName: "bench", abstract: "Benchmark an engine.", subcommands: [BenchDetectCommand.self, BenchLoadCommand.self])
 }
 
 /// `mscr bench detect`: decode + resize, forward, decode + NMS timings of one image.
