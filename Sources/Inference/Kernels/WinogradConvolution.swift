@@ -1,0 +1,474 @@
+/// Winograd convolution for 3×3, stride-1, ungrouped layers (Lavin & Gray, "Fast Algorithms for
+/// Convolutional Neural Networks", 2015; ncnn's `conv3x3s1_winograd`): each `m × m` output tile
+/// comes from an `(m+2) × (m+2)` input tile with `(m+2)²` multiplications per (channel, filter)
+/// pair instead of `9m²`. The products of one block of tiles are `(m+2)²` independent GEMMs
+/// `M_p[filters × tiles] = U_p[filters × channels] · V_p[channels × tiles]`, one per transformed
+/// plane `p`, through `Gemm`; the planes are split over the inference threads.
+///
+/// The filter transform `U = G g Gᵀ` runs once at load (`transformWeights`). Per call: the input
+/// is zero-padded into the workspace, each block of tiles is transformed (`V = Bᵀ d B`, eight
+/// tiles per `SIMD8`), multiplied, and transformed back (`Y = Aᵀ M A`) with the bias and the
+/// activation applied before the store.
+package enum WinogradConvolution {
+    /// Output tile edge: F(2×2, 3×3) (16 planes) or F(4×4, 3×3) (36 planes).
+    package enum Tile: Int, Sendable, CaseIterable {
+        case f2 = 2
+        case f4 = 4
+
+        /// Output tile edge `m`.
+        package var output: Int { rawValue }
+        /// Input tile edge `m + 2`.
+        package var input: Int { rawValue + 2 }
+        /// Transformed planes `(m + 2)²`.
+        package var planes: Int { input * input }
+    }
+
+    /// Floats of V and M (both blocks) a block of tile rows aims for.
+    package static let blockFloats = 1 << 21
+
+    /// How `run` lays out its workspace for one layer shape.
+    package struct Plan: Sendable, Equatable {
+        package let tile: Tile
+        package let channels: Int, filters: Int
+        /// Tiles across and down the output.
+        package let tilesX: Int, tilesY: Int
+        /// Rows of the padded input (`tilesY·m + 2`).
+        package let paddedRows: Int
+        /// Floats of one phase row of the padded input: padded column `X` is element `X / m` of
+        /// phase `X % m`, with room for a full `SIMD8` past the last tile.
+        package let phaseWidth: Int
+        /// Tile rows transformed and multiplied together.
+        package let rowsPerBlock: Int
+        /// Floats between two rows of V and of M (`rowsPerBlock·tilesX` tiles, plus slack for the
+        /// `SIMD8` stores of a row's last, partial group).
+        package let blockStride: Int
+
+        /// `blockFloats`: the V + M budget of one block of tile rows (tests make it small).
+        package init(
+            tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int,
+            blockFloats: Int = WinogradConvolution.blockFloats
+        ) {
+            let m = tile.output
+            self.tile = tile
+            self.channels = channels
+            self.filters = filters
+            tilesX = max(1, (outWidth + m - 1) / m)
+            tilesY = max(1, (outHeight + m - 1) / m)
+            paddedRows = tilesY * m + 2
+            phaseWidth = tilesX + 10
+            let fit = blockFloats / (tile.planes * max(1, channels + filters))
+            rowsPerBlock = max(1, min(tilesY, fit / tilesX))
+            blockStride = rowsPerBlock * tilesX + 8
+        }
+
+        /// Floats of one padded, phase-split input channel.
+        package var paddedPlane: Int { paddedRows * tile.output * phaseWidth }
+
+        /// Floats of workspace: the padded input `[channels × paddedRows × m × phaseWidth]`, then
+        /// `V [planes × channels × blockStride]` and `M [planes × filters × blockStride]`.
+        package var workspaceSize: Int { channels * paddedPlane + tile.planes * (channels + filters) * blockStride }
+    }
+
+    /// Floats of workspace `run` needs.
+    package static func workspaceSize(
+        tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int, blockFloats: Int = WinogradConvolution.blockFloats
+    ) -> Int {
+        Plan(
+            tile: tile, channels: channels, filters: filters, outHeight: outHeight, outWidth: outWidth,
+            blockFloats: blockFloats
+        ).workspaceSize
+    }
+
+    /// `U [planes × filters × channels]` from `weights [filters × channels × 3 × 3]`: `U_p[f, c]`
+    /// is entry `p = i·(m+2) + j` of `G g Gᵀ` for the 3×3 kernel `g` of (f, c). Eight channels
+    /// at a time; runs once, at load.
+    package static func transformWeights(_ weights: [Float], tile: Tile, filters: Int, channels: Int) -> [Float] {
+        let g: [Float]  // G: [n × 3]
+        switch tile {
+        case .f2:
+            g = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+        case .f4:
+            g = [
+                1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
+            ]
+        }
+        let n = tile.input
+        let planeSize = filters * channels
+        var out = [Float](repeating: 0, count: tile.planes * planeSize)
+        guard weights.count >= planeSize * 9, planeSize > 0 else { return out }
+        weights.withUnsafeBufferPointer { wb in
+            g.withUnsafeBufferPointer { gb in
+                out.withUnsafeMutableBufferPointer { ob in
+                    guard let w = wb.baseAddress, let gp = gb.baseAddress, let o = ob.baseAddress else { return }
+                    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 9 + 18) { t in
+                        let kernel = t.baseAddress!, half = kernel + 9  // g: [3 × 3], G g: [n × 3]
+                        for f in 0..<filters {
+                            var c0 = 0
+                            while c0 < channels {
+                                let lanes = min(8, channels - c0)
+                                for k in 0..<9 {
+                                    var v = SIMD8<Float>()
+                                    for l in 0..<lanes { v[l] = w[(f * channels + c0 + l) * 9 + k] }
+                                    kernel[k] = v
+                                }
+                                for i in 0..<n {
+                                    for b in 0..<3 {
+                                        half[i * 3 + b] = gp[i * 3] * kernel[b] + gp[i * 3 + 1] * kernel[3 + b]
+                                            + gp[i * 3 + 2] * kernel[6 + b]
+                                    }
+                                }
+                                for i in 0..<n {
+                                    for j in 0..<n {
+                                        let u = half[i * 3] * gp[j * 3] + half[i * 3 + 1] * gp[j * 3 + 1]
+                                            + half[i * 3 + 2] * gp[j * 3 + 2]
+                                        let dst = o + (i * n + j) * planeSize + f * channels + c0
+                                        if lanes == 8 {
+                                            vstore(u, dst)
+                                        } else {
+                                            for l in 0..<lanes { dst[l] = u[l] }
+                                        }
+                                    }
+                                }
+                                c0 += 8
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// `output[f, y, x] = act(bias[f] + Σ_c Σ_ky Σ_kx w[f, c, ky, kx] · input[c, y − pad + ky, x − pad + kx])`
+    /// for `input [channels × height × width]`, `output [filters × outHeight × outWidth]` with
+    /// `outHeight = height + 2·pad − 2` (likewise the width), `weights` from `transformWeights`,
+    /// and `workspace` of `workspaceSize(...)` floats (the same `blockFloats`).
+    package static func run(
+        tile: Tile,
+        input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, pad: Int,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int, activation: Activation,
+        output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
+        workspace: UnsafeMutablePointer<Float>, blockFloats: Int = WinogradConvolution.blockFloats
+    ) {
+        guard channels > 0, filters > 0, outHeight > 0, outWidth > 0 else { return }
+        let plan = Plan(
+            tile: tile, channels: channels, filters: filters, outHeight: outHeight, outWidth: outWidth,
+            blockFloats: blockFloats)
+        let m = tile.output, planes = tile.planes
+        let tilesX = plan.tilesX, stride = plan.blockStride, phaseWidth = plan.phaseWidth
+        let padded = workspace  // [channels × paddedRows × m × phaseWidth]
+        let v = padded + channels * plan.paddedPlane  // V: [planes × channels × stride]
+        let mm = v + planes * channels * stride  // M: [planes × filters × stride]
+        let planeFloats = plan.paddedPlane
+        Parallel.forEach(channels, cost: planeFloats) { range in
+            for c in range {
+                padPlane(input + c * height * width, height, width, pad, padded + c * planeFloats, plan)
+            }
+        }
+        var row0 = 0
+        while row0 < plan.tilesY {
+            let rows = min(plan.rowsPerBlock, plan.tilesY - row0)
+            let count = rows * tilesX
+            Parallel.forEach(channels, cost: planes * count) { range in
+                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
+                    let t = scratch.baseAddress!
+                    for c in range {
+                        let src = padded + c * planeFloats, dst = v + c * stride
+                        for r in 0..<rows {
+                            // Input rows of tile row `row0 + r` start at padded row (row0 + r)·m.
+                            let rowBase = src + (row0 + r) * m * m * phaseWidth
+                            var tx = 0
+                            while tx < tilesX {
+                                let at = rowBase + tx, out = dst + r * tilesX + tx
+                                switch tile {
+                                case .f2: inputF2(at, phaseWidth, out, channels * stride, t)
+                                case .f4: inputF4(at, phaseWidth, out, channels * stride, t)
+                                }
+                                tx += 8
+                            }
+                        }
+                    }
+                }
+            }
+            Parallel.forEach(planes, cost: filters * channels * count / 64) { range in
+                for p in range {
+                    Gemm.multiply(
+                        m: filters, n: count, k: channels, a: weights + p * filters * channels, lda: channels,
+                        b: v + p * channels * stride, ldb: stride, c: mm + p * filters * stride, ldc: stride)
+                }
+            }
+            Parallel.forEach(filters, cost: planes * count) { range in
+                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
+                    let t = scratch.baseAddress!
+                    for f in range {
+                        let plane = output + f * outHeight * outWidth
+                        for r in 0..<rows {
+                            let y0 = (row0 + r) * m
+                            var tx = 0
+                            while tx < tilesX {
+                                let out = OutputTiles(
+                                    base: plane + y0 * outWidth + tx * m, width: outWidth,
+                                    rows: min(m, outHeight - y0), columns: min(8 * m, outWidth - tx * m),
+                                    bias: bias[f], activation: activation)
+                                let src = mm + f * stride + r * tilesX + tx
+                                switch tile {
+                                case .f2: outputF2(src, filters * stride, out, t)
+                                case .f4: outputF4(src, filters * stride, out, t)
+                                }
+                                tx += 8
+                            }
+                        }
+                    }
+                }
+            }
+            row0 += rows
+        }
+    }
+
+    // MARK: - Vectors
+
+    /// Eight floats at `p` (unaligned). Element-wise, which LLVM folds into one `vmovups`, and
+    /// always inlined (the stdlib's generic `loadUnaligned` is not, in functions this large).
+    @inline(__always)
+    private static func vload(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        SIMD8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
+    }
+
+    @inline(__always)
+    private static func vload(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { vload(UnsafePointer(p)) }
+
+    /// Stores `v` at `p` (unaligned), element-wise like `vload`.
+    @inline(__always)
+    private static func vstore(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        p[0] = v[0]; p[1] = v[1]; p[2] = v[2]; p[3] = v[3]
+        p[4] = v[4]; p[5] = v[5]; p[6] = v[6]; p[7] = v[7]
+    }
+
+    // MARK: - Stores
+
+    /// Eight horizontally adjacent output tiles of one filter: `rows × columns` floats (clipped to
+    /// the plane) at `base`, `width` apart; the bias and activation are applied before the store.
+    private struct OutputTiles {
+        let base: UnsafeMutablePointer<Float>
+        let width: Int
+        let rows: Int, columns: Int
+        let bias: Float
+        let activation: Activation
+    }
+
+    @inline(__always)
+    private static func activate(_ v: SIMD8<Float>, _ act: Activation) -> SIMD8<Float> {
+        switch act {
+        case .linear: return v
+        case .leaky: return v.replacing(with: v * SIMD8(repeating: 0.1), where: v .<= 0)
+        case .relu: return v.replacing(with: SIMD8(repeating: 0), where: v .<= 0)
+        case .logistic, .mish:
+            var r = v
+            for l in 0..<8 { r[l] = act.apply(v[l]) }
+            return r
+        }
+    }
+
+    /// Stores `columns` floats of `v` (`0 ..< 8·count` of them) at `p`: whole vectors, then the rest.
+    @inline(__always)
+    private static func storeClipped(_ v: UnsafePointer<SIMD8<Float>>, _ count: Int, _ columns: Int, _ p: UnsafeMutablePointer<Float>) {
+        if columns >= 8 * count {
+            for i in 0..<count { vstore(v[i], p + 8 * i) }
+            return
+        }
+        let whole = columns / 8
+        for i in 0..<whole { vstore(v[i], p + 8 * i) }
+        for i in (whole * 8)..<columns { p[i] = v[i / 8][i % 8] }
+    }
+
+    // MARK: - F(2×2, 3×3)
+
+    /// Element `(y, x)` of eight adjacent input tiles whose first lies at `at` (phase-split
+    /// padded plane with `m`-column tiles, `pw` floats a phase row).
+    @inline(__always)
+    private static func load(_ at: UnsafePointer<Float>, _ pw: Int, _ m: Int, _ y: Int, _ x: Int) -> SIMD8<Float> {
+        vload(at + (y * m + x % m) * pw + x / m)
+    }
+
+    /// `V = Bᵀ d B` for eight 4×4 tiles, `Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]`;
+    /// plane `i·4 + j` at `dst + (i·4 + j)·planeStride`.
+    @inline(__always)
+    private static func inputF2(
+        _ at: UnsafePointer<Float>, _ pw: Int, _ dst: UnsafeMutablePointer<Float>, _ planeStride: Int,
+        _ t: UnsafeMutablePointer<SIMD8<Float>>
+    ) {
+        for y in 0..<4 {
+            let d0 = load(at, pw, 2, y, 0), d1 = load(at, pw, 2, y, 1)
+            let d2 = load(at, pw, 2, y, 2), d3 = load(at, pw, 2, y, 3)
+            t[y * 4] = d0 - d2
+            t[y * 4 + 1] = d1 + d2
+            t[y * 4 + 2] = d2 - d1
+            t[y * 4 + 3] = d1 - d3
+        }
+        for j in 0..<4 {
+            let d0 = t[j], d1 = t[4 + j], d2 = t[8 + j], d3 = t[12 + j]
+            vstore(d0 - d2, dst + j * planeStride)
+            vstore(d1 + d2, dst + (4 + j) * planeStride)
+            vstore(d2 - d1, dst + (8 + j) * planeStride)
+            vstore(d1 - d3, dst + (12 + j) * planeStride)
+        }
+    }
+
+    /// `Y = Aᵀ M A` for eight tiles, `Aᵀ = [1 1 1 0; 0 1 −1 −1]`, then bias, activation, store.
+    @inline(__always)
+    private static func outputF2(
+        _ src: UnsafePointer<Float>, _ planeStride: Int, _ out: OutputTiles, _ t: UnsafeMutablePointer<SIMD8<Float>>
+    ) {
+        let bias = SIMD8<Float>(repeating: out.bias)
+        for j in 0..<4 {
+            let m0 = vload(src + j * planeStride), m1 = vload(src + (4 + j) * planeStride)
+            let m2 = vload(src + (8 + j) * planeStride), m3 = vload(src + (12 + j) * planeStride)
+            t[j] = m0 + m1 + m2
+            t[4 + j] = m1 - m2 - m3
+        }
+        let row = t + 8
+        for r in 0..<out.rows {
+            let s0 = t[r * 4], s1 = t[r * 4 + 1], s2 = t[r * 4 + 2], s3 = t[r * 4 + 3]
+            let y0 = activate(s0 + s1 + s2 + bias, out.activation)
+            let y1 = activate(s1 - s2 - s3 + bias, out.activation)
+            // Lane l holds tile l: columns 2l, 2l + 1.
+            let a = SIMD8(y0[0], y1[0], y0[1], y1[1], y0[4], y1[4], y0[5], y1[5])
+            let b = SIMD8(y0[2], y1[2], y0[3], y1[3], y0[6], y1[6], y0[7], y1[7])
+            row[0] = SIMD8(lowHalf: a.lowHalf, highHalf: b.lowHalf)
+            row[1] = SIMD8(lowHalf: a.highHalf, highHalf: b.highHalf)
+            storeClipped(row, 2, out.columns, out.base + r * out.width)
+        }
+    }
+
+    // MARK: - F(4×4, 3×3)
+
+    /// `V = Bᵀ d B` for eight 6×6 tiles with
+    /// `Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]`;
+    /// plane `i·6 + j` at `dst + (i·6 + j)·planeStride`.
+    @inline(__always)
+    private static func inputF4(
+        _ at: UnsafePointer<Float>, _ pw: Int, _ dst: UnsafeMutablePointer<Float>, _ planeStride: Int,
+        _ t: UnsafeMutablePointer<SIMD8<Float>>
+    ) {
+        for y in 0..<6 {
+            let (e0, e1, e2, e3, e4, e5) = transformInput6(
+                load(at, pw, 4, y, 0), load(at, pw, 4, y, 1), load(at, pw, 4, y, 2),
+                load(at, pw, 4, y, 3), load(at, pw, 4, y, 4), load(at, pw, 4, y, 5))
+            t[y * 6] = e0
+            t[y * 6 + 1] = e1
+            t[y * 6 + 2] = e2
+            t[y * 6 + 3] = e3
+            t[y * 6 + 4] = e4
+            t[y * 6 + 5] = e5
+        }
+        for j in 0..<6 {
+            let (e0, e1, e2, e3, e4, e5) = transformInput6(t[j], t[6 + j], t[12 + j], t[18 + j], t[24 + j], t[30 + j])
+            vstore(e0, dst + j * planeStride)
+            vstore(e1, dst + (6 + j) * planeStride)
+            vstore(e2, dst + (12 + j) * planeStride)
+            vstore(e3, dst + (18 + j) * planeStride)
+            vstore(e4, dst + (24 + j) * planeStride)
+            vstore(e5, dst + (30 + j) * planeStride)
+        }
+    }
+
+    /// One 6-point `Bᵀ d` of F(4, 3).
+    @inline(__always)
+    private static func transformInput6(
+        _ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>, _ d4: SIMD8<Float>, _ d5: SIMD8<Float>
+    ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        let four = SIMD8<Float>(repeating: 4), five = SIMD8<Float>(repeating: 5), two = SIMD8<Float>(repeating: 2)
+        let a = d4 - d2, b = d3 - d1
+        let e0 = (d4 + four * d0) - five * d2
+        let e1 = (d4 + d3) - four * (d1 + d2)
+        let e2 = (d4 - d3) + four * (d1 - d2)
+        let e3 = a + two * b
+        let e4 = a - two * b
+        let e5 = (d5 + four * d1) - five * d3
+        return (e0, e1, e2, e3, e4, e5)
+    }
+
+    /// One 6-point `Aᵀ m` of F(4, 3), `Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]`.
+    @inline(__always)
+    private static func transformOutput6(
+        _ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>, _ m4: SIMD8<Float>, _ m5: SIMD8<Float>
+    ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        let p12 = m1 + m2, q12 = m1 - m2, p34 = m3 + m4, q34 = m3 - m4
+        let y0 = m0 + p12 + p34
+        let y1 = q12 + SIMD8(repeating: 2) * q34
+        let y2 = p12 + SIMD8(repeating: 4) * p34
+        let y3 = q12 + SIMD8(repeating: 8) * q34 + m5
+        return (y0, y1, y2, y3)
+    }
+
+    /// `Y = Aᵀ M A` for eight tiles, then bias, activation, store.
+    @inline(__always)
+    private static func outputF4(
+        _ src: UnsafePointer<Float>, _ planeStride: Int, _ out: OutputTiles, _ t: UnsafeMutablePointer<SIMD8<Float>>
+    ) {
+        let bias = SIMD8<Float>(repeating: out.bias)
+        for j in 0..<6 {
+            let (y0, y1, y2, y3) = transformOutput6(
+                vload(src + j * planeStride), vload(src + (6 + j) * planeStride),
+                vload(src + (12 + j) * planeStride), vload(src + (18 + j) * planeStride),
+                vload(src + (24 + j) * planeStride), vload(src + (30 + j) * planeStride))
+            t[j] = y0
+            t[6 + j] = y1
+            t[12 + j] = y2
+            t[18 + j] = y3
+        }
+        let row = t + 24
+        for r in 0..<out.rows {
+            let s = r * 6
+            var (y0, y1, y2, y3) = transformOutput6(t[s], t[s + 1], t[s + 2], t[s + 3], t[s + 4], t[s + 5])
+            y0 = activate(y0 + bias, out.activation)
+            y1 = activate(y1 + bias, out.activation)
+            y2 = activate(y2 + bias, out.activation)
+            y3 = activate(y3 + bias, out.activation)
+            // Lane l holds tile l: columns 4l ..< 4l + 4. A 4×8 transpose.
+            let a0 = SIMD8(y0[0], y1[0], y0[1], y1[1], y0[4], y1[4], y0[5], y1[5])
+            let a1 = SIMD8(y0[2], y1[2], y0[3], y1[3], y0[6], y1[6], y0[7], y1[7])
+            let a2 = SIMD8(y2[0], y3[0], y2[1], y3[1], y2[4], y3[4], y2[5], y3[5])
+            let a3 = SIMD8(y2[2], y3[2], y2[3], y3[3], y2[6], y3[6], y2[7], y3[7])
+            let b0 = SIMD8(a0[0], a0[1], a2[0], a2[1], a0[4], a0[5], a2[4], a2[5])
+            let b1 = SIMD8(a0[2], a0[3], a2[2], a2[3], a0[6], a0[7], a2[6], a2[7])
+            let b2 = SIMD8(a1[0], a1[1], a3[0], a3[1], a1[4], a1[5], a3[4], a3[5])
+            let b3 = SIMD8(a1[2], a1[3], a3[2], a3[3], a1[6], a1[7], a3[6], a3[7])
+            row[0] = SIMD8(lowHalf: b0.lowHalf, highHalf: b1.lowHalf)
+            row[1] = SIMD8(lowHalf: b2.lowHalf, highHalf: b3.lowHalf)
+            row[2] = SIMD8(lowHalf: b0.highHalf, highHalf: b1.highHalf)
+            row[3] = SIMD8(lowHalf: b2.highHalf, highHalf: b3.highHalf)
+            storeClipped(row, 4, out.columns, out.base + r * out.width)
+        }
+    }
+
+    // MARK: - Padding
+
+    /// Copies one `height × width` plane into a zero, phase-split padded plane (see `Plan`):
+    /// input `(y, x)` goes to padded `(y + pad, X = x + pad)`, stored at phase row
+    /// `(y + pad)·m + X % m`, element `X / m`. Rows and columns no tile reads are left out.
+    private static func padPlane(
+        _ src: UnsafePointer<Float>, _ height: Int, _ width: Int, _ pad: Int,
+        _ dst: UnsafeMutablePointer<Float>, _ plan: Plan
+    ) {
+        let m = plan.tile.output, pw = plan.phaseWidth
+        dst.initialize(repeating: 0, count: plan.paddedPlane)
+        let rows = min(height, plan.paddedRows - pad)
+        let cols = min(width, plan.tilesX * m + 2 - pad)
+        guard rows > 0, cols > 0 else { return }
+        for y in 0..<rows {
+            let s = src + y * width
+            let d = dst + (y + pad) * m * pw
+            for q in 0..<m {
+                // Padded column X = m·t + q reads input column X − pad.
+                var t = q >= pad ? 0 : (pad - q + m - 1) / m
+                let row = d + q * pw
+                while m * t + q - pad < cols {
+                    row[t] = s[m * t + q - pad]
+                    t += 1
+                }
+            }
+        }
+    }
+}
