@@ -16,11 +16,10 @@ package enum Deadline {
                 once.resume(with: .failure(error))
             }
         }
-        let timer = DispatchWorkItem {
+        let timer = DeadlineTimer(after: timeout) {
             once.resume(with: .failure(FunctionError(.timeout, "the request took longer than its deadline of \(format3(timeout.seconds)) s")))
             task.cancel()
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds, execute: timer)
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { once.install($0) }

@@ -25,15 +25,11 @@ package final class WorkPool: Sendable {
         let once = OnceContinuation<T>()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             once.install(continuation)
-            var timer: DispatchWorkItem?
-            if let timeout {
-                let item = DispatchWorkItem {
+            let timer = timeout.map { timeout in
+                DeadlineTimer(after: timeout) {
                     once.resume(with: .failure(FunctionError(.timeout, "request deadline of \(timeout) passed")))
                 }
-                timer = item
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds, execute: item)
             }
-            let timerBox = UncheckedBox(timer)
             pool.submit { state in
                 let result: Result<T, any Error>
                 if state == .active {
@@ -41,7 +37,7 @@ package final class WorkPool: Sendable {
                 } else {
                     result = .failure(FunctionError(.unavailable, "the server is shutting down", retryAfter: 1))
                 }
-                timerBox.value?.cancel()
+                timer?.cancel()
                 completion()
                 once.resume(with: result)
             }
@@ -84,13 +80,6 @@ final class OnceContinuation<T: Sendable>: Sendable {
         }
         continuation?.resume(with: result)
     }
-}
-
-/// Carries a non-Sendable value whose use is confined by construction (a timer handle that
-/// only its owner cancels).
-struct UncheckedBox<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
 }
 
 extension Duration {

@@ -1,0 +1,80 @@
+import Dispatch
+import Foundation
+@testable import Functions
+import Synchronization
+import Testing
+
+/// Deadlines must not keep anything alive after the work ends: the soak found cancelled
+/// `asyncAfter` timers holding every response for the whole 60 s deadline (7 KB a request).
+@Suite struct DeadlineTests {
+    /// Counts live instances; one class per test, as tests run in parallel.
+    final class Result: Sendable {
+        static let alive = Atomic<Int>(0)
+        init() { Self.alive.add(1, ordering: .relaxed) }
+        deinit { Self.alive.subtract(1, ordering: .relaxed) }
+    }
+
+    final class Captured: Sendable {
+        static let alive = Atomic<Int>(0)
+        init() { Self.alive.add(1, ordering: .relaxed) }
+        deinit { Self.alive.subtract(1, ordering: .relaxed) }
+    }
+
+    @Test("results of finished work are released at once, not when the deadline would have passed")
+    func finishedWorkReleasesItsResult() async throws {
+        let before = Result.alive.load(ordering: .relaxed)
+        for _ in 0..<200 {
+            let input = Result()
+            let value = try await Deadline.run(.seconds(60)) { [input] in input }
+            _ = value
+        }
+        try await waitUntil { Result.alive.load(ordering: .relaxed) <= before }
+        #expect(Result.alive.load(ordering: .relaxed) <= before)
+    }
+
+    @Test("a cancelled timer releases its handler at once")
+    func cancelledTimerReleasesItsHandler() async throws {
+        let before = Captured.alive.load(ordering: .relaxed)
+        for _ in 0..<200 {
+            let held = Captured()
+            let timer = DeadlineTimer(after: .seconds(60)) { _ = held }
+            timer.cancel()
+        }
+        try await waitUntil { Captured.alive.load(ordering: .relaxed) <= before }
+        #expect(Captured.alive.load(ordering: .relaxed) <= before)
+    }
+
+    @Test("past the deadline the caller gets timeout while the work is still running")
+    func deadlinePasses() async throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        await #expect(throws: FunctionError.self) {
+            try await Deadline.run(.milliseconds(100)) { try await Task.sleep(for: .seconds(5)) }
+        }
+        #expect(DispatchTime.now().uptimeNanoseconds - started < 2_000_000_000)
+    }
+
+    @Test("control: the old asyncAfter timer kept each request's work alive until its deadline")
+    func controlAsyncAfterRetains() async throws {
+        let before = Stale.alive.load(ordering: .relaxed)
+        for _ in 0..<50 {
+            let input = Stale()
+            let task = Task { [input] in input }
+            _ = await task.value
+            let item = DispatchWorkItem { task.cancel() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: item)
+            item.cancel()
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(Stale.alive.load(ordering: .relaxed) >= before + 50)
+    }
+
+    final class Stale: Sendable {
+        static let alive = Atomic<Int>(0)
+        init() { Self.alive.add(1, ordering: .relaxed) }
+        deinit { Self.alive.subtract(1, ordering: .relaxed) }
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+    }
+}
