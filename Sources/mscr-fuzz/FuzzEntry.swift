@@ -10,19 +10,43 @@ import Glibc
 private let target: FuzzTarget = {
     let name = getenv("MSCR_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let target = FuzzTarget(rawValue: name) else {
-        fputs("set MSCR_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n", stderr)
+        printError("set MSCR_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
         exit(2)
     }
     return target
 }()
 
+/// Writes a line to standard error (fd 2; the C `stderr` global is not concurrency-safe).
+private func printError(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if case .unexpected(let why) = target.run(Array(UnsafeBufferPointer(start: data, count: size))) {
-        fputs("unexpected outcome: \(why)\n", stderr)
+        printError("unexpected outcome: \(why)")
         abort()
     }
     return 0
+}
+
+/// libFuzzer's driver; SwiftPM names an executable's entry point itself, so `main` below hands
+/// the command line to libFuzzer instead of using libFuzzer's own `main`.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@main
+struct FuzzMain {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(runDriver(&argc, &argv) { data, size in fuzzOneInput(data, size) })
+    }
 }
 #else
 #if canImport(Glibc)
