@@ -44,13 +44,27 @@ import Testing
         #expect(Captured.alive.load(ordering: .relaxed) <= before)
     }
 
-    @Test("past the deadline the caller gets timeout while the work is still running")
+    @Test("past the deadline the caller gets timeout while the work is still running, and the work is cancelled")
     func deadlinePasses() async throws {
-        let started = DispatchTime.now().uptimeNanoseconds
-        await #expect(throws: FunctionError.self) {
-            try await Deadline.run(.milliseconds(100)) { try await Task.sleep(for: .seconds(5)) }
+        let flags = Flags()
+        do {
+            _ = try await Deadline.run(.milliseconds(100)) {
+                do {
+                    try await Task.sleep(for: .seconds(600))
+                    flags.finished.store(true, ordering: .relaxed)
+                } catch {
+                    flags.cancelled.store(true, ordering: .relaxed)
+                }
+            }
+            Issue.record("no timeout")
+        } catch let error as FunctionError {
+            #expect(error.code == .timeout)
+            let finished = flags.finished.load(ordering: .relaxed)
+            #expect(!finished)
         }
-        #expect(DispatchTime.now().uptimeNanoseconds - started < 2_000_000_000)
+        for _ in 0..<500 where !flags.cancelled.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
+        let cancelled = flags.cancelled.load(ordering: .relaxed)
+        #expect(cancelled)
     }
 
     @Test("control: the old asyncAfter timer kept each request's work alive until its deadline")
@@ -66,6 +80,11 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(200))
         #expect(Stale.alive.load(ordering: .relaxed) >= before + 50)
+    }
+
+    final class Flags: Sendable {
+        let finished = Atomic<Bool>(false)
+        let cancelled = Atomic<Bool>(false)
     }
 
     final class Stale: Sendable {

@@ -7,7 +7,11 @@ struct WinogradCase: CustomTestStringConvertible, Sendable {
     var activation: Activation = .leaky
     /// V + M budget of one block of tile rows; small values force several blocks.
     var blockFloats = WinogradConvolution.blockFloats
-    var testDescription: String { "c\(c) \(h)x\(w) n\(filters) p\(pad) \(activation) block \(blockFloats)" }
+    /// Most filters in one block; fewer than `filters` forces several filter blocks.
+    var filterBlock = WinogradConvolution.filterBlock
+    var testDescription: String {
+        "c\(c) \(h)x\(w) n\(filters) p\(pad) \(activation) block \(blockFloats) filters/block \(filterBlock)"
+    }
 }
 
 /// Largest |a − b| over the largest |b| (at least 1): Winograd's error grows with the magnitude
@@ -26,7 +30,8 @@ func maxErrorOverMagnitude(_ a: [Float], _ b: [Float]) -> Float {
 @Suite("Winograd 3×3 convolution against a naive reference")
 struct WinogradConvolutionTests {
     /// Odd and even maps (1×1 to 13×13 and rows wider than one 8-tile group), 1–37 channels,
-    /// 1–19 filters, pad 1 and 0, every activation, and blocks of one or two tile rows.
+    /// 1–19 filters, pad 1 and 0, every activation, blocks of one or two tile rows, and blocks of
+    /// filters that do and do not divide the filters (with one or several tile-row blocks).
     static let cases: [WinogradCase] = [
         WinogradCase(c: 1, h: 1, w: 1, filters: 1, pad: 1),
         WinogradCase(c: 3, h: 2, w: 3, filters: 2, pad: 1, activation: .linear),
@@ -40,6 +45,10 @@ struct WinogradConvolutionTests {
         WinogradCase(c: 3, h: 11, w: 70, filters: 6, pad: 0, activation: .relu),
         WinogradCase(c: 6, h: 17, w: 9, filters: 5, pad: 1, blockFloats: 1),
         WinogradCase(c: 7, h: 19, w: 35, filters: 8, pad: 1, activation: .linear, blockFloats: 36 * 15 * 20),
+        WinogradCase(c: 16, h: 13, w: 13, filters: 19, pad: 1, filterBlock: 8),
+        WinogradCase(c: 9, h: 10, w: 11, filters: 12, pad: 1, activation: .linear, filterBlock: 4),
+        WinogradCase(c: 5, h: 9, w: 18, filters: 11, pad: 0, activation: .relu, filterBlock: 1),
+        WinogradCase(c: 13, h: 17, w: 21, filters: 10, pad: 1, blockFloats: 36 * 20 * 12, filterBlock: 3),
     ]
 
     @Test(arguments: cases, WinogradConvolution.Tile.allCases)
@@ -53,15 +62,14 @@ struct WinogradConvolutionTests {
         let want = naiveConvolution(
             input: input, shape: shape, weights: weights, bias: bias, filters: t.filters,
             size: 3, stride: 1, pad: t.pad, groups: 1, activation: t.activation)
-        let u = WinogradConvolution.transformWeights(weights, tile: tile, filters: t.filters, channels: t.c)
-        #expect(u.count == tile.planes * t.filters * t.c)
         let workspaceSize = WinogradConvolution.workspaceSize(
-            tile: tile, channels: t.c, filters: t.filters, outHeight: oh, outWidth: ow, blockFloats: t.blockFloats)
+            tile: tile, channels: t.c, filters: t.filters, outHeight: oh, outWidth: ow, blockFloats: t.blockFloats,
+            filterBlock: t.filterBlock)
         // NaN everywhere the kernel should not read before writing: a stray read poisons the output.
         var workspace = [Float](repeating: .nan, count: workspaceSize)
         var got = [Float](repeating: .nan, count: t.filters * oh * ow)
         input.withUnsafeBufferPointer { x in
-            u.withUnsafeBufferPointer { up in
+            weights.withUnsafeBufferPointer { up in
                 bias.withUnsafeBufferPointer { b in
                     got.withUnsafeMutableBufferPointer { out in
                         workspace.withUnsafeMutableBufferPointer { ws in
@@ -69,7 +77,7 @@ struct WinogradConvolutionTests {
                                 tile: tile, input: x.baseAddress!, channels: t.c, height: t.h, width: t.w, pad: t.pad,
                                 weights: up.baseAddress!, bias: b.baseAddress!, filters: t.filters,
                                 activation: t.activation, output: out.baseAddress!, outHeight: oh, outWidth: ow,
-                                workspace: ws.baseAddress!, blockFloats: t.blockFloats)
+                                workspace: ws.baseAddress!, blockFloats: t.blockFloats, filterBlock: t.filterBlock)
                         }
                     }
                 }
@@ -88,6 +96,22 @@ struct WinogradConvolutionTests {
         #expect(whole.rowsPerBlock == whole.tilesY)
     }
 
+    @Test func filterBlocksPartitionTheFilters() {
+        // 19 filters, at most 8 a block: three blocks of 7, 7 and 5.
+        let plan = WinogradConvolution.Plan(tile: .f2, channels: 16, filters: 19, outHeight: 13, outWidth: 13, filterBlock: 8)
+        #expect(plan.filtersPerBlock == 7 && plan.filterBlocks == 3)
+        let one = WinogradConvolution.Plan(tile: .f4, channels: 16, filters: 19, outHeight: 13, outWidth: 13)
+        #expect(one.filtersPerBlock == 19 && one.filterBlocks == 1)
+        // yolov3's widest 3×3 layers: the per-call workspace stays bounded (16 MB at most) and
+        // does not grow with the filters beyond one block.
+        for (c, n, side, tile) in [
+            (512, 1024, 13, WinogradConvolution.Tile.f2), (256, 512, 26, .f4), (128, 256, 52, .f4), (32, 64, 208, .f4),
+        ] {
+            let size = WinogradConvolution.workspaceSize(tile: tile, channels: c, filters: n, outHeight: side, outWidth: side)
+            #expect(size <= 4 << 20, "\(c)→\(n) @\(side): \(size) floats")
+        }
+    }
+
     /// A convolutional layer that dispatches to Winograd (batch-norm folded first) against the
     /// naive reference on its folded weights, through `runLayer` (the layer's own workspace size).
     @Test(arguments: [(16, 9, 11, 16), (24, 26, 21, 32)])
@@ -102,7 +126,8 @@ struct WinogradConvolutionTests {
             rng.floats(n) + rng.floats(n, in: 0.5...1.5) + rng.floats(n) + rng.floats(n, in: 0.1...2)
             + rng.floats(n * c * 9, in: -0.3...0.3)
         let loaded = try #require(try layer.loadingWeights(floats) as? ConvolutionalLayer)
-        #expect(loaded.winogradWeights.count == (loaded.winograd?.planes ?? 0) * n * c)
+        // Only the folded weights are kept: the Winograd transform runs per call.
+        #expect(loaded.weights.count == n * c * 9)
         let input = rng.floats(shape.count)
         let got = runLayer(loaded, index: 0, buffers: [input])
         let want = naiveConvolution(

@@ -1,8 +1,17 @@
 /// Direct depthwise convolution (one filter per channel), vectorised over output columns with
-/// `SIMD8<Float>`, with the per-channel bias fused in.
+/// `SIMD8<Float>`, with the per-channel bias fused in. The channels are split into `slots` parts,
+/// each with its own padded plane in the workspace, run over the inference threads.
 package enum DepthwiseConvolution {
-    /// Floats of workspace `run` needs: one zero-padded input plane.
+    /// Parts the channels are split into (each needs one padded plane of workspace).
+    package static let slots = 4
+
+    /// Floats of workspace `run` needs: one zero-padded input plane per slot.
     package static func workspaceSize(kernel: Int, stride: Int, outHeight: Int, outWidth: Int) -> Int {
+        slots * planeSize(kernel: kernel, stride: stride, outHeight: outHeight, outWidth: outWidth)
+    }
+
+    /// Floats of one zero-padded input plane.
+    private static func planeSize(kernel: Int, stride: Int, outHeight: Int, outWidth: Int) -> Int {
         paddedHeight(kernel: kernel, stride: stride, outHeight: outHeight)
             * (paddedWidth(kernel: kernel, stride: stride, outWidth: outWidth) + 2)
     }
@@ -20,28 +29,36 @@ package enum DepthwiseConvolution {
         let ph = paddedHeight(kernel: kernel, stride: stride, outHeight: outHeight)
         let pw = paddedWidth(kernel: kernel, stride: stride, outWidth: outWidth)
         let kk = kernel * kernel
-        for c in 0..<channels {
-            let src = input + c * height * width
-            let w = weights + c * kk
-            let b = bias?[c] ?? 0
-            let out = output + c * outHeight * outWidth
-            if stride == 2 {
-                // Even and odd padded columns in two planes, so stride-2 taps are contiguous loads.
-                let half = (pw + 1) / 2
-                padPlaneSplit(src, height: height, width: width, pad: pad, into: workspace, paddedHeight: ph, half: half)
-                switch kernel {
-                case 3: channelStride2(workspace, half, ph, w, 3, b, out, outHeight, outWidth)
-                case 5: channelStride2(workspace, half, ph, w, 5, b, out, outHeight, outWidth)
-                default: channelStride2(workspace, half, ph, w, kernel, b, out, outHeight, outWidth)
+        let planeFloats = planeSize(kernel: kernel, stride: stride, outHeight: outHeight, outWidth: outWidth)
+        let parts = min(slots, max(1, channels))
+        // Part s uses workspace plane s: the ranges `forEach` hands out are disjoint.
+        Parallel.forEach(parts, cost: (channels + parts - 1) / parts * ph * pw * (kk + 1)) { range in
+            for s in range {
+                let padded = workspace + s * planeFloats
+                for c in (channels * s / parts)..<(channels * (s + 1) / parts) {
+                    let src = input + c * height * width
+                    let w = weights + c * kk
+                    let b = bias?[c] ?? 0
+                    let out = output + c * outHeight * outWidth
+                    if stride == 2 {
+                        // Even and odd padded columns in two planes, so stride-2 taps are contiguous loads.
+                        let half = (pw + 1) / 2
+                        padPlaneSplit(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, half: half)
+                        switch kernel {
+                        case 3: channelStride2(padded, half, ph, w, 3, b, out, outHeight, outWidth)
+                        case 5: channelStride2(padded, half, ph, w, 5, b, out, outHeight, outWidth)
+                        default: channelStride2(padded, half, ph, w, kernel, b, out, outHeight, outWidth)
+                        }
+                        continue
+                    }
+                    padPlane(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, paddedWidth: pw)
+                    switch (kernel, stride) {
+                    case (3, 1): channel(padded, pw, w, 3, 1, b, out, outHeight, outWidth)
+                    case (5, 1): channel(padded, pw, w, 5, 1, b, out, outHeight, outWidth)
+                    case (_, 1): channel(padded, pw, w, kernel, 1, b, out, outHeight, outWidth)
+                    default: channelGeneric(padded, pw, w, kernel, stride, b, out, outHeight, outWidth)
+                    }
                 }
-                continue
-            }
-            padPlane(src, height: height, width: width, pad: pad, into: workspace, paddedHeight: ph, paddedWidth: pw)
-            switch (kernel, stride) {
-            case (3, 1): channel(workspace, pw, w, 3, 1, b, out, outHeight, outWidth)
-            case (5, 1): channel(workspace, pw, w, 5, 1, b, out, outHeight, outWidth)
-            case (_, 1): channel(workspace, pw, w, kernel, 1, b, out, outHeight, outWidth)
-            default: channelGeneric(workspace, pw, w, kernel, stride, b, out, outHeight, outWidth)
             }
         }
     }

@@ -5,10 +5,12 @@
 /// `M_p[filters × tiles] = U_p[filters × channels] · V_p[channels × tiles]`, one per transformed
 /// plane `p`, through `Gemm`; the planes are split over the inference threads.
 ///
-/// The filter transform `U = G g Gᵀ` runs once at load (`transformWeights`). Per call: the input
-/// is zero-padded into the workspace, each block of tiles is transformed (`V = Bᵀ d B`, eight
-/// tiles per `SIMD8`), multiplied, and transformed back (`Y = Aᵀ M A`) with the bias and the
-/// activation applied before the store.
+/// Nothing is stored with the model: the filter transform `U = G g Gᵀ` (`(m+2)²/9` times the
+/// weights) runs per call, a block of filters at a time, into the workspace. Per call: the input
+/// is zero-padded into the workspace; for each block of tile rows the input is transformed once
+/// (`V = Bᵀ d B`, eight tiles per `SIMD8`); then for each block of filters, that block's filters
+/// are transformed (once per call when one block holds every filter), multiplied, and transformed
+/// back (`Y = Aᵀ M A`) with the bias and the activation applied before the store.
 package enum WinogradConvolution {
     /// Output tile edge: F(2×2, 3×3) (16 planes) or F(4×4, 3×3) (36 planes).
     package enum Tile: Int, Sendable, CaseIterable {
@@ -26,6 +28,11 @@ package enum WinogradConvolution {
     /// Floats of V and M (both blocks) a block of tile rows aims for.
     package static let blockFloats = 1 << 21
 
+    /// Most filters transformed and multiplied together (the GEMMs' `m`). Measured on yolov3
+    /// @416 (2 threads): 48–128 within noise of each other, 256 slower (a bigger U block falls
+    /// out of cache between the transform and the GEMMs).
+    package static let filterBlock = 64
+
     /// How `run` lays out its workspace for one layer shape.
     package struct Plan: Sendable, Equatable {
         package let tile: Tile
@@ -37,16 +44,20 @@ package enum WinogradConvolution {
         /// Floats of one phase row of the padded input: padded column `X` is element `X / m` of
         /// phase `X % m`, with room for a full `SIMD8` past the last tile.
         package let phaseWidth: Int
+        /// Filters per block: the filters split into `⌈filters / filterBlock⌉` blocks of (almost)
+        /// equal size; the last may be smaller.
+        package let filtersPerBlock: Int
         /// Tile rows transformed and multiplied together.
         package let rowsPerBlock: Int
         /// Floats between two rows of V and of M (`rowsPerBlock·tilesX` tiles, plus slack for the
         /// `SIMD8` stores of a row's last, partial group).
         package let blockStride: Int
 
-        /// `blockFloats`: the V + M budget of one block of tile rows (tests make it small).
+        /// `blockFloats`: the V + M budget of one block of tile rows; `filterBlock`: the most
+        /// filters in one block (tests make both small).
         package init(
             tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int,
-            blockFloats: Int = WinogradConvolution.blockFloats
+            blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock
         ) {
             let m = tile.output
             self.tile = tile
@@ -56,7 +67,9 @@ package enum WinogradConvolution {
             tilesY = max(1, (outHeight + m - 1) / m)
             paddedRows = tilesY * m + 2
             phaseWidth = tilesX + 10
-            let fit = blockFloats / (tile.planes * max(1, channels + filters))
+            let blocks = max(1, (filters + max(1, filterBlock) - 1) / max(1, filterBlock))
+            filtersPerBlock = max(1, (filters + blocks - 1) / blocks)
+            let fit = blockFloats / (tile.planes * max(1, channels + filtersPerBlock))
             rowsPerBlock = max(1, min(tilesY, fit / tilesX))
             blockStride = rowsPerBlock * tilesX + 8
         }
@@ -64,108 +77,74 @@ package enum WinogradConvolution {
         /// Floats of one padded, phase-split input channel.
         package var paddedPlane: Int { paddedRows * tile.output * phaseWidth }
 
+        /// Blocks of filters.
+        package var filterBlocks: Int { (filters + filtersPerBlock - 1) / filtersPerBlock }
+
+        /// Floats between two planes of U: one block of filters plus 16, so that the filter
+        /// transform's `(m+2)²` store streams do not all fall in one L1 set (a plane of a
+        /// power-of-two size made it 2–3× slower).
+        package var uPlaneStride: Int { filtersPerBlock * channels + 16 }
+
         /// Floats of workspace: the padded input `[channels × paddedRows × m × phaseWidth]`, then
-        /// `V [planes × channels × blockStride]` and `M [planes × filters × blockStride]`.
-        package var workspaceSize: Int { channels * paddedPlane + tile.planes * (channels + filters) * blockStride }
+        /// `V [planes × channels × blockStride]`, `U [planes × uPlaneStride]` (each plane
+        /// `[filtersPerBlock × channels]`) and `M [planes × filtersPerBlock × blockStride]`.
+        package var workspaceSize: Int {
+            channels * paddedPlane + tile.planes * (channels * blockStride + uPlaneStride + filtersPerBlock * blockStride)
+        }
     }
 
     /// Floats of workspace `run` needs.
     package static func workspaceSize(
-        tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int, blockFloats: Int = WinogradConvolution.blockFloats
+        tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int,
+        blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock
     ) -> Int {
         Plan(
             tile: tile, channels: channels, filters: filters, outHeight: outHeight, outWidth: outWidth,
-            blockFloats: blockFloats
+            blockFloats: blockFloats, filterBlock: filterBlock
         ).workspaceSize
     }
 
-    /// `U [planes × filters × channels]` from `weights [filters × channels × 3 × 3]`: `U_p[f, c]`
-    /// is entry `p = i·(m+2) + j` of `G g Gᵀ` for the 3×3 kernel `g` of (f, c). Eight channels
-    /// at a time; runs once, at load.
-    package static func transformWeights(_ weights: [Float], tile: Tile, filters: Int, channels: Int) -> [Float] {
-        let g: [Float]  // G: [n × 3]
-        switch tile {
-        case .f2:
-            g = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
-        case .f4:
-            g = [
-                1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-                1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
-            ]
-        }
-        let n = tile.input
-        let planeSize = filters * channels
-        var out = [Float](repeating: 0, count: tile.planes * planeSize)
-        guard weights.count >= planeSize * 9, planeSize > 0 else { return out }
-        weights.withUnsafeBufferPointer { wb in
-            g.withUnsafeBufferPointer { gb in
-                out.withUnsafeMutableBufferPointer { ob in
-                    guard let w = wb.baseAddress, let gp = gb.baseAddress, let o = ob.baseAddress else { return }
-                    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 9 + 18) { t in
-                        let kernel = t.baseAddress!, half = kernel + 9  // g: [3 × 3], G g: [n × 3]
-                        for f in 0..<filters {
-                            var c0 = 0
-                            while c0 < channels {
-                                let lanes = min(8, channels - c0)
-                                for k in 0..<9 {
-                                    var v = SIMD8<Float>()
-                                    for l in 0..<lanes { v[l] = w[(f * channels + c0 + l) * 9 + k] }
-                                    kernel[k] = v
-                                }
-                                for i in 0..<n {
-                                    for b in 0..<3 {
-                                        half[i * 3 + b] = gp[i * 3] * kernel[b] + gp[i * 3 + 1] * kernel[3 + b]
-                                            + gp[i * 3 + 2] * kernel[6 + b]
-                                    }
-                                }
-                                for i in 0..<n {
-                                    for j in 0..<n {
-                                        let u = half[i * 3] * gp[j * 3] + half[i * 3 + 1] * gp[j * 3 + 1]
-                                            + half[i * 3 + 2] * gp[j * 3 + 2]
-                                        let dst = o + (i * n + j) * planeSize + f * channels + c0
-                                        if lanes == 8 {
-                                            vstore(u, dst)
-                                        } else {
-                                            for l in 0..<lanes { dst[l] = u[l] }
-                                        }
-                                    }
-                                }
-                                c0 += 8
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
     /// `output[f, y, x] = act(bias[f] + Σ_c Σ_ky Σ_kx w[f, c, ky, kx] · input[c, y − pad + ky, x − pad + kx])`
-    /// for `input [channels × height × width]`, `output [filters × outHeight × outWidth]` with
-    /// `outHeight = height + 2·pad − 2` (likewise the width), `weights` from `transformWeights`,
-    /// and `workspace` of `workspaceSize(...)` floats (the same `blockFloats`).
+    /// for `input [channels × height × width]`, `weights [filters × channels × 3 × 3]`,
+    /// `output [filters × outHeight × outWidth]` with `outHeight = height + 2·pad − 2` (likewise
+    /// the width), and `workspace` of `workspaceSize(...)` floats (the same `blockFloats` and
+    /// `filterBlock`).
     package static func run(
         tile: Tile,
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, pad: Int,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int, activation: Activation,
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
-        workspace: UnsafeMutablePointer<Float>, blockFloats: Int = WinogradConvolution.blockFloats
+        workspace: UnsafeMutablePointer<Float>,
+        blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock
     ) {
         guard channels > 0, filters > 0, outHeight > 0, outWidth > 0 else { return }
         let plan = Plan(
             tile: tile, channels: channels, filters: filters, outHeight: outHeight, outWidth: outWidth,
-            blockFloats: blockFloats)
+            blockFloats: blockFloats, filterBlock: filterBlock)
         let m = tile.output, planes = tile.planes
         let tilesX = plan.tilesX, stride = plan.blockStride, phaseWidth = plan.phaseWidth
+        let fb = plan.filtersPerBlock
         let padded = workspace  // [channels × paddedRows × m × phaseWidth]
         let v = padded + channels * plan.paddedPlane  // V: [planes × channels × stride]
-        let mm = v + planes * channels * stride  // M: [planes × filters × stride]
+        let uStride = plan.uPlaneStride
+        let u = v + planes * channels * stride  // U: [planes × uStride], a plane [fb × channels]
+        let mm = u + planes * uStride  // M: [planes × fb × stride]
         let planeFloats = plan.paddedPlane
         Parallel.forEach(channels, cost: planeFloats) { range in
             for c in range {
                 padPlane(input + c * height * width, height, width, pad, padded + c * planeFloats, plan)
             }
         }
+        // Filters `first ..< first + count` into U (row `f − first` of each plane).
+        func transformBlock(_ first: Int, _ count: Int) {
+            Parallel.forEach(count, cost: planes * channels) { range in
+                transformFilters(
+                    weights, tile: tile, channels: channels, filters: (first + range.lowerBound)..<(first + range.upperBound),
+                    dst: u + range.lowerBound * channels, planeStride: uStride)
+            }
+        }
+        let hoisted = plan.filterBlocks == 1
+        if hoisted { transformBlock(0, filters) }
         var row0 = 0
         while row0 < plan.tilesY {
             let rows = min(plan.rowsPerBlock, plan.tilesY - row0)
@@ -191,36 +170,43 @@ package enum WinogradConvolution {
                     }
                 }
             }
-            Parallel.forEach(planes, cost: filters * channels * count / 64) { range in
-                for p in range {
-                    Gemm.multiply(
-                        m: filters, n: count, k: channels, a: weights + p * filters * channels, lda: channels,
-                        b: v + p * channels * stride, ldb: stride, c: mm + p * filters * stride, ldc: stride)
+            var f0 = 0
+            while f0 < filters {
+                let nf = min(fb, filters - f0)
+                if !hoisted { transformBlock(f0, nf) }
+                Parallel.forEach(planes, cost: nf * channels * count / 64) { range in
+                    for p in range {
+                        Gemm.multiply(
+                            m: nf, n: count, k: channels, a: u + p * uStride, lda: channels,
+                            b: v + p * channels * stride, ldb: stride, c: mm + p * fb * stride, ldc: stride)
+                    }
                 }
-            }
-            Parallel.forEach(filters, cost: planes * count) { range in
-                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
-                    let t = scratch.baseAddress!
-                    for f in range {
-                        let plane = output + f * outHeight * outWidth
-                        for r in 0..<rows {
-                            let y0 = (row0 + r) * m
-                            var tx = 0
-                            while tx < tilesX {
-                                let out = OutputTiles(
-                                    base: plane + y0 * outWidth + tx * m, width: outWidth,
-                                    rows: min(m, outHeight - y0), columns: min(8 * m, outWidth - tx * m),
-                                    bias: bias[f], activation: activation)
-                                let src = mm + f * stride + r * tilesX + tx
-                                switch tile {
-                                case .f2: outputF2(src, filters * stride, out, t)
-                                case .f4: outputF4(src, filters * stride, out, t)
+                Parallel.forEach(nf, cost: planes * count) { range in
+                    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
+                        let t = scratch.baseAddress!
+                        for j in range {
+                            let f = f0 + j
+                            let plane = output + f * outHeight * outWidth
+                            for r in 0..<rows {
+                                let y0 = (row0 + r) * m
+                                var tx = 0
+                                while tx < tilesX {
+                                    let out = OutputTiles(
+                                        base: plane + y0 * outWidth + tx * m, width: outWidth,
+                                        rows: min(m, outHeight - y0), columns: min(8 * m, outWidth - tx * m),
+                                        bias: bias[f], activation: activation)
+                                    let src = mm + j * stride + r * tilesX + tx
+                                    switch tile {
+                                    case .f2: outputF2(src, fb * stride, out, t)
+                                    case .f4: outputF4(src, fb * stride, out, t)
+                                    }
+                                    tx += 8
                                 }
-                                tx += 8
                             }
                         }
                     }
                 }
+                f0 += nf
             }
             row0 += rows
         }

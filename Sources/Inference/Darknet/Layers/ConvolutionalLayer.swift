@@ -26,10 +26,10 @@ package struct ConvolutionalLayer: DarknetLayer {
     package let rowsPerBlock: Int
     /// `[filters × (channels / groups) × size × size]`, batch-norm folded in. Empty until loaded.
     package private(set) var weights: [Float] = []
-    /// Winograd tile size for this layer, or nil for im2col + GEMM (see `winogradTile(...)`).
+    /// Winograd tile size for this layer, or nil for im2col + GEMM (see `winogradTile(...)`). The
+    /// filters are transformed per call, a block at a time, into the workspace: nothing but the
+    /// folded `weights` is kept with the model.
     package let winograd: WinogradConvolution.Tile?
-    /// `[planes × filters × channels]` from `WinogradConvolution.transformWeights`, when `winograd`.
-    package private(set) var winogradWeights: [Float] = []
     /// `[filters]`, batch-norm folded in. Empty until loaded.
     package private(set) var bias: [Float] = []
 
@@ -94,7 +94,7 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// 3× slower (the transforms dominate with few channels); with F(4×4) 32→64 @208 is 1.14×
     /// faster, 64→128 @104 1.56×, 128→256 @52 1.89×, 256→512 @26 2.0×, 512→1024 @13 only
     /// 1.16× where F(2×2) gives 1.31× (a 13-wide map wastes less of F(2×2)'s last tile, and its
-    /// transformed weights are 16/9 of the originals instead of 36/9).
+    /// per-call filter transform makes 16/9 of the weights instead of 36/9).
     package static func winogradTile(channels: Int, filters: Int, outHeight: Int, outWidth: Int) -> WinogradConvolution.Tile? {
         guard channels >= 16, filters >= 16 else { return nil }
         return min(outHeight, outWidth) >= 20 ? .f4 : .f2
@@ -143,10 +143,6 @@ package struct ConvolutionalLayer: DarknetLayer {
                 }
             }
         }
-        if let tile = winograd {
-            copy.winogradWeights = WinogradConvolution.transformWeights(
-                weights, tile: tile, filters: filters, channels: input.channels)
-        }
         copy.weights = weights
         copy.bias = bias
         return copy
@@ -156,27 +152,28 @@ package struct ConvolutionalLayer: DarknetLayer {
         let src = UnsafePointer(io.buffer(inputs[0]))
         let dst = io.output
         let oh = outputShape.height, ow = outputShape.width
-        if let tile = winograd {
-            winogradWeights.withUnsafeBufferPointer { w in
-                bias.withUnsafeBufferPointer { b in
-                    guard let wp = w.baseAddress, let bp = b.baseAddress else { return }
+        weights.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                guard let wp = w.baseAddress, let bp = b.baseAddress else { return }
+                if let tile = winograd {
                     WinogradConvolution.run(
                         tile: tile, input: src, channels: input.channels, height: input.height, width: input.width,
                         pad: pad, weights: wp, bias: bp, filters: filters, activation: activation,
                         output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
+                    return
                 }
-            }
-            return
-        }
-        weights.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                guard let wp = w.baseAddress, let bp = b.baseAddress else { return }
                 if isDepthwise {
                     DepthwiseConvolution.run(
                         input: src, channels: input.channels, height: input.height, width: input.width,
                         weights: wp, bias: bp, kernel: size, stride: stride, pad: pad,
                         output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
-                    BiasActivation.apply(dst, channels: filters, spatial: oh * ow, bias: nil, activation: activation)
+                    if activation != .linear {
+                        Parallel.forEach(filters, cost: oh * ow) { range in
+                            BiasActivation.apply(
+                                dst + range.lowerBound * oh * ow, channels: range.count, spatial: oh * ow, bias: nil,
+                                activation: activation)
+                        }
+                    }
                     return
                 }
                 let fused = convolveGrouped(src, wp, bp, dst, io.workspace)

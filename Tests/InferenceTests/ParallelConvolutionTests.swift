@@ -1,0 +1,81 @@
+import Testing
+
+@testable import Inference
+
+/// The Winograd (several filter blocks) and depthwise (several workspace slots) kernels give the
+/// same answer on one and two threads, on shapes big enough that every parallel loop is split.
+@Suite("Convolution kernels on two threads")
+struct ParallelConvolutionTests {
+    /// Runs `layer` on one thread, then on two.
+    private func serialAndParallel(_ layer: any DarknetLayer, _ input: [Float]) -> ([Float], [Float]) {
+        let before = Parallel.threads
+        defer { Parallel.setThreads(before) }
+        Parallel.setThreads(1)
+        let serial = runLayer(layer, index: 0, buffers: [input])
+        Parallel.setThreads(2)
+        let parallel = runLayer(layer, index: 0, buffers: [input])
+        return (serial, parallel)
+    }
+
+    /// 128 → 54 filters @32×32 (F(4×4)), three blocks of 18 filters, against the naive reference too.
+    @Test func winogradFilterBlocksOnTwoThreads() throws {
+        let (c, side, n) = (128, 32, 54)
+        let shape = FeatureShape(channels: c, height: side, width: side)
+        var rng = DetTestRandom(seed: 29)
+        let input = rng.floats(shape.count)
+        let weights = rng.floats(n * c * 9, in: -0.1...0.1)
+        let bias = rng.floats(n)
+        let plan = WinogradConvolution.Plan(
+            tile: .f4, channels: c, filters: n, outHeight: side, outWidth: side, filterBlock: 24)
+        #expect(plan.filterBlocks == 3 && plan.filtersPerBlock == 18)
+        func run(threads: Int) -> [Float] {
+            let before = Parallel.threads
+            defer { Parallel.setThreads(before) }
+            Parallel.setThreads(threads)
+            var workspace = [Float](repeating: .nan, count: plan.workspaceSize)
+            var out = [Float](repeating: .nan, count: n * side * side)
+            input.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { b in
+                        out.withUnsafeMutableBufferPointer { o in
+                            workspace.withUnsafeMutableBufferPointer { ws in
+                                WinogradConvolution.run(
+                                    tile: .f4, input: x.baseAddress!, channels: c, height: side, width: side, pad: 1,
+                                    weights: w.baseAddress!, bias: b.baseAddress!, filters: n, activation: .leaky,
+                                    output: o.baseAddress!, outHeight: side, outWidth: side, workspace: ws.baseAddress!,
+                                    filterBlock: 24)
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        let serial = run(threads: 1), parallel = run(threads: 2)
+        #expect(serial == parallel)
+        let want = naiveConvolution(
+            input: input, shape: shape, weights: weights, bias: bias, filters: n,
+            size: 3, stride: 1, pad: 1, groups: 1, activation: .leaky)
+        #expect(maxErrorOverMagnitude(parallel, want) < 1e-4)
+    }
+
+    /// Depthwise 3×3 and 5×5, stride 1 and 2, 70 channels (slots of 17 and 18) @40×40.
+    @Test(arguments: [(3, 1), (3, 2), (5, 1), (5, 2)])
+    func depthwiseOnTwoThreads(_ size: Int, _ stride: Int) throws {
+        let c = 70
+        let shape = FeatureShape(channels: c, height: 40, width: 40)
+        let cfg = "[convolutional]\nfilters=\(c)\ngroups=\(c)\nsize=\(size)\nstride=\(stride)\npad=1\nactivation=leaky\n"
+        let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
+        #expect(layer.isDepthwise)
+        var rng = DetTestRandom(seed: UInt64(size * 10 + stride))
+        let loaded = try layer.loadingWeights(rng.floats(layer.weightCount))
+        let input = rng.floats(shape.count)
+        let (serial, parallel) = serialAndParallel(loaded, input)
+        #expect(serial == parallel)
+        let conv = try #require(loaded as? ConvolutionalLayer)
+        let want = naiveConvolution(
+            input: input, shape: shape, weights: conv.weights, bias: conv.bias, filters: c,
+            size: size, stride: stride, pad: size / 2, groups: c, activation: .leaky)
+        #expect(maxRelativeError(parallel, want) < 1e-4)
+    }
+}
