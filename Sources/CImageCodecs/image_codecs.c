@@ -44,6 +44,24 @@ static void jpeg_emit_quiet(j_common_ptr cinfo, int level) {
 
 static void jpeg_output_quiet(j_common_ptr cinfo) { (void)cinfo; }
 
+/* Errors longjmp to the caller's setjmp (never exit); warnings are counted, not printed. */
+static void quiet_errors(struct jpeg_decompress_struct *cinfo, struct jpeg_err *jerr) {
+    memset(jerr, 0, sizeof *jerr);
+    cinfo->err = jpeg_std_error(&jerr->pub);
+    jerr->pub.error_exit = jpeg_error_exit_jump;
+    jerr->pub.emit_message = jpeg_emit_quiet;
+    jerr->pub.output_message = jpeg_output_quiet;
+}
+
+/* Reads the header of an in-memory JPEG, keeping APP1 (EXIF) for the orientation. Call after
+   setjmp: a corrupt header longjmps there. */
+static void read_header(struct jpeg_decompress_struct *cinfo, const unsigned char *data, size_t size) {
+    jpeg_create_decompress(cinfo);
+    jpeg_mem_src(cinfo, data, (unsigned long)size);
+    jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(cinfo, TRUE);
+}
+
 static unsigned read_u16(const unsigned char *p, int big) {
     return big ? (unsigned)(p[0] << 8 | p[1]) : (unsigned)(p[1] << 8 | p[0]);
 }
@@ -115,20 +133,13 @@ int mscr_jpeg_probe(const unsigned char *data, size_t size, int *width, int *hei
                     char *err, size_t errlen) {
     struct jpeg_decompress_struct cinfo;
     struct jpeg_err jerr;
-    memset(&jerr, 0, sizeof jerr);
-    cinfo.err = jpeg_std_error(&jerr.pub);
-    jerr.pub.error_exit = jpeg_error_exit_jump;
-    jerr.pub.emit_message = jpeg_emit_quiet;
-    jerr.pub.output_message = jpeg_output_quiet;
+    quiet_errors(&cinfo, &jerr);
     if (setjmp(jerr.jump)) {
         set_err(err, errlen, jerr.message);
         jpeg_destroy_decompress(&cinfo);
         return MSCR_IMG_CORRUPT;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
-    jpeg_read_header(&cinfo, TRUE);
+    read_header(&cinfo, data, size);
     *width = (int)cinfo.image_width;
     *height = (int)cinfo.image_height;
     *orientation = saved_orientation(&cinfo);
@@ -143,11 +154,7 @@ int mscr_jpeg_decode(const unsigned char *data, size_t size, int apply_orientati
     /* volatile: modified between setjmp and longjmp. */
     unsigned char *volatile pixels = NULL;
     JSAMPLE *volatile row = NULL;
-    memset(&jerr, 0, sizeof jerr);
-    cinfo.err = jpeg_std_error(&jerr.pub);
-    jerr.pub.error_exit = jpeg_error_exit_jump;
-    jerr.pub.emit_message = jpeg_emit_quiet;
-    jerr.pub.output_message = jpeg_output_quiet;
+    quiet_errors(&cinfo, &jerr);
     if (setjmp(jerr.jump)) {
         set_err(err, errlen, jerr.message);
         jpeg_destroy_decompress(&cinfo);
@@ -155,10 +162,7 @@ int mscr_jpeg_decode(const unsigned char *data, size_t size, int apply_orientati
         if (pixels != out) free(pixels);
         return MSCR_IMG_CORRUPT;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
-    jpeg_read_header(&cinfo, TRUE);
+    read_header(&cinfo, data, size);
     int orientation = apply_orientation ? saved_orientation(&cinfo) : 1;
     switch (cinfo.jpeg_color_space) {
     case JCS_GRAYSCALE: cinfo.out_color_space = JCS_GRAYSCALE; break;

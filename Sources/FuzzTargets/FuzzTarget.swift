@@ -59,33 +59,35 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     /// A small network with every weighted layer kind (conv with and without batch-norm,
-    /// depthwise) for the weights target.
+    /// depthwise) for the weights target; also a seed of the cfg target.
+    package static let weightsCfgText = """
+        [net]
+        width=8
+        height=8
+        channels=3
+        [convolutional]
+        batch_normalize=1
+        filters=4
+        size=3
+        stride=1
+        pad=1
+        activation=leaky
+        [convolutional]
+        batch_normalize=1
+        filters=4
+        groups=4
+        size=3
+        stride=2
+        pad=1
+        activation=relu
+        [convolutional]
+        filters=6
+        size=1
+        stride=1
+        activation=linear
+        """
+
     package static func weightsConfig() throws -> DarknetConfig {
-        try DarknetConfig(text: """
-            [net]
-            width=8
-            height=8
-            channels=3
-            [convolutional]
-            batch_normalize=1
-            filters=4
-            size=3
-            stride=1
-            pad=1
-            activation=leaky
-            [convolutional]
-            batch_normalize=1
-            filters=4
-            groups=4
-            size=3
-            stride=2
-            pad=1
-            activation=relu
-            [convolutional]
-            filters=6
-            size=1
-            stride=1
-            activation=linear
-            """)
+        try DarknetConfig(text: weightsCfgText)
     }
 }

@@ -186,14 +186,7 @@ extension HTTPClient {
         if let user = request.username { try easy.set(CURLOPT_USERNAME, user) }
         if let password = request.password { try easy.set(CURLOPT_PASSWORD, password) }
 
-        var list: UnsafeMutablePointer<curl_slist>?
-        for (name, value) in request.headers {
-            list = curl_slist_append(list, value.isEmpty ? name + ":" : name + ": " + value)
-        }
-        // No `Expect: 100-continue` round trip for bodies over 1 MiB. Not for signed requests:
-        // libcurl 7.88 signs the emptied header but does not send it (SignatureDoesNotMatch);
-        // S3 and moto answer 100-continue promptly anyway.
-        if request.body != nil && request.awsSigV4 == nil { list = curl_slist_append(list, "Expect:") }
+        let list = CurlEasy.headerList(for: request)
         defer { curl_slist_free_all(list) }
         try easy.set(CURLOPT_HTTPHEADER, list: list)
 
@@ -211,27 +204,7 @@ extension HTTPClient {
         return try errorBuffer.withUnsafeMutableBytes { errorBytes in
             try easy.set(CURLOPT_ERRORBUFFER, pointer: errorBytes.baseAddress)
             defer { try? easy.set(CURLOPT_ERRORBUFFER, pointer: nil) }
-            let code: CURLcode = try withExtendedLifetime(sink) {
-                switch request.method {
-                case "GET":
-                    try easy.set(CURLOPT_HTTPGET, true)
-                    return easy.perform()
-                case "HEAD":
-                    try easy.set(CURLOPT_NOBODY, true)
-                    return easy.perform()
-                default:
-                    try easy.set(CURLOPT_CUSTOMREQUEST, request.method)
-                    // An empty body still needs a valid pointer: with POSTFIELDS unset libcurl
-                    // would read the body from stdin.
-                    let body = request.body.flatMap { $0.isEmpty ? nil : $0 } ?? [0]
-                    let size = request.body?.count ?? 0
-                    return try body.withUnsafeBytes { raw in
-                        try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(size))
-                        try easy.set(CURLOPT_POSTFIELDS, constPointer: raw.baseAddress)
-                        return easy.perform()
-                    }
-                }
-            }
+            let code = try withExtendedLifetime(sink) { try easy.perform(request) }
             if sink.status == 0 { sink.status = easy.responseCode() }
             let message = String(decoding: errorBytes.prefix { $0 != 0 }, as: UTF8.self)
             return AttemptResult(code: code, message: message)

@@ -70,10 +70,7 @@ package final class TimedHTTPClient {
                 try easy.set(CURLOPT_FOLLOWLOCATION, true)
                 try easy.set(CURLOPT_MAXREDIRS, 5)
             }
-            for (name, value) in request.headers {
-                list = curl_slist_append(list, value.isEmpty ? name + ":" : name + ": " + value)
-            }
-            if request.body != nil { list = curl_slist_append(list, "Expect:") }
+            list = CurlEasy.headerList(for: request)
             try easy.set(CURLOPT_HTTPHEADER, list: list)
             let context = Unmanaged.passUnretained(sink).toOpaque()
             try easy.set(CURLOPT_WRITEFUNCTION, callback: timedWriteCallback)
@@ -84,7 +81,7 @@ package final class TimedHTTPClient {
                 try easy.set(CURLOPT_ERRORBUFFER, pointer: errorBytes.baseAddress)
                 defer { try? easy.set(CURLOPT_ERRORBUFFER, pointer: nil) }
                 sink.started = Monotonic.seconds()
-                return try withExtendedLifetime(sink) { try perform(request) }
+                return try withExtendedLifetime(sink) { try easy.perform(request) }
             }
         } catch let error as ObjectStoreError {
             throw error
@@ -101,27 +98,6 @@ package final class TimedHTTPClient {
                 message: detail.isEmpty ? CurlEasy.describe(code) : detail)
         }
         return result
-    }
-
-    private func perform(_ request: HTTPRequest) throws -> CURLcode {
-        switch request.method {
-        case "GET":
-            try easy.set(CURLOPT_HTTPGET, true)
-            return easy.perform()
-        case "HEAD":
-            try easy.set(CURLOPT_NOBODY, true)
-            return easy.perform()
-        default:
-            try easy.set(CURLOPT_CUSTOMREQUEST, request.method)
-            // A valid pointer even for an empty body: with POSTFIELDS unset libcurl reads stdin.
-            let body = request.body.flatMap { $0.isEmpty ? nil : $0 } ?? [0]
-            let size = request.body?.count ?? 0
-            return try body.withUnsafeBytes { raw in
-                try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(size))
-                try easy.set(CURLOPT_POSTFIELDS, constPointer: raw.baseAddress)
-                return easy.perform()
-            }
-        }
     }
 
     /// libcurl's phase times of the last transfer (microseconds → milliseconds). `firstByte` is

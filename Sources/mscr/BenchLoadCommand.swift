@@ -41,7 +41,7 @@ struct BenchLoadCommand: ParsableCommand {
         let weightsStart = DispatchTime.now().uptimeNanoseconds
         switch mode {
         case .stream:
-            bytes = Int(try version.stream("model.weights") { try reader.consume($0) }.bytes)
+            bytes = try version.stream("model.weights") { try reader.consume($0) }.bytes
             _ = try reader.finish()
         case .download:
             let (file, _) = try version.read("model.weights")

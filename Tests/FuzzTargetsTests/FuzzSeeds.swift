@@ -30,7 +30,7 @@ enum FuzzSeeds {
             let json = "{\"rows\": [" + (0..<9).map { _ in "[1,2,0.5,100,1.5]" }.joined(separator: ",") + "]}"
             return [[0] + Array(csv.utf8), [2] + Array(yahoo.utf8), [1] + Array(json.utf8)]
         case .cfg:
-            var seeds = [Array(Self.weightsCfgText.utf8)]
+            var seeds = [Array(FuzzTarget.weightsCfgText.utf8)]
             let fastest = shared.appendingPathComponent("data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg")
             if let text = try? Data(contentsOf: fastest) { seeds.append([UInt8](text)) }
             return seeds
@@ -48,10 +48,6 @@ enum FuzzSeeds {
             let binary = Array(header.utf8) + [0, 0, 128, 63, 0, 0, 0, 64]
             return [[0] + Array(json.utf8), [UInt8(header.utf8.count)] + binary]
         }
-    }
-
-    static var weightsCfgText: String {
-        "[net]\nwidth=8\nheight=8\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
     }
 
     /// One to four random edits: flip a bit, set a byte to an interesting value, insert or

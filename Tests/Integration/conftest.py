@@ -141,3 +141,12 @@ def demo_repository(tmp_path_factory) -> DemoRepository:
         "--out", str(stock), "--epochs", "30")
     run("publish", str(stock), "--repository", "file://" + str(repository), "--model", "stock-lstm")
     return DemoRepository(repository)
+
+
+@pytest.fixture(scope="module")
+def server(demo_repository):
+    """`mscr serve` on the demo repository, one per test module (a module that needs other
+    settings defines its own `server`)."""
+    s = Server(demo_repository.env)
+    yield s
+    s.stop()

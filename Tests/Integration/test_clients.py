@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SHARED, Server, free_port, mscr_binary
+from conftest import ROOT, SHARED, free_port, mscr_binary
 
 DOG = SHARED / "data/images/dog.jpg"
 SAMPLE = ROOT / "Sources/Runtime/Web/sample-goog.csv"
@@ -20,13 +20,6 @@ from tls_proxy import make_self_signed  # noqa: E402
 
 def mscr(*args, timeout=300, env=None):
     return subprocess.run([mscr_binary(), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
-
-
-@pytest.fixture(scope="module")
-def server(demo_repository):
-    s = Server(demo_repository.env)
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,9 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, Server
+from conftest import ROOT
 
 SCHEMATHESIS = pathlib.Path(sys.executable).parent / "schemathesis"
-
-
-@pytest.fixture(scope="module")
-def server(demo_repository):
-    s = Server(demo_repository.env)
-    yield s
-    s.stop()
 
 
 def test_served_document_is_the_one_in_the_repo(server):

@@ -6,7 +6,7 @@ import pathlib
 import shutil
 
 import pytest
-from conftest import ROOT, SHARED, Server
+from conftest import ROOT, SHARED
 
 from selenium import webdriver  # pip: scripts/test-requirements.txt
 from selenium.webdriver.chrome.options import Options
@@ -19,13 +19,6 @@ DOG = SHARED / "data/images/dog.jpg"
 ARTIFACTS = ROOT / ".build/artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-@pytest.fixture(scope="module")
-def server(demo_repository):
-    s = Server(demo_repository.env)
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -32,25 +32,8 @@ enum V2Response {
         json("{\"error\":\(quote(message))}", status: status)
     }
 
-    /// A JSON string literal (RFC 8259 escapes; everything else verbatim UTF-8).
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (`JSONText.string`, the one escaper the responses share).
+    static func quote(_ s: String) -> String { JSONText.string(s) }
 
     /// A JSON array of strings.
     static func strings(_ items: [String]) -> String {
