@@ -5,11 +5,14 @@
 #     -e MSCR_MODEL_REPOSITORY=file:///models mscr
 #
 # Stages: `build` (Swift toolchain, release binary with the static Swift standard library),
-# `prebuilt` (the same files from a binary built elsewhere, see below), `runtime` (the image).
+# `prebuilt` (the same binary built elsewhere, see below), `runtime-root` (bookworm-slim with the
+# runtime libraries; it gathers the files the binary needs into /rootfs) and `runtime` (the image:
+# those files on an empty base, no shell or package manager; `--target runtime-root` gives the
+# same binary with a shell, for debugging).
 # From a host-built binary (what scripts/container-test.sh does with podman):
 #
 #   podman build --target runtime --build-arg BINARY_SOURCE=prebuilt \
-#     --build-context prebuilt-bin=DIR -t mscr .     # DIR holds mscr and mscr_Runtime.resources/
+#     --build-context prebuilt-bin=DIR -t mscr .     # DIR holds the mscr binary
 #
 # The binary needs x86-64 with AVX2 and FMA (its kernels are compiled for Haswell); every machine
 # Cloud Run, Fargate and Lambda run x86 containers on has them.
@@ -24,7 +27,7 @@ FROM --platform=linux/amd64 swift:${SWIFT_VERSION}-${DEBIAN_RELEASE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev pkg-config binutils \
+      libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev libssl-dev pkg-config binutils \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, in their own layer: it stays cached until Package.swift changes.
@@ -41,14 +44,13 @@ RUN mkdir -p /opt/openblas-static/pkgconfig \
       'Libs: -L/opt/openblas-static -lopenblas -lpthread -lm' \
       > /opt/openblas-static/pkgconfig/openblas.pc
 ENV PKG_CONFIG_PATH=/opt/openblas-static/pkgconfig
-# The static Swift standard library: the runtime image needs no Swift toolchain. Debug info is
-# stripped (symbols stay, so crash backtraces keep function names). The resource bundle (the
-# web client) must sit next to the binary: Bundle.module looks for it there.
+# The static Swift standard library: the runtime image needs no Swift toolchain. Only
+# FoundationEssentials is linked (no ICU). Debug info is stripped (symbols stay, so crash
+# backtraces keep function names). The web client is compiled into the binary.
 RUN swift build -c release --product mscr --static-swift-stdlib \
  && bin="$(swift build -c release --show-bin-path)" \
  && mkdir -p /staging \
- && strip --strip-debug -o /staging/mscr "$bin/mscr" \
- && cp -R "$bin/mscr_Runtime.resources" /staging/
+ && strip --strip-debug -o /staging/mscr "$bin/mscr"
 
 # ---------------------------------------------------------------------------------------------
 # A binary built outside the same way (Debian bookworm, `--static-swift-stdlib`, static OpenBLAS:
@@ -56,27 +58,41 @@ RUN swift build -c release --product mscr --static-swift-stdlib \
 # --build-context prebuilt-bin=DIR.
 FROM scratch AS prebuilt
 COPY --from=prebuilt-bin mscr /staging/mscr
-COPY --from=prebuilt-bin mscr_Runtime.resources /staging/mscr_Runtime.resources
 
 FROM ${BINARY_SOURCE} AS binary
 
 # ---------------------------------------------------------------------------------------------
-FROM --platform=linux/amd64 debian:${DEBIAN_RELEASE}-slim AS runtime
+FROM --platform=linux/amd64 debian:${DEBIAN_RELEASE}-slim AS runtime-root
 ARG DEBIAN_FRONTEND=noninteractive
-# Only what the binary links dynamically: libjpeg-turbo, libpng, libcurl (+ CA certificates for
-# s3:// gs:// https:// repositories); OpenBLAS and the Swift runtime are inside the binary.
-# apt's lists and logs go in the same layer, so they cost nothing.
+# Only what the binary links dynamically: libjpeg-turbo, libpng, libcurl and its OpenSSL
+# (+ CA certificates for s3:// gs:// https:// repositories); OpenBLAS and the Swift runtime are
+# inside the binary.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libjpeg62-turbo libpng16-16 libcurl4 ca-certificates libstdc++6 \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/cache/debconf/*-old /var/lib/dpkg/*-old \
-      /var/log/apt /var/log/dpkg.log /usr/share/doc/* /usr/share/man/* /usr/share/info/* \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin mscr
-
-WORKDIR /app
-COPY --from=binary /staging/ /app/
+COPY --from=binary /staging/mscr /app/mscr
 COPY functions/ /app/functions/
+# /rootfs: the binary's shared-library closure (as the dynamic loader resolves it here), the CA
+# bundle, the user and name-service files, an empty /tmp. Nothing else of Debian: no shell, no
+# apt, no perl, no coreutils. A library missing from the closure shows at once: the container
+# test starts the image.
+RUN set -eu; \
+    mkdir -p /rootfs/tmp /rootfs/etc/ssl/certs; chmod 1777 /rootfs/tmp; \
+    for lib in $(ldd /app/mscr | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do \
+      cp -L --parents "$lib" /rootfs/; \
+    done; \
+    cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/; \
+    cp /etc/passwd /etc/group /etc/nsswitch.conf /etc/ld.so.cache /rootfs/etc/; \
+    cp -R /app /rootfs/app; \
+    chroot /rootfs /app/mscr --version
+
+# ---------------------------------------------------------------------------------------------
+FROM scratch AS runtime
+COPY --from=runtime-root /rootfs/ /
+WORKDIR /app
 
 # Cloud Run sets PORT; 8080 is its default and ours. Models: mount a folder at /app/models or set
 # MSCR_MODEL_REPOSITORY to an s3:// gs:// or https:// URI.

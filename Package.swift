@@ -13,27 +13,31 @@ let package = Package(
         .executable(name: "mscr", targets: ["mscr"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // No default traits: "FullFoundation" and "ConfigurationSupport" (swift-configuration) bring
+        // all of Foundation and ICU into the binary.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C shims
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl"),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
         .target(
             name: "CImageCodecs",
             cSettings: [.unsafeFlags(["-O2", "-I/usr/include/libpng16"])],
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
         ),
 
-        // Libraries, in dependency order
+        // Libraries, in dependency order. `Common`: JSON, number and path text without Foundation
+        // (only FoundationEssentials is linked: full Foundation brings ICU, 40 MB of the binary).
+        .target(name: "Common"),
         .target(
             name: "Inference",
             dependencies: ["CBLAS"],
@@ -42,15 +46,14 @@ let package = Package(
         .target(
             name: "ObjectStore",
             dependencies: [
-                "CCurl",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CCurl", "CCrypto", "Common",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Functions",
             dependencies: [
-                "Inference", "ObjectStore", "CImageCodecs",
+                "Common", "Inference", "ObjectStore", "CImageCodecs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -58,14 +61,14 @@ let package = Package(
         .target(
             name: "Retraining",
             dependencies: [
-                "Functions", "ObjectStore", "Inference",
+                "Common", "Functions", "ObjectStore", "Inference",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Runtime",
             dependencies: [
-                "Functions", "Retraining", "ObjectStore", "Inference",
+                "Common", "Functions", "Retraining", "ObjectStore", "Inference",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,21 +77,26 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            resources: [.copy("Web")]
+            exclude: ["Web"],
+            plugins: ["EmbedWeb"]
         ),
+        // Build-time: the web client and openapi.json compiled into Runtime (no resource bundle).
+        .executableTarget(name: "mscr-embed"),
+        .plugin(name: "EmbedWeb", capability: .buildTool(), dependencies: ["mscr-embed"]),
         // The parsers that read outside bytes, as fuzz targets (scripts/fuzz.sh) and their replay.
         .target(name: "FuzzTargets", dependencies: ["Runtime", "Functions", "Inference"]),
         .executableTarget(name: "mscr-fuzz", dependencies: ["FuzzTargets"]),
         .executableTarget(
             name: "mscr",
             dependencies: [
-                "Runtime", "Functions", "Retraining", "ObjectStore", "Inference",
+                "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
         // Tests: one target per library, plus end-to-end tests of the binary
+        .testTarget(name: "CommonTests", dependencies: ["Common"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], exclude: ["Reference"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(name: "FunctionsTests", dependencies: ["Functions", "Inference", "ObjectStore"]),

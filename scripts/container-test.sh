@@ -151,8 +151,6 @@ find_binary() {
   fi
   [ -n "$BINARY" ] && [ -x "$BINARY" ] || die "no binary: set MSCR_BINARY or run
   swift build -c release --product mscr --static-swift-stdlib --scratch-path .build-ship"
-  [ -d "$(dirname "$BINARY")/mscr_Runtime.resources" ] \
-    || die "no mscr_Runtime.resources next to $BINARY (the web client bundle)"
   if readelf -d "$BINARY" | grep -q -E 'libswiftCore\.so|libopenblas\.so'; then
     die "$BINARY links the Swift runtime or OpenBLAS dynamically; the image has neither.
   Build it as the Dockerfile does: MSCR_CONTAINER_BUILD=1 $0"
@@ -164,7 +162,6 @@ build_image() {
   mkdir -p "$ctx"
   # The same as the Dockerfile's build stage: debug info out, symbols kept.
   strip --strip-debug -o "$ctx/mscr" "$BINARY"
-  cp -R "$(dirname "$BINARY")/mscr_Runtime.resources" "$ctx/"
   start=$(now_ms)
   log "podman build --target runtime (binary: $BINARY)"
   podman build --pull=never --target runtime \

@@ -2,7 +2,7 @@
 # Installs the system packages mscr builds and tests with (Debian 12). Idempotent and quick
 # when everything is there already. Needs root or sudo.
 set -euo pipefail
-packages=(libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev pkg-config python3-venv ca-certificates)
+packages=(libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev libssl-dev pkg-config python3-venv ca-certificates)
 if [ "${MSCR_TEST_DEPS:-0}" = 1 ]; then
   packages+=(nginx-light openssl chromium chromium-driver wrk hyperfine curl)
 fi

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `functions/<name>/function.json` (DESIGN.md).
 package struct FunctionConfig: Codable, Sendable, Equatable {

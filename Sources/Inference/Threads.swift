@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The engine's thread count, process-wide. The engine splits each layer over this many threads
 /// itself and keeps OpenBLAS single-threaded inside each part: OpenBLAS's own threads spin at

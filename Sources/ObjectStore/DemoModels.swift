@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 
 /// The demo models of `mscr models seed`, with the sizes and sha256 sums every copy is checked
 /// against, wherever it comes from (`../shared/data` or the public download).
@@ -104,9 +105,9 @@ package enum DemoModels {
         let candidates = explicit.map { [$0 + "/data", $0] }
             ?? [currentDirectory + "/../shared/data", currentDirectory + "/shared/data"]
         for candidate in candidates {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate + "/models", isDirectory: &isDirectory), isDirectory.boolValue {
-                return (candidate as NSString).standardizingPath
+            var isDirectory: Bool = false
+            if FileManager.default.fileExists(atPath: candidate + "/models", isDirectory: &isDirectory), isDirectory {
+                return Path.standardized(candidate)
             }
         }
         return nil
@@ -155,7 +156,7 @@ package enum DemoModels {
             if let data = FileManager.default.contents(atPath: path) {
                 let bytes = Array(data)
                 try verify(bytes, file, origin: path)
-                return (bytes, (localDirectory as NSString).standardizingPath)
+                return (bytes, Path.standardized(localDirectory))
             }
         }
         var failures: [String] = []

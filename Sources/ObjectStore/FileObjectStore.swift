@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -67,7 +68,7 @@ package struct FileObjectStore: ObjectStore {
 
     package func put(_ key: String, bytes: [UInt8], contentType: String) throws {
         let p = try path(key)
-        let dir = (p as NSString).deletingLastPathComponent
+        let dir = Path.deletingLastComponent(p)
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             // Write to a temporary name and rename, so a reader never sees half a file.
@@ -80,23 +81,26 @@ package struct FileObjectStore: ObjectStore {
         } catch let error as ObjectStoreError {
             throw error
         } catch {
-            throw ObjectStoreError(.io, "cannot write \(p): \(error.localizedDescription)")
+            throw ObjectStoreError(.io, "cannot write \(p): \(error)")
         }
     }
 
     package func list(prefix: String) throws -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
         var keys: [String] = []
-        while let item = enumerator.nextObject() as? String {
-            if item.hasPrefix(prefix) || prefix.hasPrefix(item) {
-                var isDir: ObjCBool = false
-                if FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDir), !isDir.boolValue,
-                    item.hasPrefix(prefix), !(item as NSString).lastPathComponent.hasPrefix(".tmp-")
-                {
+        var folders = [""]
+        while let folder = folders.popLast() {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? root : root + "/" + folder)) ?? []
+            for name in names {
+                let item = folder.isEmpty ? name : folder + "/" + name
+                // Only descend into folders on the way to (or under) the prefix.
+                guard item.hasPrefix(prefix) || prefix.hasPrefix(item) else { continue }
+                var isDirectory = false
+                guard FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory) else { continue }
+                if isDirectory {
+                    folders.append(item)
+                } else if item.hasPrefix(prefix), !name.hasPrefix(".tmp-") {
                     keys.append(item)
                 }
-            } else {
-                enumerator.skipDescendants()
             }
         }
         return keys

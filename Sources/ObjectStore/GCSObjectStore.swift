@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `gs://bucket/prefix` over the Cloud Storage JSON API.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Where `gs://` gets its OAuth bearer token: a fixed token (`GOOGLE_OAUTH_ACCESS_TOKEN`), none

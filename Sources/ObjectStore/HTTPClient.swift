@@ -1,5 +1,9 @@
 import CCurl
-import Foundation
+import Common
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A blocking HTTP/1.1 client over libcurl with retries, backoff, deadlines and resumable
@@ -114,14 +118,14 @@ package final class HTTPClient: Sendable {
             guard Monotonic.seconds() + pause < deadline else {
                 throw failure(request, attempt: attempt, started: started, problem: problem, stalls: stalls, deadlineHit: true)
             }
-            if pause > 0 { Thread.sleep(forTimeInterval: pause) }
+            if pause > 0 { usleep(UInt32(min(pause, 3600) * 1_000_000)) }
         }
     }
 
     private func failure(
         _ request: HTTPRequest, attempt: Int, started: Double, problem: String, stalls: Int, deadlineHit: Bool
     ) -> ObjectStoreError {
-        let elapsed = String(format: "%.1f", Monotonic.seconds() - started)
+        let elapsed = (Monotonic.seconds() - started).fixed(1)
         var message = "\(request.method) \(request.display) failed after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(elapsed) s"
         if deadlineHit {
             message += " (deadline of \(Self.format(configuration.deadline)) s reached, MSCR_STORE_DEADLINE)"
@@ -148,7 +152,7 @@ package final class HTTPClient: Sendable {
     }
 
     static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.2f", seconds)
+        seconds == seconds.rounded() ? String(Int(seconds)) : seconds.fixed(2)
     }
 
     /// 408, 429 and the 5xx statuses, except 501 and 505 (the server will never support it).

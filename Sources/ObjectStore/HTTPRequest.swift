@@ -82,7 +82,7 @@ package struct HTTPResponse: Sendable {
             let parts = [code, message].compactMap { $0 }
             if !parts.isEmpty { return parts.joined(separator: ": ") }
         }
-        if text.hasPrefix("{"), let range = text.range(of: "\"message\"") {
+        if text.hasPrefix("{"), let range = text.firstRange(of: "\"message\"") {
             let rest = text[range.upperBound...].drop { $0 == " " || $0 == ":" }
             if rest.first == "\"", let end = rest.dropFirst().firstIndex(of: "\"") {
                 return String(rest[rest.index(after: rest.startIndex)..<end])

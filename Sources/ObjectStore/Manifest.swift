@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `<model>/<version>/manifest.json`: written last, its presence commits the version.
 package struct Manifest: Codable, Sendable, Equatable {
@@ -52,8 +52,6 @@ package struct Manifest: Codable, Sendable, Equatable {
 
     /// Now, as the manifest's `created` string.
     package static func timestamp(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        date.ISO8601Format()
     }
 }

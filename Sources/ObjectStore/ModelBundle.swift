@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 
 /// A model folder on local disk, recognised and ready to publish (`mscr publish DIR`).
 ///
@@ -22,13 +23,13 @@ package struct ModelBundle: Sendable, Equatable {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { name in
-                var isDirectory: ObjCBool = false
+                var isDirectory: Bool = false
                 return !name.hasPrefix(".")
                     && FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
-                    && !isDirectory.boolValue
+                    && !isDirectory
             }.sorted()
         } catch {
-            throw ObjectStoreError(.io, "cannot read the folder \(directory): \(error.localizedDescription)")
+            throw ObjectStoreError(.io, "cannot read the folder \(directory): \(error)")
         }
         let cfgs = names.filter { $0.hasSuffix(".cfg") }
         let weights = names.filter { $0.hasSuffix(".weights") }
@@ -74,12 +75,16 @@ package struct ModelBundle: Sendable, Equatable {
 
     /// `metadata.metrics` of an lstm-regressor's `model.json`: its numeric entries, if any.
     package static func metrics(ofModelJSON bytes: [UInt8]) -> [String: Double]? {
-        guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+        guard let root = try? JSON.parse(bytes) as? [String: Any],
             let metadata = root["metadata"] as? [String: Any], let metrics = metadata["metrics"] as? [String: Any]
         else { return nil }
         let numbers = metrics.compactMapValues { value -> Double? in
-            guard let number = value as? NSNumber, !(value is Bool) else { return nil }
-            let double = number.doubleValue
+            let double: Double
+            switch value {
+            case let v as Int: double = Double(v)
+            case let v as Double: double = v
+            default: return nil
+            }
             return double.isFinite ? double : nil
         }
         return numbers.isEmpty ? nil : numbers

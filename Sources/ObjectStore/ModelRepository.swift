@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The versioned model repository of DESIGN.md on top of any `ObjectStore`:
 /// `<model>/<version>/manifest.json` (written last) and `<model>/<version>/<files>`.

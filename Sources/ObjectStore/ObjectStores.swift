@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 
 /// Makes a store from a URI. `file://` and `memory://` are built in here; the remote schemes
 /// (`s3://`, `gs://`, `http(s)://`) register in `ObjectStores+Remote.swift`.
@@ -12,7 +13,7 @@ package enum ObjectStores {
         }
         if uri.hasPrefix("/") || uri.hasPrefix(".") {
             let absolute = uri.hasPrefix("/") ? uri : FileManager.default.currentDirectoryPath + "/" + uri
-            return FileObjectStore(root: (absolute as NSString).standardizingPath)
+            return FileObjectStore(root: Path.standardized(absolute))
         }
         if uri.hasPrefix("memory://") {
             return MemoryObjectStore(name: String(uri.dropFirst("memory://".count)))

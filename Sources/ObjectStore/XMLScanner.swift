@@ -12,7 +12,7 @@ package enum XMLScanner {
         let open = "<" + name
         let close = "</" + name + ">"
         var rest = xml[...]
-        while let start = rest.range(of: open) {
+        while let start = rest.firstRange(of: open) {
             // The tag name must end here: `<Key>` must not match `<KeyCount>`.
             let after = rest[start.upperBound...]
             guard let next = after.first else { break }
@@ -28,7 +28,7 @@ package enum XMLScanner {
                 continue
             }
             let body = after[after.index(after: tagEnd)...]
-            guard let end = body.range(of: close) else { break }
+            guard let end = body.firstRange(of: close) else { break }
             results.append(decodeEntities(body[..<end.lowerBound]))
             rest = body[end.upperBound...]
         }

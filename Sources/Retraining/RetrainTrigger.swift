@@ -1,11 +1,7 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Functions
 import ObjectStore
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// What to do when the observer fires. Called by `RetrainDispatcher.run()`, never on a
 /// request's path; may take long (a retrain job runs for seconds).
@@ -51,47 +47,52 @@ package struct InProcessRetrainTrigger: RetrainTrigger {
 }
 
 /// POSTs the event as JSON to a URL (`MSCR_RETRAIN_URL`): a Cloud Run Job's run endpoint, a
-/// CI webhook, a Cloud Function. Success is any 2xx.
+/// CI webhook, a Cloud Function. Success is any 2xx. Sent once (no retries: a retrain is not
+/// idempotent), over libcurl on a dispatch thread, never a cooperative one.
 package struct HTTPRetrainTrigger: RetrainTrigger {
     /// Sends one request; returns the status. Replaceable in tests.
-    package typealias Poster = @Sendable (URLRequest) async throws -> Int
+    package typealias Poster = @Sendable (HTTPRequest) async throws -> Int
 
-    package let url: URL
+    package let url: String
     private let post: Poster
-
-    package init(url: URL, timeout: Double = 30, headers: [String: String] = [:], post: Poster? = nil) {
-        self.url = url
-        self.post =
-            post ?? { request in
-                let (_, response) = try await URLSession.shared.data(for: request)
-                return (response as? HTTPURLResponse)?.statusCode ?? 0
-            }
-        self.timeout = timeout
-        self.headers = headers
-    }
-
-    private let timeout: Double
     private let headers: [String: String]
 
-    package var description: String { url.absoluteString }
+    package init(url: String, timeout: Double = 30, headers: [String: String] = [:], post: Poster? = nil) {
+        self.url = url
+        self.headers = headers
+        self.post = post ?? { request in
+            var configuration = TransportConfiguration()
+            configuration.maxAttempts = 1
+            configuration.deadline = timeout
+            configuration.connectTimeout = min(timeout, configuration.connectTimeout)
+            let client = HTTPClient(configuration: configuration)
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result { try client.send(request).status })
+                }
+            }
+        }
+    }
+
+    package var description: String { url }
 
     package func fire(_ event: RetrainEvent) async throws -> String {
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        request.httpBody = try encoder.encode(event)
+        var request = HTTPRequest(
+            method: "POST", url: url, display: url,
+            headers: [("Content-Type", "application/json")] + headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            body: Array(try encoder.encode(event)))
+        request.followRedirects = false
         let status: Int
         do {
             status = try await post(request)
         } catch {
-            throw RetrainingError(.trigger, "POST \(url.absoluteString) failed: \(error)")
+            throw RetrainingError(.trigger, "POST \(url) failed: \(error)")
         }
         guard (200..<300).contains(status) else {
-            throw RetrainingError(.trigger, "POST \(url.absoluteString) answered \(status)")
+            throw RetrainingError(.trigger, "POST \(url) answered \(status)")
         }
-        return "POST \(url.absoluteString) -> \(status)"
+        return "POST \(url) -> \(status)"
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Inference
 
 /// What `mscr train stock` prints: scores in dollars after inverse scaling.

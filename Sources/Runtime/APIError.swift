@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import Common
+import FoundationEssentials
 import Functions
 import HTTPTypes
 import Hummingbird
@@ -34,8 +36,7 @@ package struct APIError: HTTPResponseError, Sendable {
 
     static func body(code: String, message: String) -> [UInt8] {
         let object = ["error": ["code": code, "message": message]]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Array(data)
+        return JSON.bytes(object)
     }
 
     /// Maps any error to what the client sees.

@@ -1,4 +1,8 @@
-import Foundation
+import Common
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -71,16 +75,14 @@ package struct CloudLogHandler: LogHandler {
             }
             object[key] = Self.json(value)
         }
-        guard
-            let data = try? JSONSerialization.data(
-                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return "{\"severity\":\"ERROR\",\"message\":\"unencodable log line\"}" }
-        return String(decoding: data, as: UTF8.self)
+        return JSON.string(object)
     }
 
     func textLine(level: Logger.Level, message: String, fields: Logger.Metadata) -> String {
         let rest = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "\(Self.timestamp()) \(Self.severity(level).padding(toLength: 8, withPad: " ", startingAt: 0)) \(message)"
+        let severity = Self.severity(level)
+        let padded = severity + String(repeating: " ", count: max(0, 8 - severity.count))
+        return "\(Self.timestamp()) \(padded) \(message)"
             + (rest.isEmpty ? "" : "  " + rest)
     }
 
@@ -138,7 +140,7 @@ package final class LogSink: Sendable {
         bytes.withUnsafeMutableBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)
+                let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
                 if n <= 0 { break }
                 offset += n
             }

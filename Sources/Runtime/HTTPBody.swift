@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 import Hummingbird
 
@@ -53,10 +54,9 @@ enum HTTPBody {
     }
 
     static func json(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(
+        Response(
             status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            body: .init(byteBuffer: ByteBuffer(bytes: JSON.bytes(object))))
     }
 }
 

@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 import Logging
 import ObjectStore
@@ -16,7 +17,7 @@ package final class RetrainingMonitor: Sendable {
 
     init(configs: [FunctionConfig], configuration: RuntimeConfiguration, repository: ModelRepository, logger: Logger) {
         var trigger: (any RetrainTrigger)?
-        if let raw = configuration.retrainURL, let url = URL(string: raw) {
+        if let url = configuration.retrainURL {
             trigger = HTTPRetrainTrigger(url: url)
         } else if let data = configuration.retrainData {
             // Headerless data needs its row order said (goog-daily.csv is newest first).
@@ -61,19 +62,19 @@ package final class RetrainingMonitor: Sendable {
         let snap = observer.snapshot()
         var monitor: [String: Any] = [
             "fired": snap.fired, "unmatched_feedback": snap.unmatched,
-            "threshold": observer.policy.threshold.map { $0 as Any } ?? NSNull(),
+            "threshold": observer.policy.threshold.map { $0 as Any } ?? JSONNull(),
         ]
         monitor["versions"] = snap.versions.map { v -> [String: Any] in
             [
                 "version": v.version, "predictions": v.predictions, "feedback": v.feedback,
-                "rolling_rmse": v.rollingRMSE.map { $0 as Any } ?? NSNull(),
+                "rolling_rmse": v.rollingRMSE.map { $0 as Any } ?? JSONNull(),
             ]
         }
-        monitor["rolling_rmse"] = snap.serving?.rollingRMSE.map { $0 as Any } ?? NSNull()
+        monitor["rolling_rmse"] = snap.serving?.rollingRMSE.map { $0 as Any } ?? JSONNull()
         if let d = dispatcher?.status {
             monitor["trigger"] = [
                 "submitted": d.submitted, "completed": d.completed, "failed": d.failed, "running": d.running,
-                "last_outcome": d.lastOutcome.map { $0 as Any } ?? NSNull(),
+                "last_outcome": d.lastOutcome.map { $0 as Any } ?? JSONNull(),
             ]
         }
         return ["monitor": monitor]

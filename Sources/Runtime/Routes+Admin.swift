@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 import Hummingbird
 
@@ -17,7 +18,7 @@ extension MSCRServer {
                 return try HTTPBody.json(["function": name, "changed": false, "version": v])
             case .swapped(let from, let to):
                 context.logger.notice("model swapped", metadata: ["function": "\(name)", "from": "\(from ?? 0)", "to": "\(to)"])
-                return try HTTPBody.json(["function": name, "changed": true, "from": from.map { $0 as Any } ?? NSNull(), "version": to])
+                return try HTTPBody.json(["function": name, "changed": true, "from": from.map { $0 as Any } ?? JSONNull(), "version": to])
             }
         }
     }

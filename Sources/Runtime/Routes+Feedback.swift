@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 import Hummingbird
 
@@ -24,8 +25,8 @@ extension MSCRServer {
             return try HTTPBody.json([
                 "matched": result.matched, "unmatched": result.unmatched,
                 "fired": result.fired != nil,
-                "rolling_rmse": snap.serving?.rollingRMSE.map { $0 as Any } ?? NSNull(),
-                "version": snap.servingVersion.map { $0 as Any } ?? NSNull(),
+                "rolling_rmse": snap.serving?.rollingRMSE.map { $0 as Any } ?? JSONNull(),
+                "version": snap.servingVersion.map { $0 as Any } ?? JSONNull(),
             ])
         }
     }

@@ -1,4 +1,6 @@
-import Foundation
+import Common
+import Dispatch
+import FoundationEssentials
 import Functions
 import HTTPTypes
 import Hummingbird
@@ -40,7 +42,7 @@ extension MSCRServer {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 metrics.recordRequest(function: name, status: Int(api.status.code), seconds: seconds, cold: false)
                 var response = api.response()
-                response.headers[HTTPField.Name("Server-Timing")!] = "total;dur=\(String(format: "%.3f", seconds * 1000))"
+                response.headers[HTTPField.Name("Server-Timing")!] = "total;dur=\((seconds * 1000).fixed(3))"
                 context.logger.log(
                     level: api.status.code >= 500 ? .warning : .info, "function request failed",
                     metadata: ["function": "\(name)", "status": "\(api.status.code)", "error": "\(api.message)"])

@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 import Hummingbird
 
@@ -32,14 +33,14 @@ extension MSCRServer {
                     "name": s.name, "kind": s.kind, "state": s.state.rawValue, "model": s.model,
                     "requests": s.requests, "loads": s.loads,
                 ]
-                row["version"] = s.version ?? NSNull()
+                row["version"] = s.version ?? JSONNull()
                 if let load = s.load {
                     row["load"] = [
                         "fetch_ms": round3(load.fetchMs), "parse_ms": round3(load.parseMs),
                         "total_ms": round3(load.totalMs), "bytes": load.bytes,
                     ]
                 } else {
-                    row["load"] = NSNull()
+                    row["load"] = JSONNull()
                 }
                 if let error = s.error { row["error"] = error }
                 if let extra = monitor.status(function: s.name) { row.merge(extra) { a, _ in a } }

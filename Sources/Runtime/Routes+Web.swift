@@ -1,9 +1,10 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Hummingbird
 
 extension MSCRServer {
-    /// The web client at `/` and its assets under `/static/`, from the `Web` resource folder
-    /// (or `MSCR_WEB_ROOT`). Files are read once, at start.
+    /// The web client at `/` and its assets under `/static/`: the `Web` folder compiled into the
+    /// binary, or the files of `MSCR_WEB_ROOT` (read once, at start) when it is set.
     func addWebRoutes(to router: Router<BasicRequestContext>) {
         let assets = WebAssets.load(root: configuration.webRoot)
         router.get("/") { _, _ -> Response in
@@ -15,17 +16,22 @@ extension MSCRServer {
     }
 }
 
-/// The web client's files, read into memory at start (they are small).
+/// The web client's files, in memory (they are small).
 struct WebAssets: Sendable {
     let files: [String: [UInt8]]
 
     static func load(root: String?) -> WebAssets {
-        let directory = root ?? Bundle.module.resourcePath.map { $0 + "/Web" } ?? ""
+        guard let root else { return WebAssets(files: embedded) }
         var files: [String: [UInt8]] = [:]
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !name.hasPrefix(".") {
-            if let data = FileManager.default.contents(atPath: directory + "/" + name) { files[name] = Array(data) }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where !name.hasPrefix(".") {
+            if let data = FileManager.default.contents(atPath: root + "/" + name) { files[name] = Array(data) }
         }
         return WebAssets(files: files)
+    }
+
+    /// `Sources/Runtime/Web`, as the EmbedWeb plugin compiled it in.
+    static let embedded: [String: [UInt8]] = WebFiles.files.mapValues { text in
+        Array(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     func response(for name: String) throws -> Response {
@@ -33,7 +39,7 @@ struct WebAssets: Sendable {
             throw APIError(status: .notFound, code: "not_found", message: "no such asset '\(name)'")
         }
         let type: String
-        switch (name as NSString).pathExtension {
+        switch Path.pathExtension(name) {
         case "html": type = "text/html; charset=utf-8"
         case "js": type = "text/javascript; charset=utf-8"
         case "css": type = "text/css; charset=utf-8"

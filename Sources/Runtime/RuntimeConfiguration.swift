@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 import Logging
 
@@ -74,7 +75,7 @@ package struct RuntimeConfiguration: Sendable {
         if let f = env["MSCR_FUNCTIONS"], !f.isEmpty { c.functionsDirectory = f }
         if let r = env["MSCR_MODEL_REPOSITORY"], !r.isEmpty { c.modelRepository = r }
         if let w = env["MSCR_WARM"] {
-            c.warm = w.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            c.warm = w.split(separator: ",").map { $0.trimmed }.filter { !$0.isEmpty }
         }
         if let g = try seconds("MSCR_SHUTDOWN_GRACE") { c.shutdownGrace = g }
         if let t = env["MSCR_ADMIN_TOKEN"], !t.isEmpty { c.adminToken = t }

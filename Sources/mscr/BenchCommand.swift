@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 import Inference
 
@@ -56,7 +57,7 @@ struct BenchDetectCommand: AsyncParsableCommand {
         let gflop = Double(network.flops) / 1e9
         let median = Self.stats(forward)["median"] ?? 1
         let json: [String: Any] = [
-            "model": (cfg as NSString).lastPathComponent,
+            "model": Path.lastComponent(cfg),
             "input": "\(network.input.width)x\(network.input.height)",
             "threads": threadCount,
             "runs": forward.count,
@@ -68,7 +69,7 @@ struct BenchDetectCommand: AsyncParsableCommand {
             "model_gflop": Self.round(gflop),
             "gflops": Self.round(gflop / (median / 1e3)),
         ]
-        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        let data = JSON.bytes(json)
         print(String(decoding: data, as: UTF8.self))
     }
 

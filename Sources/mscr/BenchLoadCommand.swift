@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import Common
+import FoundationEssentials
 import Inference
 import ObjectStore
 
@@ -60,7 +61,7 @@ struct BenchLoadCommand: ParsableCommand {
         ]
         if let fetchMs { report["fetch_ms"] = (fetchMs * 1000).rounded() / 1000 }
         if let parseMs { report["parse_ms"] = (parseMs * 1000).rounded() / 1000 }
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+        let data = JSON.bytes(report)
         print(String(decoding: data, as: UTF8.self))
     }
 

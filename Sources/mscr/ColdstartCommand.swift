@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
 
 /// `mscr coldstart`: how long until a new server answers, the product's headline number.
 struct ColdstartCommand: ParsableCommand {
@@ -118,7 +119,7 @@ struct ColdstartCommand: ParsableCommand {
         if let error = r.error { return "failed: \(error)" }
         var parts = ["healthy \(Format.ms(r.healthyMs ?? 0))", "first answer \(Format.ms(r.firstAnswerMs ?? 0))"]
         if let cold = r.server["cold"] { parts.append("server cold \(Format.ms(cold))") }
-        if let rss = r.peakRSSMiB { parts.append(String(format: "peak %.1f MiB", rss)) }
+        if let rss = r.peakRSSMiB { parts.append("peak \(rss.fixed(1)) MiB") }
         return parts.joined(separator: ", ")
     }
 
@@ -133,7 +134,7 @@ struct ColdstartCommand: ParsableCommand {
 
     private func spawnTable(targets: [ColdstartTarget], results: [String: [SpawnRun]], payload: FunctionPayload) -> String {
         var out = "coldstart: \(runs) run\(runs == 1 ? "" : "s") per server, function \(function), "
-            + "input \((input as NSString).lastPathComponent) (\(payload.contentType), \(payload.body.count) bytes)\n"
+            + "input \(Path.lastComponent(input)) (\(payload.contentType), \(payload.body.count) bytes)\n"
         for target in targets {
             let runs = results[target.label] ?? []
             let failed = runs.filter { $0.error != nil }.count
@@ -158,7 +159,7 @@ struct ColdstartCommand: ParsableCommand {
                 var row = [label] + medians.map(Format.cell)
                 row += medians.dropFirst().map { m in
                     guard let m, let b = medians[0], b > 0 else { return "–" }
-                    return String(format: "%.1f×", m / b)
+                    return (m / b).fixed(1) + "×"
                 }
                 rows.append(row)
             }

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
+import ObjectStore
 import Functions
 import Inference
 
@@ -34,7 +36,7 @@ struct DetectCommand: AsyncParsableCommand {
             cfg: cfg, weights: weights, names: names, size: size, threshold: threshold, nms: nms, maxPixels: maxPixels)
         var failed = false
         for path in images {
-            let file = DetectJSON.string((path as NSString).lastPathComponent)
+            let file = DetectJSON.string(Path.lastComponent(path))
             do {
                 let result = try detector.detect(imageBytes: try DetectCLI.read(path), threshold: threshold)
                 print("{\"image\":\(file),\"width\":\(result.width),\"height\":\(result.height),"
@@ -66,12 +68,11 @@ enum DetectCLI {
     /// Parses the cfg and streams the weights file through the same reader the function uses.
     static func network(cfg: String, weights: String, size: Int?) throws -> DarknetNetwork {
         let config = try DarknetConfig(text: String(decoding: try read(cfg), as: UTF8.self), width: size, height: size)
-        for warning in config.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        guard let handle = FileHandle(forReadingAtPath: weights) else { throw ValidationError("cannot read \(weights)") }
-        defer { try? handle.close() }
+        for warning in config.warnings { StandardStream.writeError("warning: \(warning)\n") }
         var reader = DarknetWeightsReader(config: config)
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            try chunk.withUnsafeBytes { try reader.consume($0) }
+        let folder = Path.deletingLastComponent(weights)
+        try FileObjectStore(root: folder.isEmpty ? "." : folder).get(Path.lastComponent(weights), range: nil) {
+            try reader.consume($0)
         }
         return try DarknetNetwork(config: config, layers: try reader.finish(), concurrency: 1)
     }
@@ -85,7 +86,7 @@ enum DetectCLI {
             throw ValidationError("\(names) has \(classNames.count) names, the model predicts \(network.classCount) classes")
         }
         return DetectFunction(
-            network: network, classNames: classNames, modelName: (cfg as NSString).lastPathComponent, version: 0,
+            network: network, classNames: classNames, modelName: Path.lastComponent(cfg), version: 0,
             threshold: threshold, nms: nms, maxPixels: maxPixels)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
 import ObjectStore
 
 /// `mscr invoke URL FUNCTION FILE`: one call of a function on a running service, the way a
@@ -51,8 +52,8 @@ struct InvokeCommand: ParsableCommand {
                 throw ValidationError("cannot write \(output)")
             }
         } else {
-            FileHandle.standardOutput.write(Data(result.body))
-            if result.body.last != 0x0A { FileHandle.standardOutput.write(Data("\n".utf8)) }
+            StandardStream.writeOutput(result.body)
+            if result.body.last != 0x0A { StandardStream.writeOutput("\n") }
         }
         if !quiet {
             printError(Self.timingLine(status: result.status, timing: result.timing, https: target.lowercased().hasPrefix("https:")))
@@ -76,7 +77,7 @@ struct InvokeCommand: ParsableCommand {
 
     /// `code: message` from `{"error": {"code", "message"}}`.
     static func errorSummary(_ body: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+        guard let object = try? JSON.parse(body) as? [String: Any],
             let error = object["error"] as? [String: Any]
         else { return nil }
         let code = error["code"] as? String

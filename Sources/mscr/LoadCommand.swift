@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
 import ObjectStore
 
 /// `mscr load URL --function F --input FILE --users U --requests N`: the original load
@@ -89,7 +90,7 @@ struct LoadCommand: ParsableCommand {
         lines.append(
             "latency (ms): p50 \(Format.cell(l.percentile(50))) · p90 \(Format.cell(l.percentile(90))) · "
                 + "p99 \(Format.cell(l.percentile(99))) · max \(Format.cell(l.max)) · mean \(Format.cell(l.mean))")
-        lines.append(String(format: "throughput: %.1f requests/s over %.2f s", r.requestsPerSecond, r.seconds))
+        lines.append("throughput: \(r.requestsPerSecond.fixed(1)) requests/s over \(r.seconds.fixed(2)) s")
         if r.serverTotal.count > 0 {
             lines.append(
                 "server (Server-Timing, p50 / p99 ms): queue \(Format.cell(r.serverQueue.median)) / "
@@ -105,7 +106,7 @@ struct LoadCommand: ParsableCommand {
         var errors: [String: Any] = [:]
         for k in LoadReport.errorKinds { errors[k] = r.errors[k] ?? 0 }
         return [
-            "url": target, "function": function, "users": users, "requests": requests, "rate": rate ?? NSNull(),
+            "url": target, "function": function, "users": users, "requests": requests, "rate": rate ?? JSONNull(),
             "think_ms": thinkMs, "sent": r.sent, "not_sent": r.notSent, "succeeded": r.succeeded, "failed": r.failed,
             "status": r.statuses.reduce(into: [String: Any]()) { $0[String($1.key)] = $1.value },
             "errors": errors, "error_samples": r.messages,

@@ -2,7 +2,8 @@ import Inference
 import Retraining
 import Functions
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
 import ObjectStore
 
 /// `mscr models list|seed`: what a repository holds, and the demo models.
@@ -125,7 +126,7 @@ struct ModelsCommand: ParsableCommand {
                 failures.append("stock-lstm: \(error)")
             }
             for outcome in outcomes {
-                FileHandle.standardError.write(Data("\(outcome.model): \(outcome.action) version \(outcome.version) (\(outcome.detail))\n".utf8))
+                StandardStream.writeError("\(outcome.model): \(outcome.action) version \(outcome.version) (\(outcome.detail))\n")
             }
             printJSON([
                 "repository": repository.store.uri,
@@ -160,7 +161,7 @@ struct ModelsCommand: ParsableCommand {
                 source: source)
             return DemoModels.Outcome(
                 model: "stock-lstm", action: "published", version: manifest.version,
-                detail: String(format: "trained on %@ in %.1f s, test RMSE $%.2f (naive $%.2f)", source, report.seconds, report.testRMSE, report.naiveRMSE))
+                detail: "trained on \(source) in \(report.seconds.fixed(1)) s, test RMSE $\(report.testRMSE.fixed(2)) (naive $\(report.naiveRMSE.fixed(2)))")
         }
     }
 }

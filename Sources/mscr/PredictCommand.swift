@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 import Inference
 
@@ -19,26 +20,26 @@ struct PredictCommand: AsyncParsableCommand {
     var input: String
 
     func run() async throws {
-        let path = (model as NSString).appendingPathComponent(LSTMRegressor.fileName)
+        let path = Path.appending(model, LSTMRegressor.fileName)
         guard let modelBytes = FileManager.default.contents(atPath: path) else {
             throw ValidationError("cannot read \(path)")
         }
         let regressor = try LSTMRegressor.decode(Array(modelBytes))
         let body: Data?
         if input == "-" {
-            body = FileHandle.standardInput.readDataToEndOfFile()
+            body = Data(StandardStream.readInput())
         } else {
             body = FileManager.default.contents(atPath: input)
         }
         guard let body else { throw ValidationError("cannot read \(input)") }
         let function = StockFunction(
-            regressor: regressor, modelName: (model as NSString).lastPathComponent, version: 0)
+            regressor: regressor, modelName: Path.lastComponent(model), version: 0)
         var query = ["format": format]
         if let order { query["order"] = order }
         let json = input.lowercased().hasSuffix(".json")
         let response = try function.invoke(
             FunctionRequest(body: Array(body), contentType: json ? "application/json" : "text/csv", query: query))
-        FileHandle.standardOutput.write(Data(response.body))
-        if format == "json" { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        StandardStream.writeOutput(response.body)
+        if format == "json" { StandardStream.writeOutput("\n") }
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import ObjectStore
 
 /// `mscr publish DIR --repository URI --model NAME [--version N]`: a model folder becomes a new
@@ -34,9 +38,9 @@ struct PublishCommand: ParsableCommand {
         let started = Date()
         let manifest = try repository.publish(
             model: model, version: version, format: bundle.format, files: files, metrics: metrics,
-            source: (directory as NSString).standardizingPath,
+            source: Path.standardized(directory),
             progress: { name, size in progress.say("uploading \(name) (\(TerminalProgress.bytes(size)))") })
-        progress.say("published \(model) version \(manifest.version) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        progress.say("published \(model) version \(manifest.version) in \(Date().timeIntervalSince(started).fixed(1)) s")
         var fileObjects: [String: Any] = [:]
         for (name, file) in manifest.files { fileObjects[name] = ["size": file.size, "sha256": file.sha256] }
         printJSON([
@@ -62,17 +66,17 @@ struct TerminalProgress: Sendable {
 
     func say(_ line: String) {
         guard enabled else { return }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardStream.writeError(line + "\n")
     }
 
     static func bytes(_ count: Int) -> String {
-        count >= 1 << 20 ? String(format: "%.1f MiB", Double(count) / 1_048_576)
-            : count >= 1 << 10 ? String(format: "%.1f KiB", Double(count) / 1024) : "\(count) bytes"
+        count >= 1 << 20 ? (Double(count) / 1_048_576).fixed(1) + " MiB"
+            : count >= 1 << 10 ? (Double(count) / 1024).fixed(1) + " KiB" : "\(count) bytes"
     }
 }
 
 /// Prints `object` as one line of JSON with sorted keys.
 func printJSON(_ object: Any) {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+    let data = JSON.bytes(object)
     print(String(decoding: data, as: UTF8.self))
 }

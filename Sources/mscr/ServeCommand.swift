@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Functions
 import Logging
 import Runtime
@@ -81,12 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Exits non-zero after writing a one-line reason to /dev/termination-log (Knative shows it).
     static func terminate(_ reason: String, logger: Logger? = nil) -> Never {
-        if let logger { logger.critical("\(reason)") } else { FileHandle.standardError.write(Data((reason + "\n").utf8)) }
+        if let logger { logger.critical("\(reason)") } else { StandardStream.writeError(reason + "\n") }
         let path = "/dev/termination-log"
-        if FileManager.default.fileExists(atPath: path), let handle = FileHandle(forWritingAtPath: path) {
-            handle.write(Data((reason.replacingOccurrences(of: "\n", with: " ") + "\n").utf8))
-            try? handle.close()
-        }
-        Foundation.exit(1)
+        StandardStream.append(reason.replacing("\n", with: " ") + "\n", toExistingFile: path)
+        Glibc.exit(1)
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Functions
 import Inference
 import Retraining
@@ -45,7 +49,7 @@ struct TrainCommand: AsyncParsableCommand {
         let (model, report) = try StockTrainer.train(
             rows: series.rows, recipe: recipe, source: data, progress: StockCLI.progress(epochs: recipe.epochs))
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let path = (out as NSString).appendingPathComponent(LSTMRegressor.fileName)
+        let path = Path.appending(out, LSTMRegressor.fileName)
         guard FileManager.default.createFile(atPath: path, contents: Data(model.encoded())) else {
             throw ValidationError("cannot write \(path)")
         }
@@ -62,7 +66,7 @@ enum StockCLI {
             throw ValidationError("--recipe must be 'seed' or 'default', not '\(name)'")
         }
         if let units {
-            let list = units.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let list = units.split(separator: ",").compactMap { Int($0.trimmed) }
             guard !list.isEmpty, list.count == units.split(separator: ",").count, list.allSatisfy({ $0 > 0 && $0 <= 1024 })
             else { throw ValidationError("--units must be positive integers (e.g. 16 or 16,8), not '\(units)'") }
             recipe.units = list
@@ -97,10 +101,10 @@ enum StockCLI {
         guard isatty(2) == 1 else { return nil }
         return { epoch, loss, validation in
             if epoch == 1 || epoch % 10 == 0 || epoch == epochs {
-                var line = "\repoch \(epoch)/\(epochs)  loss \(String(format: "%.6f", loss))"
-                if let validation { line += "  val \(String(format: "%.6f", validation))" }
-                FileHandle.standardError.write(Data((line + "   ").utf8))
-                if epoch == epochs { FileHandle.standardError.write(Data("\n".utf8)) }
+                var line = "\repoch \(epoch)/\(epochs)  loss \(loss.fixed(6))"
+                if let validation { line += "  val \(validation.fixed(6))" }
+                StandardStream.writeError(line + "   ")
+                if epoch == epochs { StandardStream.writeError("\n") }
             }
             return true
         }

@@ -252,8 +252,11 @@ def test_dockerfile_shape():
     text = (ROOT / "Dockerfile").read_text()
     stages = re.findall(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)\s+AS\s+(\S+)", text, re.M)
     names = [s[1] for s in stages]
-    assert names[-1] == "runtime" and "build" in names and "prebuilt" in names
-    assert dict((n, b) for b, n in stages)["runtime"].startswith("debian:${DEBIAN_RELEASE}-slim")
+    assert names[-1] == "runtime" and {"build", "prebuilt", "runtime-root"} <= set(names)
+    base = dict((n, b) for b, n in stages)
+    # The image is the files runtime-root (bookworm-slim + the libraries) gathers, on scratch.
+    assert base["runtime-root"].startswith("debian:${DEBIAN_RELEASE}-slim") and base["runtime"] == "scratch"
+    assert "COPY --from=runtime-root /rootfs/ /" in text
     assert "--static-swift-stdlib" in text and "swift package resolve" in text
     assert re.search(r"^EXPOSE 8080$", text, re.M)
     user = re.findall(r"^USER (\S+)$", text, re.M)[-1]

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Synchronization
 import Testing
 
@@ -57,10 +58,10 @@ struct RetrainTriggerTests {
 
     @Test("HTTP trigger POSTs the event as JSON; a non-2xx answer is an error")
     func http() async throws {
-        let seen = Mutex<[URLRequest]>([])
+        let seen = Mutex<[HTTPRequest]>([])
         let status = Mutex(202)
         let trigger = HTTPRetrainTrigger(
-            url: URL(string: "http://127.0.0.1:9/retrain")!, headers: ["Authorization": "Bearer t"],
+            url: "http://127.0.0.1:9/retrain", headers: ["Authorization": "Bearer t"],
             post: { request in
                 seen.withLock { $0.append(request) }
                 return status.withLock { $0 }
@@ -68,10 +69,10 @@ struct RetrainTriggerTests {
         let outcome = try await trigger.fire(event)
         #expect(outcome.contains("202"))
         let request = try #require(seen.withLock { $0.first })
-        #expect(request.httpMethod == "POST")
-        #expect(request.value(forHTTPHeaderField: "Content-Type") == "application/json")
-        #expect(request.value(forHTTPHeaderField: "Authorization") == "Bearer t")
-        let body = try JSONSerialization.jsonObject(with: request.httpBody ?? Data()) as? [String: Any]
+        #expect(request.method == "POST")
+        #expect(request.headers.first { $0.name == "Content-Type" }?.value == "application/json")
+        #expect(request.headers.first { $0.name == "Authorization" }?.value == "Bearer t")
+        let body = try JSONSerialization.jsonObject(with: Data(request.body ?? [])) as? [String: Any]
         #expect(body?["model"] as? String == "stock-lstm")
         #expect(body?["rolling_rmse"] as? Double == 12.5)
         status.withLock { $0 = 500 }
@@ -80,7 +81,7 @@ struct RetrainTriggerTests {
 
     @Test("HTTP trigger against a closed local port fails cleanly")
     func unreachable() async {
-        let trigger = HTTPRetrainTrigger(url: URL(string: "http://127.0.0.1:9/retrain")!, timeout: 2)
+        let trigger = HTTPRetrainTrigger(url: "http://127.0.0.1:9/retrain", timeout: 2)
         await #expect(throws: RetrainingError.self) { try await trigger.fire(event) }
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Inference
 
 /// A loaded `darknet-yolo` model: the network, its class names and the function's settings.
@@ -80,7 +81,7 @@ package final class DetectFunction: LoadedFunction {
     /// `file` part of a multipart form.
     package static func imageBytes(of request: FunctionRequest) throws -> [UInt8] {
         let type = request.contentType?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: [" ", "\t"]).lowercased()
+            $0.trimmed.lowercased()
         } ?? ""
         let bytes: [UInt8]
         switch type {

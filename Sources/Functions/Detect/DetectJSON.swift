@@ -1,3 +1,4 @@
+import Common
 import Inference
 
 /// The JSON of detections, written by hand so key order and number format are stable:

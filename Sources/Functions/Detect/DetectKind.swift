@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Inference
 import ObjectStore
 
@@ -39,6 +40,6 @@ package struct DetectKind: FunctionKind {
 
     /// One name per non-empty line, trimmed.
     package static func classNames(_ text: String) -> [String] {
-        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(whereSeparator: \.isNewline).map { $0.trimmed }.filter { !$0.isEmpty }
     }
 }

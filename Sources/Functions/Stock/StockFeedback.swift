@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `POST /functions/stock/feedback`: the actual closes of days the service forecast.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Inference
 
 /// One answer of the stock function: a prediction per day that has `window` days before it,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The input formats of the stock function (DESIGN.md):
 ///

@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 
 /// Daily rows of `Open, High, Low, Volume, Close`, oldest first, as parsed from a request.
 package struct StockSeries: Sendable, Equatable {
@@ -38,7 +39,7 @@ package struct StockSeries: Sendable, Equatable {
         let order = try Order(query: request.query["order"])
         var body = request.body
         let type = request.contentType?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
+            $0.trimmed.lowercased()
         }
         if let type, type.hasPrefix("multipart/form-data") {
             guard let boundary = DetectMultipartBody.boundary(of: request.contentType ?? ""),

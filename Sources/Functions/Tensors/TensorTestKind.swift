@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import ObjectStore
 
 /// `mscr-test-tensor`: a tiny tensor function for testing the V2 adapter without a real model.
@@ -20,7 +21,7 @@ package struct TensorTestKind: FunctionKind {
 
     package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
         let (bytes, _) = try model.read("model.txt")
-        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: bytes, as: UTF8.self).trimmed
         guard text != "fail" else { throw FunctionError(.unavailable, "test model says fail") }
         return Loaded(version: model.version, text: text)
     }

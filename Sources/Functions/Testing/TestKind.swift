@@ -1,5 +1,9 @@
 import Dispatch
-import Foundation
+import Common
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import ObjectStore
 
 /// `mscr-test`: a function for testing the host and the runtime without a real model
@@ -14,7 +18,7 @@ package struct TestKind: FunctionKind {
     package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
         let (bytes, _) = try model.read("model.txt")
         if let ms = config.params["load_ms"], ms > 0 { usleep(useconds_t(ms * 1000)) }
-        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: bytes, as: UTF8.self).trimmed
         if text == "fail" {
             throw FunctionError(.unavailable, "test model says fail")
         }
@@ -36,8 +40,7 @@ package struct TestKind: FunctionKind {
             let object: [String: Any] = [
                 "model": ["name": name, "version": version], "text": text, "bytes": request.body.count,
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            return FunctionResponse(body: Array(data))
+            return FunctionResponse(body: JSON.bytes(object))
         }
     }
 }

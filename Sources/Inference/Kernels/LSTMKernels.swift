@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The hot loops of the LSTM: one time step of one layer for a batch, forward and backward,
 /// and the dense head. BLAS-shaped signatures (pointers, sizes, row-major), no allocation.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A small, fast, deterministic random number generator: xoshiro256** seeded through
 /// SplitMix64, so every seed (0 included) gives a well-mixed state. The same seed gives the

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How a window of raw rows becomes the network's input, and how the network's output
 /// becomes the next value of the target column (in the data's own units, e.g. dollars).

@@ -1,21 +1,17 @@
-import Foundation
+import FoundationEssentials
 import Hummingbird
 
 /// The OpenAPI document of the HTTP API, served at `GET /openapi.json`. There is one copy:
-/// `Sources/Runtime/Web/openapi.json`, a resource of this module (`docs/openapi.json` links to
-/// it). Read once, at start; `MSCR_WEB_ROOT` (when it holds an `openapi.json`) wins, as for the
-/// web client.
+/// `Sources/Runtime/Web/openapi.json`, compiled into the binary (`docs/openapi.json` links to
+/// it); `MSCR_WEB_ROOT` (when it holds an `openapi.json`) wins, as for the web client.
 struct OpenAPIDocument: Sendable {
     let bytes: [UInt8]?
 
     static func load(webRoot: String?) -> OpenAPIDocument {
-        var candidates: [String] = []
-        if let webRoot { candidates.append(webRoot + "/openapi.json") }
-        if let resources = Bundle.module.resourcePath { candidates.append(resources + "/Web/openapi.json") }
-        for path in candidates {
-            if let data = FileManager.default.contents(atPath: path) { return OpenAPIDocument(bytes: Array(data)) }
+        if let webRoot, let data = FileManager.default.contents(atPath: webRoot + "/openapi.json") {
+            return OpenAPIDocument(bytes: Array(data))
         }
-        return OpenAPIDocument(bytes: nil)
+        return OpenAPIDocument(bytes: WebAssets.embedded["openapi.json"])
     }
 
     func response() throws -> Response {

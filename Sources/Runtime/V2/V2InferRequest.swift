@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import Functions
 
 /// A decoded `POST /v2/models/{name}/infer` body: the JSON header and, with the binary tensor
@@ -30,7 +31,7 @@ struct V2InferRequest: Sendable {
     static func decode(body: [UInt8], headerLength: String?) throws -> V2InferRequest {
         var jsonEnd = body.count
         if let headerLength {
-            guard let n = Int(headerLength.trimmingCharacters(in: .whitespaces)), n >= 0, n <= body.count else {
+            guard let n = Int(headerLength.trimmed), n >= 0, n <= body.count else {
                 throw FunctionError(
                     .invalidInput,
                     "Inference-Header-Content-Length must be a byte count within the body of \(body.count) bytes, not '\(headerLength)'")

@@ -1,3 +1,4 @@
+import Common
 import Functions
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,8 @@
-import Foundation
+import Common
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import ObjectStore
 
 /// One server to cold-start again and again: a shell command, and the routes to use on it.
@@ -52,8 +56,8 @@ struct SpawnRun: Sendable {
 
     var json: [String: Any] {
         var object: [String: Any] = ["target": target, "run": run, "attempts": attempts]
-        for m in metrics { object[m.key] = m.value.map(Format.round3) ?? NSNull() }
-        object["server_timing"] = server.metrics.reduce(into: [String: Any]()) { $0[$1.name] = $1.ms ?? NSNull() }
+        for m in metrics { object[m.key] = m.value.map(Format.round3) ?? JSONNull() }
+        object["server_timing"] = server.metrics.reduce(into: [String: Any]()) { $0[$1.name] = $1.ms ?? JSONNull() }
         if let error { object["error"] = error }
         return object
     }
@@ -80,10 +84,10 @@ struct SpawnColdstart {
             result.error = "\(error)"
             return result
         }
-        let command = target.command.replacingOccurrences(of: "{port}", with: String(port))
+        let command = target.command.replacing("{port}", with: String(port))
         var environment = ProcessInfo.processInfo.environment
         environment["PORT"] = String(port)
-        let log = NSTemporaryDirectory() + "mscr-coldstart-\(getpid())-\(target.label.filter { $0.isLetter || $0.isNumber })-\(index).log"
+        let log = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/mscr-coldstart-\(getpid())-\(target.label.filter { $0.isLetter || $0.isNumber })-\(index).log"
         let base = "http://127.0.0.1:\(port)"
         let healthURL = base + (target.healthPath.hasPrefix("/") ? "" : "/") + target.healthPath
         let functionURL: String

@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 import ObjectStore
 
 /// One round against a deployed service: quiet for `idle` seconds, one request on a new
@@ -16,10 +17,10 @@ struct URLRun: Sendable {
 
     var json: [String: Any] {
         var object: [String: Any] = [
-            "run": run, "first_ms": firstMs.map(Format.round3) ?? NSNull(),
-            "first_connect_ms": firstConnectMs.map(Format.round3) ?? NSNull(),
+            "run": run, "first_ms": firstMs.map(Format.round3) ?? JSONNull(),
+            "first_connect_ms": firstConnectMs.map(Format.round3) ?? JSONNull(),
             "first_cold": firstServer.isCold,
-            "first_server_timing": firstServer.metrics.reduce(into: [String: Any]()) { $0[$1.name] = $1.ms ?? NSNull() },
+            "first_server_timing": firstServer.metrics.reduce(into: [String: Any]()) { $0[$1.name] = $1.ms ?? JSONNull() },
             "warm_ms": warmMs.map(Format.round3), "warm_server_total_ms": warmServerMs.map(Format.round3),
         ]
         if let error { object["error"] = error }

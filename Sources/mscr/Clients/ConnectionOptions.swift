@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import ObjectStore
 
 /// The HTTP options every client command shares: headers, TLS, timeouts.
@@ -44,7 +48,7 @@ struct ConnectionOptions: ParsableArguments {
 /// (another server's route, such as the original stack's `/predict`), plus query items.
 enum FunctionURL {
     static func make(base: String, function: String, path: String? = nil, query: [String] = []) throws -> String {
-        guard let scheme = base.range(of: "://"), ["http", "https"].contains(base[..<scheme.lowerBound].lowercased())
+        guard let scheme = base.firstRange(of: "://"), ["http", "https"].contains(base[..<scheme.lowerBound].lowercased())
         else {
             throw ValidationError("'\(base)' is not an http:// or https:// URL")
         }
@@ -60,14 +64,12 @@ enum FunctionURL {
 
     /// Percent-encodes what a query item may not contain as is (keeps `=`).
     static func encode(_ item: String) -> String {
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&+#")
-        return item.addingPercentEncoding(withAllowedCharacters: allowed) ?? item
+        PercentEncoding.queryItem(item)
     }
 
     /// `scheme://host[:port]` of a URL (for `/healthz`).
     static func origin(_ url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
+        guard let scheme = url.firstRange(of: "://") else { return url }
         let rest = url[scheme.upperBound...]
         let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         return String(url[..<end])

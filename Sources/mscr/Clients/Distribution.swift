@@ -1,4 +1,5 @@
-import Foundation
+import Common
+import FoundationEssentials
 
 /// The spread of one measured quantity: percentiles by linear interpolation between closest
 /// ranks (numpy's default), so the median of an even count is the mean of the middle two.
@@ -47,15 +48,15 @@ enum Format {
 
     /// `0.42 ms`, `12.3 ms`, `1234 ms`.
     static func ms(_ v: Double) -> String {
-        v >= 1000 ? String(format: "%.0f ms", v) : v >= 10 ? String(format: "%.1f ms", v) : String(format: "%.2f ms", v)
+        v.fixed(v >= 1000 ? 0 : v >= 10 ? 1 : 2) + " ms"
     }
 
     /// A table cell: three significant-ish digits, no unit.
     static func cell(_ v: Double?) -> String {
         guard let v else { return "–" }
-        if v >= 1000 { return String(format: "%.0f", v) }
-        if v >= 10 { return String(format: "%.1f", v) }
-        return String(format: "%.2f", v)
+        if v >= 1000 { return v.fixed(0) }
+        if v >= 10 { return v.fixed(1) }
+        return v.fixed(2)
     }
 
     /// Left-aligned first column, right-aligned others, two spaces apart.
@@ -75,20 +76,16 @@ enum Format {
 
     /// One line of JSON with sorted keys.
     static func json(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        JSON.string(object)
     }
 
     /// Pretty JSON with sorted keys.
     static func prettyJSON(_ object: Any) -> String {
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: options)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        JSON.string(object, pretty: true)
     }
 }
 
 /// Writes a line to standard error.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    StandardStream.writeError(line + "\n")
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import Common
+import FoundationEssentials
 
 /// A request body read from a file, with the `Content-Type` its function expects:
 /// detect gets the image bytes as `image/jpeg` or `image/png` (by magic bytes, whatever the
@@ -14,7 +15,7 @@ struct FunctionPayload: Sendable {
     static func read(_ path: String, function: String, override: String? = nil) throws -> FunctionPayload {
         let data: Data?
         if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            data = Data(StandardStream.readInput())
         } else {
             data = FileManager.default.contents(atPath: path)
         }

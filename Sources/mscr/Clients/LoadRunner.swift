@@ -1,5 +1,6 @@
 import Dispatch
-import Foundation
+import Common
+import FoundationEssentials
 import ObjectStore
 import Synchronization
 
@@ -24,13 +25,11 @@ struct LoadRunner: Sendable {
         let plan = self
         for _ in 0..<users {
             group.enter()
-            let thread = Thread {
+            OSThread.start(stackSize: 1 << 20) {
                 let tally = plan.user(start: start, shared: shared)
                 shared.tallies.withLock { $0.append(tally) }
                 group.leave()
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
         group.wait()
         let tallies = shared.tallies.withLock { $0 }
