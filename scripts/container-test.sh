@@ -278,11 +278,12 @@ run_once() {
     [ "$code" = 200 ] && grep -qi '<html' "$WORK/index.html" || die "GET / (the web client) gave $code"
     [ "$(podman inspect --format '{{.Config.User}}' "$NAME")" = "10001:10001" ] \
       || die "the container does not run as the mscr user"
-    # The ECS task definition's health check, run inside the container as ECS would.
-    local health
-    health="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["containerDefinitions"][0]["healthCheck"]["command"][3])' \
-      "$ROOT/runtime/ecs/task-definition.json")"
-    podman exec "$NAME" bash -c "${health//\/8080//$port}" || die "the ECS health check command fails in the image"
+    # The ECS task definition's health check, run inside the container as ECS would (the image
+    # has no shell: the command is the binary).
+    local -a health
+    mapfile -t health < <(python3 -c 'import json, sys; print("\n".join(json.load(open(sys.argv[1]))["containerDefinitions"][0]["healthCheck"]["command"][1:]))' \
+      "$ROOT/runtime/ecs/task-definition.json")
+    podman exec "$NAME" "${health[@]}" || die "the ECS health check command fails in the image"
   fi
   local t_sig
   t_sig=$(now_ms)

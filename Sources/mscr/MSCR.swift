@@ -20,6 +20,7 @@ struct MSCR: AsyncParsableCommand {
             InvokeCommand.self,
             ColdstartCommand.self,
             LoadCommand.self,
+            HealthCommand.self,
         ]
     )
 }

@@ -3,6 +3,7 @@ they promise (port, probe paths, environment names) is the one `mscr serve` keep
 paths are fetched from the real binary and every environment name is one the server reads."""
 import copy
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -12,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from conftest import ROOT, mscr_binary
+from conftest import ROOT, free_port, mscr_binary
 
 RUNTIME = ROOT / "runtime"
 K8S_VERSION = "1.30.0"
@@ -319,10 +320,13 @@ def test_probe_paths_answer_200_on_the_real_server(start_server, mscr_test_funct
     for path in sorted(paths):
         with urllib.request.urlopen(server.url + path, timeout=5) as r:
             assert r.status == 200, path
-    # The ECS health check command, run as ECS would (bash inside the container), on this port.
+    # The ECS health check command (the image has no shell: the binary checks), run with the
+    # container's PORT, as ECS would run it inside the container.
     command = ecs_task()["containerDefinitions"][0]["healthCheck"]["command"]
-    assert command[:3] == ["CMD", "bash", "-c"]
-    script = command[3].replace("/8080", f"/{server.port}")
-    assert subprocess.run(["bash", "-c", script], timeout=10).returncode == 0
-    bad = command[3].replace("/8080", f"/{server.port}").replace("/healthz", "/no-such-path")
-    assert subprocess.run(["bash", "-c", bad], timeout=10).returncode != 0
+    assert command[:3] == ["CMD", "/app/mscr", "health"]
+    env = {**os.environ, "PORT": str(server.port)}
+    assert subprocess.run([mscr_binary(), *command[2:]], env=env, timeout=10).returncode == 0
+    bad = [a.replace("/healthz", "/no-such-path") for a in command[2:]]
+    assert subprocess.run([mscr_binary(), *bad], env=env, timeout=10, capture_output=True).returncode == 1
+    stopped = {**env, "PORT": str(free_port())}
+    assert subprocess.run([mscr_binary(), *command[2:]], env=stopped, timeout=10, capture_output=True).returncode == 1
