@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Common"),
         .target(
             name: "Inference",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "Common"],
             swiftSettings: kernelFlags
         ),
         .target(

@@ -1,5 +1,10 @@
+import Dispatch
 import Synchronization
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @testable import Inference
 
@@ -15,6 +20,53 @@ struct ParallelTests {
             hits.withLock { for i in range { $0[i] += 1 } }
         }
         #expect(hits.withLock { $0.allSatisfy { $0 == 1 } })
+    }
+
+    @Test("the worker pool: 3000 jobs in a row, every part exactly once, workers take part")
+    func poolRunsEveryPartOnce() {
+        let before = Parallel.threads
+        Parallel.setThreads(2)
+        defer { Parallel.setThreads(before) }
+        let callerThread = pthread_self()
+        let otherThreads = Atomic<Int>(0)
+        var state: UInt64 = 5
+        for _ in 0..<3000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            let count = 2 + Int(state >> 33) % 300
+            // Parts are disjoint ranges: each slot has one writer.
+            let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+            defer { hits.deallocate() }
+            hits.initialize(repeating: 0)
+            Parallel.forEach(count, cost: 1 << 16) { range in
+                if pthread_self() != callerThread { otherThreads.add(1, ordering: .relaxed) }
+                for i in range { hits[i] += 1 }
+            }
+            #expect(hits.allSatisfy { $0 == 1 })
+        }
+        #expect(otherThreads.load(ordering: .relaxed) > 0)
+    }
+
+    @Test("two callers at once and nested loops: the busy pool falls back, nothing is lost")
+    func concurrentAndNestedCallers() {
+        let before = Parallel.threads
+        Parallel.setThreads(2)
+        defer { Parallel.setThreads(before) }
+        let total = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { caller in
+            for job in 0..<300 {
+                Parallel.forEach(64, cost: 1 << 16) { range in
+                    for _ in range {
+                        if (job + caller) % 7 == 0 {
+                            // A nested loop inside a part (the pool is busy: GCD runs it).
+                            Parallel.forEach(8, cost: 1 << 16) { inner in total.add(inner.count, ordering: .relaxed) }
+                        } else {
+                            total.add(8, ordering: .relaxed)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(total.load(ordering: .relaxed) == 4 * 300 * 64 * 8)
     }
 
     @Test func convolutionAgreesOnTwoThreads() throws {

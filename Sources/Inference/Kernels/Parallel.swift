@@ -9,7 +9,18 @@ package enum Parallel {
     /// Threads the engine's own loops use (set by `InferenceThreads.set`).
     package static var threads: Int { threadCount.load(ordering: .relaxed) }
 
-    package static func setThreads(_ n: Int) { threadCount.store(max(1, n), ordering: .relaxed) }
+    package static func setThreads(_ n: Int) {
+        let n = max(1, n)
+        threadCount.store(n, ordering: .relaxed)
+        pool.withLock { pool in
+            if n > 1, (pool?.workers ?? 0) < n - 1 { pool = ParallelPool(workers: n - 1) }
+            pool?.setAllowed(n - 1)
+        }
+    }
+
+    /// The worker threads (`threads - 1` of them take part; the caller is the other one).
+    /// A pool only grows: a smaller count leaves the extra workers asleep.
+    private static let pool = Mutex<ParallelPool?>(nil)
 
     /// Calls `body` on disjoint ranges covering `0 ..< count`, in parallel when there are several
     /// threads and `count · cost` (roughly floats touched) is worth it.
@@ -23,10 +34,13 @@ package enum Parallel {
             return
         }
         let parts = min(count, t * chunksPerThread)
+        let range = { @Sendable (i: Int) in (count * i / parts)..<(count * (i + 1) / parts) }
+        if let pool = pool.withLock({ $0 }), pool.run(parts, { body(range($0)) }) { return }
+        // The pool is running another job (a second inference at once, or a nested call).
         withoutActuallyEscaping(body) { body in
             let box = UncheckedBody(body: body)
             DispatchQueue.concurrentPerform(iterations: parts) { i in
-                box.body((count * i / parts)..<(count * (i + 1) / parts))
+                box.body(range(i))
             }
         }
     }

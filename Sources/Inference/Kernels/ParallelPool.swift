@@ -1,0 +1,121 @@
+import Common
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Persistent worker threads for `Parallel.forEach`: a job's parts are claimed one at a time
+/// from a shared counter by the caller and by the workers, which spin briefly between jobs and
+/// then sleep. `DispatchQueue.concurrentPerform` wakes pool threads per call; when a wake-up is
+/// late the caller runs every part itself, and a forward pass has hundreds of such phases.
+///
+/// One job at a time: a `forEach` that finds the pool busy (a second inference, or a nested
+/// call) returns false and the caller falls back to `concurrentPerform`.
+final class ParallelPool: @unchecked Sendable {
+    /// The claim counter: generation in the high 32 bits, next part in the low 32. A worker
+    /// claims by compare-and-swap only while the generation is the one it joined, so a straggler
+    /// from a finished job can never take (and lose) a part of the next one.
+    private let claim = Atomic<UInt64>(0)
+    private let finished = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private let sleeping = Atomic<Int>(0)
+    /// The running job's `Job`, as a pointer's bits (valid while its parts are not all done).
+    private let jobBits = Atomic<UInt>(0)
+    private let parts = Atomic<Int>(0)
+    private let wake = DispatchSemaphore(value: 0)
+    /// How many workers may join a job (`Parallel.threads - 1`); extra workers stay out.
+    private let allowed = Atomic<Int>(0)
+    let workers: Int
+
+    private struct Job {
+        let body: (Int) -> Void
+    }
+
+    /// Spins (atomic loads) before a worker sleeps: ~20-50 µs, longer than the gap between two
+    /// phases of a layer, far shorter than the gap between two requests.
+    private static let spinLimit = 200_000
+
+    init(workers: Int) {
+        self.workers = workers
+        for w in 0..<workers {
+            OSThread.start(stackSize: 512 << 10) { [self] in self.workerLoop(w) }
+        }
+    }
+
+    func setAllowed(_ n: Int) { allowed.store(n, ordering: .relaxed) }
+
+    /// Runs `body(i)` for every `i` in `0 ..< count` on the caller and the workers; returns false
+    /// (running nothing) when the pool is already running a job.
+    func run(_ count: Int, _ body: (Int) -> Void) -> Bool {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
+        return withoutActuallyEscaping(body) { body in
+            var job = Job(body: body)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                jobBits.store(UInt(bitPattern: pointer), ordering: .relaxed)
+                parts.store(count, ordering: .relaxed)
+                finished.store(0, ordering: .relaxed)
+                let generation = (claim.load(ordering: .relaxed) >> 32) &+ 1
+                // Publishing the new generation with index 0 opens the job.
+                claim.store(generation << 32, ordering: .releasing)
+                let sleepers = sleeping.exchange(0, ordering: .acquiringAndReleasing)
+                for _ in 0..<sleepers { wake.signal() }
+                work(generation: generation, count: count, job: pointer)
+                // The last parts run on workers: wait, yielding the core after a short spin in
+                // case one of them is waiting for it.
+                var spins = 0
+                while finished.load(ordering: .acquiring) < count {
+                    spins += 1
+                    if spins > 2_000 { sched_yield() }
+                }
+            }
+            return true
+        }
+    }
+
+    /// Claims and runs parts of job `generation` until none is left.
+    private func work(generation: UInt64, count: Int, job: UnsafeMutablePointer<Job>) {
+        var current = claim.load(ordering: .acquiring)
+        while current >> 32 == generation, Int(current & 0xFFFF_FFFF) < count {
+            let (exchanged, original) = claim.compareExchange(
+                expected: current, desired: current &+ 1, ordering: .acquiringAndReleasing)
+            if exchanged {
+                job.pointee.body(Int(current & 0xFFFF_FFFF))
+                finished.add(1, ordering: .releasing)
+                current = current &+ 1
+            } else {
+                current = original
+            }
+        }
+    }
+
+    private func workerLoop(_ index: Int) {
+        var seen: UInt64 = 0
+        while true {
+            var spins = 0
+            var generation = claim.load(ordering: .acquiring) >> 32
+            while generation == seen {
+                spins += 1
+                if spins >= Self.spinLimit {
+                    sleeping.add(1, ordering: .acquiringAndReleasing)
+                    // Re-check after announcing the sleep: a job published in between has
+                    // either seen the count (and will signal) or is visible here.
+                    if claim.load(ordering: .acquiring) >> 32 == seen { wake.wait() }
+                    spins = 0
+                }
+                generation = claim.load(ordering: .acquiring) >> 32
+            }
+            seen = generation
+            guard index < allowed.load(ordering: .relaxed) else { continue }
+            let count = parts.load(ordering: .relaxed)
+            guard let job = UnsafeMutablePointer<Job>(bitPattern: jobBits.load(ordering: .relaxed)) else { continue }
+            // `count` and `job` may belong to a later job by now; `work` only runs parts whose
+            // claim matches `generation`, and those can only be claimed while that job is open,
+            // so they were published before it (release on `claim`) and are still alive.
+            work(generation: generation, count: count, job: job)
+        }
+    }
+}
