@@ -30,7 +30,15 @@ struct ParallelTests {
         let callerThread = pthread_self()
         let otherThreads = Atomic<Int>(0)
         var state: UInt64 = 5
-        for _ in 0..<3000 {
+        var jobs = 0
+        let started = DispatchTime.now().uptimeNanoseconds
+        // 3000 jobs, and more (up to 20 s) until a worker has taken part: on a busy 2-core box
+        // the worker thread may not get a core during the first ones.
+        while jobs < 3000
+            || (otherThreads.load(ordering: .relaxed) == 0 && DispatchTime.now().uptimeNanoseconds - started < 20_000_000_000)
+        {
+            jobs += 1
+            Parallel.setThreads(2)  // other suites running at the same time set the count too
             state = state &* 6_364_136_223_846_793_005 &+ 1
             let count = 2 + Int(state >> 33) % 300
             // Parts are disjoint ranges: each slot has one writer.
