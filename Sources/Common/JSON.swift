@@ -23,25 +23,25 @@ package enum JSON {
 
     private static func write(_ object: Any?, into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch object {
-        case nil, is JSONNull: out += Array("null".utf8)
-        case let v as Bool: out += Array((v ? "true" : "false").utf8)
-        case let v as String: out += Array(JSONText.string(v).utf8)
-        case let v as Substring: out += Array(JSONText.string(String(v)).utf8)
-        case let v as Int: out += Array(String(v).utf8)
-        case let v as Int64: out += Array(String(v).utf8)
-        case let v as Int32: out += Array(String(v).utf8)
-        case let v as UInt64: out += Array(String(v).utf8)
-        case let v as UInt32: out += Array(String(v).utf8)
-        case let v as UInt: out += Array(String(v).utf8)
-        case let v as Double: out += Array(number(v).utf8)
-        case let v as Float: out += Array(number(Double(v)).utf8)
+        case nil, is JSONNull: out.append(contentsOf: "null".utf8)
+        case let v as Bool: out.append(contentsOf: (v ? "true" : "false").utf8)
+        case let v as String: out.append(contentsOf: JSONText.string(v).utf8)
+        case let v as Substring: out.append(contentsOf: JSONText.string(String(v)).utf8)
+        case let v as Int: out.append(contentsOf: String(v).utf8)
+        case let v as Int64: out.append(contentsOf: String(v).utf8)
+        case let v as Int32: out.append(contentsOf: String(v).utf8)
+        case let v as UInt64: out.append(contentsOf: String(v).utf8)
+        case let v as UInt32: out.append(contentsOf: String(v).utf8)
+        case let v as UInt: out.append(contentsOf: String(v).utf8)
+        case let v as Double: out.append(contentsOf: number(v).utf8)
+        case let v as Float: out.append(contentsOf: number(Double(v)).utf8)
         case let v as [String: Any]:
             let keys = v.keys.sorted()
             out.append(UInt8(ascii: "{"))
             for (i, key) in keys.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, pretty, indent + 1)
-                out += Array(JSONText.string(key).utf8)
+                out.append(contentsOf: JSONText.string(key).utf8)
                 out.append(UInt8(ascii: ":"))
                 if pretty { out.append(UInt8(ascii: " ")) }
                 write(v[key].flatMap { $0 }, into: &out, pretty: pretty, indent: indent + 1)
@@ -63,7 +63,7 @@ package enum JSON {
             if mirror.displayStyle == .optional {
                 write(mirror.children.first?.value, into: &out, pretty: pretty, indent: indent)
             } else {
-                out += Array(JSONText.string(String(describing: v)).utf8)
+                out.append(contentsOf: JSONText.string(String(describing: v)).utf8)
             }
         }
     }

@@ -32,6 +32,16 @@ package struct TransportConfiguration: Sendable, Equatable {
 
     package init() {}
 
+    /// One attempt, no retries, the whole exchange within `timeout` seconds (health checks,
+    /// webhooks that must not be sent twice).
+    package static func once(timeout: Double) -> TransportConfiguration {
+        var c = TransportConfiguration()
+        c.maxAttempts = 1
+        c.deadline = timeout
+        c.connectTimeout = min(timeout, c.connectTimeout)
+        return c
+    }
+
     /// The defaults, overridden by the `MSCR_STORE_*` variables that parse.
     package init(environment: [String: String]) {
         func number(_ name: String) -> Double? {

@@ -37,11 +37,7 @@ package struct InProcessRetrainTrigger: RetrainTrigger {
 
     package func fire(_ event: RetrainEvent) async throws -> String {
         let job = self.job
-        let report = try await withCheckedThrowingContinuation { (c: CheckedContinuation<RetrainReport, any Error>) in
-            DispatchQueue.global().async {
-                c.resume(with: Result { try job(event) })
-            }
-        }
+        let report = try await offCooperativePool { try job(event) }
         return "\(report.decision): \(report.reason)"
     }
 }
@@ -60,18 +56,8 @@ package struct HTTPRetrainTrigger: RetrainTrigger {
     package init(url: String, timeout: Double = 30, headers: [String: String] = [:], post: Poster? = nil) {
         self.url = url
         self.headers = headers
-        self.post = post ?? { request in
-            var configuration = TransportConfiguration()
-            configuration.maxAttempts = 1
-            configuration.deadline = timeout
-            configuration.connectTimeout = min(timeout, configuration.connectTimeout)
-            let client = HTTPClient(configuration: configuration)
-            return try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(with: Result { try client.send(request).status })
-                }
-            }
-        }
+        let client = HTTPClient(configuration: .once(timeout: timeout))
+        self.post = post ?? { request in try await offCooperativePool { try client.send(request).status } }
     }
 
     package var description: String { url }
@@ -94,5 +80,13 @@ package struct HTTPRetrainTrigger: RetrainTrigger {
             throw RetrainingError(.trigger, "POST \(url) answered \(status)")
         }
         return "POST \(url) -> \(status)"
+    }
+}
+
+/// Runs blocking `work` (a training job, a libcurl request) on a dispatch thread, never on a
+/// cooperative one, and returns its result.
+private func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
     }
 }

@@ -136,14 +136,6 @@ package final class LogSink: Sendable {
             lines.withLock { $0.append(line) }
             return
         }
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
+        StandardStream.writeOutput(line)
     }
 }

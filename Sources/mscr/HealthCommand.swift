@@ -27,13 +27,9 @@ struct HealthCommand: ParsableCommand {
 
     func run() throws {
         let port = port ?? ProcessInfo.processInfo.environment["PORT"].flatMap { Int($0) } ?? 8080
-        var configuration = TransportConfiguration()
-        configuration.maxAttempts = 1
-        configuration.deadline = timeout
-        configuration.connectTimeout = timeout
         let url = "http://127.0.0.1:\(port)\(path)"
         do {
-            let response = try HTTPClient(configuration: configuration)
+            let response = try HTTPClient(configuration: .once(timeout: timeout))
                 .send(HTTPRequest(method: "GET", url: url, display: url))
             guard response.status == 200 else {
                 printError("unhealthy: GET \(url) answered \(response.status)")

@@ -51,15 +51,6 @@ import Testing
         #expect(Float(2.5).fixed(1) == "2.5")
     }
 
-    @Test("query items are encoded as addingPercentEncoding(urlQueryAllowed minus &+#) did")
-    func percentEncoding() {
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&+#")
-        for item in ["a=b", "x&y", "1+1=2", "#frag", "é 漢", "threshold=0.3", "a/b?c", "%41", "~!$'()*,;:@"] {
-            #expect(PercentEncoding.queryItem(item) == item.addingPercentEncoding(withAllowedCharacters: allowed))
-        }
-    }
-
     @Test("trimmed drops surrounding whitespace and newlines only")
     func trimmed() {
         for text in ["  a b  ", "\n\tx\r\n", "", "   ", "none", " é "] {

@@ -62,9 +62,12 @@ enum FunctionURL {
         return url
     }
 
-    /// Percent-encodes what a query item may not contain as is (keeps `=`).
+    /// `key=value` with both sides percent-encoded (the `=` between them kept).
     static func encode(_ item: String) -> String {
-        PercentEncoding.queryItem(item)
+        let equals = item.firstIndex(of: "=") ?? item.endIndex
+        let key = URIEncoding.encode(String(item[..<equals]), keepSlash: false)
+        guard equals < item.endIndex else { return key }
+        return key + "=" + URIEncoding.encode(String(item[item.index(after: equals)...]), keepSlash: false)
     }
 
     /// `scheme://host[:port]` of a URL (for `/healthz`).
