@@ -31,6 +31,8 @@ struct BenchDetectCommand: AsyncParsableCommand {
     var warmup: Int = 5
     @Option(help: "Score threshold.")
     var threshold: Float = 0.25
+    @Flag(help: "Also time every layer: adds `layers` (index, type, output shape, GFLOP, min/median/max ms, share of the forward) to the JSON.")
+    var layers = false
     @Argument(help: "A JPEG or PNG file.")
     var image: String
 
@@ -43,13 +45,20 @@ struct BenchDetectCommand: AsyncParsableCommand {
         let bytes = try DetectCLI.read(image)
         var pre: [Double] = [], forward: [Double] = [], post: [Double] = []
         var first = 0.0
+        let layerCount = network.layers.count
+        var layerMS = [[Double]](repeating: [], count: layerCount)
+        let times = UnsafeMutableBufferPointer<Double>.allocate(capacity: layerCount)
+        defer { times.deallocate() }
         for i in 0..<(max(0, warmup) + max(1, runs)) {
             let d0 = DispatchTime.now().uptimeNanoseconds
             let decoded = try ImageCodec.decode(bytes, maxPixels: Int.max)
             let decodeMS = Double(DispatchTime.now().uptimeNanoseconds - d0) / 1e6
-            let result = try network.detect(decoded, threshold: threshold, nms: 0.45)
+            let result = try network.detect(decoded, threshold: threshold, nms: 0.45, layerTimes: layers ? times : nil)
             if i == 0 { first = result.timings.forward * 1e3 }
             guard i >= warmup else { continue }
+            if layers {
+                for l in 0..<layerCount { layerMS[l].append(times[l] * 1e3) }
+            }
             pre.append(decodeMS + result.timings.preprocess * 1e3)
             forward.append(result.timings.forward * 1e3)
             post.append(result.timings.postprocess * 1e3)
@@ -64,12 +73,27 @@ struct BenchDetectCommand: AsyncParsableCommand {
             "load_ms": Self.round(loadMS),
             "first_forward_ms": Self.round(first),
             "forward_ms": Self.stats(forward),
+            "forward_runs_ms": forward.map(Self.round),
             "preprocess_ms": Self.stats(pre),
             "postprocess_ms": Self.stats(post),
             "model_gflop": Self.round(gflop),
             "gflops": Self.round(gflop / (median / 1e3)),
         ]
-        let data = JSON.bytes(json)
+        var output = json
+        if layers {
+            output["layers"] = network.layers.enumerated().map { (l, layer) -> [String: Any] in
+                let stats = Self.stats(layerMS[l])
+                let shape = layer.outputShape
+                return [
+                    "index": l, "type": layer.type,
+                    "output": "\(shape.channels)x\(shape.height)x\(shape.width)",
+                    "gflop": Self.round(Double(layer.flops) / 1e9),
+                    "ms": stats,
+                    "share": Self.round((stats["median"] ?? 0) / median),
+                ]
+            }
+        }
+        let data = JSON.bytes(output)
         print(String(decoding: data, as: UTF8.self))
     }
 

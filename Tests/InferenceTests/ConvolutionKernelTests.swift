@@ -54,6 +54,11 @@ struct ConvolutionKernelTests {
         ConvCase(c: 4, h: 8, w: 6, filters: 8, size: 3, stride: 1, pad: 0, groups: 2),
         ConvCase(c: 2, h: 5, w: 3, filters: 3, size: 3, stride: 1, pad: 2, groups: 1),
         ConvCase(c: 16, h: 19, w: 31, filters: 7, size: 3, stride: 1, pad: 1, groups: 1, activation: .mish),
+        // Depthwise edges: a one-column image, no padding at stride 2, an image narrower than the kernel.
+        ConvCase(c: 4, h: 9, w: 1, filters: 4, size: 3, stride: 2, pad: 1, groups: 4),
+        ConvCase(c: 4, h: 10, w: 12, filters: 4, size: 3, stride: 2, pad: 0, groups: 4, activation: .linear),
+        ConvCase(c: 3, h: 6, w: 2, filters: 3, size: 5, stride: 1, pad: 2, groups: 3),
+        ConvCase(c: 3, h: 7, w: 3, filters: 3, size: 5, stride: 2, pad: 2, groups: 3, activation: .relu),
     ]
 
     @Test(arguments: cases)

@@ -58,6 +58,8 @@ func runLayer(_ layer: any DarknetLayer, index: Int, buffers: [[Float]]) -> [Flo
         return p
     }
     let workspace = UnsafeMutablePointer<Float>.allocate(capacity: max(1, layer.workspaceSize))
+    // NaN wherever a kernel must write before it reads: a stray read of stale workspace poisons the output.
+    workspace.initialize(repeating: .nan, count: max(1, layer.workspaceSize))
     defer {
         pointers.forEach { $0.deallocate() }
         workspace.deallocate()

@@ -86,7 +86,11 @@ package final class DarknetNetwork: Sendable {
 
     /// Detects objects in `image`: Darknet's resize (or letterbox), forward, YOLO decode, per-class
     /// NMS (skipped when `nms` is 0); detections sorted by score, highest first.
-    package func detect(_ image: RGBImage, threshold: Float = 0.25, nms: Float = 0.45) throws -> DetectionResult {
+    /// `layerTimes`, when given, receives each layer's forward time in seconds (0 for identity
+    /// layers), indexed like `layers`.
+    package func detect(
+        _ image: RGBImage, threshold: Float = 0.25, nms: Float = 0.45, layerTimes: UnsafeMutableBufferPointer<Double>? = nil
+    ) throws -> DetectionResult {
         guard input.channels == 3 else {
             throw InferenceError(.invalidConfig, "detection needs a 3-channel network, this one has \(input.channels)")
         }
@@ -94,7 +98,7 @@ package final class DarknetNetwork: Sendable {
             let t0 = DispatchTime.now().uptimeNanoseconds
             preprocess(image, into: arena)
             let t1 = DispatchTime.now().uptimeNanoseconds
-            run(arena)
+            run(arena, layerTimes: layerTimes)
             let t2 = DispatchTime.now().uptimeNanoseconds
             let detections = postprocess(arena, image: image, threshold: threshold, nms: nms)
             let t3 = DispatchTime.now().uptimeNanoseconds
@@ -124,10 +128,23 @@ package final class DarknetNetwork: Sendable {
         }
     }
 
-    /// Runs every layer on the arena's buffers.
-    private func run(_ arena: ScratchArena) {
-        for (i, layer) in layers.enumerated() where !layer.isIdentity {
+    /// Runs every layer on the arena's buffers, timing each into `layerTimes` when given.
+    private func run(_ arena: ScratchArena, layerTimes: UnsafeMutableBufferPointer<Double>? = nil) {
+        guard let times = layerTimes else {
+            for (i, layer) in layers.enumerated() where !layer.isIdentity {
+                layer.forward(LayerIO(table: arena.table, index: i, workspace: arena.workspace))
+            }
+            return
+        }
+        precondition(times.count >= layers.count, "layerTimes holds \(times.count), the network has \(layers.count) layers")
+        for (i, layer) in layers.enumerated() {
+            guard !layer.isIdentity else {
+                times[i] = 0
+                continue
+            }
+            let t0 = DispatchTime.now().uptimeNanoseconds
             layer.forward(LayerIO(table: arena.table, index: i, workspace: arena.workspace))
+            times[i] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
     }
 

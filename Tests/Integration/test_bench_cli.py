@@ -1,0 +1,79 @@
+"""`mscr bench detect` and the interleaved peer harness, run on the real binary and model."""
+import json
+import subprocess
+import sys
+
+from conftest import ROOT, SHARED, mscr_binary
+
+DOG = SHARED / "data/images/dog.jpg"
+MODEL = SHARED / "data/models/yolo-fastest-1.1"
+CFG = MODEL / "yolo-fastest-1.1.cfg"
+WEIGHTS = MODEL / "yolo-fastest-1.1.weights"
+
+
+def cfg_sections(path):
+    """Section names after [net], in order."""
+    names = []
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            names.append(line[1:-1])
+    assert names[0] in ("net", "network")
+    return names[1:]
+
+
+def bench(*extra):
+    p = subprocess.run(
+        [mscr_binary(), "bench", "detect", "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", "1",
+         "--runs", "3", "--warmup", "1", *extra, str(DOG)],
+        capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_bench_detect_times_every_layer():
+    out = bench("--layers")
+    assert out["runs"] == 3 and len(out["forward_runs_ms"]) == 3
+    assert min(out["forward_runs_ms"]) == out["forward_ms"]["min"]
+    assert max(out["forward_runs_ms"]) == out["forward_ms"]["max"]
+    layers = out["layers"]
+    assert [layer["type"] for layer in layers] == cfg_sections(CFG)
+    assert [layer["index"] for layer in layers] == list(range(len(layers)))
+    # The layers' GFLOP add up to the model's; every convolution did measurable work.
+    assert abs(sum(layer["gflop"] for layer in layers) - out["model_gflop"]) <= 0.001 * len(layers) + 0.001
+    for layer in layers:
+        if layer["type"] == "convolutional":
+            assert layer["ms"]["min"] > 0, layer
+        if layer["type"] == "yolo":  # the head is the previous layer's output: no work of its own
+            assert layer["ms"]["max"] == 0, layer
+    # Layer times are parts of the forward: their medians cannot add up to more than the slowest
+    # forward, nor to less than a tenth of the fastest (the rest would be unaccounted for).
+    total = sum(layer["ms"]["median"] for layer in layers)
+    assert out["forward_ms"]["min"] / 10 < total <= out["forward_ms"]["max"] * 1.01
+    # Output shapes follow the cfg: the last convolution before each [yolo] has 255 = 3 × (80 + 5) maps.
+    heads = [i for i, layer in enumerate(layers) if layer["type"] == "yolo"]
+    assert heads and all(layers[i - 1]["output"].startswith("255x") for i in heads)
+
+
+def test_bench_detect_without_layers_has_no_layer_table():
+    out = bench()
+    assert "layers" not in out
+    assert len(out["forward_runs_ms"]) == 3
+
+
+def test_peer_harness_runs_interleaved_rounds_of_mscr():
+    # The peers need onnxruntime and OpenCV (not in the test venv); with no peers the harness
+    # still runs its rounds of the real binary and writes every number.
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/bench-detect-peers.py"), "--mscr", mscr_binary(),
+         "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", "1", "--rounds", "2", "--runs", "3",
+         "--warmup", "1", "--peers", "", "--json", "/dev/stdout", str(DOG)],
+        capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "round 2/2" in p.stderr
+    table, _, dump = p.stdout.partition("\n{")
+    assert "| 1 |" in table and "| 2 |" in table and "| all |" in table
+    result = json.loads("{" + dump)
+    assert [r["round"] for r in result["rounds"]] == [1, 2]
+    assert all(r["mscr"]["median"] > 0 for r in result["rounds"])
+    assert result["summary"]["mscr"]["min"] == min(r["mscr"]["min"] for r in result["rounds"])
