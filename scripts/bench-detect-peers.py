@@ -59,11 +59,16 @@ def main():
     ap.add_argument('--onnx', help='ONNX file for ONNX Runtime (default: converted once into --work)')
     ap.add_argument('--work', default=os.path.normpath(os.path.join(HERE, '..', '.build', 'bench-peers')))
     ap.add_argument('--json', help='also write every number here')
+    ap.add_argument('--interleave', choices=['round', 'run'], default='round',
+                    help='round: each engine\'s own benchmark script, in alternating processes (default); '
+                         'run: one forward of each engine in turn, peers in this process, mscr with --step')
+    ap.add_argument('--gap', type=float, default=0.02, help='seconds of rest between two engines\' forwards (run mode)')
     a = ap.parse_args()
 
     peers_dir = os.path.join(a.tools, 'peers')
     if not os.path.isdir(peers_dir):
         raise SystemExit(f'no peers at {peers_dir} (pass --tools)')
+    sys.path[:0] = [a.tools, peers_dir]  # the peers' modules, for --interleave run
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join([a.tools, peers_dir] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
     peers = [p for p in a.peers.split(',') if p]
@@ -90,6 +95,8 @@ def main():
                    '--weights', a.weights, '--size', str(a.size or cfg_size(a.cfg))] + common + [a.image],
     }
     engines = ['mscr'] + peers
+    if a.interleave == 'run':
+        return run_by_run(a, engines, peers, commands['mscr'], onnx)
     names = {}
     rounds = []
     for r in range(a.rounds):
@@ -142,6 +149,97 @@ def main():
         sys.stdout.flush()
         with open(a.json, 'w') as f:
             json.dump({'args': vars(a), 'rounds': rounds, 'summary': summary}, f, indent=1)
+
+
+def run_by_run(a, engines, peers, mscr_command, onnx):
+    """One forward of each engine in turn (the order rotating), `a.runs` times. mscr runs in its
+    own process with `--step`; the peers run here, set up as ort_bench.py and yolo_ref.py do."""
+    import cv2
+    import yolo_ref as Y
+    size = a.size or cfg_size(a.cfg)
+    img = cv2.imread(a.image, cv2.IMREAD_COLOR)
+    forwards = {}
+    if 'ort' in peers:
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = a.threads
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(onnx, so, providers=['CPUExecutionProvider'])
+        inp = sess.get_inputs()[0]
+        outs = [o.name for o in sess.get_outputs()]
+        blob = cv2.dnn.blobFromImage(img, 1 / 255.0, (inp.shape[3], inp.shape[2]), swapRB=True, crop=False)
+        forwards['ort'] = ('onnxruntime ' + ort.__version__, lambda: sess.run(outs, {inp.name: blob}))
+    if 'opencv' in peers:
+        net = Y.make_net(cv2, a.cfg, a.weights, a.threads)
+        names_out = net.getUnconnectedOutLayersNames()
+        cv_blob = Y.preprocess(cv2, img, size)
+
+        def cv_forward():
+            net.setInput(cv_blob)
+            net.forward(names_out)
+        forwards['opencv'] = ('opencv-dnn ' + cv2.__version__, cv_forward)
+    for name, (_, forward) in forwards.items():
+        log(f'{name}: {a.warmup} warm-up forwards')
+        for _ in range(a.warmup):
+            forward()
+
+    proc = subprocess.Popen(mscr_command + ['--step'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    ready = json.loads(proc.stdout.readline())
+    if not ready.get('ready'):
+        raise SystemExit(f'mscr did not start: {ready}')
+
+    def mscr_forward():
+        proc.stdin.write('run\n')
+        proc.stdin.flush()
+        return json.loads(proc.stdout.readline())['forward_ms']
+
+    times = {e: [] for e in engines}
+    for i in range(a.runs):
+        order = engines[i % len(engines):] + engines[:i % len(engines)]
+        for e in order:
+            if e == 'mscr':
+                times[e].append(mscr_forward())
+            else:
+                t0 = time.perf_counter()
+                forwards[e][1]()
+                times[e].append((time.perf_counter() - t0) * 1e3)
+            time.sleep(a.gap)
+        if (i + 1) % max(1, a.runs // 10) == 0:
+            log(f'run {i + 1}/{a.runs}: ' + ', '.join(f'{e} {times[e][-1]:.2f} ms' for e in engines))
+    proc.stdin.close()
+    summary_line = proc.stdout.read()
+    proc.wait()
+
+    def stats(xs):
+        return {'median': round(statistics.median(xs), 3), 'min': round(min(xs), 3), 'max': round(max(xs), 3),
+                'p90': round(sorted(xs)[int(0.9 * (len(xs) - 1))], 3)}
+    summary = {e: stats(times[e]) for e in engines}
+    summary['mscr']['engine'] = 'mscr'
+    for e in peers:
+        summary[e]['engine'] = forwards[e][0]
+    result = {'args': vars(a), 'mode': 'run', 'times': times, 'summary': summary}
+    print(f'\n{os.path.basename(a.cfg)} @{size}, {a.threads} thread(s), {a.runs} forwards of each engine in turn '
+          f'(+{a.warmup} warm-up), {time.strftime("%Y-%m-%d %H:%M")}, load {os.getloadavg()[0]:.2f}\n')
+    print('| engine | median ms | min ms | p90 ms | max ms |' + (' median / faster peer |' if peers else ''))
+    print('|---|---|---|---|---|' + ('---|' if peers else ''))
+    fastest = min(peers, key=lambda p: summary[p]['median']) if peers else None
+    for e in engines:
+        s = summary[e]
+        ratio = f' {s["median"] / summary[fastest]["median"]:.3f} |' if fastest else ''
+        print(f'| {summary[e]["engine"]} | {s["median"]:.2f} | {s["min"]:.2f} | {s["p90"]:.2f} | {s["max"]:.2f} |{ratio}')
+    if fastest:
+        paired = sorted(m / p for m, p in zip(times['mscr'], times[fastest]))
+        result['paired'] = {'peer': fastest, 'median': round(statistics.median(paired), 3),
+                            'at_or_below_1': sum(1 for x in paired if x <= 1.0), 'runs': len(paired)}
+        print(f'\nmscr / {summary[fastest]["engine"]}, run by run: median {statistics.median(paired):.3f}; mscr as fast '
+              f'or faster in {result["paired"]["at_or_below_1"]} of {len(paired)} runs.')
+    if a.json:
+        sys.stdout.flush()
+        with open(a.json, 'w') as f:
+            json.dump(result, f, indent=1)
+    if summary_line.strip() and proc.returncode != 0:
+        raise SystemExit(f'mscr exited {proc.returncode}')
 
 
 def cfg_size(cfg):

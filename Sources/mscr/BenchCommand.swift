@@ -33,6 +33,10 @@ struct BenchDetectCommand: AsyncParsableCommand {
     var threshold: Float = 0.25
     @Flag(help: "Also time every layer: adds `layers` (index, type, output shape, GFLOP, min/median/max ms, share of the forward) to the JSON.")
     var layers = false
+    @Flag(help: ArgumentHelp(
+        "After the warm-up, wait for a line on stdin before each timed run and print that run as a JSON line; end at EOF (or after --runs).",
+        discussion: "For harnesses that interleave engines run by run, so that all of them see the same moments of a shared machine."))
+    var step = false
     @Argument(help: "A JPEG or PNG file.")
     var image: String
 
@@ -49,7 +53,9 @@ struct BenchDetectCommand: AsyncParsableCommand {
         var layerMS = [[Double]](repeating: [], count: layerCount)
         let times = UnsafeMutableBufferPointer<Double>.allocate(capacity: layerCount)
         defer { times.deallocate() }
+        if step { StandardStream.writeOutput(JSON.bytes(["ready": true, "load_ms": Self.round(loadMS)]) + [0x0A]) }
         for i in 0..<(max(0, warmup) + max(1, runs)) {
+            if step, i >= warmup, readLine() == nil { break }
             let d0 = DispatchTime.now().uptimeNanoseconds
             let decoded = try ImageCodec.decode(bytes, maxPixels: Int.max)
             let decodeMS = Double(DispatchTime.now().uptimeNanoseconds - d0) / 1e6
@@ -62,6 +68,13 @@ struct BenchDetectCommand: AsyncParsableCommand {
             pre.append(decodeMS + result.timings.preprocess * 1e3)
             forward.append(result.timings.forward * 1e3)
             post.append(result.timings.postprocess * 1e3)
+            if step {
+                let line: [String: Any] = [
+                    "run": forward.count, "forward_ms": Self.round(result.timings.forward * 1e3),
+                    "preprocess_ms": Self.round(pre[pre.count - 1]), "postprocess_ms": Self.round(post[post.count - 1]),
+                ]
+                StandardStream.writeOutput(JSON.bytes(line) + [0x0A])
+            }
         }
         let gflop = Double(network.flops) / 1e9
         let median = Self.stats(forward)["median"] ?? 1

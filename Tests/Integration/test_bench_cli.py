@@ -77,3 +77,27 @@ def test_peer_harness_runs_interleaved_rounds_of_mscr():
     assert [r["round"] for r in result["rounds"]] == [1, 2]
     assert all(r["mscr"]["median"] > 0 for r in result["rounds"])
     assert result["summary"]["mscr"]["min"] == min(r["mscr"]["min"] for r in result["rounds"])
+
+
+def test_bench_detect_step_runs_one_forward_per_line_and_stops_at_eof():
+    p = subprocess.Popen(
+        [mscr_binary(), "bench", "detect", "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", "1",
+         "--runs", "50", "--warmup", "1", "--step", str(DOG)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = json.loads(p.stdout.readline())
+        assert ready["ready"] is True and ready["load_ms"] > 0
+        lines = []
+        for _ in range(2):
+            p.stdin.write("run\n")
+            p.stdin.flush()
+            lines.append(json.loads(p.stdout.readline()))
+        assert [line["run"] for line in lines] == [1, 2]
+        assert all(line["forward_ms"] > 0 for line in lines)
+        p.stdin.close()  # EOF ends the runs early: 2 of the 50 asked for
+        summary = json.loads(p.stdout.read())
+        assert p.wait(timeout=30) == 0
+    finally:
+        p.kill()
+    assert summary["runs"] == 2
+    assert summary["forward_runs_ms"] == [line["forward_ms"] for line in lines]

@@ -35,6 +35,9 @@ package enum DepthwiseConvolution {
         Parallel.forEach(parts, cost: (channels + parts - 1) / parts * ph * pw * (kk + 1)) { range in
             for s in range {
                 let padded = workspace + s * planeFloats
+                // Zeroed once per layer: every channel's copy writes the same interior positions,
+                // so the border stays zero from one channel to the next.
+                padded.initialize(repeating: 0, count: planeFloats)
                 for c in (channels * s / parts)..<(channels * (s + 1) / parts) {
                     let src = input + c * height * width
                     let w = weights + c * kk
@@ -63,14 +66,13 @@ package enum DepthwiseConvolution {
         }
     }
 
-    /// Like `padPlane`, but padded column `X` goes to column `X / 2` of the even plane (`dst`)
-    /// or the odd plane (`dst + paddedHeight·half`).
+    /// Like `padPlane` (the caller zeroes first), but padded column `X` goes to column `X / 2` of
+    /// the even plane (`dst`) or the odd plane (`dst + paddedHeight·half`).
     private static func padPlaneSplit(
         _ src: UnsafePointer<Float>, height: Int, width: Int, pad: Int,
         into dst: UnsafeMutablePointer<Float>, paddedHeight ph: Int, half: Int
     ) {
         let even = dst, odd = dst + ph * half
-        dst.initialize(repeating: 0, count: 2 * ph * half)
         let rows = min(height, ph - pad)
         guard rows > 0 else { return }
         let cols = min(width, 2 * half - pad)
@@ -155,13 +157,13 @@ package enum DepthwiseConvolution {
         return blocks * 8 * stride + kernel + 8
     }
 
-    /// Copies one plane into the middle of a zero-filled `paddedHeight × paddedWidth` buffer,
-    /// shifted by `pad` rows and columns (rows/columns past the image stay zero).
+    /// Copies one plane into the middle of a `paddedHeight × paddedWidth` buffer, shifted by `pad`
+    /// rows and columns. Writes only the image's positions: the caller zeroes the buffer first
+    /// (once for all channels of a layer).
     private static func padPlane(
         _ src: UnsafePointer<Float>, height: Int, width: Int, pad: Int,
         into dst: UnsafeMutablePointer<Float>, paddedHeight ph: Int, paddedWidth pw: Int
     ) {
-        dst.initialize(repeating: 0, count: ph * pw)
         let rows = min(height, ph - pad)
         let cols = min(width, pw - pad)
         guard rows > 0, cols > 0 else { return }
