@@ -59,6 +59,12 @@ struct ConvolutionKernelTests {
         ConvCase(c: 4, h: 10, w: 12, filters: 4, size: 3, stride: 2, pad: 0, groups: 4, activation: .linear),
         ConvCase(c: 3, h: 6, w: 2, filters: 3, size: 5, stride: 1, pad: 2, groups: 3),
         ConvCase(c: 3, h: 7, w: 3, filters: 3, size: 5, stride: 2, pad: 2, groups: 3, activation: .relu),
+        // Depthwise 3×3 stride 1 in blocks of 4 rows × 16 columns: no padding, widths of exactly
+        // 8 and 16, a width of 17 (one column in the last block), heights of 4 + 1 and 4 + 3.
+        ConvCase(c: 5, h: 9, w: 21, filters: 5, size: 3, stride: 1, pad: 0, groups: 5),
+        ConvCase(c: 3, h: 5, w: 8, filters: 3, size: 3, stride: 1, pad: 1, groups: 3, activation: .linear),
+        ConvCase(c: 3, h: 7, w: 16, filters: 3, size: 3, stride: 1, pad: 1, groups: 3),
+        ConvCase(c: 2, h: 11, w: 17, filters: 2, size: 3, stride: 1, pad: 1, groups: 2, activation: .relu),
     ]
 
     @Test(arguments: cases)
