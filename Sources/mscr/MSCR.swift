@@ -1,4 +1,5 @@
 import ArgumentParser
+import Inference
 
 /// The one executable: serve, detect, predict, train, retrain, publish, invoke, coldstart, load.
 @main
@@ -23,4 +24,11 @@ struct MSCR: AsyncParsableCommand {
             HealthCommand.self,
         ]
     )
+
+    /// Stops OpenBLAS's start-up worker threads before anything else runs (they would spin on
+    /// the second core for the first ~0.1-0.2 s of every process), then parses and runs.
+    static func main() async {
+        InferenceThreads.stopBLASThreads()
+        await main(nil)
+    }
 }
