@@ -1,7 +1,9 @@
 """`mscr bench detect` and the interleaved peer harness, run on the real binary and model."""
 import json
+import os
 import subprocess
 import sys
+import time
 
 from conftest import ROOT, SHARED, mscr_binary
 
@@ -101,3 +103,28 @@ def test_bench_detect_step_runs_one_forward_per_line_and_stops_at_eof():
         p.kill()
     assert summary["runs"] == 2
     assert summary["forward_runs_ms"] == [line["forward_ms"] for line in lines]
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process, from /proc (all its threads)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_an_idle_process_burns_no_cpu_after_start():
+    # OpenBLAS starts worker threads when it loads, and each spins for 0.1-0.2 s before it
+    # sleeps; mscr stops them first thing (it never gives them work). Measured right after start,
+    # while the process waits on stdin, it must use (almost) no CPU.
+    p = subprocess.Popen(
+        [mscr_binary(), "bench", "detect", "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", "2",
+         "--runs", "1", "--warmup", "0", "--step", str(DOG)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(p.stdout.readline())["ready"] is True
+        before = cpu_seconds(p.pid)
+        time.sleep(0.3)
+        used = cpu_seconds(p.pid) - before
+        assert used <= 0.03, f"{used * 1000:.0f} ms of CPU in 300 ms of waiting on stdin"
+    finally:
+        p.kill()
+        p.wait()
