@@ -65,6 +65,12 @@ struct ConvolutionKernelTests {
         ConvCase(c: 3, h: 5, w: 8, filters: 3, size: 3, stride: 1, pad: 1, groups: 3, activation: .linear),
         ConvCase(c: 3, h: 7, w: 16, filters: 3, size: 3, stride: 1, pad: 1, groups: 3),
         ConvCase(c: 2, h: 11, w: 17, filters: 2, size: 3, stride: 1, pad: 1, groups: 2, activation: .relu),
+        // Direct 3×3 (≤ 4 input channels), 8 filters per block: 17 filters (a block of 1), odd
+        // sizes at stride 2, no padding, one channel, an activation it leaves to the layer.
+        ConvCase(c: 3, h: 13, w: 19, filters: 17, size: 3, stride: 2, pad: 1, groups: 1),
+        ConvCase(c: 4, h: 9, w: 10, filters: 9, size: 3, stride: 2, pad: 0, groups: 1, activation: .relu),
+        ConvCase(c: 1, h: 6, w: 25, filters: 8, size: 3, stride: 1, pad: 0, groups: 1, activation: .linear),
+        ConvCase(c: 3, h: 10, w: 12, filters: 4, size: 3, stride: 1, pad: 1, groups: 1, activation: .logistic),
     ]
 
     @Test(arguments: cases)

@@ -12,8 +12,7 @@ package enum DepthwiseConvolution {
 
     /// Floats of one zero-padded input plane.
     private static func planeSize(kernel: Int, stride: Int, outHeight: Int, outWidth: Int) -> Int {
-        paddedHeight(kernel: kernel, stride: stride, outHeight: outHeight)
-            * (paddedWidth(kernel: kernel, stride: stride, outWidth: outWidth) + 2)
+        PaddedPlane.size(kernel: kernel, stride: stride, outHeight: outHeight, outWidth: outWidth)
     }
 
     /// `output[c, y, x] = bias[c] + Σ weights[c, ky, kx] · input[c, y·s − pad + ky, x·s − pad + kx]`
@@ -26,8 +25,8 @@ package enum DepthwiseConvolution {
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
         workspace: UnsafeMutablePointer<Float>
     ) {
-        let ph = paddedHeight(kernel: kernel, stride: stride, outHeight: outHeight)
-        let pw = paddedWidth(kernel: kernel, stride: stride, outWidth: outWidth)
+        let ph = PaddedPlane.height(kernel: kernel, stride: stride, outHeight: outHeight)
+        let pw = PaddedPlane.width(kernel: kernel, stride: stride, outWidth: outWidth)
         let kk = kernel * kernel
         let planeFloats = planeSize(kernel: kernel, stride: stride, outHeight: outHeight, outWidth: outWidth)
         let parts = min(slots, max(1, channels))
@@ -46,7 +45,7 @@ package enum DepthwiseConvolution {
                     if stride == 2 {
                         // Even and odd padded columns in two planes, so stride-2 taps are contiguous loads.
                         let half = (pw + 1) / 2
-                        padPlaneSplit(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, half: half)
+                        PaddedPlane.copySplit(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, half: half)
                         switch kernel {
                         case 3: channelStride2(padded, half, ph, w, 3, b, out, outHeight, outWidth)
                         case 5: channelStride2(padded, half, ph, w, 5, b, out, outHeight, outWidth)
@@ -54,7 +53,7 @@ package enum DepthwiseConvolution {
                         }
                         continue
                     }
-                    padPlane(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, paddedWidth: pw)
+                    PaddedPlane.copy(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, paddedWidth: pw)
                     switch (kernel, stride) {
                     case (3, 1): channel3x3(padded, pw, w, b, out, outHeight, outWidth)
                     case (5, 1): channel(padded, pw, w, 5, 1, b, out, outHeight, outWidth)
@@ -62,44 +61,6 @@ package enum DepthwiseConvolution {
                     default: channelGeneric(padded, pw, w, kernel, stride, b, out, outHeight, outWidth)
                     }
                 }
-            }
-        }
-    }
-
-    /// Like `padPlane` (the caller zeroes first), but padded column `X` goes to column `X / 2` of
-    /// the even plane (`dst`) or the odd plane (`dst + paddedHeight·half`).
-    private static func padPlaneSplit(
-        _ src: UnsafePointer<Float>, height: Int, width: Int, pad: Int,
-        into dst: UnsafeMutablePointer<Float>, paddedHeight ph: Int, half: Int
-    ) {
-        let even = dst, odd = dst + ph * half
-        let rows = min(height, ph - pad)
-        guard rows > 0 else { return }
-        let cols = min(width, 2 * half - pad)
-        // Source column x lands at padded column x + pad: for even pad, even x goes to the even
-        // plane at (x + pad) / 2; for odd pad, even x goes to the odd plane.
-        let evenFirst = pad & 1 == 0
-        let toEven = evenFirst ? pad >> 1 : (pad + 1) >> 1  // plane offset of source column 1 or 0
-        let toOdd = pad >> 1
-        for y in 0..<rows {
-            let s = src + y * width
-            let e = even + (y + pad) * half, o = odd + (y + pad) * half
-            var x = 0
-            while x + 16 <= cols {
-                let v = UnsafeRawPointer(s + x).loadUnaligned(as: SIMD16<Float>.self)
-                if evenFirst {
-                    SIMD8Memory.store(v.evenHalf, e + (x >> 1) + toEven)
-                    SIMD8Memory.store(v.oddHalf, o + (x >> 1) + toOdd)
-                } else {
-                    SIMD8Memory.store(v.evenHalf, o + (x >> 1) + toOdd)
-                    SIMD8Memory.store(v.oddHalf, e + (x >> 1) + toEven)
-                }
-                x += 16
-            }
-            while x < cols {
-                let X = x + pad
-                if X & 1 == 0 { e[X >> 1] = s[x] } else { o[X >> 1] = s[x] }
-                x += 1
             }
         }
     }
@@ -144,31 +105,6 @@ package enum DepthwiseConvolution {
                 x += 8
             }
             y += rowsHere == 4 ? 4 : 1
-        }
-    }
-
-    private static func paddedHeight(kernel: Int, stride: Int, outHeight: Int) -> Int {
-        (outHeight - 1) * stride + kernel
-    }
-
-    /// Wide enough that every SIMD load of the last (partial) 8-column block stays inside.
-    private static func paddedWidth(kernel: Int, stride: Int, outWidth: Int) -> Int {
-        let blocks = (outWidth + 7) / 8
-        return blocks * 8 * stride + kernel + 8
-    }
-
-    /// Copies one plane into the middle of a `paddedHeight × paddedWidth` buffer, shifted by `pad`
-    /// rows and columns. Writes only the image's positions: the caller zeroes the buffer first
-    /// (once for all channels of a layer).
-    private static func padPlane(
-        _ src: UnsafePointer<Float>, height: Int, width: Int, pad: Int,
-        into dst: UnsafeMutablePointer<Float>, paddedHeight ph: Int, paddedWidth pw: Int
-    ) {
-        let rows = min(height, ph - pad)
-        let cols = min(width, pw - pad)
-        guard rows > 0, cols > 0 else { return }
-        for y in 0..<rows {
-            (dst + (y + pad) * pw + pad).update(from: src + y * width, count: cols)
         }
     }
 

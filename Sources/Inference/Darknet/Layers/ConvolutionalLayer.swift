@@ -30,6 +30,8 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// filters are transformed per call, a block at a time, into the workspace: nothing but the
     /// folded `weights` is kept with the model.
     package let winograd: WinogradConvolution.Tile?
+    /// True when the layer runs as `DirectConvolution` (3×3, at most 4 input channels).
+    package let direct: Bool
     /// `[filters]`, batch-norm folded in. Empty until loaded.
     package private(set) var bias: [Float] = []
 
@@ -84,8 +86,9 @@ package struct ConvolutionalLayer: DarknetLayer {
         let k = (input.channels / groups) * size * size
         let budget = Self.prefersSmallGemm(m: filters / groups, k: k) ? Self.columnBlockFloats / 16 : Self.columnBlockFloats
         rowsPerBlock = max(1, min(oh, budget / max(1, k * ow)))
+        direct = DirectConvolution.applies(channels: input.channels, groups: groups, kernel: size, stride: stride)
         winograd =
-            size == 3 && stride == 1 && groups == 1
+            !direct && size == 3 && stride == 1 && groups == 1
             ? Self.winogradTile(channels: input.channels, filters: filters, outHeight: oh, outWidth: ow) : nil
     }
 
@@ -112,6 +115,11 @@ package struct ConvolutionalLayer: DarknetLayer {
                 kernel: size, stride: stride, outHeight: outputShape.height, outWidth: outputShape.width)
         }
         if isPointwise { return 0 }
+        if direct {
+            return DirectConvolution.workspaceSize(
+                channels: input.channels, filters: filters, stride: stride, outHeight: outputShape.height,
+                outWidth: outputShape.width)
+        }
         if let tile = winograd {
             return WinogradConvolution.workspaceSize(
                 tile: tile, channels: input.channels, filters: filters, outHeight: outputShape.height,
@@ -160,6 +168,20 @@ package struct ConvolutionalLayer: DarknetLayer {
                         tile: tile, input: src, channels: input.channels, height: input.height, width: input.width,
                         pad: pad, weights: wp, bias: bp, filters: filters, activation: activation,
                         output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
+                    return
+                }
+                if direct {
+                    DirectConvolution.run(
+                        input: src, channels: input.channels, height: input.height, width: input.width,
+                        weights: wp, bias: bp, filters: filters, stride: stride, pad: pad, activation: activation,
+                        output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
+                    if !DirectConvolution.fuses(activation) {
+                        Parallel.forEach(filters, cost: oh * ow) { range in
+                            BiasActivation.apply(
+                                dst + range.lowerBound * oh * ow, channels: range.count, spatial: oh * ow, bias: nil,
+                                activation: activation)
+                        }
+                    }
                     return
                 }
                 if isDepthwise {

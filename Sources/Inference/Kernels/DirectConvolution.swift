@@ -1,0 +1,148 @@
+/// Direct 3×3 convolution for layers with few input channels, a network's first layer: 3→8 at
+/// stride 2 in Yolo-Fastest, 3→32 in yolov3. There im2col + GEMM writes and rereads a 27-row
+/// matrix the size of nine outputs per filter and multiplies it by a matrix of 8–32 rows,
+/// which neither OpenBLAS nor `SmallGemm` runs fast (Yolo-Fastest's 3→8 layer: 18 GF/s).
+///
+/// The input is zero-padded once (split into even and odd columns at stride 2, see
+/// `PaddedPlane`), and the filters are regrouped eight at a time, tap-major
+/// (`[group][channel][ky][kx][8]`). Each step then loads eight adjacent input pixels of one tap
+/// and multiplies them by that tap's eight filter weights, into eight accumulators: 8 outputs × 8
+/// filters per block, the bias and a linear, leaky or relu activation applied before the store.
+package enum DirectConvolution {
+    /// Whether `run` handles a layer of this shape.
+    package static func applies(channels: Int, groups: Int, kernel: Int, stride: Int) -> Bool {
+        groups == 1 && channels <= 4 && kernel == 3 && (stride == 1 || stride == 2)
+    }
+
+    /// True when `run` applies `activation` itself; otherwise the caller applies it (bias included).
+    package static func fuses(_ activation: Activation) -> Bool {
+        activation == .linear || activation == .leaky || activation == .relu
+    }
+
+    /// Filters per register block.
+    private static let lanes = 8
+
+    /// Floats of workspace `run` needs: the padded input planes, then the regrouped weights.
+    package static func workspaceSize(channels: Int, filters: Int, stride: Int, outHeight: Int, outWidth: Int) -> Int {
+        channels * PaddedPlane.size(kernel: 3, stride: stride, outHeight: outHeight, outWidth: outWidth)
+            + (filters + lanes - 1) / lanes * channels * 9 * lanes
+    }
+
+    /// `output[f, y, x] = act(bias[f] + Σ_c Σ_ky Σ_kx w[f, c, ky, kx] · input[c, y·s − pad + ky, x·s − pad + kx])`
+    /// for `input [channels × height × width]`, `weights [filters × channels × 3 × 3]` and
+    /// `output [filters × outHeight × outWidth]`; `act` is `activation` when `fuses(activation)`,
+    /// else the identity (and the bias is still added).
+    package static func run(
+        input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int, stride: Int, pad: Int,
+        activation: Activation, output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
+        guard channels > 0, filters > 0, outHeight > 0, outWidth > 0 else { return }
+        let act: Activation = fuses(activation) ? activation : .linear
+        let ph = PaddedPlane.height(kernel: 3, stride: stride, outHeight: outHeight)
+        let pw = PaddedPlane.width(kernel: 3, stride: stride, outWidth: outWidth)
+        let planeFloats = PaddedPlane.size(kernel: 3, stride: stride, outHeight: outHeight, outWidth: outWidth)
+        let half = (pw + 1) / 2
+        let planes = workspace
+        let regrouped = workspace + channels * planeFloats
+        let groups = (filters + lanes - 1) / lanes
+        // Regroup the weights: filter f = g·8 + l, tap t = (c·3 + ky)·3 + kx → regrouped[(g·taps + t)·8 + l].
+        let taps = channels * 9
+        for g in 0..<groups {
+            for t in 0..<taps {
+                for l in 0..<lanes {
+                    let f = g * lanes + l
+                    regrouped[(g * taps + t) * lanes + l] = f < filters ? weights[f * taps + t] : 0
+                }
+            }
+        }
+        Parallel.forEach(channels, cost: planeFloats) { range in
+            for c in range {
+                let plane = planes + c * planeFloats
+                plane.initialize(repeating: 0, count: planeFloats)
+                let src = input + c * height * width
+                if stride == 2 {
+                    PaddedPlane.copySplit(src, height: height, width: width, pad: pad, into: plane, paddedHeight: ph, half: half)
+                } else {
+                    PaddedPlane.copy(src, height: height, width: width, pad: pad, into: plane, paddedHeight: ph, paddedWidth: pw)
+                }
+            }
+        }
+        // Parts: (filter group, output row) pairs, rows innermost.
+        Parallel.forEach(groups * outHeight, cost: outWidth * taps * lanes) { range in
+            for item in range {
+                let g = item / outHeight, y = item % outHeight
+                let count = min(lanes, filters - g * lanes)
+                if stride == 2 {
+                    row(2, g, y, count, planes, planeFloats, half, ph, channels, regrouped + g * taps * lanes,
+                        bias + g * lanes, act, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
+                } else {
+                    row(1, g, y, count, planes, planeFloats, pw, ph, channels, regrouped + g * taps * lanes,
+                        bias + g * lanes, act, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
+                }
+            }
+        }
+    }
+
+    /// Output row `y` of the `count` (≤ 8) filters of one group. `rowFloats`: floats per padded
+    /// row (the padded width, or the width of one split plane at stride 2).
+    @inline(__always)
+    private static func row(
+        _ s: Int, _ g: Int, _ y: Int, _ count: Int,
+        _ planes: UnsafeMutablePointer<Float>, _ planeFloats: Int, _ rowFloats: Int, _ ph: Int, _ channels: Int,
+        _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ act: Activation,
+        _ out: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
+    ) {
+        @inline(__always) func start(_ l: Int) -> SIMD8<Float> { SIMD8(repeating: l < count ? bias[l] : 0) }
+        let b0 = start(0), b1 = start(1), b2 = start(2), b3 = start(3)
+        let b4 = start(4), b5 = start(5), b6 = start(6), b7 = start(7)
+        var x = 0
+        while x < ow {
+            var a0 = b0, a1 = b1, a2 = b2, a3 = b3, a4 = b4, a5 = b5, a6 = b6, a7 = b7
+            var wp = w
+            for c in 0..<channels {
+                let plane = planes + c * planeFloats
+                for ky in 0..<3 {
+                    let r = plane + (y * s + ky) * rowFloats + x
+                    for kx in 0..<3 {
+                        // Stride 2: padded column 2x + kx is even[x + kx/2] or odd[x] (kx = 1).
+                        let v = s == 1 ? SIMD8Memory.load(r + kx) : SIMD8Memory.load(kx == 1 ? r + ph * rowFloats : r + kx / 2)
+                        a0 = a0.addingProduct(v, SIMD8(repeating: wp[0])); a1 = a1.addingProduct(v, SIMD8(repeating: wp[1]))
+                        a2 = a2.addingProduct(v, SIMD8(repeating: wp[2])); a3 = a3.addingProduct(v, SIMD8(repeating: wp[3]))
+                        a4 = a4.addingProduct(v, SIMD8(repeating: wp[4])); a5 = a5.addingProduct(v, SIMD8(repeating: wp[5]))
+                        a6 = a6.addingProduct(v, SIMD8(repeating: wp[6])); a7 = a7.addingProduct(v, SIMD8(repeating: wp[7]))
+                        wp += lanes
+                    }
+                }
+            }
+            let n = min(8, ow - x)
+            let o = out + y * ow + x, plane = oh * ow
+            store(a0, o, n, act)
+            if count > 1 { store(a1, o + plane, n, act) }
+            if count > 2 { store(a2, o + 2 * plane, n, act) }
+            if count > 3 { store(a3, o + 3 * plane, n, act) }
+            if count > 4 { store(a4, o + 4 * plane, n, act) }
+            if count > 5 { store(a5, o + 5 * plane, n, act) }
+            if count > 6 { store(a6, o + 6 * plane, n, act) }
+            if count > 7 { store(a7, o + 7 * plane, n, act) }
+            x += 8
+        }
+    }
+
+    /// Stores the first `n` lanes of `act(v)` at `p`.
+    @inline(__always)
+    private static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int, _ act: Activation) {
+        let r: SIMD8<Float>
+        switch act {
+        case .leaky: r = v.replacing(with: v * SIMD8(repeating: 0.1), where: v .<= 0)
+        case .relu: r = v.replacing(with: SIMD8(repeating: 0), where: v .<= 0)
+        default: r = v
+        }
+        if n == 8 {
+            SIMD8Memory.store(r, p)
+        } else {
+            for i in 0..<n { p[i] = r[i] }
+        }
+    }
+}
