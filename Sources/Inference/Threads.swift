@@ -10,9 +10,6 @@ import Darwin
 /// fine-grained barriers and lose badly when the cores are shared (measured: yolov3 @416 on 2
 /// threads under load was slower than on 1).
 package enum InferenceThreads {
-    /// Stops OpenBLAS's own worker threads (see `Gemm.stopOwnThreads`): the first thing `main` does.
-    package static func stopBLASThreads() { Gemm.stopOwnThreads() }
-
     /// Sets the number of threads one inference uses.
     package static func set(_ n: Int) {
         Gemm.stopOwnThreads()

@@ -65,20 +65,23 @@ struct BenchDetectCommand: AsyncParsableCommand {
             if layers {
                 for l in 0..<layerCount { layerMS[l].append(times[l] * 1e3) }
             }
-            pre.append(decodeMS + result.timings.preprocess * 1e3)
-            forward.append(result.timings.forward * 1e3)
-            post.append(result.timings.postprocess * 1e3)
+            let (preMS, forwardMS, postMS) = (
+                decodeMS + result.timings.preprocess * 1e3, result.timings.forward * 1e3, result.timings.postprocess * 1e3
+            )
+            pre.append(preMS)
+            forward.append(forwardMS)
+            post.append(postMS)
             if step {
                 let line: [String: Any] = [
-                    "run": forward.count, "forward_ms": Self.round(result.timings.forward * 1e3),
-                    "preprocess_ms": Self.round(pre[pre.count - 1]), "postprocess_ms": Self.round(post[post.count - 1]),
+                    "run": forward.count, "forward_ms": Self.round(forwardMS),
+                    "preprocess_ms": Self.round(preMS), "postprocess_ms": Self.round(postMS),
                 ]
                 StandardStream.writeOutput(JSON.bytes(line) + [0x0A])
             }
         }
         let gflop = Double(network.flops) / 1e9
         let median = Self.stats(forward)["median"] ?? 1
-        let json: [String: Any] = [
+        var output: [String: Any] = [
             "model": Path.lastComponent(cfg),
             "input": "\(network.input.width)x\(network.input.height)",
             "threads": threadCount,
@@ -92,7 +95,6 @@ struct BenchDetectCommand: AsyncParsableCommand {
             "model_gflop": Self.round(gflop),
             "gflops": Self.round(gflop / (median / 1e3)),
         ]
-        var output = json
         if layers {
             output["layers"] = network.layers.enumerated().map { (l, layer) -> [String: Any] in
                 let stats = Self.stats(layerMS[l])

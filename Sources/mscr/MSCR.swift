@@ -28,7 +28,7 @@ struct MSCR: AsyncParsableCommand {
     /// Stops OpenBLAS's start-up worker threads before anything else runs (they would spin on
     /// the second core for the first ~0.1-0.2 s of every process), then parses and runs.
     static func main() async {
-        InferenceThreads.stopBLASThreads()
+        Gemm.stopOwnThreads()
         await main(nil)
     }
 }

@@ -24,13 +24,24 @@ def cfg_sections(path):
     return names[1:]
 
 
+def bench_command(*extra, threads=1, runs=3, warmup=1):
+    return [mscr_binary(), "bench", "detect", "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", str(threads),
+            "--runs", str(runs), "--warmup", str(warmup), *extra, str(DOG)]
+
+
 def bench(*extra):
-    p = subprocess.run(
-        [mscr_binary(), "bench", "detect", "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", "1",
-         "--runs", "3", "--warmup", "1", *extra, str(DOG)],
-        capture_output=True, text=True, timeout=120)
+    p = subprocess.run(bench_command(*extra), capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
+
+
+def start_stepping(**options):
+    """`mscr bench detect --step` after it said it is ready: the process and that first line."""
+    p = subprocess.Popen(bench_command("--step", **options), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    ready = json.loads(p.stdout.readline())
+    assert ready["ready"] is True
+    return p, ready
 
 
 def test_bench_detect_times_every_layer():
@@ -82,13 +93,9 @@ def test_peer_harness_runs_interleaved_rounds_of_mscr():
 
 
 def test_bench_detect_step_runs_one_forward_per_line_and_stops_at_eof():
-    p = subprocess.Popen(
-        [mscr_binary(), "bench", "detect", "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", "1",
-         "--runs", "50", "--warmup", "1", "--step", str(DOG)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p, ready = start_stepping(runs=50)
     try:
-        ready = json.loads(p.stdout.readline())
-        assert ready["ready"] is True and ready["load_ms"] > 0
+        assert ready["load_ms"] > 0
         lines = []
         for _ in range(2):
             p.stdin.write("run\n")
@@ -115,12 +122,8 @@ def test_an_idle_process_burns_no_cpu_after_start():
     # OpenBLAS starts worker threads when it loads, and each spins for 0.1-0.2 s before it
     # sleeps; mscr stops them first thing (it never gives them work). Measured right after start,
     # while the process waits on stdin, it must use (almost) no CPU.
-    p = subprocess.Popen(
-        [mscr_binary(), "bench", "detect", "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", "2",
-         "--runs", "1", "--warmup", "0", "--step", str(DOG)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p, _ = start_stepping(threads=2, runs=1, warmup=0)
     try:
-        assert json.loads(p.stdout.readline())["ready"] is True
         before = cpu_seconds(p.pid)
         time.sleep(0.3)
         used = cpu_seconds(p.pid) - before

@@ -128,23 +128,17 @@ package final class DarknetNetwork: Sendable {
         }
     }
 
-    /// Runs every layer on the arena's buffers, timing each into `layerTimes` when given.
-    private func run(_ arena: ScratchArena, layerTimes: UnsafeMutableBufferPointer<Double>? = nil) {
-        guard let times = layerTimes else {
-            for (i, layer) in layers.enumerated() where !layer.isIdentity {
-                layer.forward(LayerIO(table: arena.table, index: i, workspace: arena.workspace))
-            }
-            return
+    /// Runs every layer on the arena's buffers, timing each into `layerTimes` when given
+    /// (identity layers get 0).
+    private func run(_ arena: ScratchArena, layerTimes times: UnsafeMutableBufferPointer<Double>? = nil) {
+        if let times {
+            precondition(times.count >= layers.count, "layerTimes holds \(times.count), the network has \(layers.count) layers")
+            times.update(repeating: 0)
         }
-        precondition(times.count >= layers.count, "layerTimes holds \(times.count), the network has \(layers.count) layers")
-        for (i, layer) in layers.enumerated() {
-            guard !layer.isIdentity else {
-                times[i] = 0
-                continue
-            }
-            let t0 = DispatchTime.now().uptimeNanoseconds
+        for (i, layer) in layers.enumerated() where !layer.isIdentity {
+            let t0 = times == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             layer.forward(LayerIO(table: arena.table, index: i, workspace: arena.workspace))
-            times[i] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            times?[i] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
     }
 

@@ -8,6 +8,10 @@ import Darwin
 package enum Activation: String, Sendable, CaseIterable {
     case linear, leaky, relu, logistic, mish
 
+    /// Linear, leaky and relu: what the GEMM and direct kernels apply in registers before the
+    /// store; the others take a pass of their own.
+    package var isPiecewiseLinear: Bool { self == .linear || self == .leaky || self == .relu }
+
     /// Darknet's scalar definition (`activations.h`): leaky slope 0.1, mish with softplus threshold 20.
     @inline(__always)
     package func apply(_ x: Float) -> Float {
@@ -112,5 +116,15 @@ package enum SIMD8Memory {
     @inline(__always)
     package static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
+
+    /// Stores the first `count` (≤ 8) lanes of `v` at `p`: the last, partial block of a row.
+    @inline(__always)
+    package static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+        if count == 8 {
+            store(v, p)
+        } else {
+            for i in 0..<count { p[i] = v[i] }
+        }
     }
 }

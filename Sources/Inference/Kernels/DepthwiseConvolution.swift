@@ -96,24 +96,15 @@ package enum DepthwiseConvolution {
                 }
                 let n = min(8, ow - x)
                 let o = out + y * ow + x
-                storeBlock(a0, o, n)
+                SIMD8Memory.store(a0, o, count: n)
                 if rowsHere == 4 {
-                    storeBlock(a1, o + ow, n)
-                    storeBlock(a2, o + 2 * ow, n)
-                    storeBlock(a3, o + 3 * ow, n)
+                    SIMD8Memory.store(a1, o + ow, count: n)
+                    SIMD8Memory.store(a2, o + 2 * ow, count: n)
+                    SIMD8Memory.store(a3, o + 3 * ow, count: n)
                 }
                 x += 8
             }
             y += rowsHere == 4 ? 4 : 1
-        }
-    }
-
-    @inline(__always)
-    private static func storeBlock(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-        if n == 8 {
-            SIMD8Memory.store(v, p)
-        } else {
-            for i in 0..<n { p[i] = v[i] }
         }
     }
 
@@ -171,16 +162,16 @@ package enum DepthwiseConvolution {
                 }
                 let o = out + y * ow + x
                 let n = min(8, ow - x)
-                storeBlock(a0, o, n)
-                storeBlock(a1, o + ow, n)
-                storeBlock(a2, o + 2 * ow, n)
-                storeBlock(a3, o + 3 * ow, n)
+                SIMD8Memory.store(a0, o, count: n)
+                SIMD8Memory.store(a1, o + ow, count: n)
+                SIMD8Memory.store(a2, o + 2 * ow, count: n)
+                SIMD8Memory.store(a3, o + 3 * ow, count: n)
                 if x + 8 < ow {
                     let m = min(8, ow - x - 8)
-                    storeBlock(c0, o + 8, m)
-                    storeBlock(c1, o + ow + 8, m)
-                    storeBlock(c2, o + 2 * ow + 8, m)
-                    storeBlock(c3, o + 3 * ow + 8, m)
+                    SIMD8Memory.store(c0, o + 8, count: m)
+                    SIMD8Memory.store(c1, o + ow + 8, count: m)
+                    SIMD8Memory.store(c2, o + 2 * ow + 8, count: m)
+                    SIMD8Memory.store(c3, o + 3 * ow + 8, count: m)
                 }
                 x += 16
             }
@@ -198,7 +189,7 @@ package enum DepthwiseConvolution {
                     .addingProduct(SIMD8Memory.load(r1 + 2), w5)
                 a = a.addingProduct(SIMD8Memory.load(r2), w6).addingProduct(SIMD8Memory.load(r2 + 1), w7)
                     .addingProduct(SIMD8Memory.load(r2 + 2), w8)
-                storeBlock(a, out + y * ow + x, min(8, ow - x))
+                SIMD8Memory.store(a, out + y * ow + x, count: min(8, ow - x))
                 x += 8
             }
             y += 1
@@ -231,10 +222,10 @@ package enum DepthwiseConvolution {
                 }
                 let n = min(8, ow - x)
                 let o = out + y * ow + x
-                storeBlock(a0, o, n)
-                storeBlock(a1, o + ow, n)
-                storeBlock(a2, o + 2 * ow, n)
-                storeBlock(a3, o + 3 * ow, n)
+                SIMD8Memory.store(a0, o, count: n)
+                SIMD8Memory.store(a1, o + ow, count: n)
+                SIMD8Memory.store(a2, o + 2 * ow, count: n)
+                SIMD8Memory.store(a3, o + 3 * ow, count: n)
                 x += 8
             }
             y += 4
@@ -249,7 +240,7 @@ package enum DepthwiseConvolution {
                         a0 = a0.addingProduct(load(r0 + kx, s), SIMD8<Float>(repeating: w[ky * k + kx]))
                     }
                 }
-                storeBlock(a0, out + y * ow + x, min(8, ow - x))
+                SIMD8Memory.store(a0, out + y * ow + x, count: min(8, ow - x))
                 x += 8
             }
             y += 1

@@ -14,11 +14,6 @@ package enum DirectConvolution {
         groups == 1 && channels <= 4 && kernel == 3 && (stride == 1 || stride == 2)
     }
 
-    /// True when `run` applies `activation` itself; otherwise the caller applies it (bias included).
-    package static func fuses(_ activation: Activation) -> Bool {
-        activation == .linear || activation == .leaky || activation == .relu
-    }
-
     /// Filters per register block.
     private static let lanes = 8
 
@@ -30,8 +25,8 @@ package enum DirectConvolution {
 
     /// `output[f, y, x] = act(bias[f] + Σ_c Σ_ky Σ_kx w[f, c, ky, kx] · input[c, y·s − pad + ky, x·s − pad + kx])`
     /// for `input [channels × height × width]`, `weights [filters × channels × 3 × 3]` and
-    /// `output [filters × outHeight × outWidth]`; `act` is `activation` when `fuses(activation)`,
-    /// else the identity (and the bias is still added).
+    /// `output [filters × outHeight × outWidth]`; `act` is `activation` when it is piecewise
+    /// linear, else the identity (the bias is still added; the caller applies the activation).
     package static func run(
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int, stride: Int, pad: Int,
@@ -39,7 +34,7 @@ package enum DirectConvolution {
         workspace: UnsafeMutablePointer<Float>
     ) {
         guard channels > 0, filters > 0, outHeight > 0, outWidth > 0 else { return }
-        let act: Activation = fuses(activation) ? activation : .linear
+        let act: Activation = activation.isPiecewiseLinear ? activation : .linear
         let ph = PaddedPlane.height(kernel: 3, stride: stride, outHeight: outHeight)
         let pw = PaddedPlane.width(kernel: 3, stride: stride, outWidth: outWidth)
         let planeFloats = PaddedPlane.size(kernel: 3, stride: stride, outHeight: outHeight, outWidth: outWidth)
@@ -139,10 +134,6 @@ package enum DirectConvolution {
         case .relu: r = v.replacing(with: SIMD8(repeating: 0), where: v .<= 0)
         default: r = v
         }
-        if n == 8 {
-            SIMD8Memory.store(r, p)
-        } else {
-            for i in 0..<n { p[i] = r[i] }
-        }
+        SIMD8Memory.store(r, p, count: n)
     }
 }

@@ -19,13 +19,11 @@ package enum Gemm {
             1, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    /// Makes OpenBLAS single-threaded and stops the worker threads it started when the library
-    /// was loaded. The engine runs OpenBLAS on one thread inside its own parallel parts, so those
-    /// threads never get work, but each one spins (sched_yield) for ~0.1-0.2 s after the process
-    /// starts, and again after every `openblas_set_num_threads` (which restarts them), before it
-    /// sleeps: a Yolo-Fastest benchmark used 120 % CPU and 0.49 s instead of
-    /// 99 % and 0.33 s, a cold start's first forwards ran up to 2× slower, and `mscr health`
-    /// burned a core for its whole life. Call it first thing in `main`; idempotent.
+    /// Makes OpenBLAS single-threaded and stops the worker threads it starts when the library
+    /// loads. The engine runs OpenBLAS on one thread inside its own parallel parts, so they never
+    /// get work, yet each spins (`sched_yield`) for 0.1-0.2 s after start, and again after every
+    /// `openblas_set_num_threads`, before it sleeps (BENCHMARKS.md, session 4). `main` calls it
+    /// first; idempotent.
     package static func stopOwnThreads() {
         openblas_set_num_threads(1)
         _ = blas_thread_shutdown_()

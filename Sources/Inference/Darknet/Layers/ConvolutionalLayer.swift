@@ -163,6 +163,14 @@ package struct ConvolutionalLayer: DarknetLayer {
         weights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 guard let wp = w.baseAddress, let bp = b.baseAddress else { return }
+                // The bias (when given) and the activation as a pass over the output.
+                func activate(bias: UnsafePointer<Float>?) {
+                    Parallel.forEach(filters, cost: oh * ow) { range in
+                        BiasActivation.apply(
+                            dst + range.lowerBound * oh * ow, channels: range.count, spatial: oh * ow,
+                            bias: bias.map { $0 + range.lowerBound }, activation: activation)
+                    }
+                }
                 if let tile = winograd {
                     WinogradConvolution.run(
                         tile: tile, input: src, channels: input.channels, height: input.height, width: input.width,
@@ -175,13 +183,7 @@ package struct ConvolutionalLayer: DarknetLayer {
                         input: src, channels: input.channels, height: input.height, width: input.width,
                         weights: wp, bias: bp, filters: filters, stride: stride, pad: pad, activation: activation,
                         output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
-                    if !DirectConvolution.fuses(activation) {
-                        Parallel.forEach(filters, cost: oh * ow) { range in
-                            BiasActivation.apply(
-                                dst + range.lowerBound * oh * ow, channels: range.count, spatial: oh * ow, bias: nil,
-                                activation: activation)
-                        }
-                    }
+                    if !activation.isPiecewiseLinear { activate(bias: nil) }
                     return
                 }
                 if isDepthwise {
@@ -189,24 +191,14 @@ package struct ConvolutionalLayer: DarknetLayer {
                         input: src, channels: input.channels, height: input.height, width: input.width,
                         weights: wp, bias: bp, kernel: size, stride: stride, pad: pad,
                         output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
-                    if activation != .linear {
-                        Parallel.forEach(filters, cost: oh * ow) { range in
-                            BiasActivation.apply(
-                                dst + range.lowerBound * oh * ow, channels: range.count, spatial: oh * ow, bias: nil,
-                                activation: activation)
-                        }
-                    }
+                    if activation != .linear { activate(bias: nil) }
                     return
                 }
                 let fused = convolveGrouped(src, wp, bp, dst, io.workspace)
                 if !fused {
-                    Parallel.forEach(filters, cost: oh * ow) { range in
-                        BiasActivation.apply(
-                            dst + range.lowerBound * oh * ow, channels: range.count, spatial: oh * ow,
-                            bias: bp + range.lowerBound, activation: activation)
-                    }
-                } else if activation != .linear && activation != .leaky && activation != .relu {
-                    BiasActivation.apply(dst, channels: filters, spatial: oh * ow, bias: nil, activation: activation)
+                    activate(bias: bp)
+                } else if !activation.isPiecewiseLinear {
+                    activate(bias: nil)
                 }
             }
         }
