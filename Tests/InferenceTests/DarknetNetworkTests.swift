@@ -12,7 +12,7 @@ func naiveForward(_ layers: [any DarknetLayer], input: [Float], inputShape: Feat
         switch layer {
         case let conv as ConvolutionalLayer:
             outputs.append(naiveConvolution(
-                input: value(i - 1), shape: inShape, weights: conv.weights, bias: conv.bias, filters: conv.filters,
+                input: value(i - 1), shape: inShape, weights: conv.unpackedWeights, bias: conv.bias, filters: conv.filters,
                 size: conv.size, stride: conv.stride, pad: conv.pad, groups: conv.groups, activation: conv.activation))
         case let pool as MaxPoolLayer:
             outputs.append(naiveMaxPool(value(i - 1), inShape, size: pool.size, stride: pool.stride, padding: pool.padding))

@@ -17,17 +17,21 @@ struct ParallelConvolutionTests {
         return (serial, parallel)
     }
 
-    /// 128 → 54 filters @32×32 (F(4×4)), three blocks of 18 filters, against the naive reference too.
-    @Test func winogradFilterBlocksOnTwoThreads() throws {
-        let (c, side, n) = (128, 32, 54)
+    /// 128 → 54 filters @32×32 (F(4×4)) in three blocks (24, 24 and 6 filters: each block's
+    /// products split over the threads), and 64 → 70 filters in nine blocks of 8 (6 the last: one
+    /// block per part, in two slots), against the naive reference too.
+    @Test(arguments: [(128, 32, 54, 24, 3), (64, 20, 70, 8, 9)])
+    func winogradFilterBlocksOnTwoThreads(_ c: Int, _ side: Int, _ n: Int, _ block: Int, _ blocks: Int) throws {
         let shape = FeatureShape(channels: c, height: side, width: side)
-        var rng = DetTestRandom(seed: 29)
+        var rng = DetTestRandom(seed: UInt64(29 + n))
         let input = rng.floats(shape.count)
         let weights = rng.floats(n * c * 9, in: -0.1...0.1)
         let bias = rng.floats(n)
         let plan = WinogradConvolution.Plan(
-            tile: .f4, channels: c, filters: n, outHeight: side, outWidth: side, filterBlock: 24)
-        #expect(plan.filterBlocks == 3 && plan.filtersPerBlock == 18)
+            tile: .f4, channels: c, filters: n, outHeight: side, outWidth: side, filterBlock: block)
+        #expect(plan.filterBlocks == blocks && plan.filtersPerBlock == block)
+        #expect(plan.slots == min(WinogradConvolution.slots, blocks))
+        let packed = weights.withUnsafeBufferPointer { WinogradConvolution.packWeights($0.baseAddress!, filters: n, channels: c) }
         func run(threads: Int) -> [Float] {
             let before = Parallel.threads
             defer { Parallel.setThreads(before) }
@@ -35,7 +39,7 @@ struct ParallelConvolutionTests {
             var workspace = [Float](repeating: .nan, count: plan.workspaceSize)
             var out = [Float](repeating: .nan, count: n * side * side)
             input.withUnsafeBufferPointer { x in
-                weights.withUnsafeBufferPointer { w in
+                packed.withUnsafeBufferPointer { w in
                     bias.withUnsafeBufferPointer { b in
                         out.withUnsafeMutableBufferPointer { o in
                             workspace.withUnsafeMutableBufferPointer { ws in
@@ -43,7 +47,7 @@ struct ParallelConvolutionTests {
                                     tile: .f4, input: x.baseAddress!, channels: c, height: side, width: side, pad: 1,
                                     weights: w.baseAddress!, bias: b.baseAddress!, filters: n, activation: .leaky,
                                     output: o.baseAddress!, outHeight: side, outWidth: side, workspace: ws.baseAddress!,
-                                    filterBlock: 24)
+                                    filterBlock: block)
                             }
                         }
                     }
@@ -74,7 +78,7 @@ struct ParallelConvolutionTests {
         #expect(serial == parallel)
         let conv = try #require(loaded as? ConvolutionalLayer)
         let want = naiveConvolution(
-            input: input, shape: shape, weights: conv.weights, bias: conv.bias, filters: c,
+            input: input, shape: shape, weights: conv.unpackedWeights, bias: conv.bias, filters: c,
             size: size, stride: stride, pad: size / 2, groups: c, activation: .leaky)
         #expect(maxRelativeError(parallel, want) < 1e-4)
     }

@@ -68,8 +68,11 @@ struct WinogradConvolutionTests {
         // NaN everywhere the kernel should not read before writing: a stray read poisons the output.
         var workspace = [Float](repeating: .nan, count: workspaceSize)
         var got = [Float](repeating: .nan, count: t.filters * oh * ow)
+        let packed = weights.withUnsafeBufferPointer {
+            WinogradConvolution.packWeights($0.baseAddress!, filters: t.filters, channels: t.c)
+        }
         input.withUnsafeBufferPointer { x in
-            weights.withUnsafeBufferPointer { up in
+            packed.withUnsafeBufferPointer { up in
                 bias.withUnsafeBufferPointer { b in
                     got.withUnsafeMutableBufferPointer { out in
                         workspace.withUnsafeMutableBufferPointer { ws in
@@ -92,16 +95,22 @@ struct WinogradConvolutionTests {
         #expect(plan.tilesX == 9 && plan.tilesY == 5)
         #expect(plan.rowsPerBlock == 2)  // 36·15 floats per tile, 20 tiles fit, 9 tiles a row
         #expect(plan.blockStride >= plan.rowsPerBlock * plan.tilesX + 8)
+        #expect(plan.tilePanels * PanelGemm.columns >= plan.rowsPerBlock * plan.tilesX)
+        #expect(plan.blockStride >= plan.tilePanels * PanelGemm.columns)
         let whole = WinogradConvolution.Plan(tile: .f2, channels: 7, filters: 8, outHeight: 19, outWidth: 35)
         #expect(whole.rowsPerBlock == whole.tilesY)
     }
 
     @Test func filterBlocksPartitionTheFilters() {
-        // 19 filters, at most 8 a block: three blocks of 7, 7 and 5.
+        // 19 filters, at most 8 a block: three blocks of 7, 7 and 5, rounded up to groups of 8:
+        // blocks of 8, 8 and 3.
         let plan = WinogradConvolution.Plan(tile: .f2, channels: 16, filters: 19, outHeight: 13, outWidth: 13, filterBlock: 8)
-        #expect(plan.filtersPerBlock == 7 && plan.filterBlocks == 3)
+        #expect(plan.filtersPerBlock == 8 && plan.filterBlocks == 3)
+        // 40 filters, at most 16 a block: three blocks of 14 → 16, 16 and 8.
+        let three = WinogradConvolution.Plan(tile: .f2, channels: 16, filters: 40, outHeight: 13, outWidth: 13, filterBlock: 16)
+        #expect(three.filtersPerBlock == 16 && three.filterBlocks == 3)
         let one = WinogradConvolution.Plan(tile: .f4, channels: 16, filters: 19, outHeight: 13, outWidth: 13)
-        #expect(one.filtersPerBlock == 19 && one.filterBlocks == 1)
+        #expect(one.filtersPerBlock == 24 && one.filterBlocks == 1)
         // yolov3's widest 3×3 layers: the per-call workspace stays bounded (16 MB at most) and
         // does not grow with the filters beyond one block.
         for (c, n, side, tile) in [
@@ -126,12 +135,13 @@ struct WinogradConvolutionTests {
             rng.floats(n) + rng.floats(n, in: 0.5...1.5) + rng.floats(n) + rng.floats(n, in: 0.1...2)
             + rng.floats(n * c * 9, in: -0.3...0.3)
         let loaded = try #require(try layer.loadingWeights(floats) as? ConvolutionalLayer)
-        // Only the folded weights are kept: the Winograd transform runs per call.
-        #expect(loaded.weights.count == n * c * 9)
+        // Only the folded weights are kept (regrouped): the Winograd transform runs per call.
+        #expect(loaded.weights.count == (n + 7) / 8 * 8 * c * 9)
+        #expect(loaded.unpackedWeights.count == n * c * 9)
         let input = rng.floats(shape.count)
         let got = runLayer(loaded, index: 0, buffers: [input])
         let want = naiveConvolution(
-            input: input, shape: shape, weights: loaded.weights, bias: loaded.bias, filters: n,
+            input: input, shape: shape, weights: loaded.unpackedWeights, bias: loaded.bias, filters: n,
             size: 3, stride: 1, pad: 1, groups: 1, activation: .leaky)
         #expect(maxErrorOverMagnitude(got, want) < 1e-4)
     }

@@ -35,7 +35,7 @@ package enum Parallel {
         }
         let parts = min(count, t * chunksPerThread)
         let range = { @Sendable (i: Int) in (count * i / parts)..<(count * (i + 1) / parts) }
-        if let pool = pool.withLock({ $0 }), pool.run(parts, { body(range($0)) }) { return }
+        if let pool = pool.withLock({ $0 }), pool.run(parts, { i, _ in body(range(i)) }) { return }
         // The pool is running another job (a second inference at once, or a nested call).
         withoutActuallyEscaping(body) { body in
             let box = UncheckedBody(body: body)
@@ -43,6 +43,17 @@ package enum Parallel {
                 box.body(range(i))
             }
         }
+    }
+
+    /// Calls `body(i, slot)` for every `i` in `0 ..< count`, one part per index handed out
+    /// dynamically, where `slot < min(threads, slots)` and no two parts run at once with the same
+    /// slot: a part may use the slot's share of a workspace. Runs inline (slot 0) on one thread,
+    /// or when the pool is busy with another job.
+    package static func forEachSlot(_ count: Int, slots: Int, _ body: (Int, Int) -> Void) {
+        if threads > 1, slots > 1, count > 1, let pool = pool.withLock({ $0 }), pool.run(count, slots: slots, body) {
+            return
+        }
+        for i in 0..<count { body(i, 0) }
     }
 
     /// Parts per thread in `forEach`.

@@ -25,13 +25,16 @@ final class ParallelPool: @unchecked Sendable {
     /// The running job's `Job`, as a pointer's bits (valid while its parts are not all done).
     private let jobBits = Atomic<UInt>(0)
     private let parts = Atomic<Int>(0)
+    /// Workers that may join the running job (its `slots − 1`).
+    private let joiners = Atomic<Int>(0)
     private let wake = DispatchSemaphore(value: 0)
     /// How many workers may join a job (`Parallel.threads - 1`); extra workers stay out.
     private let allowed = Atomic<Int>(0)
     let workers: Int
 
     private struct Job {
-        let body: (Int) -> Void
+        /// Part, slot (0: the caller; worker `w`: `w + 1`).
+        let body: (Int, Int) -> Void
     }
 
     /// Spins (atomic loads) before a worker sleeps: ~20-50 µs, longer than the gap between two
@@ -47,9 +50,10 @@ final class ParallelPool: @unchecked Sendable {
 
     func setAllowed(_ n: Int) { allowed.store(n, ordering: .relaxed) }
 
-    /// Runs `body(i)` for every `i` in `0 ..< count` on the caller and the workers; returns false
-    /// (running nothing) when the pool is already running a job.
-    func run(_ count: Int, _ body: (Int) -> Void) -> Bool {
+    /// Runs `body(i, slot)` for every `i` in `0 ..< count` on the caller (slot 0) and at most
+    /// `slots − 1` workers (worker `w` is slot `w + 1`), so no two parts run at once with the same
+    /// slot; returns false (running nothing) when the pool is already running a job.
+    func run(_ count: Int, slots: Int = .max, _ body: (Int, Int) -> Void) -> Bool {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
         return withoutActuallyEscaping(body) { body in
@@ -57,13 +61,14 @@ final class ParallelPool: @unchecked Sendable {
             withUnsafeMutablePointer(to: &job) { pointer in
                 jobBits.store(UInt(bitPattern: pointer), ordering: .relaxed)
                 parts.store(count, ordering: .relaxed)
+                joiners.store(max(0, slots - 1), ordering: .relaxed)
                 finished.store(0, ordering: .relaxed)
                 let generation = (claim.load(ordering: .relaxed) >> 32) &+ 1
                 // Publishing the new generation with index 0 opens the job.
                 claim.store(generation << 32, ordering: .releasing)
                 let sleepers = sleeping.exchange(0, ordering: .acquiringAndReleasing)
                 for _ in 0..<sleepers { wake.signal() }
-                work(generation: generation, count: count, job: pointer)
+                work(generation: generation, count: count, job: pointer, slot: 0)
                 // The last parts run on workers: wait, yielding the core after a short spin in
                 // case one of them is waiting for it.
                 var spins = 0
@@ -77,13 +82,13 @@ final class ParallelPool: @unchecked Sendable {
     }
 
     /// Claims and runs parts of job `generation` until none is left.
-    private func work(generation: UInt64, count: Int, job: UnsafeMutablePointer<Job>) {
+    private func work(generation: UInt64, count: Int, job: UnsafeMutablePointer<Job>, slot: Int) {
         var current = claim.load(ordering: .acquiring)
         while current >> 32 == generation, Int(current & 0xFFFF_FFFF) < count {
             let (exchanged, original) = claim.compareExchange(
                 expected: current, desired: current &+ 1, ordering: .acquiringAndReleasing)
             if exchanged {
-                job.pointee.body(Int(current & 0xFFFF_FFFF))
+                job.pointee.body(Int(current & 0xFFFF_FFFF), slot)
                 finished.add(1, ordering: .releasing)
                 current = current &+ 1
             } else {
@@ -111,11 +116,13 @@ final class ParallelPool: @unchecked Sendable {
             seen = generation
             guard index < allowed.load(ordering: .relaxed) else { continue }
             let count = parts.load(ordering: .relaxed)
+            // Like `count` and `job`, at least as new as `generation`'s (see below).
+            guard index < joiners.load(ordering: .relaxed) else { continue }
             guard let job = UnsafeMutablePointer<Job>(bitPattern: jobBits.load(ordering: .relaxed)) else { continue }
             // `count` and `job` may belong to a later job by now; `work` only runs parts whose
             // claim matches `generation`, and those can only be claimed while that job is open,
             // so they were published before it (release on `claim`) and are still alive.
-            work(generation: generation, count: count, job: job)
+            work(generation: generation, count: count, job: job, slot: index + 1)
         }
     }
 }

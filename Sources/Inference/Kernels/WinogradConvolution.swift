@@ -3,14 +3,16 @@
 /// comes from an `(m+2) × (m+2)` input tile with `(m+2)²` multiplications per (channel, filter)
 /// pair instead of `9m²`. The products of one block of tiles are `(m+2)²` independent GEMMs
 /// `M_p[filters × tiles] = U_p[filters × channels] · V_p[channels × tiles]`, one per transformed
-/// plane `p`, through `Gemm`; the planes are split over the inference threads.
+/// plane `p`, through `PanelGemm`: the transforms write U and V straight into its panels, so
+/// nothing is packed or zeroed per product.
 ///
-/// Nothing is stored with the model: the filter transform `U = G g Gᵀ` (`(m+2)²/9` times the
-/// weights) runs per call, a block of filters at a time, into the workspace. Per call: the input
-/// is zero-padded into the workspace; for each block of tile rows the input is transformed once
-/// (`V = Bᵀ d B`, eight tiles per `SIMD8`); then for each block of filters, that block's filters
-/// are transformed (once per call when one block holds every filter), multiplied, and transformed
-/// back (`Y = Aᵀ M A`) with the bias and the activation applied before the store.
+/// Nothing is stored with the model but the weights (regrouped by `packWeights`): the filter
+/// transform `U = G g Gᵀ` (`(m+2)²/9` times the weights) runs per call, a block of filters at a
+/// time, into the workspace. Per call: the input is zero-padded into the workspace; for each
+/// block of tile rows the input is transformed once (`V = Bᵀ d B`, eight tiles per `SIMD8`);
+/// then for each block of filters, that block's filters are transformed (once per call when one
+/// block holds every filter), multiplied, and transformed back (`Y = Aᵀ M A`) with the bias and
+/// the activation applied before the store.
 package enum WinogradConvolution {
     /// Output tile edge: F(2×2, 3×3) (16 planes) or F(4×4, 3×3) (36 planes).
     package enum Tile: Int, Sendable, CaseIterable {
@@ -33,6 +35,15 @@ package enum WinogradConvolution {
     /// out of cache between the transform and the GEMMs).
     package static let filterBlock = 64
 
+    /// Blocks of filters per thread from which each block runs whole on one thread (fewer: each
+    /// block's products and output transform are split over the threads). Measured on yolov3
+    /// @416, 2 threads: per-block parts made the 13×13 and 26×26 layers (16 and 8 blocks) ~4 %
+    /// faster and the 52×52 (4 blocks) and 104×104 (2) slower.
+    package static let blocksPerThread = 4
+
+    /// Most blocks of filters in flight at once (threads beyond it wait out those layers).
+    package static let slots = 2
+
     /// How `run` lays out its workspace for one layer shape.
     package struct Plan: Sendable, Equatable {
         package let tile: Tile
@@ -45,19 +56,24 @@ package enum WinogradConvolution {
         /// phase `X % m`, with room for a full `SIMD8` past the last tile.
         package let phaseWidth: Int
         /// Filters per block: the filters split into `⌈filters / filterBlock⌉` blocks of (almost)
-        /// equal size; the last may be smaller.
+        /// equal size, rounded up to whole groups of 8 (`packWeights`); the last may be smaller.
         package let filtersPerBlock: Int
         /// Tile rows transformed and multiplied together.
         package let rowsPerBlock: Int
-        /// Floats between two rows of V and of M (`rowsPerBlock·tilesX` tiles, plus slack for the
-        /// `SIMD8` stores of a row's last, partial group).
+        /// Panels of 24 tiles (`PanelGemm`'s B) in one block of tile rows.
+        package let tilePanels: Int
+        /// Floats between two rows of M: the block's tiles rounded up to whole panels, plus slack
+        /// for the `SIMD8` loads of a row's last, partial group.
         package let blockStride: Int
+        /// Blocks of filters in flight at once, each in its own U and M.
+        package let slots: Int
 
         /// `blockFloats`: the V + M budget of one block of tile rows; `filterBlock`: the most
         /// filters in one block (tests make both small).
         package init(
             tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int,
-            blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock
+            blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock,
+            slots: Int = WinogradConvolution.slots
         ) {
             let m = tile.output
             self.tile = tile
@@ -68,10 +84,12 @@ package enum WinogradConvolution {
             paddedRows = tilesY * m + 2
             phaseWidth = tilesX + 10
             let blocks = max(1, (filters + max(1, filterBlock) - 1) / max(1, filterBlock))
-            filtersPerBlock = max(1, (filters + blocks - 1) / blocks)
+            filtersPerBlock = ((filters + blocks - 1) / blocks + 7) / 8 * 8
             let fit = blockFloats / (tile.planes * max(1, channels + filtersPerBlock))
             rowsPerBlock = max(1, min(tilesY, fit / tilesX))
-            blockStride = rowsPerBlock * tilesX + 8
+            tilePanels = (rowsPerBlock * tilesX + PanelGemm.columns - 1) / PanelGemm.columns
+            blockStride = tilePanels * PanelGemm.columns + 8
+            self.slots = max(1, min(slots, (filters + filtersPerBlock - 1) / filtersPerBlock))
         }
 
         /// Floats of one padded, phase-split input channel.
@@ -80,17 +98,23 @@ package enum WinogradConvolution {
         /// Blocks of filters.
         package var filterBlocks: Int { (filters + filtersPerBlock - 1) / filtersPerBlock }
 
-        /// Floats between two planes of U: one block of filters plus 16, so that the filter
-        /// transform's `(m+2)²` store streams do not all fall in one L1 set (a plane of a
-        /// power-of-two size made it 2–3× slower).
+        /// Floats between two planes of U: one block of filters (`filtersPerBlock / 4` A panels
+        /// `[channels × 4]`) plus 16, so that the filter transform's `(m+2)²` store streams do
+        /// not all fall in one L1 set (a plane of a power-of-two size made it 2–3× slower).
         package var uPlaneStride: Int { filtersPerBlock * channels + 16 }
 
+        /// Floats between two planes of V: `tilePanels` B panels `[channels × 24]`.
+        package var vPlaneStride: Int { tilePanels * PanelGemm.columns * channels }
+
         /// Floats of workspace: the padded input `[channels × paddedRows × m × phaseWidth]`, then
-        /// `V [planes × channels × blockStride]`, `U [planes × uPlaneStride]` (each plane
-        /// `[filtersPerBlock × channels]`) and `M [planes × filtersPerBlock × blockStride]`.
+        /// `V [planes × vPlaneStride]`, and per slot `U [planes × uPlaneStride]` and
+        /// `M [planes × filtersPerBlock × blockStride]`.
         package var workspaceSize: Int {
-            channels * paddedPlane + tile.planes * (channels * blockStride + uPlaneStride + filtersPerBlock * blockStride)
+            channels * paddedPlane + tile.planes * vPlaneStride + slots * slotFloats
         }
+
+        /// Floats of one slot's U and M.
+        package var slotFloats: Int { tile.planes * (uPlaneStride + filtersPerBlock * blockStride) }
     }
 
     /// Floats of workspace `run` needs.
@@ -105,7 +129,8 @@ package enum WinogradConvolution {
     }
 
     /// `output[f, y, x] = act(bias[f] + Σ_c Σ_ky Σ_kx w[f, c, ky, kx] · input[c, y − pad + ky, x − pad + kx])`
-    /// for `input [channels × height × width]`, `weights [filters × channels × 3 × 3]`,
+    /// for `input [channels × height × width]`, `packed`: `weights [filters × channels × 3 × 3]` as
+    /// `packWeights` regroups them,
     /// `output [filters × outHeight × outWidth]` with `outHeight = height + 2·pad − 2` (likewise
     /// the width), and `workspace` of `workspaceSize(...)` floats (the same `blockFloats` and
     /// `filterBlock`).
@@ -124,10 +149,12 @@ package enum WinogradConvolution {
         let m = tile.output, planes = tile.planes
         let tilesX = plan.tilesX, stride = plan.blockStride, phaseWidth = plan.phaseWidth
         let fb = plan.filtersPerBlock
+        let panel = PanelGemm.columns * channels  // floats of one B panel [channels × 24]
         let padded = workspace  // [channels × paddedRows × m × phaseWidth]
-        let v = padded + channels * plan.paddedPlane  // V: [planes × channels × stride]
+        let vStride = plan.vPlaneStride
+        let v = padded + channels * plan.paddedPlane  // V: [planes × vStride], a plane [tilePanels × channels × 24]
         let uStride = plan.uPlaneStride
-        let u = v + planes * channels * stride  // U: [planes × uStride], a plane [fb × channels]
+        let u = v + planes * vStride  // U: [planes × uStride], a plane [fb / 4 × channels × 4]
         let mm = u + planes * uStride  // M: [planes × fb × stride]
         let planeFloats = plan.paddedPlane
         Parallel.forEach(channels, cost: planeFloats) { range in
@@ -135,14 +162,50 @@ package enum WinogradConvolution {
                 padPlane(input + c * height * width, height, width, pad, padded + c * planeFloats, plan)
             }
         }
-        // Filters `first ..< first + count` into U (row `f − first` of each plane).
-        func transformBlock(_ first: Int, _ count: Int) {
-            Parallel.forEach(count, cost: planes * channels) { range in
-                transformFilters(
-                    weights, tile: tile, channels: channels, filters: (first + range.lowerBound)..<(first + range.upperBound),
-                    dst: u + range.lowerBound * channels, planeStride: uStride)
+        // Plane `p` of M = plane `p` of U (`nf` filters, rounded up to A's 4-row panels) · plane
+        // `p` of V (`count` tiles).
+        func multiply(_ p: Int, _ nf: Int, _ u: UnsafeMutablePointer<Float>, _ mm: UnsafeMutablePointer<Float>, _ count: Int) {
+            PanelGemm.multiply(
+                m: (nf + 3) / 4 * 4, n: count, k: channels, a: u + p * uStride, b: v + p * vStride,
+                c: mm + p * fb * stride, ldc: stride)
+        }
+        // Rows `js` of M (filters `f0 + j`) back to output tiles of tile rows `row0 ..< row0 + rows`.
+        func untransform(_ js: Range<Int>, _ f0: Int, _ mm: UnsafeMutablePointer<Float>, _ row0: Int, _ rows: Int) {
+            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
+                let t = scratch.baseAddress!
+                for j in js {
+                    let f = f0 + j
+                    let plane = output + f * outHeight * outWidth
+                    for r in 0..<rows {
+                        let y0 = (row0 + r) * m
+                        var tx = 0
+                        while tx < tilesX {
+                            let out = OutputTiles(
+                                base: plane + y0 * outWidth + tx * m, width: outWidth,
+                                rows: min(m, outHeight - y0), columns: min(8 * m, outWidth - tx * m),
+                                bias: bias[f], activation: activation)
+                            let src = mm + j * stride + r * tilesX + tx
+                            switch tile {
+                            case .f2: outputF2(src, fb * stride, out, t)
+                            case .f4: outputF4(src, fb * stride, out, t)
+                            }
+                            tx += 8
+                        }
+                    }
+                }
             }
         }
+        // The groups of 8 filters holding filters `first ..< first + count` (`first` a multiple of 8)
+        // into U, split over the threads.
+        func transformBlock(_ first: Int, _ count: Int) {
+            let g0 = first / 8, groups = (count + 7) / 8
+            Parallel.forEach(groups, cost: 8 * planes * channels) { range in
+                transformFilters(
+                    weights, tile: tile, channels: channels, groups: (g0 + range.lowerBound)..<(g0 + range.upperBound),
+                    dst: u + range.lowerBound * 8 * channels, planeStride: uStride)
+            }
+        }
+        let perBlock = Parallel.threads > 1 && plan.slots > 1 && plan.filterBlocks >= Self.blocksPerThread * Parallel.threads
         let hoisted = plan.filterBlocks == 1
         if hoisted { transformBlock(0, filters) }
         var row0 = 0
@@ -150,19 +213,41 @@ package enum WinogradConvolution {
             let rows = min(plan.rowsPerBlock, plan.tilesY - row0)
             let count = rows * tilesX
             Parallel.forEach(channels, cost: planes * count) { range in
-                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
+                // 40 vectors for the transform, then `planes` vectors for a group that straddles
+                // two B panels.
+                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40 + 36) { scratch in
                     let t = scratch.baseAddress!
+                    let straddle = UnsafeMutableRawPointer(t + 40).assumingMemoryBound(to: Float.self)
                     for c in range {
-                        let src = padded + c * planeFloats, dst = v + c * stride
+                        let src = padded + c * planeFloats
                         for r in 0..<rows {
                             // Input rows of tile row `row0 + r` start at padded row (row0 + r)·m.
                             let rowBase = src + (row0 + r) * m * m * phaseWidth
                             var tx = 0
                             while tx < tilesX {
-                                let at = rowBase + tx, out = dst + r * tilesX + tx
-                                switch tile {
-                                case .f2: inputF2(at, phaseWidth, out, channels * stride, t)
-                                case .f4: inputF4(at, phaseWidth, out, channels * stride, t)
+                                let at = rowBase + tx
+                                // Tiles `first ..< first + 8` go to lanes `first % 24 …` of row `c`
+                                // of B panel `first / 24`; lanes past the row's last tile belong
+                                // to later tiles, written after these.
+                                let first = r * tilesX + tx, lane = first % PanelGemm.columns
+                                let out = v + (first / PanelGemm.columns) * panel + c * PanelGemm.columns + lane
+                                if lane + 8 <= PanelGemm.columns {
+                                    switch tile {
+                                    case .f2: inputF2(at, phaseWidth, out, vStride, t)
+                                    case .f4: inputF4(at, phaseWidth, out, vStride, t)
+                                    }
+                                } else {
+                                    switch tile {
+                                    case .f2: inputF2(at, phaseWidth, straddle, 8, t)
+                                    case .f4: inputF4(at, phaseWidth, straddle, 8, t)
+                                    }
+                                    let split = PanelGemm.columns - lane
+                                    let next = first / PanelGemm.columns + 1 < plan.tilePanels ? out + panel - lane : nil
+                                    for p in 0..<planes {
+                                        let values = straddle + 8 * p
+                                        (out + p * vStride).update(from: values, count: split)
+                                        next.map { ($0 + p * vStride).update(from: values + split, count: 8 - split) }
+                                    }
                                 }
                                 tx += 8
                             }
@@ -170,43 +255,33 @@ package enum WinogradConvolution {
                     }
                 }
             }
-            var f0 = 0
-            while f0 < filters {
-                let nf = min(fb, filters - f0)
-                if !hoisted { transformBlock(f0, nf) }
-                Parallel.forEach(planes, cost: nf * channels * count / 64) { range in
-                    for p in range {
-                        Gemm.multiply(
-                            m: nf, n: count, k: channels, a: u + p * uStride, lda: channels,
-                            b: v + p * channels * stride, ldb: stride, c: mm + p * fb * stride, ldc: stride)
-                    }
+            if perBlock {
+                // Enough blocks to go round: one part per block, transformed, multiplied and
+                // transformed back by one thread in its slot's U and M, so that they stay in that
+                // core's cache and the block needs no barrier.
+                Parallel.forEachSlot(plan.filterBlocks, slots: plan.slots) { block, slot in
+                    let f0 = block * fb, nf = min(fb, filters - f0)
+                    let u = u + slot * plan.slotFloats, mm = mm + slot * plan.slotFloats
+                    transformFilters(
+                        weights, tile: tile, channels: channels, groups: (f0 / 8)..<((f0 + nf + 7) / 8), dst: u,
+                        planeStride: uStride)
+                    for p in 0..<planes { multiply(p, nf, u, mm, count) }
+                    untransform(0..<nf, f0, mm, row0, rows)
                 }
-                Parallel.forEach(nf, cost: planes * count) { range in
-                    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
-                        let t = scratch.baseAddress!
-                        for j in range {
-                            let f = f0 + j
-                            let plane = output + f * outHeight * outWidth
-                            for r in 0..<rows {
-                                let y0 = (row0 + r) * m
-                                var tx = 0
-                                while tx < tilesX {
-                                    let out = OutputTiles(
-                                        base: plane + y0 * outWidth + tx * m, width: outWidth,
-                                        rows: min(m, outHeight - y0), columns: min(8 * m, outWidth - tx * m),
-                                        bias: bias[f], activation: activation)
-                                    let src = mm + j * stride + r * tilesX + tx
-                                    switch tile {
-                                    case .f2: outputF2(src, fb * stride, out, t)
-                                    case .f4: outputF4(src, fb * stride, out, t)
-                                    }
-                                    tx += 8
-                                }
-                            }
-                        }
+            } else {
+                // Few blocks: each block's products split over the planes, its output over the filters.
+                var f0 = 0
+                while f0 < filters {
+                    let nf = min(fb, filters - f0)
+                    if !hoisted { transformBlock(f0, nf) }
+                    Parallel.forEach(planes, cost: nf * channels * count / 64) { range in
+                        for p in range { multiply(p, nf, u, mm, count) }
                     }
+                    Parallel.forEach(nf, cost: planes * count) { range in
+                        untransform(range, f0, mm, row0, rows)
+                    }
+                    f0 += nf
                 }
-                f0 += nf
             }
             row0 += rows
         }

@@ -24,11 +24,13 @@ package struct ConvolutionalLayer: DarknetLayer {
     package let activation: Activation
     /// Output rows unfolded per im2col block.
     package let rowsPerBlock: Int
-    /// `[filters × (channels / groups) × size × size]`, batch-norm folded in. Empty until loaded.
+    /// `[filters × (channels / groups) × size × size]`, batch-norm folded in; for a Winograd
+    /// layer regrouped by `WinogradConvolution.packWeights` (`unpackedWeights` reads them back in
+    /// Darknet's order). Empty until loaded.
     package private(set) var weights: [Float] = []
     /// Winograd tile size for this layer, or nil for im2col + GEMM (see `winogradTile(...)`). The
     /// filters are transformed per call, a block at a time, into the workspace: nothing but the
-    /// folded `weights` is kept with the model.
+    /// folded (and regrouped) `weights` is kept with the model.
     package let winograd: WinogradConvolution.Tile?
     /// True when the layer runs as `DirectConvolution` (3×3, at most 4 input channels).
     package let direct: Bool
@@ -151,9 +153,22 @@ package struct ConvolutionalLayer: DarknetLayer {
                 }
             }
         }
-        copy.weights = weights
+        copy.weights =
+            winograd == nil
+            ? weights
+            : weights.withUnsafeBufferPointer {
+                WinogradConvolution.packWeights($0.baseAddress!, filters: filters, channels: input.channels)
+            }
         copy.bias = bias
         return copy
+    }
+
+    /// The folded weights in Darknet's order `[filters × (channels / groups) × size × size]`.
+    package var unpackedWeights: [Float] {
+        guard winograd != nil, !weights.isEmpty else { return weights }
+        return weights.withUnsafeBufferPointer {
+            WinogradConvolution.unpackWeights($0.baseAddress!, filters: filters, channels: input.channels)
+        }
     }
 
     package func forward(_ io: LayerIO) {

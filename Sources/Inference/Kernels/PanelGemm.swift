@@ -1,0 +1,194 @@
+/// `C[m×n] = A[m×k] · B[k×n]` on operands already laid out in panels, the way the Winograd
+/// transforms write them: A in panels of 4 rows (`[k][4]`, panel `q` at `a + q·4k`) and B in
+/// panels of 24 columns (`[k][24]`, panel `j` at `b + j·24k`). Register block: 4 rows × 24
+/// columns in twelve accumulators, one broadcast of A and three loads of B per four FMAs.
+///
+/// Measured on this machine's Zen 3 cores: ~100 GF/s on one core for 64 × 48 × 512, where
+/// OpenBLAS reaches 53–62 GF/s on the same small products (it packs both operands and zeroes C
+/// in a separate pass on every call) and ~87 on large ones (BENCHMARKS.md, session 5).
+package enum PanelGemm {
+    /// Rows of an A panel.
+    package static let rows = 4
+    /// Columns of a B panel.
+    package static let columns = 24
+
+    /// `m` must be a multiple of 4. B's last panel is read whole, and up to `n` rounded up to 24
+    /// columns are written to every row of C (`ldc` must leave room for them); the columns past
+    /// `n` hold whatever B's last panel held there.
+    package static func multiply(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0, k > 0 else { return }
+        let aPanel = 4 * k, bPanel = 24 * k
+        var j = 0
+        while j < n {
+            let width = min(24, n - j)
+            let pb = b + (j / 24) * bPanel
+            var q = 0
+            if width > 16 {
+                while 4 * q < m {
+                    block4x24(k, a + q * aPanel, pb, c + 4 * q * ldc + j, ldc)
+                    q += 1
+                }
+            } else if width > 8 {
+                while 4 * q < m {
+                    block4x16(k, a + q * aPanel, pb, c + 4 * q * ldc + j, ldc)
+                    q += 1
+                }
+            } else if width <= 4 {
+                for col in 0..<width { column(m, k, a, pb + col, c + j + col, ldc) }
+            } else {
+                while 4 * q + 8 <= m {
+                    block8x8(k, a + q * aPanel, a + (q + 1) * aPanel, pb, c + 4 * q * ldc + j, ldc)
+                    q += 2
+                }
+                if 4 * q < m { block4x8(k, a + q * aPanel, pb, c + 4 * q * ldc + j, ldc) }
+            }
+            j += 24
+        }
+    }
+
+    @inline(__always)
+    private static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { SIMD8Memory.load(p) }
+
+    @inline(__always)
+    private static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { SIMD8Memory.store(v, p) }
+
+    private static func block4x24(
+        _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
+        var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
+        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
+        var c30 = SIMD8<Float>(), c31 = SIMD8<Float>(), c32 = SIMD8<Float>()
+        var pa = a, pb = b
+        for _ in 0..<k {
+            let x0 = load(pb), x1 = load(pb + 8), x2 = load(pb + 16)
+            let w0 = SIMD8<Float>(repeating: pa[0])
+            c00 = c00.addingProduct(x0, w0); c01 = c01.addingProduct(x1, w0); c02 = c02.addingProduct(x2, w0)
+            let w1 = SIMD8<Float>(repeating: pa[1])
+            c10 = c10.addingProduct(x0, w1); c11 = c11.addingProduct(x1, w1); c12 = c12.addingProduct(x2, w1)
+            let w2 = SIMD8<Float>(repeating: pa[2])
+            c20 = c20.addingProduct(x0, w2); c21 = c21.addingProduct(x1, w2); c22 = c22.addingProduct(x2, w2)
+            let w3 = SIMD8<Float>(repeating: pa[3])
+            c30 = c30.addingProduct(x0, w3); c31 = c31.addingProduct(x1, w3); c32 = c32.addingProduct(x2, w3)
+            pa += 4
+            pb += 24
+        }
+        store(c00, c); store(c01, c + 8); store(c02, c + 16)
+        store(c10, c + ldc); store(c11, c + ldc + 8); store(c12, c + ldc + 16)
+        store(c20, c + 2 * ldc); store(c21, c + 2 * ldc + 8); store(c22, c + 2 * ldc + 16)
+        store(c30, c + 3 * ldc); store(c31, c + 3 * ldc + 8); store(c32, c + 3 * ldc + 16)
+    }
+
+    private static func block4x16(
+        _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+        var pa = a, pb = b
+        for _ in 0..<k {
+            let x0 = load(pb), x1 = load(pb + 8)
+            let w0 = SIMD8<Float>(repeating: pa[0]), w1 = SIMD8<Float>(repeating: pa[1])
+            c00 = c00.addingProduct(x0, w0); c01 = c01.addingProduct(x1, w0)
+            c10 = c10.addingProduct(x0, w1); c11 = c11.addingProduct(x1, w1)
+            let w2 = SIMD8<Float>(repeating: pa[2]), w3 = SIMD8<Float>(repeating: pa[3])
+            c20 = c20.addingProduct(x0, w2); c21 = c21.addingProduct(x1, w2)
+            c30 = c30.addingProduct(x0, w3); c31 = c31.addingProduct(x1, w3)
+            pa += 4
+            pb += 24
+        }
+        store(c00, c); store(c01, c + 8)
+        store(c10, c + ldc); store(c11, c + ldc + 8)
+        store(c20, c + 2 * ldc); store(c21, c + 2 * ldc + 8)
+        store(c30, c + 3 * ldc); store(c31, c + 3 * ldc + 8)
+    }
+
+    /// Two A panels against one 8-column group: eight independent accumulators.
+    private static func block8x8(
+        _ k: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
+        var c4 = SIMD8<Float>(), c5 = SIMD8<Float>(), c6 = SIMD8<Float>(), c7 = SIMD8<Float>()
+        var pa = a, pc = a2, pb = b
+        for _ in 0..<k {
+            let x = load(pb)
+            c0 = c0.addingProduct(x, SIMD8(repeating: pa[0])); c1 = c1.addingProduct(x, SIMD8(repeating: pa[1]))
+            c2 = c2.addingProduct(x, SIMD8(repeating: pa[2])); c3 = c3.addingProduct(x, SIMD8(repeating: pa[3]))
+            c4 = c4.addingProduct(x, SIMD8(repeating: pc[0])); c5 = c5.addingProduct(x, SIMD8(repeating: pc[1]))
+            c6 = c6.addingProduct(x, SIMD8(repeating: pc[2])); c7 = c7.addingProduct(x, SIMD8(repeating: pc[3]))
+            pa += 4
+            pc += 4
+            pb += 24
+        }
+        store(c0, c); store(c1, c + ldc); store(c2, c + 2 * ldc); store(c3, c + 3 * ldc)
+        store(c4, c + 4 * ldc); store(c5, c + 5 * ldc); store(c6, c + 6 * ldc); store(c7, c + 7 * ldc)
+    }
+
+    /// One column of C (column `0` of the B panel at `b`), eight A panels at a time: eight
+    /// four-lane accumulators, so a 1-column remainder costs one column, not eight.
+    private static func column(
+        _ m: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        let panels = m / 4, aPanel = 4 * k
+        var q = 0
+        while q < panels {
+            let n = min(8, panels - q)
+            var acc = (
+                SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(),
+                SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>()
+            )
+            let base = a + q * aPanel
+            if n == 8 {
+                for i in 0..<k {
+                    let x = SIMD4<Float>(repeating: b[24 * i])
+                    let p = base + 4 * i
+                    acc.0 = acc.0.addingProduct(load4(p), x); acc.1 = acc.1.addingProduct(load4(p + aPanel), x)
+                    acc.2 = acc.2.addingProduct(load4(p + 2 * aPanel), x); acc.3 = acc.3.addingProduct(load4(p + 3 * aPanel), x)
+                    acc.4 = acc.4.addingProduct(load4(p + 4 * aPanel), x); acc.5 = acc.5.addingProduct(load4(p + 5 * aPanel), x)
+                    acc.6 = acc.6.addingProduct(load4(p + 6 * aPanel), x); acc.7 = acc.7.addingProduct(load4(p + 7 * aPanel), x)
+                }
+            }
+            withUnsafeBytes(of: &acc) { raw in
+                let sums = raw.assumingMemoryBound(to: Float.self)
+                for panel in 0..<n {
+                    for r in 0..<4 {
+                        var s: Float
+                        if n == 8 {
+                            s = sums[4 * panel + r]
+                        } else {
+                            s = 0
+                            let p = base + panel * aPanel + r
+                            for i in 0..<k { s += p[4 * i] * b[24 * i] }
+                        }
+                        c[(4 * (q + panel) + r) * ldc] = s
+                    }
+                }
+            }
+            q += n
+        }
+    }
+
+    @inline(__always)
+    private static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    private static func block4x8(
+        _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
+        var pa = a, pb = b
+        for _ in 0..<k {
+            let x = load(pb)
+            c0 = c0.addingProduct(x, SIMD8(repeating: pa[0])); c1 = c1.addingProduct(x, SIMD8(repeating: pa[1]))
+            c2 = c2.addingProduct(x, SIMD8(repeating: pa[2])); c3 = c3.addingProduct(x, SIMD8(repeating: pa[3]))
+            pa += 4
+            pb += 24
+        }
+        store(c0, c); store(c1, c + ldc); store(c2, c + 2 * ldc); store(c3, c + 3 * ldc)
+    }
+}

@@ -1,0 +1,49 @@
+import Testing
+
+@testable import Inference
+
+@Suite("PanelGemm against a naive product")
+struct PanelGemmTests {
+    /// Every remainder of the 24-column panels (1–4 columns: the column kernel; 5–8: 8×8 and
+    /// 4×8; 9–16; 17–24), row counts that are and are not multiples of 8 and of 32 (the column
+    /// kernel's eight panels), short and long reductions.
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (4, 1, 1), (4, 7, 3), (8, 8, 5), (12, 13, 17), (16, 24, 32), (20, 25, 9), (32, 49, 64),
+        (36, 50, 11), (64, 169, 128), (24, 44, 7), (40, 3, 70), (68, 4, 33), (8, 40, 2), (64, 48, 512),
+    ]
+
+    @Test(arguments: shapes)
+    func matchesNaive(_ shape: (m: Int, n: Int, k: Int)) {
+        let (m, n, k) = shape
+        var rng = DetTestRandom(seed: UInt64(m * 10_007 + n * 101 + k))
+        let a = rng.floats(m * k), b = rng.floats(k * n)
+        // A in 4-row panels [k][4]; B in 24-column panels [k][24], the last one's unused lanes NaN
+        // (they may only reach C's columns past n).
+        let bPanels = (n + 23) / 24
+        var ap = [Float](repeating: .nan, count: m * k)
+        for i in 0..<m { for q in 0..<k { ap[(i / 4) * 4 * k + q * 4 + i % 4] = a[i * k + q] } }
+        var bp = [Float](repeating: .nan, count: bPanels * 24 * k)
+        for q in 0..<k { for j in 0..<n { bp[(j / 24) * 24 * k + q * 24 + j % 24] = b[q * n + j] } }
+        let ldc = bPanels * 24 + 5
+        var c = [Float](repeating: .nan, count: m * ldc)
+        ap.withUnsafeBufferPointer { ap in
+            bp.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    PanelGemm.multiply(m: m, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+        var worst: Float = 0
+        for i in 0..<m {
+            for j in 0..<n {
+                var want: Float = 0
+                for q in 0..<k { want += a[i * k + q] * b[q * n + j] }
+                let d = abs(c[i * ldc + j] - want)
+                worst = d.isNaN ? .infinity : max(worst, d)
+            }
+            // Nothing is written past the last panel.
+            #expect(c[(i * ldc + bPanels * 24)..<(i * ldc + ldc)].allSatisfy { $0.isNaN })
+        }
+        #expect(worst < 1e-4 * Float(k).squareRoot())
+    }
+}
