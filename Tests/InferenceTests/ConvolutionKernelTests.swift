@@ -71,7 +71,30 @@ struct ConvolutionKernelTests {
         ConvCase(c: 4, h: 9, w: 10, filters: 9, size: 3, stride: 2, pad: 0, groups: 1, activation: .relu),
         ConvCase(c: 1, h: 6, w: 25, filters: 8, size: 3, stride: 1, pad: 0, groups: 1, activation: .linear),
         ConvCase(c: 3, h: 10, w: 12, filters: 4, size: 3, stride: 1, pad: 1, groups: 1, activation: .logistic),
+        // PanelConvolution (more than 32 filters and a reduction longer than 64): 1×1, strided
+        // 1×1 and 3×3, 3×3 stride 1 below Winograd's 16 channels, odd filter counts (A's last
+        // panel partial), maps whose pixels end mid-panel, and one of several parts.
+        ConvCase(c: 80, h: 7, w: 9, filters: 37, size: 1, stride: 1, pad: 0, groups: 1),
+        ConvCase(c: 70, h: 9, w: 13, filters: 33, size: 1, stride: 2, pad: 0, groups: 1, activation: .linear),
+        ConvCase(c: 16, h: 13, w: 11, filters: 35, size: 3, stride: 2, pad: 1, groups: 1),
+        ConvCase(c: 8, h: 9, w: 14, filters: 40, size: 3, stride: 1, pad: 1, groups: 1, activation: .relu),
+        ConvCase(c: 9, h: 6, w: 5, filters: 34, size: 3, stride: 2, pad: 0, groups: 1, activation: .mish),
+        ConvCase(c: 72, h: 40, w: 41, filters: 36, size: 1, stride: 1, pad: 0, groups: 1),
     ]
+
+    @Test func panelDispatch() throws {
+        let shape = FeatureShape(channels: 80, height: 7, width: 9)
+        for (section, panel) in [
+            ("filters=37\nsize=1", true), ("filters=37\nsize=3\nstride=2\npad=1", true),
+            ("filters=32\nsize=1", false), ("filters=64\nsize=3\npad=1", false), ("filters=40\nsize=1\ngroups=2", false),
+        ] {
+            let layer = try #require(try makeLayers(input: shape, "[convolutional]\n\(section)\n")[0] as? ConvolutionalLayer)
+            #expect(layer.panel == panel, "\(section)")
+        }
+        let pointwise = FeatureShape(channels: 48, height: 5, width: 5)
+        let small = try #require(try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\n")[0] as? ConvolutionalLayer)
+        #expect(!small.panel)  // a reduction of 48: SmallGemm
+    }
 
     @Test(arguments: cases)
     func matchesNaive(_ t: ConvCase) throws {

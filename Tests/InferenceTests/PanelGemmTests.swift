@@ -5,11 +5,12 @@ import Testing
 @Suite("PanelGemm against a naive product")
 struct PanelGemmTests {
     /// Every remainder of the 24-column panels (1–4 columns: the column kernel; 5–8: 8×8 and
-    /// 4×8; 9–16; 17–24), row counts that are and are not multiples of 8 and of 32 (the column
+    /// 4×8; 9–16; 17–24), row counts that are and are not multiples of 4, 8 and 32 (the column
     /// kernel's eight panels), short and long reductions.
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (4, 1, 1), (4, 7, 3), (8, 8, 5), (12, 13, 17), (16, 24, 32), (20, 25, 9), (32, 49, 64),
         (36, 50, 11), (64, 169, 128), (24, 44, 7), (40, 3, 70), (68, 4, 33), (8, 40, 2), (64, 48, 512),
+        (1, 5, 3), (3, 30, 8), (7, 2, 9), (13, 16, 4), (37, 47, 20), (255, 26, 19), (33, 8, 6), (10, 57, 300),
     ]
 
     @Test(arguments: shapes)
@@ -20,12 +21,17 @@ struct PanelGemmTests {
         // A in 4-row panels [k][4]; B in 24-column panels [k][24], the last one's unused lanes NaN
         // (they may only reach C's columns past n).
         let bPanels = (n + 23) / 24
-        var ap = [Float](repeating: .nan, count: m * k)
+        // A's rows past m (the last panel's padding) are NaN: they may not reach C.
+        var ap = [Float](repeating: .nan, count: (m + 3) / 4 * 4 * k)
         for i in 0..<m { for q in 0..<k { ap[(i / 4) * 4 * k + q * 4 + i % 4] = a[i * k + q] } }
+        let packed = a.withUnsafeBufferPointer { PanelGemm.packA($0.baseAddress!, m: m, k: k) }
+        #expect(packed.count == ap.count)
+        #expect(zip(packed, ap).allSatisfy { $1.isNaN ? $0 == 0 : $0 == $1 })
+        #expect(packed.withUnsafeBufferPointer { PanelGemm.unpackA($0.baseAddress!, m: m, k: k) } == a)
         var bp = [Float](repeating: .nan, count: bPanels * 24 * k)
         for q in 0..<k { for j in 0..<n { bp[(j / 24) * 24 * k + q * 24 + j % 24] = b[q * n + j] } }
-        let ldc = bPanels * 24 + 5
-        var c = [Float](repeating: .nan, count: m * ldc)
+        let ldc = n + 5
+        var c = [Float](repeating: .nan, count: (m + 1) * ldc)
         ap.withUnsafeBufferPointer { ap in
             bp.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
@@ -41,9 +47,11 @@ struct PanelGemmTests {
                 let d = abs(c[i * ldc + j] - want)
                 worst = d.isNaN ? .infinity : max(worst, d)
             }
-            // Nothing is written past the last panel.
-            #expect(c[(i * ldc + bPanels * 24)..<(i * ldc + ldc)].allSatisfy { $0.isNaN })
+            // Nothing is written past column n.
+            #expect(c[(i * ldc + n)..<(i * ldc + ldc)].allSatisfy { $0.isNaN })
         }
+        // Nor past row m.
+        #expect(c[(m * ldc)...].allSatisfy { $0.isNaN })
         #expect(worst < 1e-4 * Float(k).squareRoot())
     }
 }

@@ -63,6 +63,29 @@ struct ParallelConvolutionTests {
         #expect(maxErrorOverMagnitude(parallel, want) < 1e-4)
     }
 
+    /// PanelConvolution, 1×1 and 3×3 stride 2: several parts of the output pixels in their own
+    /// slots, the same on one and two threads, and the naive reference.
+    @Test(arguments: [(1, 1), (3, 2)])
+    func panelConvolutionOnTwoThreads(_ size: Int, _ stride: Int) throws {
+        let (c, n) = (128, 45)
+        let shape = FeatureShape(channels: c, height: 40, width: 41)
+        let cfg = "[convolutional]\nfilters=\(n)\nsize=\(size)\nstride=\(stride)\npad=1\nactivation=leaky\n"
+        let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
+        #expect(layer.panel)
+        let pixels = layer.outputShape.height * layer.outputShape.width
+        #expect(pixels > 2 * PanelGemm.columns * PanelConvolution.panelsPerPart(k: c * size * size, pixels: pixels))
+        var rng = DetTestRandom(seed: UInt64(size * 10 + stride + 100))
+        let loaded = try layer.loadingWeights(rng.floats(layer.weightCount, in: -0.1...0.1))
+        let input = rng.floats(shape.count)
+        let (serial, parallel) = serialAndParallel(loaded, input)
+        #expect(serial == parallel)
+        let conv = try #require(loaded as? ConvolutionalLayer)
+        let want = naiveConvolution(
+            input: input, shape: shape, weights: conv.unpackedWeights, bias: conv.bias, filters: n,
+            size: size, stride: stride, pad: size / 2, groups: 1, activation: .leaky)
+        #expect(maxRelativeError(parallel, want) < 1e-4)
+    }
+
     /// Depthwise 3×3 and 5×5, stride 1 and 2, 70 channels (slots of 17 and 18) @40×40.
     @Test(arguments: [(3, 1), (3, 2), (5, 1), (5, 2)])
     func depthwiseOnTwoThreads(_ size: Int, _ stride: Int) throws {

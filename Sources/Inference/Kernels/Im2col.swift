@@ -46,6 +46,75 @@ package enum Im2col {
         }
     }
 
+    /// Unfolds output pixels `first ..< first + count` (row-major over `outHeight × outWidth`)
+    /// straight into `PanelGemm`'s B panels: pixel `first + q` is column `q % 24` of panel
+    /// `q / 24` (`[K × 24]` each, `K = channels·kernel·kernel`), row `(c·k + ky)·k + kx` holding
+    /// `input[c, y·stride − pad + ky, x·stride − pad + kx]`, or 0 outside the image. Columns of
+    /// the last panel past `count` are left as they are.
+    package static func unfoldPanels(
+        input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+        kernel: Int, stride: Int, pad: Int, outWidth: Int,
+        first: Int, count: Int,
+        panels: UnsafeMutablePointer<Float>
+    ) {
+        let rows = channels * kernel * kernel
+        let panelFloats = PanelGemm.columns * rows
+        if kernel == 1, stride == 1, pad == 0 {
+            // The input already is B, row by row: copy it in 24-column pieces.
+            let spatial = height * width
+            for c in 0..<channels {
+                let src = input + c * spatial + first
+                let dst = panels + c * PanelGemm.columns
+                var q = 0
+                while q + PanelGemm.columns <= count {
+                    let d = dst + (q / PanelGemm.columns) * panelFloats
+                    SIMD8Memory.store(SIMD8Memory.load(src + q), d)
+                    SIMD8Memory.store(SIMD8Memory.load(src + q + 8), d + 8)
+                    SIMD8Memory.store(SIMD8Memory.load(src + q + 16), d + 16)
+                    q += PanelGemm.columns
+                }
+                if q < count { (dst + (q / PanelGemm.columns) * panelFloats).update(from: src + q, count: count - q) }
+            }
+            return
+        }
+        var row = 0
+        for c in 0..<channels {
+            let plane = input + c * height * width
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    let rowDst = panels + row * PanelGemm.columns
+                    row += 1
+                    let lo = max(0, ceilDiv(pad - kx, stride))
+                    let hi = min(outWidth, max(lo, ceilDiv(width + pad - kx, stride)))
+                    var q = 0
+                    while q < count {
+                        // A run of pixels within one output row and one panel.
+                        let pixel = first + q
+                        let y = pixel / outWidth, x0 = pixel % outWidth
+                        let lane = q % PanelGemm.columns
+                        let run = min(outWidth - x0, count - q, PanelGemm.columns - lane)
+                        let dst = rowDst + (q / PanelGemm.columns) * panelFloats + lane
+                        let iy = y * stride - pad + ky
+                        if iy < 0 || iy >= height {
+                            dst.initialize(repeating: 0, count: run)
+                        } else {
+                            let src = plane + iy * width - pad + kx
+                            let a = min(max(x0, lo), x0 + run), b = max(min(x0 + run, hi), a)
+                            for x in x0..<a { dst[x - x0] = 0 }
+                            if stride == 1 {
+                                for x in a..<b { dst[x - x0] = src[x] }
+                            } else {
+                                for x in a..<b { dst[x - x0] = src[x * stride] }
+                            }
+                            for x in b..<(x0 + run) { dst[x - x0] = 0 }
+                        }
+                        q += run
+                    }
+                }
+            }
+        }
+    }
+
     @inline(__always)
     private static func ceilDiv(_ a: Int, _ b: Int) -> Int {
         a >= 0 ? (a + b - 1) / b : -((-a) / b)

@@ -12,9 +12,27 @@ package enum PanelGemm {
     /// Columns of a B panel.
     package static let columns = 24
 
-    /// `m` must be a multiple of 4. B's last panel is read whole, and up to `n` rounded up to 24
-    /// columns are written to every row of C (`ldc` must leave room for them); the columns past
-    /// `n` hold whatever B's last panel held there.
+    /// `a [m × k]` (row-major) as A panels: `⌈m/4⌉ × [k × 4]`, rows past `m` zero.
+    package static func packA(_ a: UnsafePointer<Float>, m: Int, k: Int) -> [Float] {
+        var packed = [Float](repeating: 0, count: (m + 3) / 4 * 4 * k)
+        for i in 0..<m {
+            for q in 0..<k { packed[(i / 4) * 4 * k + 4 * q + i % 4] = a[i * k + q] }
+        }
+        return packed
+    }
+
+    /// The inverse of `packA`.
+    package static func unpackA(_ packed: UnsafePointer<Float>, m: Int, k: Int) -> [Float] {
+        var a = [Float](repeating: 0, count: m * k)
+        for i in 0..<m {
+            for q in 0..<k { a[i * k + q] = packed[(i / 4) * 4 * k + 4 * q + i % 4] }
+        }
+        return a
+    }
+
+    /// Writes exactly `C[0 ..< m, 0 ..< n]`: A holds `⌈m/4⌉` panels (rows past `m` of the last
+    /// one are read but not stored) and B `⌈n/24⌉` panels, read whole. Edge blocks go through a
+    /// small buffer.
     package static func multiply(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -22,31 +40,42 @@ package enum PanelGemm {
     ) {
         guard m > 0, n > 0, k > 0 else { return }
         let aPanel = 4 * k, bPanel = 24 * k
-        var j = 0
-        while j < n {
-            let width = min(24, n - j)
-            let pb = b + (j / 24) * bPanel
-            var q = 0
-            if width > 16 {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 24) { buffer in
+            let edge = buffer.baseAddress!
+            var j = 0
+            while j < n {
+                let width = min(24, n - j)
+                let pb = b + (j / 24) * bPanel, cj = c + j
+                if width <= 4 {
+                    for col in 0..<width { column(m, k, a, pb + col, cj + col, ldc) }
+                    j += 24
+                    continue
+                }
+                var q = 0
                 while 4 * q < m {
-                    block4x24(k, a + q * aPanel, pb, c + 4 * q * ldc + j, ldc)
-                    q += 1
+                    // Two panels against an 8-column group when both are whole.
+                    let rows = width <= 8 && 4 * q + 8 <= m ? 8 : 4
+                    let valid = min(rows, m - 4 * q)
+                    let whole = valid == rows && (width == 24 || width == 16 || width == 8)
+                    let dst = whole ? cj + 4 * q * ldc : edge
+                    let ld = whole ? ldc : 24
+                    let pa = a + q * aPanel
+                    if width > 16 {
+                        block4x24(k, pa, pb, dst, ld)
+                    } else if width > 8 {
+                        block4x16(k, pa, pb, dst, ld)
+                    } else if rows == 8 {
+                        block8x8(k, pa, pa + aPanel, pb, dst, ld)
+                    } else {
+                        block4x8(k, pa, pb, dst, ld)
+                    }
+                    if !whole {
+                        for r in 0..<valid { (cj + (4 * q + r) * ldc).update(from: edge + 24 * r, count: width) }
+                    }
+                    q += rows / 4
                 }
-            } else if width > 8 {
-                while 4 * q < m {
-                    block4x16(k, a + q * aPanel, pb, c + 4 * q * ldc + j, ldc)
-                    q += 1
-                }
-            } else if width <= 4 {
-                for col in 0..<width { column(m, k, a, pb + col, c + j + col, ldc) }
-            } else {
-                while 4 * q + 8 <= m {
-                    block8x8(k, a + q * aPanel, a + (q + 1) * aPanel, pb, c + 4 * q * ldc + j, ldc)
-                    q += 2
-                }
-                if 4 * q < m { block4x8(k, a + q * aPanel, pb, c + 4 * q * ldc + j, ldc) }
+                j += 24
             }
-            j += 24
         }
     }
 
@@ -128,12 +157,12 @@ package enum PanelGemm {
         store(c4, c + 4 * ldc); store(c5, c + 5 * ldc); store(c6, c + 6 * ldc); store(c7, c + 7 * ldc)
     }
 
-    /// One column of C (column `0` of the B panel at `b`), eight A panels at a time: eight
-    /// four-lane accumulators, so a 1-column remainder costs one column, not eight.
+    /// Rows `0 ..< m` of one column of C (column `0` of the B panel at `b`), eight A panels at a
+    /// time: eight four-lane accumulators, so a 1-column remainder costs one column, not eight.
     private static func column(
         _ m: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        let panels = m / 4, aPanel = 4 * k
+        let panels = (m + 3) / 4, aPanel = 4 * k
         var q = 0
         while q < panels {
             let n = min(8, panels - q)
@@ -155,7 +184,7 @@ package enum PanelGemm {
             withUnsafeBytes(of: &acc) { raw in
                 let sums = raw.assumingMemoryBound(to: Float.self)
                 for panel in 0..<n {
-                    for r in 0..<4 {
+                    for r in 0..<min(4, m - 4 * (q + panel)) {
                         var s: Float
                         if n == 8 {
                             s = sums[4 * panel + r]

@@ -162,11 +162,10 @@ package enum WinogradConvolution {
                 padPlane(input + c * height * width, height, width, pad, padded + c * planeFloats, plan)
             }
         }
-        // Plane `p` of M = plane `p` of U (`nf` filters, rounded up to A's 4-row panels) · plane
-        // `p` of V (`count` tiles).
+        // Plane `p` of M = plane `p` of U (`nf` filters) · plane `p` of V (`count` tiles).
         func multiply(_ p: Int, _ nf: Int, _ u: UnsafeMutablePointer<Float>, _ mm: UnsafeMutablePointer<Float>, _ count: Int) {
             PanelGemm.multiply(
-                m: (nf + 3) / 4 * 4, n: count, k: channels, a: u + p * uStride, b: v + p * vStride,
+                m: nf, n: count, k: channels, a: u + p * uStride, b: v + p * vStride,
                 c: mm + p * fb * stride, ldc: stride)
         }
         // Rows `js` of M (filters `f0 + j`) back to output tiles of tile rows `row0 ..< row0 + rows`.

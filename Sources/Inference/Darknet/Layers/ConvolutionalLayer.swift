@@ -25,8 +25,8 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// Output rows unfolded per im2col block.
     package let rowsPerBlock: Int
     /// `[filters × (channels / groups) × size × size]`, batch-norm folded in; for a Winograd
-    /// layer regrouped by `WinogradConvolution.packWeights` (`unpackedWeights` reads them back in
-    /// Darknet's order). Empty until loaded.
+    /// layer regrouped by `WinogradConvolution.packWeights`, for a panel layer by
+    /// `PanelGemm.packA` (`unpackedWeights` reads them back in Darknet's order). Empty until loaded.
     package private(set) var weights: [Float] = []
     /// Winograd tile size for this layer, or nil for im2col + GEMM (see `winogradTile(...)`). The
     /// filters are transformed per call, a block at a time, into the workspace: nothing but the
@@ -34,6 +34,9 @@ package struct ConvolutionalLayer: DarknetLayer {
     package let winograd: WinogradConvolution.Tile?
     /// True when the layer runs as `DirectConvolution` (3×3, at most 4 input channels).
     package let direct: Bool
+    /// True when the layer runs as `PanelConvolution` (ungrouped, not Winograd, direct or
+    /// depthwise, and not skinny enough for `SmallGemm`); its weights are then kept as A panels.
+    package let panel: Bool
     /// `[filters]`, batch-norm folded in. Empty until loaded.
     package private(set) var bias: [Float] = []
 
@@ -92,6 +95,9 @@ package struct ConvolutionalLayer: DarknetLayer {
         winograd =
             !direct && size == 3 && stride == 1 && groups == 1
             ? Self.winogradTile(channels: input.channels, filters: filters, outHeight: oh, outWidth: ow) : nil
+        panel =
+            !direct && winograd == nil && groups == 1 && !Self.prefersSmallGemm(m: filters, k: k)
+            && filters * k <= Self.panelWeightFloats
     }
 
     /// Which 3×3 stride-1 ungrouped convolutions run as Winograd, and with which tile. Measured
@@ -112,6 +118,10 @@ package struct ConvolutionalLayer: DarknetLayer {
     package var flops: Int { 2 * filters * (input.channels / groups) * size * size * outputShape.spatial }
 
     package var workspaceSize: Int {
+        if panel {
+            return PanelConvolution.workspaceSize(
+                channels: input.channels, kernel: size, outHeight: outputShape.height, outWidth: outputShape.width)
+        }
         if isDepthwise {
             return DepthwiseConvolution.workspaceSize(
                 kernel: size, stride: stride, outHeight: outputShape.height, outWidth: outputShape.width)
@@ -153,21 +163,24 @@ package struct ConvolutionalLayer: DarknetLayer {
                 }
             }
         }
-        copy.weights =
-            winograd == nil
-            ? weights
-            : weights.withUnsafeBufferPointer {
-                WinogradConvolution.packWeights($0.baseAddress!, filters: filters, channels: input.channels)
+        copy.weights = weights.withUnsafeBufferPointer {
+            if winograd != nil {
+                return WinogradConvolution.packWeights($0.baseAddress!, filters: filters, channels: input.channels)
             }
+            return panel ? PanelGemm.packA($0.baseAddress!, m: filters, k: perFilter) : weights
+        }
         copy.bias = bias
         return copy
     }
 
     /// The folded weights in Darknet's order `[filters × (channels / groups) × size × size]`.
     package var unpackedWeights: [Float] {
-        guard winograd != nil, !weights.isEmpty else { return weights }
+        guard winograd != nil || panel, !weights.isEmpty else { return weights }
         return weights.withUnsafeBufferPointer {
-            WinogradConvolution.unpackWeights($0.baseAddress!, filters: filters, channels: input.channels)
+            if winograd != nil {
+                return WinogradConvolution.unpackWeights($0.baseAddress!, filters: filters, channels: input.channels)
+            }
+            return PanelGemm.unpackA($0.baseAddress!, m: filters, k: (input.channels / groups) * size * size)
         }
     }
 
@@ -191,6 +204,13 @@ package struct ConvolutionalLayer: DarknetLayer {
                         tile: tile, input: src, channels: input.channels, height: input.height, width: input.width,
                         pad: pad, weights: wp, bias: bp, filters: filters, activation: activation,
                         output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
+                    return
+                }
+                if panel {
+                    PanelConvolution.run(
+                        input: src, channels: input.channels, height: input.height, width: input.width,
+                        packed: wp, bias: bp, filters: filters, kernel: size, stride: stride, pad: pad,
+                        activation: activation, output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
                     return
                 }
                 if direct {
@@ -218,6 +238,11 @@ package struct ConvolutionalLayer: DarknetLayer {
             }
         }
     }
+
+    /// Largest weights (floats) a `PanelConvolution` layer may have: every part streams all of
+    /// them, so bigger ones (yolov3's 512→1024 3×3 stride 2, 19 MB) stay on OpenBLAS, which
+    /// blocks the reduction (measured 19.6 ms there against 23.1 as panels, 1 thread).
+    package static let panelWeightFloats = 1 << 21
 
     /// Whether a product of `m` output channels over a `k`-long reduction goes to `SmallGemm`
     /// (measured: it beats OpenBLAS on these skinny shapes, which dominate Yolo-Fastest).
