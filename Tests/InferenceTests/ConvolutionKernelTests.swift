@@ -80,6 +80,9 @@ struct ConvolutionKernelTests {
         ConvCase(c: 8, h: 9, w: 14, filters: 40, size: 3, stride: 1, pad: 1, groups: 1, activation: .relu),
         ConvCase(c: 9, h: 6, w: 5, filters: 34, size: 3, stride: 2, pad: 0, groups: 1, activation: .mish),
         ConvCase(c: 72, h: 40, w: 41, filters: 36, size: 1, stride: 1, pad: 0, groups: 1),
+        // Rows wide enough for the stride-2 unfold's vector path, with and without padding.
+        ConvCase(c: 8, h: 9, w: 70, filters: 40, size: 3, stride: 2, pad: 1, groups: 1),
+        ConvCase(c: 8, h: 7, w: 53, filters: 41, size: 3, stride: 2, pad: 0, groups: 1, activation: .linear),
     ]
 
     @Test func panelDispatch() throws {

@@ -77,42 +77,76 @@ package enum Im2col {
             }
             return
         }
-        var row = 0
-        for c in 0..<channels {
-            let plane = input + c * height * width
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let rowDst = panels + row * PanelGemm.columns
-                    row += 1
-                    let lo = max(0, ceilDiv(pad - kx, stride))
-                    let hi = min(outWidth, max(lo, ceilDiv(width + pad - kx, stride)))
-                    var q = 0
-                    while q < count {
-                        // A run of pixels within one output row and one panel.
-                        let pixel = first + q
-                        let y = pixel / outWidth, x0 = pixel % outWidth
-                        let lane = q % PanelGemm.columns
-                        let run = min(outWidth - x0, count - q, PanelGemm.columns - lane)
-                        let dst = rowDst + (q / PanelGemm.columns) * panelFloats + lane
-                        let iy = y * stride - pad + ky
-                        if iy < 0 || iy >= height {
-                            dst.initialize(repeating: 0, count: run)
-                        } else {
-                            let src = plane + iy * width - pad + kx
-                            let a = min(max(x0, lo), x0 + run), b = max(min(x0 + run, hi), a)
-                            for x in x0..<a { dst[x - x0] = 0 }
-                            if stride == 1 {
-                                for x in a..<b { dst[x - x0] = src[x] }
-                            } else {
-                                for x in a..<b { dst[x - x0] = src[x * stride] }
+        // The part's pixels as runs within one output row and one panel; the same for every row
+        // of B. At most one run per panel plus one per output row crossed.
+        let capacity = count / PanelGemm.columns + count / max(1, outWidth) + 2
+        withUnsafeTemporaryAllocation(of: Run.self, capacity: capacity) { buffer in
+            let runs = buffer.baseAddress!
+            var runCount = 0
+            var q = 0
+            while q < count {
+                let pixel = first + q
+                let x0 = pixel % outWidth, lane = q % PanelGemm.columns
+                let length = min(outWidth - x0, count - q, PanelGemm.columns - lane)
+                runs[runCount] = Run(
+                    offset: (q / PanelGemm.columns) * panelFloats + lane, y: pixel / outWidth, x0: x0, length: length)
+                runCount += 1
+                q += length
+            }
+            var row = 0
+            for c in 0..<channels {
+                let plane = input + c * height * width
+                for ky in 0..<kernel {
+                    for kx in 0..<kernel {
+                        let rowDst = panels + row * PanelGemm.columns
+                        row += 1
+                        let lo = max(0, ceilDiv(pad - kx, stride))
+                        let hi = min(outWidth, max(lo, ceilDiv(width + pad - kx, stride)))
+                        for r in 0..<runCount {
+                            let run = runs[r]
+                            let dst = rowDst + run.offset
+                            let iy = run.y * stride - pad + ky
+                            let x0 = run.x0, x1 = run.x0 + run.length
+                            if iy < 0 || iy >= height {
+                                dst.initialize(repeating: 0, count: run.length)
+                                continue
                             }
-                            for x in b..<(x0 + run) { dst[x - x0] = 0 }
+                            let src = plane + iy * width - pad + kx
+                            let a = min(max(x0, lo), x1), b = max(min(x1, hi), a)
+                            for x in x0..<a { dst[x - x0] = 0 }
+                            var x = a
+                            if stride == 1 {
+                                while x < b {
+                                    dst[x - x0] = src[x]
+                                    x += 1
+                                }
+                            } else {
+                                if stride == 2 {
+                                    // Eight outputs from sixteen inputs while the sixteenth is
+                                    // still in the row: the even lanes of two vectors.
+                                    while x + 8 <= b, 2 * x + 16 - pad + kx <= width {
+                                        let v0 = SIMD8Memory.load(src + 2 * x), v1 = SIMD8Memory.load(src + 2 * x + 8)
+                                        SIMD8Memory.store(
+                                            SIMD8(v0[0], v0[2], v0[4], v0[6], v1[0], v1[2], v1[4], v1[6]), dst + (x - x0))
+                                        x += 8
+                                    }
+                                }
+                                while x < b {
+                                    dst[x - x0] = src[x * stride]
+                                    x += 1
+                                }
+                            }
+                            for x in b..<x1 { dst[x - x0] = 0 }
                         }
-                        q += run
                     }
                 }
             }
         }
+    }
+
+    /// Pixels `x0 ..< x0 + length` of output row `y`, at `offset` in a row of B's panels.
+    private struct Run {
+        let offset: Int, y: Int, x0: Int, length: Int
     }
 
     @inline(__always)
