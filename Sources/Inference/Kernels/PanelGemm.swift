@@ -12,13 +12,30 @@ package enum PanelGemm {
     /// Columns of a B panel.
     package static let columns = 24
 
-    /// `a [m × k]` (row-major) as A panels: `⌈m/4⌉ × [k × 4]`, rows past `m` zero.
+    /// `a [m × k]` (row-major) as A panels: `⌈m/4⌉ × [k × 4]`, rows past `m` zero. Written in
+    /// order, four rows read side by side (a model's load packs every such layer).
     package static func packA(_ a: UnsafePointer<Float>, m: Int, k: Int) -> [Float] {
-        var packed = [Float](repeating: 0, count: (m + 3) / 4 * 4 * k)
-        for i in 0..<m {
-            for q in 0..<k { packed[(i / 4) * 4 * k + 4 * q + i % 4] = a[i * k + q] }
+        let panels = (m + 3) / 4
+        return [Float](unsafeUninitializedCapacity: panels * 4 * k) { out, initialized in
+            var d = out.baseAddress!
+            for panel in 0..<panels {
+                let rows = min(4, m - 4 * panel)
+                let r0 = a + 4 * panel * k
+                if rows == 4 {
+                    let r1 = r0 + k, r2 = r0 + 2 * k, r3 = r0 + 3 * k
+                    for q in 0..<k {
+                        d[0] = r0[q]; d[1] = r1[q]; d[2] = r2[q]; d[3] = r3[q]
+                        d += 4
+                    }
+                } else {
+                    for q in 0..<k {
+                        for r in 0..<4 { d[r] = r < rows ? r0[r * k + q] : 0 }
+                        d += 4
+                    }
+                }
+            }
+            initialized = panels * 4 * k
         }
-        return packed
     }
 
     /// The inverse of `packA`.

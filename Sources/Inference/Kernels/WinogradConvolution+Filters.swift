@@ -9,18 +9,21 @@ extension WinogradConvolution {
     /// past the last are zero). The same floats, so a Winograd layer keeps only this copy.
     package static func packWeights(_ weights: UnsafePointer<Float>, filters: Int, channels: Int) -> [Float] {
         let groups = (filters + 7) / 8
-        var packed = [Float](repeating: 0, count: groups * channels * 72)
-        packed.withUnsafeMutableBufferPointer { out in
-            for f in 0..<filters {
-                let g = f / 8, lane = f % 8
+        return [Float](unsafeUninitializedCapacity: groups * channels * 72) { out, initialized in
+            var d = out.baseAddress!
+            for g in 0..<groups {
+                let lanes = min(8, filters - 8 * g)
                 for c in 0..<channels {
-                    let src = weights + (f * channels + c) * 9
-                    let dst = out.baseAddress! + (g * channels + c) * 72 + lane
-                    for tap in 0..<9 { dst[tap * 8] = src[tap] }
+                    // Written in order: tap-major, eight filters a tap.
+                    let src = weights + (8 * g * channels + c) * 9
+                    for tap in 0..<9 {
+                        for lane in 0..<8 { d[lane] = lane < lanes ? src[lane * channels * 9 + tap] : 0 }
+                        d += 8
+                    }
                 }
             }
+            initialized = groups * channels * 72
         }
-        return packed
     }
 
     /// The inverse of `packWeights` (tests and tools read a Winograd layer's weights back).
