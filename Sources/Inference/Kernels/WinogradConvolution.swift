@@ -38,7 +38,8 @@ package enum WinogradConvolution {
     /// Blocks of filters per thread from which each block runs whole on one thread (fewer: each
     /// block's products and output transform are split over the threads). Measured on yolov3
     /// @416, 2 threads: per-block parts made the 13×13 and 26×26 layers (16 and 8 blocks) ~4 %
-    /// faster and the 52×52 (4 blocks) and 104×104 (2) slower.
+    /// faster and the 52×52 (4 blocks) and 104×104 (2) slower; with `PanelGemm`, 2 a thread
+    /// (the 52×52 layers per block too) still made those 4 % slower (layer minimum 4.44 → 4.64 ms).
     package static let blocksPerThread = 4
 
     /// Most blocks of filters in flight at once (threads beyond it wait out those layers).
