@@ -148,13 +148,70 @@ struct DarknetNetworkTests {
         num=6
         """
 
+    /// Two residual blocks whose shortcuts `ResidualFusion` folds into the convolution before
+    /// them: a Winograd one (40 → 80 channels, 3×3) and a panel one (1×1, 80 → 80), the second
+    /// shortcut reading the first (an identity layer by then).
+    static let residualCfg = """
+        [net]
+        width=24
+        height=24
+        channels=3
+        [convolutional]
+        batch_normalize=1
+        filters=80
+        size=3
+        pad=1
+        activation=leaky
+        [convolutional]
+        filters=40
+        size=1
+        activation=leaky
+        [convolutional]
+        batch_normalize=1
+        filters=80
+        size=3
+        pad=1
+        activation=leaky
+        [shortcut]
+        from=-3
+        activation=linear
+        [convolutional]
+        filters=80
+        size=1
+        activation=relu
+        [shortcut]
+        from=-2
+        activation=linear
+        [convolutional]
+        filters=21
+        size=1
+        activation=linear
+        [yolo]
+        mask=0,1,2
+        anchors=4,6, 8,10, 12,9
+        classes=2
+        num=3
+        [route]
+        layers=-3
+        [convolutional]
+        filters=21
+        size=1
+        activation=linear
+        [yolo]
+        mask=0,1,2
+        anchors=4,6, 8,10, 12,9
+        classes=2
+        num=3
+        """
+
     static let smallModels: [(String, Int)] = [
         ("data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", 32),
         ("mini", 32),
+        ("residual", 24),
     ]
 
     static func network(_ path: String, size: Int, seed: UInt64 = 1) throws -> (DarknetNetwork, DarknetConfig) {
-        let text = path == "mini" ? miniCfg : try SharedData.text(path)
+        let text = path == "mini" ? miniCfg : path == "residual" ? residualCfg : try SharedData.text(path)
         let config = try DarknetConfig(text: text, width: size, height: size)
         var reader = DarknetWeightsReader(config: config)
         var bytes: [UInt8] = []
@@ -179,10 +236,25 @@ struct DarknetNetworkTests {
         }
     }
 
-    @Test(arguments: ["data/models/darknet-cfg/yolov3.cfg", "data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"])
-    func memoryPlanNeverOverwritesALiveBuffer(_ path: String) throws {
+    @Test func residualBlocksAreFolded() throws {
+        let (net, _) = try Self.network("residual", size: 24)
+        let convs = [2, 4].map { net.layers[$0] as? ConvolutionalLayer }
+        #expect(convs[0]?.winograd != nil && convs[0]?.residual == 0)
+        #expect(convs[1]?.panel == true && convs[1]?.residual == 3)
+        #expect([3, 5].allSatisfy { (net.layers[$0] as? ShortcutLayer)?.isIdentity == true })
+        // The mini network's shortcut (leaky, after a depthwise layer and a dropout) stays.
+        let (mini, _) = try Self.network("mini", size: 32)
+        #expect(mini.layers.compactMap { $0 as? ShortcutLayer }.allSatisfy { !$0.fused })
+    }
+
+    @Test(arguments: ["data/models/darknet-cfg/yolov3.cfg", "data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"], [false, true])
+    func memoryPlanNeverOverwritesALiveBuffer(_ path: String, _ fuse: Bool) throws {
         let config = try DarknetConfig(text: try SharedData.text(path))
-        let layers = config.layers
+        let layers = fuse ? ResidualFusion.fuse(config.layers) : config.layers
+        if fuse, path.hasSuffix("yolov3.cfg") {
+            // Every residual block of yolov3 ends in a Winograd or panel convolution: 23 folded.
+            #expect(layers.compactMap { $0 as? ShortcutLayer }.filter { $0.fused }.count == 23)
+        }
         let plan = MemoryPlan(input: config.input, layers: layers)
         // Which producer's buffer does each table entry hold, and who reads it last?
         var owner = Array(0...layers.count)

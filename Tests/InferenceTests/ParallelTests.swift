@@ -54,6 +54,36 @@ struct ParallelTests {
         #expect(otherThreads.load(ordering: .relaxed) > 0)
     }
 
+    @Test("slots: every part once, slot below `slots`, never two parts in one slot at once")
+    func slotsAreExclusive() {
+        let before = Parallel.threads
+        defer { Parallel.setThreads(before) }
+        for (threads, slots) in [(1, 4), (2, 1), (2, 2), (3, 2), (3, 4)] {
+            for _ in 0..<200 {
+                Parallel.setThreads(threads)  // other suites running at the same time set the count too
+                let count = 37
+                let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+                defer { hits.deallocate() }
+                hits.initialize(repeating: 0)
+                let inUse = Atomic<Int>(0)  // bit s: a part runs in slot s
+                let violations = Atomic<Int>(0)
+                Parallel.forEachSlot(count, slots: slots) { i, slot in
+                    guard slot < slots, slot >= 0 else {
+                        violations.add(1, ordering: .relaxed)
+                        return
+                    }
+                    let bit = 1 << slot
+                    if inUse.bitwiseOr(bit, ordering: .acquiring).oldValue & bit != 0 { violations.add(1, ordering: .relaxed) }
+                    hits[i] += 1
+                    for _ in 0..<200 { _ = inUse.load(ordering: .relaxed) }  // hold the slot a moment
+                    inUse.bitwiseAnd(~bit, ordering: .releasing)
+                }
+                #expect(violations.load(ordering: .relaxed) == 0, "threads \(threads) slots \(slots)")
+                #expect(hits.allSatisfy { $0 == 1 })
+            }
+        }
+    }
+
     @Test("two callers at once and nested loops: the busy pool falls back, nothing is lost")
     func concurrentAndNestedCallers() {
         let before = Parallel.threads

@@ -8,7 +8,8 @@ package final class DarknetNetwork: Sendable {
     package let input: FeatureShape
     /// Whether images are letterboxed (`[net] letter_box=1`) rather than stretched.
     package let letterbox: Bool
-    /// Layers with their (batch-norm folded) weights.
+    /// Layers with their (batch-norm folded) weights, shortcuts folded into the convolution
+    /// before them where it can add them (`ResidualFusion`).
     package let layers: [any DarknetLayer]
     /// Notes about cfg keys we ignored.
     package let warnings: [String]
@@ -39,6 +40,7 @@ package final class DarknetNetwork: Sendable {
         }
         input = config.input
         letterbox = config.letterbox
+        let layers = ResidualFusion.fuse(layers)
         self.layers = layers
         warnings = config.warnings
         flops = config.flops

@@ -26,12 +26,15 @@ package enum PanelConvolution {
     /// `output[f, y, x] = act(bias[f] + Σ_c Σ_ky Σ_kx w[f, c, ky, kx] · input[c, y·stride − pad + ky, x·stride − pad + kx])`
     /// for `input [channels × height × width]`, `packed` = `PanelGemm.packA` of the weights
     /// `[filters × (channels·kernel·kernel)]`, `output [filters × outHeight × outWidth]`, and
-    /// `workspace` of `workspaceSize(...)` floats.
+    /// `workspace` of `workspaceSize(...)` floats. With `residual` (`[filters × outHeight ×
+    /// outWidth]`), its value is added after the activation (a `[shortcut]` folded in by
+    /// `ResidualFusion`).
     package static func run(
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         packed: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int,
         kernel: Int, stride: Int, pad: Int, activation: Activation,
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
+        residual: UnsafePointer<Float>? = nil,
         workspace: UnsafeMutablePointer<Float>
     ) {
         let k = channels * kernel * kernel, pixels = outHeight * outWidth
@@ -46,8 +49,9 @@ package enum PanelConvolution {
                 pad: pad, outWidth: outWidth, first: first, count: count, panels: b)
             PanelGemm.multiply(m: filters, n: count, k: k, a: packed, b: b, c: output + first, ldc: pixels)
             for f in 0..<filters {
-                BiasActivation.apply(
-                    output + f * pixels + first, channels: 1, spatial: count, bias: bias + f, activation: activation)
+                let row = output + f * pixels + first
+                BiasActivation.apply(row, channels: 1, spatial: count, bias: bias + f, activation: activation)
+                if let residual { Elementwise.add(row, residual + f * pixels + first, into: row, count: count) }
             }
         }
     }

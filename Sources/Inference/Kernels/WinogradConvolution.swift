@@ -134,12 +134,14 @@ package enum WinogradConvolution {
     /// `packWeights` regroups them,
     /// `output [filters × outHeight × outWidth]` with `outHeight = height + 2·pad − 2` (likewise
     /// the width), and `workspace` of `workspaceSize(...)` floats (the same `blockFloats` and
-    /// `filterBlock`).
+    /// `filterBlock`). With `residual` (`[filters × outHeight × outWidth]`), its value is added
+    /// after the activation (a `[shortcut]` folded in by `ResidualFusion`).
     package static func run(
         tile: Tile,
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, pad: Int,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int, activation: Activation,
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
+        residual: UnsafePointer<Float>? = nil,
         workspace: UnsafeMutablePointer<Float>,
         blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock
     ) {
@@ -175,13 +177,13 @@ package enum WinogradConvolution {
                 let t = scratch.baseAddress!
                 for j in js {
                     let f = f0 + j
-                    let plane = output + f * outHeight * outWidth
                     for r in 0..<rows {
                         let y0 = (row0 + r) * m
                         var tx = 0
                         while tx < tilesX {
+                            let at = (f * outHeight + y0) * outWidth + tx * m
                             let out = OutputTiles(
-                                base: plane + y0 * outWidth + tx * m, width: outWidth,
+                                base: output + at, residual: residual.map { $0 + at }, width: outWidth,
                                 rows: min(m, outHeight - y0), columns: min(8 * m, outWidth - tx * m),
                                 bias: bias[f], activation: activation)
                             let src = mm + j * stride + r * tilesX + tx
@@ -312,6 +314,8 @@ package enum WinogradConvolution {
     /// the plane) at `base`, `width` apart; the bias and activation are applied before the store.
     private struct OutputTiles {
         let base: UnsafeMutablePointer<Float>
+        /// Where the residual added after the activation starts, like `base`, or nil.
+        let residual: UnsafePointer<Float>?
         let width: Int
         let rows: Int, columns: Int
         let bias: Float
@@ -331,16 +335,21 @@ package enum WinogradConvolution {
         }
     }
 
-    /// Stores `columns` floats of `v` (`0 ..< 8·count` of them) at `p`: whole vectors, then the rest.
+    /// Stores `columns` floats of `v` (`0 ..< 8·count` of them) at `p`, plus `residual`'s when
+    /// given: whole vectors, then the rest.
     @inline(__always)
-    private static func storeClipped(_ v: UnsafePointer<SIMD8<Float>>, _ count: Int, _ columns: Int, _ p: UnsafeMutablePointer<Float>) {
-        if columns >= 8 * count {
-            for i in 0..<count { vstore(v[i], p + 8 * i) }
+    private static func storeClipped(
+        _ v: UnsafePointer<SIMD8<Float>>, _ count: Int, _ columns: Int, _ p: UnsafeMutablePointer<Float>,
+        _ residual: UnsafePointer<Float>?
+    ) {
+        let whole = min(count, columns / 8)
+        if let residual {
+            for i in 0..<whole { vstore(v[i] + vload(residual + 8 * i), p + 8 * i) }
+            for i in (whole * 8)..<min(columns, 8 * count) { p[i] = v[i / 8][i % 8] + residual[i] }
             return
         }
-        let whole = columns / 8
         for i in 0..<whole { vstore(v[i], p + 8 * i) }
-        for i in (whole * 8)..<columns { p[i] = v[i / 8][i % 8] }
+        for i in (whole * 8)..<min(columns, 8 * count) { p[i] = v[i / 8][i % 8] }
     }
 
     // MARK: - F(2×2, 3×3)
@@ -398,7 +407,7 @@ package enum WinogradConvolution {
             let b = SIMD8(y0[2], y1[2], y0[3], y1[3], y0[6], y1[6], y0[7], y1[7])
             row[0] = SIMD8(lowHalf: a.lowHalf, highHalf: b.lowHalf)
             row[1] = SIMD8(lowHalf: a.highHalf, highHalf: b.highHalf)
-            storeClipped(row, 2, out.columns, out.base + r * out.width)
+            storeClipped(row, 2, out.columns, out.base + r * out.width, out.residual.map { $0 + r * out.width })
         }
     }
 
@@ -500,7 +509,7 @@ package enum WinogradConvolution {
             row[1] = SIMD8(lowHalf: b2.lowHalf, highHalf: b3.lowHalf)
             row[2] = SIMD8(lowHalf: b0.highHalf, highHalf: b1.highHalf)
             row[3] = SIMD8(lowHalf: b2.highHalf, highHalf: b3.highHalf)
-            storeClipped(row, 4, out.columns, out.base + r * out.width)
+            storeClipped(row, 4, out.columns, out.base + r * out.width, out.residual.map { $0 + r * out.width })
         }
     }
 

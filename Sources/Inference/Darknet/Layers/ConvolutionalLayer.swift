@@ -14,7 +14,10 @@ package struct ConvolutionalLayer: DarknetLayer {
     package var type: String { "convolutional" }
     package let input: FeatureShape
     package let outputShape: FeatureShape
-    package let inputs: [Int]
+    package private(set) var inputs: [Int]
+    /// The layer whose output is added to this one's after the activation (a `[shortcut]`
+    /// folded in by `ResidualFusion`), or nil; then it is also `inputs[1]`.
+    package private(set) var residual: Int?
     package let filters: Int
     package let size: Int
     package let stride: Int
@@ -187,6 +190,7 @@ package struct ConvolutionalLayer: DarknetLayer {
     package func forward(_ io: LayerIO) {
         let src = UnsafePointer(io.buffer(inputs[0]))
         let dst = io.output
+        let residual = self.residual.map { UnsafePointer(io.buffer($0)) }
         let oh = outputShape.height, ow = outputShape.width
         weights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
@@ -203,14 +207,15 @@ package struct ConvolutionalLayer: DarknetLayer {
                     WinogradConvolution.run(
                         tile: tile, input: src, channels: input.channels, height: input.height, width: input.width,
                         pad: pad, weights: wp, bias: bp, filters: filters, activation: activation,
-                        output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
+                        output: dst, outHeight: oh, outWidth: ow, residual: residual, workspace: io.workspace)
                     return
                 }
                 if panel {
                     PanelConvolution.run(
                         input: src, channels: input.channels, height: input.height, width: input.width,
                         packed: wp, bias: bp, filters: filters, kernel: size, stride: stride, pad: pad,
-                        activation: activation, output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
+                        activation: activation, output: dst, outHeight: oh, outWidth: ow, residual: residual,
+                        workspace: io.workspace)
                     return
                 }
                 if direct {
@@ -243,6 +248,18 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// them, so bigger ones (yolov3's 512→1024 3×3 stride 2, 19 MB) stay on OpenBLAS, which
     /// blocks the reduction (measured 19.6 ms there against 23.1 as panels, 1 thread).
     package static let panelWeightFloats = 1 << 21
+
+    /// Whether `ResidualFusion` may fold a following `[shortcut]` into this layer: its kernels
+    /// (Winograd, panels) add a residual as they store.
+    package var addsResidual: Bool { (winograd != nil || panel) && residual == nil }
+
+    /// A copy that adds layer `layer`'s output (of the output's shape) after the activation.
+    package func addingResidual(_ layer: Int) -> ConvolutionalLayer {
+        var copy = self
+        copy.residual = layer
+        copy.inputs = [inputs[0], layer]
+        return copy
+    }
 
     /// Whether a product of `m` output channels over a `k`-long reduction goes to `SmallGemm`
     /// (measured: it beats OpenBLAS on these skinny shapes, which dominate Yolo-Fastest).

@@ -4,6 +4,18 @@ package struct ShortcutLayer: DarknetLayer {
     package let outputShape: FeatureShape
     package let inputs: [Int]
     package let activation: Activation
+    /// Folded into the convolution before it by `ResidualFusion`: that layer already added
+    /// `inputs[1]`, so this one is its output unchanged.
+    package private(set) var fused = false
+
+    package var isIdentity: Bool { fused }
+
+    /// A copy marked as folded into the previous layer (see `fused`).
+    package func foldedIntoPrevious() -> ShortcutLayer {
+        var copy = self
+        copy.fused = true
+        return copy
+    }
 
     package init(section: inout CfgSection, context: LayerContext) throws {
         guard let references = try section.intList("from"), !references.isEmpty else {
@@ -25,6 +37,7 @@ package struct ShortcutLayer: DarknetLayer {
     }
 
     package func forward(_ io: LayerIO) {
+        guard !fused else { return }
         let a = io.buffer(inputs[0]), b = io.buffer(inputs[1]), out = io.output
         let chunk = 4096
         Parallel.forEach((outputShape.count + chunk - 1) / chunk, cost: chunk) { range in
