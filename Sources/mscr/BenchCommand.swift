@@ -99,13 +99,16 @@ struct BenchDetectCommand: AsyncParsableCommand {
             output["layers"] = network.layers.enumerated().map { (l, layer) -> [String: Any] in
                 let stats = Self.stats(layerMS[l])
                 let shape = layer.outputShape
-                return [
+                var entry: [String: Any] = [
                     "index": l, "type": layer.type,
                     "output": "\(shape.channels)x\(shape.height)x\(shape.width)",
                     "gflop": Self.round(Double(layer.flops) / 1e9),
                     "ms": stats,
                     "share": Self.round((stats["median"] ?? 0) / median),
                 ]
+                // A shortcut the convolution before it adds as it stores (ResidualFusion).
+                if let shortcut = layer as? ShortcutLayer, shortcut.fused { entry["fused_into"] = l - 1 }
+                return entry
             }
         }
         let data = JSON.bytes(output)

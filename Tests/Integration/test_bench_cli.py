@@ -131,3 +131,55 @@ def test_an_idle_process_burns_no_cpu_after_start():
     finally:
         p.kill()
         p.wait()
+
+
+RESIDUAL_CFG = """[net]
+width=32
+height=32
+channels=3
+[convolutional]
+batch_normalize=1
+filters=80
+size=3
+pad=1
+activation=leaky
+[convolutional]
+filters=40
+size=1
+activation=leaky
+[convolutional]
+batch_normalize=1
+filters=80
+size=3
+pad=1
+activation=leaky
+[shortcut]
+from=-3
+activation=linear
+[convolutional]
+filters=255
+size=1
+activation=linear
+[yolo]
+mask=0,1,2
+anchors=10,13, 16,30, 33,23
+classes=80
+num=3
+"""
+
+
+def test_bench_layers_show_a_shortcut_folded_into_its_convolution(tmp_path):
+    # A residual block whose 3×3 convolution (Winograd) adds the shortcut as it stores: the
+    # shortcut is reported as folded into it and does no work of its own.
+    cfg = tmp_path / "residual.cfg"
+    cfg.write_text(RESIDUAL_CFG)
+    weights = tmp_path / "residual.weights"
+    subprocess.run([sys.executable, str(SHARED / "tools/random_darknet_weights.py"), str(cfg), str(weights)],
+                   check=True, capture_output=True)
+    p = subprocess.run([mscr_binary(), "bench", "detect", "--cfg", str(cfg), "--weights", str(weights), "--threads", "1",
+                        "--runs", "3", "--warmup", "1", "--layers", str(DOG)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    layers = json.loads(p.stdout)["layers"]
+    assert [layer["type"] for layer in layers] == ["convolutional"] * 3 + ["shortcut", "convolutional", "yolo"]
+    assert layers[3]["fused_into"] == 2 and layers[3]["ms"]["max"] == 0
+    assert all("fused_into" not in layer for i, layer in enumerate(layers) if i != 3)
