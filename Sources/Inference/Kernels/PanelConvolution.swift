@@ -8,8 +8,9 @@ package enum PanelConvolution {
     /// Floats of B a part aims for: its panels stay in L2 while every A panel sweeps them.
     package static let partFloats = 1 << 16
 
-    /// Parts in flight at once, each with its own B (threads beyond it wait out these layers).
-    package static let slots = 4
+    /// Parts in flight at once, each with its own B (at most 64K–110K floats): threads beyond
+    /// it wait out these layers.
+    package static let slots = 8
 
     /// B panels per part for a reduction of `k`.
     package static func panelsPerPart(k: Int, pixels: Int) -> Int {

@@ -42,7 +42,8 @@ package enum WinogradConvolution {
     /// (the 52×52 layers per block too) still made those 4 % slower (layer minimum 4.44 → 4.64 ms).
     package static let blocksPerThread = 4
 
-    /// Most blocks of filters in flight at once (threads beyond it wait out those layers).
+    /// Most blocks of filters in flight at once, each with its own U and M; with more threads
+    /// than this, the layers take the shared path instead.
     package static let slots = 2
 
     /// How `run` lays out its workspace for one layer shape.
@@ -207,7 +208,10 @@ package enum WinogradConvolution {
                     dst: u + range.lowerBound * 8 * channels, planeStride: uStride)
             }
         }
-        let perBlock = Parallel.threads > 1 && plan.slots > 1 && plan.filterBlocks >= Self.blocksPerThread * Parallel.threads
+        // Whole blocks per thread only when every thread gets a slot (more threads than slots
+        // take the shared path, where all of them work).
+        let threads = Parallel.threads
+        let perBlock = threads > 1 && threads <= plan.slots && plan.filterBlocks >= Self.blocksPerThread * threads
         let hoisted = plan.filterBlocks == 1
         if hoisted { transformBlock(0, filters) }
         var row0 = 0
