@@ -19,7 +19,7 @@ struct ParallelConvolutionTests {
 
     /// 128 → 54 filters @32×32 (F(4×4)) in three blocks (24, 24 and 6 filters: each block's
     /// products split over the threads), and 64 → 70 filters in nine blocks of 8 (6 the last: one
-    /// block per part, in two slots), against the naive reference too.
+    /// block per part, in two slots; on three threads the shared path), against the naive reference too.
     @Test(arguments: [(128, 32, 54, 24, 3), (64, 20, 70, 8, 9)])
     func winogradFilterBlocksOnTwoThreads(_ c: Int, _ side: Int, _ n: Int, _ block: Int, _ blocks: Int) throws {
         let shape = FeatureShape(channels: c, height: side, width: side)
@@ -57,6 +57,8 @@ struct ParallelConvolutionTests {
         }
         let serial = run(threads: 1), parallel = run(threads: 2)
         #expect(serial == parallel)
+        // More threads than slots: the shared path, every thread working.
+        #expect(run(threads: 3) == serial)
         let want = naiveConvolution(
             input: input, shape: shape, weights: weights, bias: bias, filters: n,
             size: 3, stride: 1, pad: 1, groups: 1, activation: .leaky)
