@@ -148,70 +148,15 @@ struct DarknetNetworkTests {
         num=6
         """
 
-    /// Two residual blocks whose shortcuts `ResidualFusion` folds into the convolution before
-    /// them: a Winograd one (40 → 80 channels, 3×3) and a panel one (1×1, 80 → 80), the second
-    /// shortcut reading the first (an identity layer by then).
-    static let residualCfg = """
-        [net]
-        width=24
-        height=24
-        channels=3
-        [convolutional]
-        batch_normalize=1
-        filters=80
-        size=3
-        pad=1
-        activation=leaky
-        [convolutional]
-        filters=40
-        size=1
-        activation=leaky
-        [convolutional]
-        batch_normalize=1
-        filters=80
-        size=3
-        pad=1
-        activation=leaky
-        [shortcut]
-        from=-3
-        activation=linear
-        [convolutional]
-        filters=80
-        size=1
-        activation=relu
-        [shortcut]
-        from=-2
-        activation=linear
-        [convolutional]
-        filters=21
-        size=1
-        activation=linear
-        [yolo]
-        mask=0,1,2
-        anchors=4,6, 8,10, 12,9
-        classes=2
-        num=3
-        [route]
-        layers=-3
-        [convolutional]
-        filters=21
-        size=1
-        activation=linear
-        [yolo]
-        mask=0,1,2
-        anchors=4,6, 8,10, 12,9
-        classes=2
-        num=3
-        """
-
     static let smallModels: [(String, Int)] = [
         ("data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", 32),
         ("mini", 32),
-        ("residual", 24),
+        ("residual", 24),  // Tests/Support/residual-blocks.cfg
     ]
 
     static func network(_ path: String, size: Int, seed: UInt64 = 1) throws -> (DarknetNetwork, DarknetConfig) {
-        let text = path == "mini" ? miniCfg : path == "residual" ? residualCfg : try SharedData.text(path)
+        let text =
+            path == "mini" ? miniCfg : path == "residual" ? try RepositoryData.text("Tests/Support/residual-blocks.cfg") : try SharedData.text(path)
         let config = try DarknetConfig(text: text, width: size, height: size)
         var reader = DarknetWeightsReader(config: config)
         var bytes: [UInt8] = []

@@ -19,13 +19,22 @@ struct DetTestRandom: RandomNumberGenerator {
     }
 }
 
-/// `../shared` next to the repository root.
-enum SharedData {
-    static let root: String = {
+/// Files of this repository (test fixtures in `Tests/Support`).
+enum RepositoryData {
+    static let root: URL = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/InferenceTests/<file> -> repo
-        return url.deletingLastPathComponent().appendingPathComponent("shared").path
+        return url
     }()
+
+    static func text(_ relative: String) throws -> String {
+        try String(contentsOfFile: root.appendingPathComponent(relative).path, encoding: .utf8)
+    }
+}
+
+/// `../shared` next to the repository root.
+enum SharedData {
+    static let root: String = RepositoryData.root.deletingLastPathComponent().appendingPathComponent("shared").path
 
     static func text(_ relative: String) throws -> String {
         try String(contentsOfFile: root + "/" + relative, encoding: .utf8)

@@ -76,15 +76,9 @@ struct ParallelConvolutionTests {
         #expect(layer.panel)
         let pixels = layer.outputShape.height * layer.outputShape.width
         #expect(pixels > 2 * PanelGemm.columns * PanelConvolution.panelsPerPart(k: c * size * size, pixels: pixels))
-        var rng = DetTestRandom(seed: UInt64(size * 10 + stride + 100))
-        let loaded = try layer.loadingWeights(rng.floats(layer.weightCount, in: -0.1...0.1))
-        let input = rng.floats(shape.count)
-        let (serial, parallel) = serialAndParallel(loaded, input)
+        let (serial, parallel, want) = try onOneAndTwoThreads(
+            layer, seed: UInt64(size * 10 + stride + 100), weights: -0.1...0.1)
         #expect(serial == parallel)
-        let conv = try #require(loaded as? ConvolutionalLayer)
-        let want = naiveConvolution(
-            input: input, shape: shape, weights: conv.unpackedWeights, bias: conv.bias, filters: n,
-            size: size, stride: stride, pad: size / 2, groups: 1, activation: .leaky)
         #expect(maxRelativeError(parallel, want) < 1e-4)
     }
 
@@ -96,15 +90,23 @@ struct ParallelConvolutionTests {
         let cfg = "[convolutional]\nfilters=\(c)\ngroups=\(c)\nsize=\(size)\nstride=\(stride)\npad=1\nactivation=leaky\n"
         let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
         #expect(layer.isDepthwise)
-        var rng = DetTestRandom(seed: UInt64(size * 10 + stride))
-        let loaded = try layer.loadingWeights(rng.floats(layer.weightCount))
-        let input = rng.floats(shape.count)
-        let (serial, parallel) = serialAndParallel(loaded, input)
+        let (serial, parallel, want) = try onOneAndTwoThreads(layer, seed: UInt64(size * 10 + stride))
         #expect(serial == parallel)
-        let conv = try #require(loaded as? ConvolutionalLayer)
-        let want = naiveConvolution(
-            input: input, shape: shape, weights: conv.unpackedWeights, bias: conv.bias, filters: c,
-            size: size, stride: stride, pad: size / 2, groups: c, activation: .leaky)
         #expect(maxRelativeError(parallel, want) < 1e-4)
+    }
+
+    /// `layer` loaded with seeded random weights (in `range`) on a seeded random input: its
+    /// output on one thread, on two, and the naive convolution of the same weights.
+    private func onOneAndTwoThreads(
+        _ layer: ConvolutionalLayer, seed: UInt64, weights range: ClosedRange<Float> = -1...1
+    ) throws -> (serial: [Float], parallel: [Float], naive: [Float]) {
+        var rng = DetTestRandom(seed: seed)
+        let loaded = try #require(try layer.loadingWeights(rng.floats(layer.weightCount, in: range)) as? ConvolutionalLayer)
+        let input = rng.floats(layer.input.count)
+        let (serial, parallel) = serialAndParallel(loaded, input)
+        let naive = naiveConvolution(
+            input: input, shape: layer.input, weights: loaded.unpackedWeights, bias: loaded.bias, filters: layer.filters,
+            size: layer.size, stride: layer.stride, pad: layer.pad, groups: layer.groups, activation: layer.activation)
+        return (serial, parallel, naive)
     }
 }

@@ -24,8 +24,8 @@ def cfg_sections(path):
     return names[1:]
 
 
-def bench_command(*extra, threads=1, runs=3, warmup=1):
-    return [mscr_binary(), "bench", "detect", "--cfg", str(CFG), "--weights", str(WEIGHTS), "--threads", str(threads),
+def bench_command(*extra, threads=1, runs=3, warmup=1, cfg=CFG, weights=WEIGHTS):
+    return [mscr_binary(), "bench", "detect", "--cfg", str(cfg), "--weights", str(weights), "--threads", str(threads),
             "--runs", str(runs), "--warmup", str(warmup), *extra, str(DOG)]
 
 
@@ -133,53 +133,19 @@ def test_an_idle_process_burns_no_cpu_after_start():
         p.wait()
 
 
-RESIDUAL_CFG = """[net]
-width=32
-height=32
-channels=3
-[convolutional]
-batch_normalize=1
-filters=80
-size=3
-pad=1
-activation=leaky
-[convolutional]
-filters=40
-size=1
-activation=leaky
-[convolutional]
-batch_normalize=1
-filters=80
-size=3
-pad=1
-activation=leaky
-[shortcut]
-from=-3
-activation=linear
-[convolutional]
-filters=255
-size=1
-activation=linear
-[yolo]
-mask=0,1,2
-anchors=10,13, 16,30, 33,23
-classes=80
-num=3
-"""
 
-
-def test_bench_layers_show_a_shortcut_folded_into_its_convolution(tmp_path):
-    # A residual block whose 3×3 convolution (Winograd) adds the shortcut as it stores: the
-    # shortcut is reported as folded into it and does no work of its own.
-    cfg = tmp_path / "residual.cfg"
-    cfg.write_text(RESIDUAL_CFG)
-    weights = tmp_path / "residual.weights"
+def test_bench_layers_show_shortcuts_folded_into_their_convolutions(tmp_path):
+    # Two residual blocks (Tests/Support/residual-blocks.cfg) whose convolutions (Winograd,
+    # panels) add the shortcut as they store: each shortcut is reported as folded into the
+    # layer before it and does no work of its own.
+    cfg = ROOT / "Tests/Support/residual-blocks.cfg"
+    weights = tmp_path / "residual-blocks.weights"
     subprocess.run([sys.executable, str(SHARED / "tools/random_darknet_weights.py"), str(cfg), str(weights)],
                    check=True, capture_output=True)
-    p = subprocess.run([mscr_binary(), "bench", "detect", "--cfg", str(cfg), "--weights", str(weights), "--threads", "1",
-                        "--runs", "3", "--warmup", "1", "--layers", str(DOG)], capture_output=True, text=True, timeout=120)
+    p = subprocess.run(bench_command("--layers", cfg=cfg, weights=weights), capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     layers = json.loads(p.stdout)["layers"]
-    assert [layer["type"] for layer in layers] == ["convolutional"] * 3 + ["shortcut", "convolutional", "yolo"]
-    assert layers[3]["fused_into"] == 2 and layers[3]["ms"]["max"] == 0
-    assert all("fused_into" not in layer for i, layer in enumerate(layers) if i != 3)
+    assert [layer["type"] for layer in layers] == cfg_sections(cfg)
+    fused = {layer["index"]: layer["fused_into"] for layer in layers if "fused_into" in layer}
+    assert fused == {3: 2, 5: 4}
+    assert all(layers[i]["type"] == "shortcut" and layers[i]["ms"]["max"] == 0 for i in fused)

@@ -10,10 +10,11 @@ package enum ResidualFusion {
         for layer in layers {
             for i in layer.inputs where i >= 0 { readers[i] += 1 }
         }
+        // A shortcut reads the layer before it (`inputs[0]`) and `from`; one reader of the
+        // convolution's output means nothing but the shortcut does (nor is `from` that layer).
         for i in layers.indices.dropFirst() {
-            guard let shortcut = layers[i] as? ShortcutLayer, shortcut.activation == .linear, !shortcut.fused,
-                let conv = fused[i - 1] as? ConvolutionalLayer, conv.addsResidual,
-                shortcut.inputs[0] == i - 1, shortcut.inputs[1] != i - 1, readers[i - 1] == 1, i - 1 != layers.count - 1
+            guard let shortcut = layers[i] as? ShortcutLayer, shortcut.activation == .linear,
+                let conv = fused[i - 1] as? ConvolutionalLayer, conv.addsResidual, readers[i - 1] == 1
             else { continue }
             fused[i - 1] = conv.addingResidual(shortcut.inputs[1])
             fused[i] = shortcut.foldedIntoPrevious()

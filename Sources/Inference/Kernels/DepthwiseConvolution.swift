@@ -56,8 +56,8 @@ package enum DepthwiseConvolution {
                     PaddedPlane.copy(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, paddedWidth: pw)
                     switch (kernel, stride) {
                     case (3, 1): channel3x3(padded, pw, w, b, out, outHeight, outWidth)
-                    case (5, 1): channel(padded, pw, w, 5, 1, b, out, outHeight, outWidth)
-                    case (_, 1): channel(padded, pw, w, kernel, 1, b, out, outHeight, outWidth)
+                    case (5, 1): channel(padded, pw, w, 5, b, out, outHeight, outWidth)
+                    case (_, 1): channel(padded, pw, w, kernel, b, out, outHeight, outWidth)
                     default: channelGeneric(padded, pw, w, kernel, stride, b, out, outHeight, outWidth)
                     }
                 }
@@ -106,12 +106,6 @@ package enum DepthwiseConvolution {
             }
             y += rowsHere == 4 ? 4 : 1
         }
-    }
-
-    /// Eight outputs of one row starting at `p` (stride 1 in the padded plane).
-    @inline(__always)
-    private static func load(_ p: UnsafeMutablePointer<Float>, _ stride: Int) -> SIMD8<Float> {
-        SIMD8Memory.load(p)
     }
 
     /// One channel, 3×3 at stride 1: a block of four output rows × sixteen columns in eight
@@ -177,47 +171,30 @@ package enum DepthwiseConvolution {
             }
             y += 4
         }
-        // The last rows one at a time.
-        while y < oh {
-            var x = 0
-            while x < ow {
-                var a = vb
-                let r0 = src + y * pw + x, r1 = r0 + pw, r2 = r1 + pw
-                a = a.addingProduct(SIMD8Memory.load(r0), w0).addingProduct(SIMD8Memory.load(r0 + 1), w1)
-                    .addingProduct(SIMD8Memory.load(r0 + 2), w2)
-                a = a.addingProduct(SIMD8Memory.load(r1), w3).addingProduct(SIMD8Memory.load(r1 + 1), w4)
-                    .addingProduct(SIMD8Memory.load(r1 + 2), w5)
-                a = a.addingProduct(SIMD8Memory.load(r2), w6).addingProduct(SIMD8Memory.load(r2 + 1), w7)
-                    .addingProduct(SIMD8Memory.load(r2 + 2), w8)
-                SIMD8Memory.store(a, out + y * ow + x, count: min(8, ow - x))
-                x += 8
-            }
-            y += 1
-        }
+        rows(src, pw, w, 3, b, out, from: y, oh, ow)
     }
 
     /// One channel, stride 1: four output rows at a time (four independent FMA chains),
-    /// eight columns per vector. Inlined with constant `k` and `s` so the tap loops unroll.
+    /// eight columns per vector. Inlined with constant `k` so the tap loops unroll.
     @inline(__always)
     private static func channel(
-        _ src: UnsafeMutablePointer<Float>, _ pw: Int, _ w: UnsafePointer<Float>, _ k: Int, _ s: Int, _ b: Float,
+        _ src: UnsafeMutablePointer<Float>, _ pw: Int, _ w: UnsafePointer<Float>, _ k: Int, _ b: Float,
         _ out: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
     ) {
         let vb = SIMD8<Float>(repeating: b)
-        let rowStep = s * pw
         var y = 0
         while y + 4 <= oh {
             var x = 0
             while x < ow {
                 var a0 = vb, a1 = vb, a2 = vb, a3 = vb
                 for ky in 0..<k {
-                    let r0 = src + (y * s + ky) * pw + x * s
+                    let r0 = src + (y + ky) * pw + x
                     for kx in 0..<k {
                         let wv = SIMD8<Float>(repeating: w[ky * k + kx])
-                        a0 = a0.addingProduct(load(r0 + kx, s), wv)
-                        a1 = a1.addingProduct(load(r0 + rowStep + kx, s), wv)
-                        a2 = a2.addingProduct(load(r0 + 2 * rowStep + kx, s), wv)
-                        a3 = a3.addingProduct(load(r0 + 3 * rowStep + kx, s), wv)
+                        a0 = a0.addingProduct(SIMD8Memory.load(r0 + kx), wv)
+                        a1 = a1.addingProduct(SIMD8Memory.load(r0 + pw + kx), wv)
+                        a2 = a2.addingProduct(SIMD8Memory.load(r0 + 2 * pw + kx), wv)
+                        a3 = a3.addingProduct(SIMD8Memory.load(r0 + 3 * pw + kx), wv)
                     }
                 }
                 let n = min(8, ow - x)
@@ -230,20 +207,27 @@ package enum DepthwiseConvolution {
             }
             y += 4
         }
-        while y < oh {
+        rows(src, pw, w, k, b, out, from: y, oh, ow)
+    }
+
+    /// Output rows `y0 ..< oh` of one channel at stride 1, one at a time: what the four-row
+    /// blocks of `channel` and `channel3x3` leave.
+    @inline(__always)
+    private static func rows(
+        _ src: UnsafeMutablePointer<Float>, _ pw: Int, _ w: UnsafePointer<Float>, _ k: Int, _ b: Float,
+        _ out: UnsafeMutablePointer<Float>, from y0: Int, _ oh: Int, _ ow: Int
+    ) {
+        for y in y0..<oh {
             var x = 0
             while x < ow {
-                var a0 = vb
+                var a = SIMD8<Float>(repeating: b)
                 for ky in 0..<k {
-                    let r0 = src + (y * s + ky) * pw + x * s
-                    for kx in 0..<k {
-                        a0 = a0.addingProduct(load(r0 + kx, s), SIMD8<Float>(repeating: w[ky * k + kx]))
-                    }
+                    let r = src + (y + ky) * pw + x
+                    for kx in 0..<k { a = a.addingProduct(SIMD8Memory.load(r + kx), SIMD8<Float>(repeating: w[ky * k + kx])) }
                 }
-                SIMD8Memory.store(a0, out + y * ow + x, count: min(8, ow - x))
+                SIMD8Memory.store(a, out + y * ow + x, count: min(8, ow - x))
                 x += 8
             }
-            y += 1
         }
     }
 

@@ -18,9 +18,7 @@ package enum Im2col {
                 for kx in 0..<kernel {
                     let dst = columns + row * blockColumns
                     row += 1
-                    // Output x whose input column is inside the image: x·stride − pad + kx ∈ [0, width).
-                    let lo = max(0, ceilDiv(pad - kx, stride))
-                    let hi = min(outWidth, max(lo, ceilDiv(width + pad - kx, stride)))
+                    let (lo, hi) = inside(kx: kx, stride: stride, pad: pad, width: width, outWidth: outWidth)
                     for yy in 0..<rowCount {
                         let out = dst + yy * outWidth
                         let iy = (rowStart + yy) * stride - pad + ky
@@ -100,8 +98,7 @@ package enum Im2col {
                     for kx in 0..<kernel {
                         let rowDst = panels + row * PanelGemm.columns
                         row += 1
-                        let lo = max(0, ceilDiv(pad - kx, stride))
-                        let hi = min(outWidth, max(lo, ceilDiv(width + pad - kx, stride)))
+                        let (lo, hi) = inside(kx: kx, stride: stride, pad: pad, width: width, outWidth: outWidth)
                         for r in 0..<runCount {
                             let run = runs[r]
                             let dst = rowDst + run.offset
@@ -113,21 +110,17 @@ package enum Im2col {
                             }
                             let src = plane + iy * width - pad + kx
                             let a = min(max(x0, lo), x1), b = max(min(x1, hi), a)
-                            for x in x0..<a { dst[x - x0] = 0 }
-                            var x = a
+                            dst.initialize(repeating: 0, count: a - x0)
                             if stride == 1 {
-                                while x < b {
-                                    dst[x - x0] = src[x]
-                                    x += 1
-                                }
+                                (dst + (a - x0)).update(from: src + a, count: b - a)
                             } else {
+                                var x = a
                                 if stride == 2 {
                                     // Eight outputs from sixteen inputs while the sixteenth is
-                                    // still in the row: the even lanes of two vectors.
+                                    // still in the row: the even lanes of one 16-wide load.
                                     while x + 8 <= b, 2 * x + 16 - pad + kx <= width {
-                                        let v0 = SIMD8Memory.load(src + 2 * x), v1 = SIMD8Memory.load(src + 2 * x + 8)
-                                        SIMD8Memory.store(
-                                            SIMD8(v0[0], v0[2], v0[4], v0[6], v1[0], v1[2], v1[4], v1[6]), dst + (x - x0))
+                                        let v = UnsafeRawPointer(src + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
+                                        SIMD8Memory.store(v.evenHalf, dst + (x - x0))
                                         x += 8
                                     }
                                 }
@@ -136,7 +129,7 @@ package enum Im2col {
                                     x += 1
                                 }
                             }
-                            for x in b..<x1 { dst[x - x0] = 0 }
+                            (dst + (b - x0)).initialize(repeating: 0, count: x1 - b)
                         }
                     }
                 }
@@ -147,6 +140,14 @@ package enum Im2col {
     /// Pixels `x0 ..< x0 + length` of output row `y`, at `offset` in a row of B's panels.
     private struct Run {
         let offset: Int, y: Int, x0: Int, length: Int
+    }
+
+    /// Output columns `lo ..< hi` whose input column `x·stride − pad + kx` is inside the image
+    /// (`0 ..< width`); the others read padding.
+    @inline(__always)
+    private static func inside(kx: Int, stride: Int, pad: Int, width: Int, outWidth: Int) -> (Int, Int) {
+        let lo = max(0, ceilDiv(pad - kx, stride))
+        return (lo, min(outWidth, max(lo, ceilDiv(width + pad - kx, stride))))
     }
 
     @inline(__always)

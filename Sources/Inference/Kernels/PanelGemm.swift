@@ -7,8 +7,6 @@
 /// OpenBLAS reaches 53–62 GF/s on the same small products (it packs both operands and zeroes C
 /// in a separate pass on every call) and ~87 on large ones (BENCHMARKS.md, session 5).
 package enum PanelGemm {
-    /// Rows of an A panel.
-    package static let rows = 4
     /// Columns of a B panel.
     package static let columns = 24
 

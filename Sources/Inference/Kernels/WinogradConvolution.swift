@@ -252,7 +252,7 @@ package enum WinogradConvolution {
                                     for p in 0..<planes {
                                         let values = straddle + 8 * p
                                         (out + p * vStride).update(from: values, count: split)
-                                        next.map { ($0 + p * vStride).update(from: values + split, count: 8 - split) }
+                                        if let next { (next + p * vStride).update(from: values + split, count: 8 - split) }
                                     }
                                 }
                                 tx += 8
