@@ -2,6 +2,10 @@ import Synchronization
 
 /// Bounds concurrent work: at most `limit` holders; up to `queueLimit` more wait in FIFO
 /// order; past that `acquire` fails at once with `overloaded` (HTTP 429 + Retry-After).
+///
+/// Every decision and the state change it implies happen in one critical section: a caller
+/// that finds no free slot decides to queue and enqueues itself under the same lock, so a
+/// release can never fall between the two and leave a waiter asleep beside a free slot.
 package final class AdmissionGate: Sendable {
     private struct State {
         var active = 0
@@ -9,15 +13,21 @@ package final class AdmissionGate: Sendable {
         var nextID: UInt64 = 0
     }
 
+    private enum Decision { case granted, queued, rejected }
+
     package let limit: Int
     package let queueLimit: Int
     private let label: String
     private let state = Mutex(State())
+    /// A test seam: runs after the lock-free fast path found no free slot and before the
+    /// decision to queue is taken, where a concurrent release can land.
+    private let beforeQueueing: (@Sendable () -> Void)?
 
-    package init(limit: Int, queueLimit: Int, label: String) {
+    package init(limit: Int, queueLimit: Int, label: String, beforeQueueing: (@Sendable () -> Void)? = nil) {
         self.limit = max(1, limit)
         self.queueLimit = max(0, queueLimit)
         self.label = label
+        self.beforeQueueing = beforeQueueing
     }
 
     /// Requests running now.
@@ -27,40 +37,32 @@ package final class AdmissionGate: Sendable {
 
     /// Takes a slot, waiting in the queue if needed. Cancellation leaves the queue.
     package func acquire() async throws {
-        enum Decision { case granted, queue(UInt64), reject }
-        let decision: Decision = state.withLock { s in
-            if s.active < limit && s.waiters.isEmpty {
-                s.active += 1
-                return .granted
-            }
-            if s.waiters.count >= queueLimit { return .reject }
+        if state.withLock({ s in grantIfFree(&s) }) { return }
+        beforeQueueing?()
+        let id = state.withLock { s -> UInt64 in
             s.nextID += 1
-            return .queue(s.nextID)
+            return s.nextID
         }
-        switch decision {
-        case .granted:
-            return
-        case .reject:
-            throw FunctionError(
-                .overloaded, "\(label) is at its concurrency limit (\(limit) running, \(queueLimit) queued)",
-                retryAfter: 1)
-        case .queue(let id):
-            try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let cancelled = state.withLock { s -> Bool in
-                        if Task.isCancelled { return true }
-                        s.waiters.append((id, continuation))
-                        return false
-                    }
-                    if cancelled { continuation.resume(throwing: CancellationError()) }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let decision = state.withLock { s -> Decision in
+                    if grantIfFree(&s) { return .granted }
+                    if Task.isCancelled || s.waiters.count >= queueLimit { return .rejected }
+                    s.waiters.append((id, continuation))
+                    return .queued
                 }
-            } onCancel: {
-                let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in
-                    guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                    return s.waiters.remove(at: i).continuation
+                switch decision {
+                case .granted: continuation.resume()
+                case .queued: break
+                case .rejected: continuation.resume(throwing: Task.isCancelled ? CancellationError() : overloaded())
                 }
-                waiter?.resume(throwing: CancellationError())
             }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.waiters.remove(at: i).continuation
+            }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 
@@ -74,5 +76,17 @@ package final class AdmissionGate: Sendable {
             return nil
         }
         next?.resume()
+    }
+
+    /// Takes a slot when one is free and nobody waits (FIFO: waiters go first).
+    private func grantIfFree(_ s: inout State) -> Bool {
+        guard s.active < limit && s.waiters.isEmpty else { return false }
+        s.active += 1
+        return true
+    }
+
+    private func overloaded() -> FunctionError {
+        FunctionError(
+            .overloaded, "\(label) is at its concurrency limit (\(limit) running, \(queueLimit) queued)", retryAfter: 1)
     }
 }
