@@ -32,14 +32,18 @@ final class FunctionSlot: Sendable {
     private let loadPool: WorkPool
     private let onLoad: @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void
     private let state = Mutex(State())
+    /// A test seam: runs after `reload` decided what to do ("start", "join", "unchanged", "cold").
+    private let afterReloadDecision: (@Sendable (String) async -> Void)?
     /// Backoff after the n-th consecutive failure: base · 2^(n-1), capped at 30 s.
     private let retryBaseSeconds: Double
 
     init(
         config: FunctionConfig, kind: any FunctionKind, repository: ModelRepository, loadPool: WorkPool,
         queueDepth: Int, retryBaseSeconds: Double,
-        onLoad: @escaping @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void
+        onLoad: @escaping @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void,
+        afterReloadDecision: (@Sendable (String) async -> Void)? = nil
     ) {
+        self.afterReloadDecision = afterReloadDecision
         self.config = config
         self.kind = kind
         self.repository = repository
@@ -180,7 +184,9 @@ final class FunctionSlot: Sendable {
     static func asLoadError(_ error: any Error, config: FunctionConfig) -> FunctionError {
         if let e = error as? FunctionError { return e }
         if let e = error as? ObjectStoreError, e.code == .notFound || e.code == .invalidKey {
-            return FunctionError(.unavailable, "model '\(config.model)': \(e.message)", retryAfter: 1, underlying: e)
+            // The repository's message names the model and version already.
+            let message = e.message.contains("'\(config.model)'") ? e.message : "model '\(config.model)': \(e.message)"
+            return FunctionError(.unavailable, message, retryAfter: 1, underlying: e)
         }
         return FunctionError(.unavailable, "loading model '\(config.model)' failed: \(error)", retryAfter: 1)
     }
@@ -196,13 +202,28 @@ final class FunctionSlot: Sendable {
             if target == "latest" { return try repository.latestVersion(of: model) }
             return try repository.resolve(model: model, version: target).version
         }
-        enum Step { case unchanged(Int), coldLoad, join(Task<Loaded, any Error>, Int?), start(Int?) }
+        enum Step {
+            case unchanged(Int), coldLoad, join(Task<Loaded, any Error>, Int?), start(Task<Loaded, any Error>, Int?)
+            var name: String {
+                switch self {
+                case .unchanged: "unchanged"
+                case .coldLoad: "cold"
+                case .join: "join"
+                case .start: "start"
+                }
+            }
+        }
+        // Deciding to start a reload and recording it are one critical section: a second reload
+        // arriving at any moment joins the first instead of starting its own.
         let step: Step = state.withLock { s in
             guard let current = s.current else { return .coldLoad }
             if current.report.version == wanted { return .unchanged(wanted) }
             if let task = s.reloadTask { return .join(task, current.report.version) }
-            return .start(current.report.version)
+            let task = Task { try await self.loadOnPool(version: String(wanted)) }
+            s.reloadTask = task
+            return .start(task, current.report.version)
         }
+        await afterReloadDecision?(step.name)
         switch step {
         case .unchanged(let v):
             return .unchanged(version: v)
@@ -212,9 +233,7 @@ final class FunctionSlot: Sendable {
         case .join(let task, let from):
             let loaded = try await task.value
             return .swapped(from: from, to: loaded.report.version)
-        case .start(let from):
-            let task = Task { try await self.loadOnPool(version: String(wanted)) }
-            state.withLock { $0.reloadTask = task }
+        case .start(let task, let from):
             do {
                 let loaded = try await task.value
                 state.withLock { s in
