@@ -1,7 +1,12 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Hot loops are compiled for AVX2 + FMA (every x86 machine Cloud Run uses has them); see README.
+/// Code is compiled for AVX2 + FMA (every x86 machine Cloud Run uses has them); see README.
+let engineFlags: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"]),
+]
+/// Only the hot loops (`InferenceKernels`: GEMM panels, Winograd, im2col, activations) run without
+/// bounds and overflow checks; everything that reads outside bytes keeps them.
 let kernelFlags: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"]),
 ]
@@ -39,9 +44,14 @@ let package = Package(
         // (only FoundationEssentials is linked: full Foundation brings ICU, 40 MB of the binary).
         .target(name: "Common"),
         .target(
-            name: "Inference",
+            name: "InferenceKernels",
             dependencies: ["CBLAS", "Common"],
             swiftSettings: kernelFlags
+        ),
+        .target(
+            name: "Inference",
+            dependencies: ["InferenceKernels", "Common"],
+            swiftSettings: engineFlags
         ),
         .target(
             name: "ObjectStore",
@@ -89,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "mscr",
             dependencies: [
-                "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference",
+                "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference", "InferenceKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -97,7 +107,7 @@ let package = Package(
 
         // Tests: one target per library, plus end-to-end tests of the binary
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference"], exclude: ["Reference"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "InferenceKernels"], exclude: ["Reference"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(name: "FunctionsTests", dependencies: ["Functions", "Inference", "ObjectStore"]),
         .testTarget(name: "RetrainingTests", dependencies: ["Retraining", "Functions", "ObjectStore", "Inference"]),

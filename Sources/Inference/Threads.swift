@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import InferenceKernels
 
 /// The engine's thread count, process-wide. The engine splits each layer over this many threads
 /// itself and keeps OpenBLAS single-threaded inside each part: OpenBLAS's own threads spin at

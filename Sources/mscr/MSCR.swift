@@ -1,5 +1,6 @@
 import ArgumentParser
 import Inference
+import InferenceKernels
 
 /// The one executable: serve, detect, predict, train, retrain, publish, invoke, coldstart, load.
 @main

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Inference
+@testable import InferenceKernels
 
 /// Naive grouped convolution, Darknet's definition, in Double.
 func naiveConvolution(

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Inference
+@testable import InferenceKernels
 
 /// Darknet's `resize_image` literally: float image, full intermediate `part`, two passes.
 func naiveDarknetResize(_ image: RGBImage, _ w: Int, _ h: Int) -> [Float] {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Inference
+@testable import InferenceKernels
 
 /// Darknet's maxpool, literally (`forward_maxpool_layer`).
 func naiveMaxPool(_ input: [Float], _ s: FeatureShape, size: Int, stride: Int, padding: Int) -> [Float] {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Inference
+@testable import InferenceKernels
 
 @Suite("PanelGemm against a naive product")
 struct PanelGemmTests {

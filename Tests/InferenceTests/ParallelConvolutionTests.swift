@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Inference
+@testable import InferenceKernels
 
 /// The Winograd (several filter blocks) and depthwise (several workspace slots) kernels give the
 /// same answer on one and two threads, on shapes big enough that every parallel loop is split.

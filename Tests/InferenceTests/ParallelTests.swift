@@ -7,6 +7,7 @@ import Glibc
 #endif
 
 @testable import Inference
+@testable import InferenceKernels
 
 @Suite("Parallel loops")
 struct ParallelTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Inference
+@testable import InferenceKernels
 
 struct WinogradCase: CustomTestStringConvertible, Sendable {
     var c, h, w, filters, pad: Int

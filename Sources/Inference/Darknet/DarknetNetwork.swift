@@ -1,4 +1,5 @@
 import Dispatch
+import InferenceKernels
 
 /// A loaded Darknet network: immutable and shared by every request. Each call borrows a
 /// scratch arena from a pool sized at load, so concurrent calls neither share nor allocate

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import InferenceKernels
 
 /// Adam with Keras's defaults and update rule (Keras 3): `beta1` 0.9, `beta2` 0.999,
 /// `epsilon` 1e-7, bias correction folded into the step size.

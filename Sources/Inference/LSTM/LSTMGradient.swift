@@ -1,3 +1,4 @@
+import InferenceKernels
 /// Scratch memory for one mini-batch's forward and backward pass (backpropagation through
 /// time), sized once for a network, a window length and a largest batch, then reused for
 /// every batch of a training run. One arena, freed in `deinit`. Not shared between threads.

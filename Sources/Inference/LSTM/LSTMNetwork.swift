@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import InferenceKernels
 
 /// A stack of Keras-style LSTM layers followed by one Dense layer, reading a sequence and
 /// answering from the last step's hidden state (`return_sequences=False` on the top layer).

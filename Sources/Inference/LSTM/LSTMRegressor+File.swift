@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import InferenceKernels
 
 /// The `lstm-regressor` model file, `model.json` (format version 1):
 ///

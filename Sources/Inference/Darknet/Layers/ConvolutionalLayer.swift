@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import InferenceKernels
 
 /// `[convolutional]`: a 2-D convolution (grouped or depthwise) with optional batch-norm, which
 /// is folded into the weights and bias at load (eps 1e-5, as Darknet's `fuse_conv_batchnorm`),

@@ -1,3 +1,4 @@
+import InferenceKernels
 /// `[maxpool]`: Darknet's max pooling with `padding` (default `size − 1`) split as
 /// `padding / 2` before and the rest after; output `(in + padding − size) / stride + 1`.
 package struct MaxPoolLayer: DarknetLayer {

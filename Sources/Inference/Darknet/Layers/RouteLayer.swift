@@ -1,3 +1,4 @@
+import InferenceKernels
 /// `[route]`: concatenates earlier layers' outputs along channels; with `groups`/`group_id`
 /// it takes only group `group_id` of each input's channels.
 package struct RouteLayer: DarknetLayer {

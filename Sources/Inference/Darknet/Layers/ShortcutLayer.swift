@@ -1,3 +1,4 @@
+import InferenceKernels
 /// `[shortcut]`: adds an earlier layer's output to the previous layer's, then an activation.
 package struct ShortcutLayer: DarknetLayer {
     package var type: String { "shortcut" }

@@ -1,3 +1,4 @@
+import InferenceKernels
 /// `[upsample]`: nearest-neighbour upsampling by `stride`, times `scale`.
 package struct UpsampleLayer: DarknetLayer {
     package var type: String { "upsample" }
