@@ -57,7 +57,7 @@ package struct GCSObjectStore: ObjectStore {
         }
         try self.init(
             bucket: parsed.bucket, prefix: parsed.prefix, endpoint: emulator, tokens: tokens,
-            configuration: TransportConfiguration(environment: environment))
+            configuration: try TransportConfiguration(environment: environment))
     }
 
     package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws {

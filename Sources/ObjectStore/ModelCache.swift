@@ -37,11 +37,17 @@ package struct ModelCache: Sendable {
     }
 
     /// The cache `MSCR_CACHE_DIR` and `MSCR_CACHE_MAX_BYTES` (bytes) configure, or nil when
-    /// `MSCR_CACHE_DIR` is unset or empty.
-    package init?(environment: [String: String]) {
+    /// `MSCR_CACHE_DIR` is unset or empty. A size that is not a positive integer is an error.
+    package static func fromEnvironment(_ environment: [String: String]) throws -> ModelCache? {
+        var max = ModelCache.defaultMaxBytes
+        if let text = environment["MSCR_CACHE_MAX_BYTES"], !text.isEmpty {
+            guard let n = Int(text), n > 0 else {
+                throw ObjectStoreError(.configuration, "MSCR_CACHE_MAX_BYTES=\(text) is not a positive number of bytes")
+            }
+            max = n
+        }
         guard let directory = environment["MSCR_CACHE_DIR"], !directory.isEmpty else { return nil }
-        let max = environment["MSCR_CACHE_MAX_BYTES"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
-        self.init(directory: directory, maxBytes: max ?? ModelCache.defaultMaxBytes)
+        return ModelCache(directory: directory, maxBytes: max)
     }
 
     /// The path of the entry for `sha256`, or nil when `sha256` is not 64 hex digits (a

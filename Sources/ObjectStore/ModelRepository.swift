@@ -21,7 +21,7 @@ package struct ModelRepository: Sendable {
     ) throws -> ModelRepository {
         let store = try ObjectStores.open(uri, environment: environment)
         let local = store is FileObjectStore || store is MemoryObjectStore
-        return ModelRepository(store: store, cache: local ? nil : ModelCache(environment: environment))
+        return ModelRepository(store: store, cache: local ? nil : try ModelCache.fromEnvironment(environment))
     }
 
     /// The names of all models that have at least one committed version.

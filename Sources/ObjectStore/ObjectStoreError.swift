@@ -26,6 +26,8 @@ package struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         case unauthorized = "unauthorized"
         /// A local I/O error.
         case io = "io"
+        /// A setting (an environment variable) has a value that cannot be used.
+        case configuration = "configuration"
     }
 
     package var code: Code

@@ -6,7 +6,7 @@ extension ObjectStores {
         if uri.hasPrefix("s3://") { return try S3ObjectStore(uri: uri, environment: environment) }
         if uri.hasPrefix("gs://") { return try GCSObjectStore(uri: uri, environment: environment) }
         if uri.hasPrefix("https://") || uri.hasPrefix("http://") {
-            return try HTTPObjectStore(root: uri, configuration: TransportConfiguration(environment: environment))
+            return try HTTPObjectStore(root: uri, configuration: try TransportConfiguration(environment: environment))
         }
         return nil
     }

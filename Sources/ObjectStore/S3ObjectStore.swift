@@ -73,7 +73,7 @@ package struct S3ObjectStore: ObjectStore {
             bucket: parsed.bucket, prefix: parsed.prefix,
             region: env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1",
             endpoint: env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL"),
-            credentials: credentials, configuration: TransportConfiguration(environment: environment))
+            credentials: credentials, configuration: try TransportConfiguration(environment: environment))
     }
 
     package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws {

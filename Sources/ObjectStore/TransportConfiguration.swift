@@ -42,16 +42,29 @@ package struct TransportConfiguration: Sendable, Equatable {
         return c
     }
 
-    /// The defaults, overridden by the `MSCR_STORE_*` variables that parse.
-    package init(environment: [String: String]) {
-        func number(_ name: String) -> Double? {
-            guard let text = environment[name], let value = Double(text), value.isFinite, value > 0 else { return nil }
+    /// The defaults, overridden by the `MSCR_STORE_*` variables. A variable that is set but does
+    /// not parse (or is out of range) is an error naming it, never silently ignored.
+    package init(environment: [String: String]) throws {
+        func number(_ name: String, _ what: String, min: Double) throws -> Double? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let value = Double(text), value.isFinite, value >= min else {
+                throw ObjectStoreError(.configuration, "\(name)=\(text) is not \(what)")
+            }
             return value
         }
-        if let n = number("MSCR_STORE_RETRIES") { maxAttempts = max(1, Int(n)) }
-        if let d = number("MSCR_STORE_DEADLINE") { deadline = d }
-        if let c = number("MSCR_STORE_CONNECT_TIMEOUT") { connectTimeout = c }
-        if let s = number("MSCR_STORE_STALL_TIMEOUT") { stallTimeout = s }
+        if let n = try number("MSCR_STORE_RETRIES", "a whole number of attempts >= 1", min: 1) {
+            guard n == n.rounded() else {
+                throw ObjectStoreError(.configuration, "MSCR_STORE_RETRIES=\(n) is not a whole number of attempts >= 1")
+            }
+            maxAttempts = Int(n)
+        }
+        if let d = try number("MSCR_STORE_DEADLINE", "a positive number of seconds", min: .leastNonzeroMagnitude) { deadline = d }
+        if let c = try number("MSCR_STORE_CONNECT_TIMEOUT", "a positive number of seconds", min: .leastNonzeroMagnitude) {
+            connectTimeout = c
+        }
+        if let s = try number("MSCR_STORE_STALL_TIMEOUT", "a positive number of seconds", min: .leastNonzeroMagnitude) {
+            stallTimeout = s
+        }
         if let ca = environment["MSCR_STORE_CA_FILE"], !ca.isEmpty { caFile = ca }
     }
 

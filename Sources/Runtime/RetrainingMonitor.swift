@@ -21,7 +21,7 @@ package final class RetrainingMonitor: Sendable {
             trigger = HTTPRetrainTrigger(url: url)
         } else if let data = configuration.retrainData {
             // Headerless data needs its row order said (goog-daily.csv is newest first).
-            let order = configuration.retrainOrder.flatMap { try? StockSeries.Order(query: $0) }
+            let order = configuration.retrainOrder
             trigger = InProcessRetrainTrigger(
                 data: data, order: order, repository: repository, options: RetrainJob.Options())
         }

@@ -2,6 +2,7 @@ import Common
 import FoundationEssentials
 import Functions
 import Logging
+import ObjectStore
 
 /// Everything `mscr serve` reads, from flags, then the environment, then defaults.
 package struct RuntimeConfiguration: Sendable {
@@ -47,7 +48,7 @@ package struct RuntimeConfiguration: Sendable {
     /// Where `mscr retrain` reads its data when the trigger runs it in-process.
     package var retrainData: String?
     /// `MSCR_RETRAIN_ORDER`: row order of headerless retrain data (`oldest-first` or `newest-first`).
-    package var retrainOrder: String?
+    package var retrainOrder: StockSeries.Order?
 
     package init() {}
 
@@ -81,7 +82,12 @@ package struct RuntimeConfiguration: Sendable {
         if let t = env["MSCR_ADMIN_TOKEN"], !t.isEmpty { c.adminToken = t }
         if let p = try seconds("MSCR_VERSION_POLL"), p > .zero { c.versionPoll = p }
         if let t = try int("MSCR_THREADS", min: 1) { c.blasThreads = t }
-        c.enableTestFunctions = env["MSCR_ENABLE_TEST_FUNCTIONS"] == "1"
+        if let raw = env["MSCR_ENABLE_TEST_FUNCTIONS"], !raw.isEmpty {
+            guard raw == "0" || raw == "1" else {
+                throw FunctionError(.invalidInput, "MSCR_ENABLE_TEST_FUNCTIONS=\(raw) is not 0 or 1")
+            }
+            c.enableTestFunctions = raw == "1"
+        }
         if let t = try seconds("MSCR_IDLE_TIMEOUT"), t > .zero { c.idleTimeout = t }
         if let t = try seconds("MSCR_BODY_TIMEOUT"), t > .zero { c.bodyTimeout = t }
         c.webRoot = env["MSCR_WEB_ROOT"].flatMap { $0.isEmpty ? nil : $0 }
@@ -91,7 +97,12 @@ package struct RuntimeConfiguration: Sendable {
             }
             c.logLevel = level
         }
-        if let f = env["MSCR_LOG_FORMAT"], let format = LogFormat(rawValue: f) { c.logFormat = format }
+        if let f = env["MSCR_LOG_FORMAT"], !f.isEmpty {
+            guard let format = LogFormat(rawValue: f) else {
+                throw FunctionError(.invalidInput, "MSCR_LOG_FORMAT=\(f) is not json or text")
+            }
+            c.logFormat = format
+        }
         if let n = try int("MSCR_CONCURRENCY", min: 1) { c.hostSettings.concurrency = n }
         if let n = try int("MSCR_QUEUE_DEPTH") { c.hostSettings.queueDepth = n }
         if let t = try seconds("MSCR_REQUEST_TIMEOUT"), t > .zero { c.hostSettings.requestTimeout = t }
@@ -111,7 +122,16 @@ package struct RuntimeConfiguration: Sendable {
         c.retrainURL = env["MSCR_RETRAIN_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let t = try seconds("MSCR_RETRAIN_COOLDOWN") { c.retrainCooldown = t }
         c.retrainData = env["MSCR_RETRAIN_DATA"].flatMap { $0.isEmpty ? nil : $0 }
-        c.retrainOrder = env["MSCR_RETRAIN_ORDER"].flatMap { $0.isEmpty ? nil : $0 }
+        if let raw = env["MSCR_RETRAIN_ORDER"], !raw.isEmpty {
+            guard let order = try? StockSeries.Order(query: raw) else {
+                throw FunctionError(.invalidInput, "MSCR_RETRAIN_ORDER=\(raw) is not oldest-first or newest-first")
+            }
+            c.retrainOrder = order
+        }
+        // Read by the remote stores when the repository opens; checked here so a bad value
+        // stops the start with its name even when the repository is local.
+        _ = try TransportConfiguration(environment: env)
+        _ = try ModelCache.fromEnvironment(env)
         return c
     }
 

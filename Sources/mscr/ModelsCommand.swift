@@ -103,7 +103,7 @@ struct ModelsCommand: ParsableCommand {
             let sharedData = DemoModels.locateSharedData(
                 explicit: shared, currentDirectory: FileManager.default.currentDirectoryPath)
             let progress = TerminalProgress()
-            var transport = TransportConfiguration(environment: ProcessInfo.processInfo.environment)
+            var transport = try TransportConfiguration(environment: ProcessInfo.processInfo.environment)
             transport.deadline = max(transport.deadline, 300)
             var outcomes: [DemoModels.Outcome] = []
             var failures: [String] = []

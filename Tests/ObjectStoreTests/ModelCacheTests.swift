@@ -108,11 +108,21 @@ import Glibc
         #expect(result.stats.cacheStores == 0 && result.stats.cacheFailures == 0)
     }
 
-    @Test func environmentConfiguresTheCache() {
-        #expect(ModelCache(environment: [:]) == nil)
-        let cache = ModelCache(environment: ["MSCR_CACHE_DIR": "/tmp/c", "MSCR_CACHE_MAX_BYTES": "12345"])
+    @Test func environmentConfiguresTheCache() throws {
+        #expect(try ModelCache.fromEnvironment([:]) == nil)
+        let cache = try ModelCache.fromEnvironment(["MSCR_CACHE_DIR": "/tmp/c", "MSCR_CACHE_MAX_BYTES": "12345"])
         #expect(cache?.directory == "/tmp/c" && cache?.maxBytes == 12345)
         let repository = try? ModelRepository.open("memory://x", environment: ["MSCR_CACHE_DIR": "/tmp/c"])
         #expect(repository?.cache == nil, "a local store needs no cache")
+    }
+
+    @Test("a cache size that is not a positive integer is an error naming the variable", arguments: ["12k", "-5", "0"])
+    func badCacheSizeIsAnError(_ value: String) {
+        #expect {
+            _ = try ModelCache.fromEnvironment(["MSCR_CACHE_DIR": "/tmp/c", "MSCR_CACHE_MAX_BYTES": value])
+        } throws: { error in
+            (error as? ObjectStoreError)?.code == .configuration
+                && (error as? ObjectStoreError)?.message.hasPrefix("MSCR_CACHE_MAX_BYTES=\(value)") == true
+        }
     }
 }
