@@ -17,11 +17,20 @@ package struct FunctionConfig: Codable, Sendable, Equatable {
         }
 
         package init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            try FunctionConfig.rejectUnknownKeys(c, allowed: ["maxBodyBytes", "maxPixels", "concurrency"], in: "limits.")
+            func integer(_ key: String, _ fallback: Int, min: Int) throws -> Int {
+                guard c.contains(AnyKey(key)) else { return fallback }
+                guard let n = try? c.decode(Int.self, forKey: AnyKey(key)), n >= min else {
+                    throw ConfigError(key: "limits." + key, message: "must be an integer >= \(min)")
+                }
+                return n
+            }
             let d = Limits()
-            maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
-            maxPixels = try c.decodeIfPresent(Int.self, forKey: .maxPixels) ?? d.maxPixels
-            concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? d.concurrency
+            maxBodyBytes = try integer("maxBodyBytes", d.maxBodyBytes, min: 1)
+            // 0: the function takes no images.
+            maxPixels = try integer("maxPixels", d.maxPixels, min: 0)
+            concurrency = try integer("concurrency", d.concurrency, min: 1)
         }
     }
 
@@ -35,6 +44,8 @@ package struct FunctionConfig: Codable, Sendable, Equatable {
     /// Kind-specific numeric parameters (threshold, nms, …).
     package var params: [String: Double]
     package var limits: Limits
+    /// The file this config was read from (for errors); not part of the file.
+    package var source: String?
 
     package init(
         name: String, kind: String, model: String, version: String = "latest",
@@ -48,22 +59,68 @@ package struct FunctionConfig: Codable, Sendable, Equatable {
         self.limits = limits
     }
 
-    enum CodingKeys: String, CodingKey { case name, kind, model, version, params, limits }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, kind, model, version, params, limits }
 
+    /// Decodes strictly: an unknown key, a missing one or a value of the wrong type is an error
+    /// naming the key and what is allowed (`loadAll` adds the file).
     package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        kind = try c.decode(String.self, forKey: .kind)
-        model = try c.decode(String.self, forKey: .model)
-        if let s = try? c.decodeIfPresent(String.self, forKey: .version) {
-            version = s
-        } else if let n = try? c.decodeIfPresent(Int.self, forKey: .version) {
-            version = String(n)
-        } else {
-            version = "latest"
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        try Self.rejectUnknownKeys(c, allowed: CodingKeys.allCases.map(\.rawValue), in: "")
+        func text(_ key: CodingKeys, _ what: String) throws -> String {
+            guard let value = try? c.decodeIfPresent(String.self, forKey: AnyKey(key.rawValue)) else {
+                throw ConfigError(key: key.rawValue, message: "must be \(what)")
+            }
+            guard !value.isEmpty else { throw ConfigError(key: key.rawValue, message: "is required: \(what)") }
+            return value
         }
-        params = try c.decodeIfPresent([String: Double].self, forKey: .params) ?? [:]
-        limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? Limits()
+        name = try text(.name, "a non-empty string")
+        kind = try text(.kind, "a non-empty string naming a registered kind")
+        model = try text(.model, "the model's name in the repository")
+        let versionKey = AnyKey(CodingKeys.version.rawValue)
+        if !c.contains(versionKey) {
+            version = "latest"
+        } else if let n = try? c.decode(Int.self, forKey: versionKey), n > 0 {
+            version = String(n)
+        } else if let s = try? c.decode(String.self, forKey: versionKey), s == "latest" || (Int(s) ?? 0) > 0 {
+            version = s
+        } else {
+            throw ConfigError(key: "version", message: "must be \"latest\" or a positive version number")
+        }
+        let paramsKey = AnyKey(CodingKeys.params.rawValue)
+        if c.contains(paramsKey) {
+            guard let p = try? c.decode([String: Double].self, forKey: paramsKey) else {
+                throw ConfigError(key: "params", message: "must be an object of numbers, e.g. {\"threshold\": 0.25}")
+            }
+            params = p
+        } else {
+            params = [:]
+        }
+        let limitsKey = AnyKey(CodingKeys.limits.rawValue)
+        limits = c.contains(limitsKey) ? try c.decode(Limits.self, forKey: limitsKey) : Limits()
+    }
+
+    /// A key of a JSON object, for strict decoding.
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// A bad key of function.json: `key` is its path (`limits.concurrency`).
+    struct ConfigError: Error, CustomStringConvertible {
+        var key: String
+        var message: String
+        var description: String { "\"\(key)\" \(message)" }
+    }
+
+    static func rejectUnknownKeys(_ c: KeyedDecodingContainer<AnyKey>, allowed: [String], in prefix: String) throws {
+        for key in c.allKeys where !allowed.contains(key.stringValue) {
+            throw ConfigError(
+                key: prefix + key.stringValue,
+                message: "is not a known key (allowed: \(allowed.joined(separator: ", ")))")
+        }
     }
 
     /// Reads every `<dir>/<name>/function.json`, sorted by name.
@@ -80,10 +137,13 @@ package struct FunctionConfig: Codable, Sendable, Equatable {
                 throw FunctionError(.internal, "cannot read \(path)")
             }
             do {
-                let config = try JSONDecoder().decode(FunctionConfig.self, from: data)
+                var config = try JSONDecoder().decode(FunctionConfig.self, from: data)
+                config.source = path
                 configs.append(config)
+            } catch let error as ConfigError {
+                throw FunctionError(.invalidInput, "\(path): \(error)")
             } catch {
-                throw FunctionError(.invalidInput, "\(path) is not a valid function config: \(error)")
+                throw FunctionError(.invalidInput, "\(path) is not a valid function config (a JSON object): \(error)")
             }
         }
         return configs

@@ -48,9 +48,10 @@ package final class FunctionHost: Sendable {
         var slots: [String: FunctionSlot] = [:]
         for config in configs {
             guard let kind = kindsByName[config.kind] else {
+                let origin = config.source.map { "\($0): " } ?? "function '\(config.name)': "
                 throw FunctionError(
                     .invalidInput,
-                    "function '\(config.name)' has unknown kind '\(config.kind)' (known: \(kindsByName.keys.sorted().joined(separator: ", ")))")
+                    "\(origin)\"kind\" '\(config.kind)' is not a registered kind (known: \(kindsByName.keys.sorted().joined(separator: ", ")))")
             }
             guard slots[config.name] == nil else {
                 throw FunctionError(.invalidInput, "function '\(config.name)' is configured twice")
