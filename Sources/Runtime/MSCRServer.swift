@@ -70,12 +70,13 @@ package struct MSCRServer: Sendable {
     }
 
     /// The application: HTTP/1.1 on `host:port`, idle timeout against slow clients, the
-    /// version poller as a service, warm-up before the port opens.
+    /// host's pools, the retraining monitor and the version poller as services (they stop after
+    /// the server has drained, the pools last), warm-up before the port opens.
     package func makeApplication(
         router: Router<BasicRequestContext>, services: [any Service] = [],
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        var services = services + monitor.services
+        var services = [FunctionHostService(host: host)] + services + monitor.services
         if let interval = configuration.versionPoll {
             services.append(VersionPollService(host: host, interval: interval, logger: logger))
         }

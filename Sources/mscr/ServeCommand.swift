@@ -79,7 +79,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             Self.terminate("server stopped with an error: \(error)", logger: logger)
         }
-        await server.host.shutdown()
         logger.notice("stopped")
     }
 
