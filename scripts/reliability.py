@@ -5,7 +5,8 @@
 
 Scenarios: original-stock, original-detect (10 users x 1000 requests, as the original load
 test), burst (10x the detect concurrency limit), swap (a new stock-lstm version published and
-reloaded over HTTP during load), kill (one of three instances behind the local HTTPS front end
+reloaded over HTTP during load), rollback (stock follows the `stable` alias; `mscr models pin`
+picked up by the version poller, then `mscr models rollback` + the reload route, during load), kill (one of three instances behind the local HTTPS front end
 killed with SIGKILL during load), soak (M minutes, default 30, of steady mixed load, RSS
 sampled every 10 s). Default: all but soak. Each scenario starts fresh servers, prints one JSON
 line of results and appends it to --out; the last line is the markdown table RELIABILITY.md
@@ -181,6 +182,77 @@ def swap(repository):
                "holds" if ok else "FAILS", f"reload answered {reload}; serving version after: {state['version']}")
 
 
+def functions_following(alias: str, work: pathlib.Path) -> pathlib.Path:
+    """A copy of ./functions whose stock function follows `alias` instead of latest."""
+    functions = work / "functions"
+    shutil.copytree(ROOT / "functions", functions)
+    config = json.loads((functions / "stock/function.json").read_text())
+    config["version"] = alias
+    (functions / "stock/function.json").write_text(json.dumps(config))
+    return functions
+
+
+def served_version(url, name):
+    with urllib.request.urlopen(url + "/functions", timeout=10) as r:
+        return {f["name"]: f for f in json.load(r)["functions"]}[name]
+
+
+def wait_for(condition, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def rollback(repository):
+    token = "reliability-token"
+    work = pathlib.Path(tempfile.mkdtemp())
+    models = work / "models"
+    shutil.copytree(repository, models)
+    uri = "file://" + str(models)
+    trained = work / "stock-v2"
+    subprocess.run([BINARY, "train", "stock", "--data", str(SHARED / "data/stock/goog-daily.csv"), "--order",
+                    "newest-first", "--out", str(trained), "--epochs", "5"], check=True, capture_output=True)
+    subprocess.run([BINARY, "publish", str(trained), "--repository", uri, "--model", "stock-lstm"], check=True,
+                   capture_output=True)
+    subprocess.run([BINARY, "models", "pin", "--model", "stock-lstm", "--version", "1", "--repository", uri],
+                   check=True, capture_output=True)
+    server = Server(models, {"MSCR_ADMIN_TOKEN": token, "MSCR_VERSION_POLL": "0.5",
+                             "MSCR_FUNCTIONS": str(functions_following("stable", work))})
+    sampler = Sampler([server.proc.pid])
+    sampler.start()
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(load(server.url, "stock", CSV, 10, 20000)))
+    runner.start()
+    steps = []
+    wait_for(lambda: served_version(server.url, "stock")["requests"] > 500)
+    subprocess.run([BINARY, "models", "pin", "--model", "stock-lstm", "--version", "2", "--repository", uri],
+                   check=True, capture_output=True)
+    pinned_at = time.time()
+    steps.append(("pin 2 seen by the poller", wait_for(lambda: served_version(server.url, "stock")["version"] == 2),
+                  round(time.time() - pinned_at, 2)))
+    subprocess.run([BINARY, "models", "rollback", "--model", "stock-lstm", "--repository", uri], check=True,
+                   capture_output=True)
+    request = urllib.request.Request(server.url + "/admin/functions/stock/reload", method="POST", data=b"",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        reload = json.load(r)
+    state = served_version(server.url, "stock")
+    steps.append(("rollback + reload route", state["version"] == 1, reload))
+    runner.join()
+    peak = sampler.stop()
+    state = served_version(server.url, "stock")
+    code = server.stop()
+    shutil.rmtree(work)
+    ok = result["failed"] == 0 and all(s[1] for s in steps) and state["version"] == 1 and code == 0
+    return row("pin-and-rollback-under-load", "mscr load URL --function stock --users 10 --requests 20000; "
+               "stock follows 'stable'; mscr models pin 2 (poller, 0.5 s) then mscr models rollback + reload route",
+               result, peak, "holds" if ok else "FAILS",
+               f"steps {steps}; serving version after: {state['version']} (follows {state.get('follows')})")
+
+
 def kill(repository):
     work = pathlib.Path(tempfile.mkdtemp())
     state_file = work / "state.json"
@@ -275,7 +347,7 @@ def main():
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--out", default="reliability-results.json")
     args = parser.parse_args()
-    names = args.scenarios or ["original-stock", "original-detect", "burst", "swap", "kill"]
+    names = args.scenarios or ["original-stock", "original-detect", "burst", "swap", "rollback", "kill"]
     work = pathlib.Path(tempfile.mkdtemp())
     repository = seed(work)
     rows = []
@@ -287,6 +359,8 @@ def main():
             r = burst(repository)
         elif name == "swap":
             r = swap(repository)
+        elif name == "rollback":
+            r = rollback(repository)
         elif name == "kill":
             r = kill(repository)
         elif name == "soak":

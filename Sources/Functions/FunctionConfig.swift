@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ObjectStore
 
 /// `functions/<name>/function.json` (DESIGN.md).
 package struct FunctionConfig: Codable, Sendable, Equatable {
@@ -39,7 +40,7 @@ package struct FunctionConfig: Codable, Sendable, Equatable {
     package var kind: String
     /// Model name in the repository.
     package var model: String
-    /// `"latest"` or a version number.
+    /// `"latest"`, a version number, or an alias of the repository (`"stable"`).
     package var version: String
     /// Kind-specific numeric parameters (threshold, nms, …).
     package var params: [String: Double]
@@ -81,10 +82,14 @@ package struct FunctionConfig: Codable, Sendable, Equatable {
             version = "latest"
         } else if let n = try? c.decode(Int.self, forKey: versionKey), n > 0 {
             version = String(n)
-        } else if let s = try? c.decode(String.self, forKey: versionKey), s == "latest" || (Int(s) ?? 0) > 0 {
+        } else if let s = try? c.decode(String.self, forKey: versionKey),
+            s == "latest" || (Int(s) ?? 0) > 0 || (Int(s) == nil && (try? ObjectKey.validateSegment(s, what: "alias")) != nil)
+        {
             version = s
         } else {
-            throw ConfigError(key: "version", message: "must be \"latest\" or a positive version number")
+            throw ConfigError(
+                key: "version",
+                message: "must be \"latest\", a positive version number or an alias such as \"stable\" (letters, digits, '-', '_', '.')")
         }
         let paramsKey = AnyKey(CodingKeys.params.rawValue)
         if c.contains(paramsKey) {

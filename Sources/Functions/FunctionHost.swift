@@ -156,14 +156,15 @@ package final class FunctionHost: Sendable {
         try await slot(name).reload()
     }
 
-    /// Checks every warm "latest" function for a newer committed version and swaps to it.
+    /// Checks every warm function that follows "latest" or an alias for a different version to
+    /// serve (a newer commit, a pin, a rollback) and swaps to it.
     /// Returns what changed; errors are reported in the statuses and returned.
     package func pollVersions() async -> [(String, Result<ReloadOutcome, FunctionError>)] {
         var results: [(String, Result<ReloadOutcome, FunctionError>)] = []
         for name in names {
             guard let slot = slots[name] else { continue }
             do {
-                let newer = try await loadPool.run { try slot.newerVersionAvailable() }
+                let newer = try await loadPool.run { try slot.pendingVersion() }
                 guard newer != nil else { continue }
                 results.append((name, .success(try await slot.reload())))
             } catch {

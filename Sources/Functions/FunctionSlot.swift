@@ -60,7 +60,9 @@ final class FunctionSlot: Sendable {
                 s.current != nil ? .warm : s.loadTask != nil ? .loading : s.lastError != nil ? .failed : .cold
             return FunctionStatus(
                 name: config.name, kind: config.kind, model: config.model, state: st,
-                version: s.current?.report.version, load: s.current?.report, requests: s.requests,
+                version: s.current?.report.version,
+                follows: ModelAlias.isAlias(config.version) ? config.version : nil,
+                load: s.current?.report, requests: s.requests,
                 loads: s.loads, error: s.lastError)
         }
     }
@@ -198,10 +200,7 @@ final class FunctionSlot: Sendable {
         let target = version ?? config.version
         let repository = self.repository
         let model = config.model
-        let wanted: Int = try await loadPool.run {
-            if target == "latest" { return try repository.latestVersion(of: model) }
-            return try repository.resolve(model: model, version: target).version
-        }
+        let wanted: Int = try await loadPool.run { try repository.versionNumber(model: model, version: target) }
         enum Step {
             case unchanged(Int), coldLoad, join(Task<Loaded, any Error>, Int?), start(Task<Loaded, any Error>, Int?)
             var name: String {
@@ -254,12 +253,15 @@ final class FunctionSlot: Sendable {
         }
     }
 
-    /// The newest committed version if it is newer than the serving one (for the poller).
-    func newerVersionAvailable() throws -> Int? {
-        guard config.version == "latest", let serving = state.withLock({ $0.current?.report.version }) else {
+    /// The version to swap to, for the poller: the newest committed one when it is newer than
+    /// the serving one ("latest"), or the one the followed alias names now when it differs (a pin
+    /// or a rollback). Nil for a pinned number or while cold.
+    func pendingVersion() throws -> Int? {
+        guard Int(config.version) == nil, let serving = state.withLock({ $0.current?.report.version }) else {
             return nil
         }
-        let latest = try repository.latestVersion(of: config.model)
-        return latest > serving ? latest : nil
+        let wanted = try repository.versionNumber(model: config.model, version: config.version)
+        if config.version == "latest" { return wanted > serving ? wanted : nil }
+        return wanted != serving ? wanted : nil
     }
 }

@@ -11,6 +11,8 @@ package struct FunctionStatus: Sendable {
     package var state: FunctionState
     /// The version serving now (nil while cold).
     package var version: Int?
+    /// The alias the function follows (`"version": "stable"` in function.json), if any.
+    package var follows: String?
     /// The load that produced the serving version.
     package var load: LoadReport?
     /// Requests routed to this function.

@@ -56,18 +56,11 @@ package struct ModelRepository: Sendable {
         return v
     }
 
-    /// Resolves `"latest"` or a version number to a committed version and reads its manifest.
+    /// Resolves `"latest"`, a version number or an alias (`stable`) to a committed version and
+    /// reads its manifest.
     package func resolve(model: String, version: String) throws -> ModelVersion {
         try ObjectKey.validateSegment(model, what: "model name")
-        let number: Int
-        if version == "latest" || version.isEmpty {
-            number = try latestVersion(of: model)
-        } else {
-            guard let v = Int(version), v > 0 else {
-                throw ObjectStoreError(.invalidKey, "version must be a positive integer or 'latest', not '\(version)'")
-            }
-            number = v
-        }
+        let number = try versionNumber(model: model, version: version)
         let key = "\(model)/\(number)/manifest.json"
         let bytes: [UInt8]
         do {

@@ -34,6 +34,7 @@ extension MSCRServer {
                     "requests": s.requests, "loads": s.loads,
                 ]
                 row["version"] = s.version ?? JSONNull()
+                if let follows = s.follows { row["follows"] = follows }
                 if let load = s.load {
                     row["load"] = [
                         "fetch_ms": round3(load.fetchMs), "parse_ms": round3(load.parseMs),

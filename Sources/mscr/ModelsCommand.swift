@@ -10,8 +10,8 @@ import ObjectStore
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "List the models of a repository, or seed it with the demo models.",
-        subcommands: [List.self, Seed.self, Verify.self])
+        abstract: "List, seed, verify, pin and roll back the models of a repository.",
+        subcommands: [List.self, Seed.self, Verify.self, Pin.self, Rollback.self])
 
     /// `mscr models list [--repository URI]`.
     struct List: ParsableCommand {

@@ -30,8 +30,9 @@ import Testing
         "a bad function.json names the file, the key and what is allowed",
         arguments: [
             (#"{"name": "f", "kind": "k", "model": "m", "versoin": 2}"#, #""versoin" is not a known key (allowed: name, kind, model, version, params, limits)"#),
-            (#"{"name": "f", "kind": "k", "model": "m", "version": true}"#, #""version" must be "latest" or a positive version number"#),
-            (#"{"name": "f", "kind": "k", "model": "m", "version": "newest"}"#, #""version" must be "latest""#),
+            (#"{"name": "f", "kind": "k", "model": "m", "version": true}"#, #""version" must be "latest", a positive version number or an alias"#),
+            (#"{"name": "f", "kind": "k", "model": "m", "version": "../2"}"#, #""version" must be "latest""#),
+            (#"{"name": "f", "kind": "k", "model": "m", "version": 0}"#, #""version" must be "latest""#),
             (#"{"name": "f", "kind": "k"}"#, #""model" must be the model's name in the repository"#),
             (#"{"name": "f", "kind": "k", "model": "m", "params": {"threshold": "high"}}"#, #""params" must be an object of numbers"#),
             (#"{"name": "f", "kind": "k", "model": "m", "limits": {"concurrency": 0}}"#, #""limits.concurrency" must be an integer >= 1"#),
