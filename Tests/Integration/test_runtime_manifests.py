@@ -164,6 +164,25 @@ def test_cloud_run_service_fields():
     assert secret["key"] == "latest"
 
 
+# Settings that make mscr work between requests: the version poller, the retraining observer's
+# trigger and in-process retraining.
+BACKGROUND_WORK = ("MSCR_VERSION_POLL", "MSCR_RETRAIN_THRESHOLD", "MSCR_RETRAIN_DATA", "MSCR_RETRAIN_URL")
+
+
+def test_cloud_run_keeps_cpu_allocated_whenever_background_work_is_on():
+    """Under request-based billing Cloud Run throttles the CPU between requests, so a poller or
+    an in-process retrain would crawl; the service turns throttling off exactly when such work
+    is configured (runtime/README.md, "Background work")."""
+    svc = cloud_run_service()
+    annotations = svc["spec"]["template"]["metadata"]["annotations"]
+    env = env_map(only_container(svc["spec"]["template"]["spec"]))
+    background = [name for name in BACKGROUND_WORK if env.get(name) not in (None, "", "0")]
+    assert background, "the service polls for new versions; this test guards that choice"
+    assert annotations.get("run.googleapis.com/cpu-throttling") == "false", background
+    readme = (RUNTIME / "README.md").read_text()
+    assert "cpu-throttling" in readme and "Background work" in readme
+
+
 def test_knative_service_fields():
     svc = knative_service()
     annotations = svc["spec"]["template"]["metadata"]["annotations"]
