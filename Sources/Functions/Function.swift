@@ -37,6 +37,13 @@ package protocol LoadedFunction: Sendable {
     var version: Int { get }
     /// Answers one request.
     func invoke(_ request: FunctionRequest) throws -> FunctionResponse
+    /// Bytes the loaded model holds, when the kind knows better than its kind's estimate (for the
+    /// memory budget).
+    var memoryBytes: Int? { get }
+}
+
+extension LoadedFunction {
+    package var memoryBytes: Int? { nil }
 }
 
 /// A kind of function (`darknet-yolo`, `lstm-regressor`): knows how to load its model.
@@ -46,4 +53,13 @@ package protocol FunctionKind: Sendable {
     /// Loads (fetches and parses) a model version. Blocking: the host runs it on its load pool.
     /// Read files only through `model.stream` / `model.read` so they are verified.
     func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction
+    /// The memory a load of `manifest` will take, charged to the budget before loading.
+    func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int
+}
+
+extension FunctionKind {
+    /// The size of the version's files.
+    package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {
+        manifest.files.values.reduce(0) { $0 + $1.size }
+    }
 }

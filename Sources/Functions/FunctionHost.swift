@@ -20,6 +20,8 @@ package final class FunctionHost: Sendable {
         package var loaders = 2
         /// First backoff after a failed load, doubled per consecutive failure.
         package var retryBaseSeconds = 1.0
+        /// Bytes the loaded models may use (`MSCR_MEMORY_LIMIT`); nil: no budget.
+        package var memoryLimit: Int?
 
         package init() {}
     }
@@ -31,13 +33,20 @@ package final class FunctionHost: Sendable {
     private let instanceGate: AdmissionGate
     private let workPool: WorkPool
     private let loadPool: WorkPool
+    /// What the loaded models are charged against `settings.memoryLimit`.
+    package let budget: MemoryBudget
 
     /// - Parameter onLoad: called after every load attempt (metrics, logs).
+    /// - Parameter onEvict: called when the memory budget sends an idle function back to cold to
+    ///   make room, with the bytes freed.
     package init(
         configs: [FunctionConfig], kinds: [any FunctionKind], repository: ModelRepository,
         settings: Settings = Settings(),
-        onLoad: @escaping @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void = { _, _ in }
+        onLoad: @escaping @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void = { _, _ in },
+        onEvict: @escaping @Sendable (FunctionConfig, Int) -> Void = { _, _ in }
     ) throws {
+        let budget = MemoryBudget(limit: settings.memoryLimit, onEvict: onEvict)
+        self.budget = budget
         let kindsByName = Dictionary(kinds.map { ($0.kind, $0) }, uniquingKeysWith: { a, _ in a })
         self.settings = settings
         self.repository = repository
@@ -58,8 +67,10 @@ package final class FunctionHost: Sendable {
             }
             slots[config.name] = FunctionSlot(
                 config: config, kind: kind, repository: repository, loadPool: loadPool,
-                queueDepth: settings.queueDepth, retryBaseSeconds: settings.retryBaseSeconds, onLoad: onLoad)
+                queueDepth: settings.queueDepth, retryBaseSeconds: settings.retryBaseSeconds, budget: budget,
+                onLoad: onLoad)
         }
+        budget.attach(Array(slots.values))
         self.slots = slots
         self.names = slots.keys.sorted()
     }

@@ -10,6 +10,8 @@ final class FunctionSlot: Sendable {
     struct Loaded: Sendable {
         let function: any LoadedFunction
         let report: LoadReport
+        /// What the model is charged to the memory budget.
+        let bytes: Int
     }
 
     private struct State {
@@ -23,6 +25,9 @@ final class FunctionSlot: Sendable {
         var retryAt: UInt64 = 0
         var requests = 0
         var loads = 0
+        var evictions = 0
+        /// When a request last took the model (for the memory budget's LRU).
+        var lastUsed: UInt64 = 0
     }
 
     let config: FunctionConfig
@@ -30,6 +35,7 @@ final class FunctionSlot: Sendable {
     let gate: AdmissionGate
     private let repository: ModelRepository
     private let loadPool: WorkPool
+    private let budget: MemoryBudget
     private let onLoad: @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void
     private let state = Mutex(State())
     /// A test seam: runs after `reload` decided what to do ("start", "join", "unchanged", "cold").
@@ -39,11 +45,12 @@ final class FunctionSlot: Sendable {
 
     init(
         config: FunctionConfig, kind: any FunctionKind, repository: ModelRepository, loadPool: WorkPool,
-        queueDepth: Int, retryBaseSeconds: Double,
+        queueDepth: Int, retryBaseSeconds: Double, budget: MemoryBudget = MemoryBudget(limit: nil),
         onLoad: @escaping @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void,
         afterReloadDecision: (@Sendable (String) async -> Void)? = nil
     ) {
         self.afterReloadDecision = afterReloadDecision
+        self.budget = budget
         self.config = config
         self.kind = kind
         self.repository = repository
@@ -63,7 +70,7 @@ final class FunctionSlot: Sendable {
                 version: s.current?.report.version,
                 follows: ModelAlias.isAlias(config.version) ? config.version : nil,
                 load: s.current?.report, requests: s.requests,
-                loads: s.loads, error: s.lastError)
+                loads: s.loads, evictions: s.evictions, error: s.lastError)
         }
     }
 
@@ -80,6 +87,7 @@ final class FunctionSlot: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let decision: Decision = state.withLock { s in
             s.requests += 1
+            s.lastUsed = now
             if let version, version != s.current?.report.version {
                 if let task = s.pinned[version] { return .wait(task) }
                 let task = Task { try await self.loadOnPool(version: String(version)) }
@@ -129,7 +137,7 @@ final class FunctionSlot: Sendable {
     /// backoff, and the next request after it tries again.
     private func coldLoad() async throws -> Loaded {
         do {
-            let loaded = try await loadOnPool(version: config.version)
+            let loaded = try await loadOnPool(version: config.version, charge: true)
             state.withLock { s in
                 s.current = loaded
                 s.loadTask = nil
@@ -138,6 +146,9 @@ final class FunctionSlot: Sendable {
                 s.loads += 1
             }
             return loaded
+        } catch let error as FunctionError where error.underlying is MemoryRefusal {
+            state.withLock { $0.loadTask = nil }  // no room now: not the model's fault, no backoff
+            throw error
         } catch let error as FunctionError {
             state.withLock { s in
                 s.loadTask = nil
@@ -156,23 +167,34 @@ final class FunctionSlot: Sendable {
 
     /// Loads a version on the load pool and reports it. Errors become `FunctionError`
     /// (`notFound` for a missing model/version, `unavailable` for everything else).
-    private func loadOnPool(version: String) async throws -> Loaded {
+    private func loadOnPool(version: String, charge: Bool = false) async throws -> Loaded {
         let config = self.config
         let kind = self.kind
         let repository = self.repository
+        let budget = self.budget
         do {
             let loaded = try await loadPool.run {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let metered = MeteredObjectStore(repository.store)
                 let resolved = try ModelRepository(store: metered, cache: repository.cache).resolve(model: config.model, version: version)
-                let function = try kind.load(config: config, model: resolved)
+                let estimate = kind.memoryEstimate(config: config, manifest: resolved.manifest)
+                if charge { try budget.charge(self, bytes: estimate) }
+                let function: any LoadedFunction
+                do {
+                    function = try kind.load(config: config, model: resolved)
+                } catch {
+                    if charge { budget.release(self) }
+                    throw error
+                }
+                let bytes = function.memoryBytes ?? estimate
+                if charge { budget.settle(self, bytes: bytes) }
                 let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 let totals = metered.snapshot
                 let fetch = min(total, totals.fetchSeconds * 1000)
                 let report = LoadReport(
                     version: resolved.version, fetchMs: fetch, parseMs: total - fetch, totalMs: total,
                     bytes: totals.bytes)
-                return Loaded(function: function, report: report)
+                return Loaded(function: function, report: report, bytes: bytes)
             }
             onLoad(config, .success(loaded.report))
             return loaded
@@ -241,6 +263,7 @@ final class FunctionSlot: Sendable {
                     s.loads += 1
                     s.lastError = nil
                 }
+                budget.settle(self, bytes: loaded.bytes)
                 return .swapped(from: from, to: loaded.report.version)
             } catch {
                 let message = (error as? FunctionError)?.message ?? "\(error)"
@@ -250,6 +273,21 @@ final class FunctionSlot: Sendable {
                 }
                 throw error
             }
+        }
+    }
+
+    /// When a request last took the model.
+    var lastUsed: UInt64 { state.withLock { $0.lastUsed } }
+
+    /// Drops the serving model (back to cold) when no request holds or waits for the function and
+    /// no load or swap is under way. Requests that already hold the model finish on it.
+    func evictIfIdle() -> Bool {
+        guard gate.active == 0, gate.queued == 0 else { return false }
+        return state.withLock { s in
+            guard s.current != nil, s.loadTask == nil, s.reloadTask == nil else { return false }
+            s.current = nil
+            s.evictions += 1
+            return true
         }
     }
 

@@ -19,6 +19,8 @@ package struct FunctionStatus: Sendable {
     package var requests: Int
     /// Successful loads so far (cold start and swaps).
     package var loads: Int
+    /// Times the memory budget sent this function back to cold to make room for another.
+    package var evictions: Int = 0
     /// Why the last load or reload failed, if it did.
     package var error: String?
 }

@@ -35,8 +35,8 @@ package struct MSCRServer: Sendable {
         let loadLogger = logger
         self.host = try FunctionHost(
             configs: configs, kinds: kinds, repository: repository,
-            settings: configuration.hostSettings
-        ) { config, result in
+            settings: configuration.hostSettings,
+            onLoad: { config, result in
             metrics.recordLoad(function: config.name, result: result)
             switch result {
             case .success(let report):
@@ -52,7 +52,13 @@ package struct MSCRServer: Sendable {
                     "model load failed",
                     metadata: ["function": "\(config.name)", "model": "\(config.model)", "error": "\(error.message)"])
             }
-        }
+        },
+            onEvict: { config, bytes in
+                metrics.recordEviction(function: config.name)
+                loadLogger.notice(
+                    "function evicted to make room in the memory budget",
+                    metadata: ["function": "\(config.name)", "model": "\(config.model)", "freed_bytes": "\(bytes)"])
+            })
     }
 
     /// The router with every route; `extraRoutes` lets other modules (V2, feedback) add theirs.

@@ -31,7 +31,7 @@ extension MSCRServer {
             for s in host.status() {
                 var row: [String: Any] = [
                     "name": s.name, "kind": s.kind, "state": s.state.rawValue, "model": s.model,
-                    "requests": s.requests, "loads": s.loads,
+                    "requests": s.requests, "loads": s.loads, "evictions": s.evictions,
                 ]
                 row["version"] = s.version ?? JSONNull()
                 if let follows = s.follows { row["follows"] = follows }

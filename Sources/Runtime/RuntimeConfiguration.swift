@@ -109,6 +109,14 @@ package struct RuntimeConfiguration: Sendable {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         c.hostSettings.workers = max(1, cores / c.blasThreads)
         if let n = try int("MSCR_WORKERS", min: 1) { c.hostSettings.workers = n }
+        c.hostSettings.memoryLimit = MemoryBudget.defaultLimit()
+        if let raw = env["MSCR_MEMORY_LIMIT"], !raw.isEmpty {
+            guard let limit = MemoryBudget.parse(raw) else {
+                throw FunctionError(
+                    .invalidInput, "MSCR_MEMORY_LIMIT=\(raw) is not a size in bytes (e.g. 1500000000, 1500M, 1.5Gi) or none")
+            }
+            c.hostSettings.memoryLimit = limit
+        }
         for key in ["K_SERVICE", "K_REVISION", "K_CONFIGURATION", "CLOUD_RUN_JOB", "CLOUD_RUN_EXECUTION"] {
             if let v = env[key], !v.isEmpty { c.service[key] = v }
         }
@@ -152,6 +160,7 @@ package struct RuntimeConfiguration: Sendable {
             "request_timeout_s": "\(hostSettings.requestTimeout.seconds)",
             "shutdown_grace_s": "\(shutdownGrace.seconds)", "admin": "\(adminToken != nil ? "on" : "off")",
             "warm": "\(warm.joined(separator: ","))",
+            "memory_limit": "\(hostSettings.memoryLimit.map(String.init) ?? "none")",
         ]
         for (k, v) in service { m[k] = "\(v)" }
         return m

@@ -63,6 +63,14 @@ package final class RuntimeMetrics: Sendable {
         }
     }
 
+    /// An idle function sent back to cold by the memory budget.
+    package func recordEviction(function: String) {
+        registry.makeCounter(
+            name: "mscr_function_evictions_total", labels: [("function", function)],
+            help: "Loaded functions evicted (back to cold) to make room in the memory budget."
+        ).increment()
+    }
+
     /// Non-function requests (health, metrics, page), by route.
     package func recordOther(route: String, status: Int) {
         registry.makeCounter(
@@ -81,6 +89,12 @@ package final class RuntimeMetrics: Sendable {
         let load = host.load
         registry.makeGauge(name: "mscr_inflight_requests", help: "Function requests running now.").set(Double(load.active))
         registry.makeGauge(name: "mscr_queued_requests", help: "Function requests waiting for a slot.").set(Double(load.queued))
+        if let limit = host.budget.limit {
+            registry.makeGauge(name: "mscr_memory_budget_bytes", help: "Bytes the loaded models may use (MSCR_MEMORY_LIMIT).")
+                .set(Double(limit))
+        }
+        registry.makeGauge(name: "mscr_memory_charged_bytes", help: "Bytes charged to the memory budget by loaded models.")
+            .set(Double(host.budget.charges.values.reduce(0, +)))
         return registry.emitToBuffer()
     }
 }

@@ -22,13 +22,23 @@ package struct TestKind: FunctionKind {
         if text == "fail" {
             throw FunctionError(.unavailable, "test model says fail")
         }
-        return Loaded(version: model.version, text: text, name: config.model)
+        return Loaded(version: model.version, text: text, name: config.model, memoryBytes: Self.declaredMemory(config))
+    }
+
+    /// `params.memory_mb` stands for the model's size in memory (memory-budget tests).
+    package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {
+        Self.declaredMemory(config) ?? manifest.files.values.reduce(0) { $0 + $1.size }
+    }
+
+    static func declaredMemory(_ config: FunctionConfig) -> Int? {
+        config.params["memory_mb"].map { Int($0 * 1_048_576) }
     }
 
     struct Loaded: LoadedFunction {
         let version: Int
         let text: String
         let name: String
+        let memoryBytes: Int?
 
         func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
             if let s = request.query["sleep_ms"], let ms = Double(s), ms > 0 {
