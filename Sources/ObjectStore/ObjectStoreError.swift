@@ -26,6 +26,8 @@ package struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         case unauthorized = "unauthorized"
         /// A local I/O error.
         case io = "io"
+        /// An environment variable or setting has a bad value, or is missing its partner.
+        case configuration = "configuration"
     }
 
     package var code: Code
