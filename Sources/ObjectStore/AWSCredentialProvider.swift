@@ -73,7 +73,7 @@ struct AWSCredentialFetcher: Sendable {
         configuration.stallTimeout = 5
         configuration.caFile = caFile
         client = HTTPClient(configuration: configuration)
-        var quick = TransportConfiguration.once(timeout: 2)
+        var quick = TransportConfiguration.once(timeout: 1)
         quick.connectTimeout = 1
         probe = HTTPClient(configuration: quick)
         self.now = now

@@ -171,7 +171,7 @@ package enum DemoModels {
         // Only transport failures (no HTTP answer at all): the network is the problem, say so first.
         let unreachable = !failures.isEmpty && failures.allSatisfy { $0.code == .transport }
         let what = unreachable
-            ? "the network is unreachable (no download site answered; give --shared DIR with the demo files, or retry online)"
+            ? "the download failed: the network is unreachable (no download site answered; give --shared DIR with the demo files, or retry online)"
             : "the download failed"
         throw ObjectStoreError(
             .transport, "\(file.source): \(looked)\(what): " + failures.map(\.message).joined(separator: "; "))

@@ -143,11 +143,13 @@ package struct S3ObjectStore: ObjectStore {
 
     private func display(_ key: String) -> String { uri + "/" + key }
 
-    /// The error for a failed answer. A refusal (401/403) says which credentials were refused
+    /// The error for a failed answer. A refusal of the credentials (401, 403, or a 400 about
+    /// the session token: `ExpiredToken`, `InvalidToken`) says which credentials were refused
     /// and drops fetched ones, so the next request fetches anew (they may have been revoked).
     private func failed(_ response: HTTPResponse, _ method: String, _ display: String) -> ObjectStoreError {
         var error = response.error(method, display)
-        if response.status == 401 || response.status == 403 {
+        if Self.refusesCredentials(response) {
+            error.code = .unauthorized
             credentials.invalidate()
             error.message += "; credentials: \(credentials.source.summary)"
             if credentials.source == .anonymous || credentials.source.isInstanceMetadata {
@@ -155,6 +157,14 @@ package struct S3ObjectStore: ObjectStore {
             }
         }
         return error
+    }
+
+    /// 401, 403, or S3's 400 answers about the session token.
+    static func refusesCredentials(_ response: HTTPResponse) -> Bool {
+        if response.status == 401 || response.status == 403 { return true }
+        guard response.status == 400 else { return false }
+        let code = XMLScanner.elements("Code", in: String(decoding: response.body.prefix(4096), as: UTF8.self)).first
+        return ["ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidAccessKeyId"].contains(code ?? "")
     }
 
     /// A signed request for `path` (the whole object key, store prefix included).
