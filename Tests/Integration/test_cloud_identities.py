@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -40,7 +41,8 @@ def moto(tmp_path_factory):
     import boto3
     from botocore.config import Config
     log = tmp_path_factory.mktemp("sts") / "web-identity.jsonl"
-    proc = subprocess.Popen([sys.executable, str(SUPPORT / "moto_sts.py"), "--bucket", BUCKET, "--token", WEB_TOKEN,
+    proc = subprocess.Popen([sys.executable, str(SUPPORT / "moto_sts.py"), "--bucket", BUCKET, "--bucket", "public",
+                             "--token", WEB_TOKEN,
                              "--log", str(log)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     info = json.loads(proc.stdout.readline())
@@ -50,6 +52,8 @@ def moto(tmp_path_factory):
     s3 = boto3.client("s3", **admin)
     for key, data in manifest_and_file().items():
         s3.put_object(Bucket=BUCKET, Key="repo/" + key, Body=data, ContentType="application/octet-stream")
+        s3.put_object(Bucket="public", Key="repo/" + key, Body=data, ContentType="application/octet-stream",
+                      ACL="public-read")
     sts = boto3.client("sts", **admin)
     info["log"] = log
     # Role session credentials the stand-in endpoints hand out, as ECS and EC2 would.
@@ -150,6 +154,55 @@ def test_container_credentials_full_uri_with_token_file(moto, tmp_path, imds_nev
         ecs.stop()
 
 
+def test_a_running_server_refreshes_role_credentials_before_they_expire(moto, tmp_path, start_server):
+    """`mscr serve` polling for new model versions every second with container credentials that
+    live 6 s: it fetches new ones before each expires (halfway, for so short a life), and every
+    poll keeps being accepted by moto."""
+    import boto3
+    from botocore.config import Config
+    s3 = boto3.client("s3", endpoint_url=moto["endpoint"], region_name=moto["region"],
+                      config=Config(s3={"addressing_style": "path"}),
+                      aws_access_key_id=moto["access_key"], aws_secret_access_key=moto["secret_key"])
+    manifest = {"format": "test", "version": 1, "created": "2026-01-01T00:00:00Z",
+                "files": {"model.txt": {"size": 5, "sha256": hashlib.sha256(b"hello").hexdigest()}}}
+    s3.put_object(Bucket=BUCKET, Key="poll/t-model/1/model.txt", Body=b"hello")
+    s3.put_object(Bucket=BUCKET, Key="poll/t-model/1/manifest.json", Body=json.dumps(manifest).encode())
+    functions = tmp_path / "functions"
+    (functions / "t").mkdir(parents=True)
+    (functions / "t" / "function.json").write_text(
+        '{"name": "t", "kind": "mscr-test", "model": "t-model", "params": {}, '
+        '"limits": {"maxBodyBytes": 4096, "concurrency": 4}}')
+    auth = tmp_path / "auth"
+    auth.write_text("container-auth-secret")
+    ecs = ContainerCredentials("container-auth-secret", aws_json(moto["session"]("ecs-poll")), lifetime=6)
+    try:
+        server = start_server({
+            "MSCR_FUNCTIONS": str(functions), "MSCR_ENABLE_TEST_FUNCTIONS": "1", "MSCR_WARM": "t",
+            "MSCR_MODEL_REPOSITORY": f"s3://{BUCKET}/poll", "MSCR_VERSION_POLL": "1",
+            "AWS_REGION": moto["region"], "AWS_ENDPOINT_URL_S3": moto["endpoint"],
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": ecs.url + "/creds",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(auth), "AWS_EC2_METADATA_DISABLED": "true"})
+        deadline = time.monotonic() + 30
+        while len(ecs.requests()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)  # polling for the condition, bounded by the deadline
+        fetched = ecs.requests()
+        assert len(fetched) >= 4, f"only {len(fetched)} credential fetches in 30 s"
+        # Not a fetch per request: with polls every second, fetches are ~3 s apart, not 1.
+        assert len(fetched) <= 1 + (time.monotonic() - (deadline - 30)) / 2
+        with urllib.request.urlopen(server.url + "/readyz?function=t", timeout=5) as ready:
+            assert ready.status == 200
+        request = urllib.request.Request(server.url + "/functions/t", data=b"ok", method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+        server.stop()
+        log = server.proc.stdout.read().decode()
+        print(log[-3000:])
+        assert "expired" not in log and "InvalidToken" not in log and "HTTP 403" not in log, log[-2000:]
+    finally:
+        ecs.stop()
+
+
 def test_instance_metadata_v2(moto):
     imds = InstanceMetadata(aws_json(moto["session"]("ec2-instance")))
     try:
@@ -182,12 +235,67 @@ def test_nothing_configured_is_fast_unsigned_and_says_what_to_set(moto):
     assert disabled.returncode != 0 and "no AWS credentials" in disabled.stderr
 
 
+def test_missing_instance_metadata_is_probed_once_and_public_buckets_still_read(moto):
+    """No provider configured and no instance metadata (the stand-in refuses the token): one
+    probe, then every request goes unsigned without asking again; a public bucket reads fine."""
+    imds = InstanceMetadata({}, available=False)
+    s3 = RecordingProxy("127.0.0.1", moto["port"])  # unsigned requests: the changed Host does not matter
+    try:
+        done = mscr({"AWS_REGION": moto["region"], "AWS_ENDPOINT_URL_S3": s3.url,
+                     "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url},
+                    "models", "list", "--repository", "s3://public/repo")
+        assert_listed(done)
+        assert [(m, p) for m, p, _, _ in imds.requests()] == [("PUT", "/latest/api/token")]
+        unsigned = s3.requests()
+        assert len(unsigned) >= 3 and not any("Authorization" in h for _, _, h, _ in unsigned)
+    finally:
+        imds.stop()
+        s3.stop()
+
+
+def test_without_credentials_a_failed_load_says_what_to_set(moto, tmp_path, start_server):
+    imds = InstanceMetadata({}, available=False)
+    functions = tmp_path / "functions"
+    (functions / "t").mkdir(parents=True)
+    (functions / "t" / "function.json").write_text(
+        '{"name": "t", "kind": "mscr-test", "model": "t-model", "params": {}, '
+        '"limits": {"maxBodyBytes": 4096, "concurrency": 4}}')
+    try:
+        server = start_server({
+            "MSCR_FUNCTIONS": str(functions), "MSCR_ENABLE_TEST_FUNCTIONS": "1",
+            "MSCR_MODEL_REPOSITORY": f"s3://{BUCKET}/poll", "AWS_REGION": moto["region"],
+            "AWS_ENDPOINT_URL_S3": moto["endpoint"], "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url})
+        assert imds.requests() == [], "nothing is probed before the first repository read"
+        request = urllib.request.Request(server.url + "/functions/t", data=b"ok", method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 503
+        message = refused.value.read().decode()
+        assert "AccessDenied" in message and "AWS_WEB_IDENTITY_TOKEN_FILE" in message
+    finally:
+        imds.stop()
+
+
 def test_a_half_configured_provider_stops_the_start_with_its_name(moto, tmp_path):
     done = list_models(s3_env(moto, AWS_ROLE_ARN=moto["role_arn"]))
     assert done.returncode != 0
     assert "AWS_WEB_IDENTITY_TOKEN_FILE" in done.stderr
     bad = list_models(s3_env(moto, AWS_EC2_METADATA_DISABLED="maybe"))
     assert bad.returncode != 0 and "AWS_EC2_METADATA_DISABLED" in bad.stderr
+
+
+@pytest.mark.parametrize("repository,variables", [
+    (REPOSITORY, {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.169.254/creds"}),
+    ("gs://identity/repo", {"GOOGLE_APPLICATION_CREDENTIALS": "/nonexistent/key.json"}),
+])
+def test_the_server_does_not_start_with_a_bad_identity_setting(tmp_path, repository, variables):
+    from conftest import free_port
+    env = {"PORT": str(free_port()), "MSCR_MODEL_REPOSITORY": repository,
+           "MSCR_FUNCTIONS": str(ROOT / "functions"), **variables}
+    done = mscr(env, "serve", timeout=30)
+    assert done.returncode == 1
+    assert next(iter(variables)) in done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")

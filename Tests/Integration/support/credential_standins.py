@@ -68,10 +68,10 @@ class StandIn:
         self.server.server_close()
 
     @staticmethod
-    def reply(handler, status, body: bytes, content_type="application/json", headers=()):
+    def reply(handler, status, body: bytes, content_type="application/json", headers=(), length=None):
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("Content-Length", str(len(body) if length is None else length))
         for name, value in headers:
             handler.send_header(name, value)
         handler.end_headers()
@@ -81,11 +81,13 @@ class StandIn:
 
 class ContainerCredentials(StandIn):
     """`AWS_CONTAINER_CREDENTIALS_FULL_URI` → GET /creds, answering `answer` when the
-    Authorization header equals `token`, 401 otherwise."""
+    Authorization header equals `token`, 401 otherwise. With `lifetime`, each answer expires
+    that many seconds after it is given (as a real endpoint's would)."""
 
-    def __init__(self, token: str, answer: dict):
+    def __init__(self, token: str, answer: dict, lifetime: float = None):
         self.token = token
         self.answer = answer
+        self.lifetime = lifetime
         super().__init__()
 
     def handle(self, handler, method, body):
@@ -93,7 +95,10 @@ class ContainerCredentials(StandIn):
             return self.reply(handler, 404, b"{}")
         if handler.headers.get("Authorization") != self.token:
             return self.reply(handler, 401, b'{"message":"bad authorization token"}')
-        self.reply(handler, 200, json.dumps(self.answer).encode())
+        answer = dict(self.answer)
+        if self.lifetime is not None:
+            answer["Expiration"] = iso(self.lifetime)
+        self.reply(handler, 200, json.dumps(answer).encode())
 
 
 class InstanceMetadata(StandIn):
@@ -102,12 +107,15 @@ class InstanceMetadata(StandIn):
     ROLE = "mscr-instance-role"
     SESSION = "imds-session-token-1"
 
-    def __init__(self, answer: dict):
+    def __init__(self, answer: dict, available: bool = True):
         self.answer = answer
+        self.available = available
         super().__init__()
 
     def handle(self, handler, method, body):
         base = "/latest/meta-data/iam/security-credentials/"
+        if not self.available:
+            return self.reply(handler, 404, b"", "text/plain")
         if handler.path == "/latest/api/token" and method == "PUT":
             if not handler.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
                 return self.reply(handler, 400, b"missing TTL", "text/plain")
@@ -184,5 +192,8 @@ class RecordingProxy(StandIn):
         data = answer.read()
         passed = [(k, v) for k, v in answer.getheaders()
                   if k.lower() not in ("content-length", "connection", "transfer-encoding", "content-type", "server", "date")]
-        self.reply(handler, answer.status, data, answer.getheader("Content-Type") or "application/octet-stream", passed)
+        # A HEAD answer has no body but the GET's length.
+        length = answer.getheader("Content-Length") if method == "HEAD" else None
+        self.reply(handler, answer.status, data, answer.getheader("Content-Type") or "application/octet-stream", passed,
+                   length)
         connection.close()

@@ -6,7 +6,8 @@ proof); moto checks every action once checking is on and fails that call. This s
 moto's own server in-process with two changes: AssumeRoleWithWebIdentity is exempt from the
 signature check and instead checks the WebIdentityToken against --token (InvalidIdentityToken
 otherwise), logging each token and session name it receives to --log (one JSON line each); and an
-unsigned S3 request gets S3's 403 AccessDenied (moto answers it with a 500).
+unsigned S3 request gets S3's 403 AccessDenied (moto answers it with a 500), except reads of the
+bucket `public`, which anyone may read (pass --bucket public to create it).
 
 Sets up, before checking is switched on: a role with an s3:* policy (the role web identity and
 the stand-in credential endpoints hand out), an IAM user with an access key allowed everything,
@@ -14,6 +15,9 @@ and the buckets. Prints one JSON line when ready:
   {"endpoint", "port", "access_key", "secret_key", "role_arn", "region", "buckets"}
 and lives until stdin closes.
 """
+# Readable without credentials (path-style requests), like a bucket with a public-read policy.
+PUBLIC_BUCKET = "public"
+
 import argparse
 import json
 import socket
@@ -52,6 +56,8 @@ def main():
             return  # authenticated by its token, below
         if (iam_request_cls is S3IAMRequest and "Authorization" not in self.headers
                 and ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT):
+            if self.method in ("GET", "HEAD") and self.raw_path.split("/")[1:2] == [PUBLIC_BUCKET]:
+                return  # a bucket whose policy lets anyone read
             raise S3AccessDeniedError()  # what S3 answers an anonymous request to a private bucket
         return checked(self, iam_request_cls, resource)
 
