@@ -1,11 +1,10 @@
-"""S3 and GCS credentials without keys, through the real `mscr` binary against real servers:
-moto (signatures checked) with its STS for web identity, stand-ins for the ECS container
-credentials endpoint and EC2 instance metadata handing out moto session credentials, and a
-Google token endpoint that verifies the service-account JWT in front of the GCS emulator.
-Each provider is shown to work, to send what its protocol requires, and to fail clearly."""
+"""S3 credentials without keys, through the real `mscr` binary against real servers: moto
+(signatures checked) with its STS for web identity, and stand-ins for the ECS container
+credentials endpoint and EC2 instance metadata handing out moto session credentials. Each
+provider is shown to work, to send what its protocol requires, and to fail clearly. (GCS:
+test_gcs_identity.py.)"""
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -18,22 +17,12 @@ from conftest import ROOT, mscr_binary
 
 SUPPORT = ROOT / "Tests/Integration/support"
 sys.path.insert(0, str(SUPPORT))
-from credential_standins import (ContainerCredentials, GoogleTokenEndpoint, InstanceMetadata,  # noqa: E402
-                                 RecordingProxy, aws_json, iso)
+from credential_standins import ContainerCredentials, InstanceMetadata, RecordingProxy, aws_json  # noqa: E402
+from identity_runs import assert_listed, function_folder, manifest_and_file, run  # noqa: E402
 
 BUCKET = "identity"
 REPOSITORY = f"s3://{BUCKET}/repo"
 WEB_TOKEN = "eyJ-web-identity-token-of-the-pod"
-MODEL_FILE = b"tiny model bytes"
-EXPECTED_MODELS = [{"name": "tiny", "versions": [1], "latest": 1, "format": "test"}]
-
-
-def manifest_and_file():
-    manifest = {"format": "test", "version": 1, "created": "2026-01-01T00:00:00Z",
-                "files": {"model.txt": {"size": len(MODEL_FILE), "sha256": hashlib.sha256(MODEL_FILE).hexdigest()}}}
-    return {"tiny/1/model.txt": MODEL_FILE, "tiny/1/manifest.json": json.dumps(manifest).encode()}
-
-
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
     """moto with checked signatures, a role with s3:* and STS AssumeRoleWithWebIdentity that
@@ -64,13 +53,7 @@ def moto(tmp_path_factory):
 
 
 def mscr(env, *args, timeout=60):
-    """Runs the binary with only `env` (no AWS_* or GOOGLE_* from the test's own environment)."""
-    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root"),
-            "MSCR_STORE_RETRIES": "2", "MSCR_STORE_DEADLINE": "20"}
-    started = time.monotonic()
-    done = subprocess.run([mscr_binary(), *args], env={**base, **env}, capture_output=True, text=True, timeout=timeout)
-    done.seconds = time.monotonic() - started
-    return done
+    return run(mscr_binary(), env, *args, timeout=timeout)
 
 
 def list_models(env):
@@ -79,11 +62,6 @@ def list_models(env):
 
 def s3_env(moto, **extra):
     return {"AWS_REGION": moto["region"], "AWS_ENDPOINT_URL_S3": moto["endpoint"], **extra}
-
-
-def assert_listed(done):
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["models"] == EXPECTED_MODELS
 
 
 @pytest.fixture
@@ -167,11 +145,7 @@ def test_a_running_server_refreshes_role_credentials_before_they_expire(moto, tm
                 "files": {"model.txt": {"size": 5, "sha256": hashlib.sha256(b"hello").hexdigest()}}}
     s3.put_object(Bucket=BUCKET, Key="poll/t-model/1/model.txt", Body=b"hello")
     s3.put_object(Bucket=BUCKET, Key="poll/t-model/1/manifest.json", Body=json.dumps(manifest).encode())
-    functions = tmp_path / "functions"
-    (functions / "t").mkdir(parents=True)
-    (functions / "t" / "function.json").write_text(
-        '{"name": "t", "kind": "mscr-test", "model": "t-model", "params": {}, '
-        '"limits": {"maxBodyBytes": 4096, "concurrency": 4}}')
+    functions = function_folder(tmp_path)
     auth = tmp_path / "auth"
     auth.write_text("container-auth-secret")
     ecs = ContainerCredentials("container-auth-secret", aws_json(moto["session"]("ecs-poll")), lifetime=6)
@@ -255,11 +229,7 @@ def test_missing_instance_metadata_is_probed_once_and_public_buckets_still_read(
 
 def test_without_credentials_a_failed_load_says_what_to_set(moto, tmp_path, start_server):
     imds = InstanceMetadata({}, available=False)
-    functions = tmp_path / "functions"
-    (functions / "t").mkdir(parents=True)
-    (functions / "t" / "function.json").write_text(
-        '{"name": "t", "kind": "mscr-test", "model": "t-model", "params": {}, '
-        '"limits": {"maxBodyBytes": 4096, "concurrency": 4}}')
+    functions = function_folder(tmp_path)
     try:
         server = start_server({
             "MSCR_FUNCTIONS": str(functions), "MSCR_ENABLE_TEST_FUNCTIONS": "1",
@@ -296,80 +266,3 @@ def test_the_server_does_not_start_with_a_bad_identity_setting(tmp_path, reposit
     done = mscr(env, "serve", timeout=30)
     assert done.returncode == 1
     assert next(iter(variables)) in done.stdout + done.stderr
-
-
-@pytest.fixture(scope="module")
-def gcs():
-    """The GCS emulator with the one-model repository uploaded, behind a recording proxy."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "Tests/Support/start_gcs.py"), "--bucket", "identity"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    info = json.loads(proc.stdout.readline())
-    for key, data in manifest_and_file().items():
-        url = (f"{info['endpoint']}/upload/storage/v1/b/identity/o?uploadType=media&name="
-               + urllib.request.quote("repo/" + key, safe=""))
-        request = urllib.request.Request(url, data=data, method="POST",
-                                         headers={"Content-Type": "application/octet-stream"})
-        urllib.request.urlopen(request, timeout=10).read()
-    proxy = RecordingProxy("127.0.0.1", info["port"])
-    info["proxy"] = proxy
-    yield info
-    proxy.stop()
-    proc.stdin.close()
-    proc.wait(20)
-
-
-def service_account_key(path, token_uri):
-    """A fresh RSA key written as a service-account key file; returns its public key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    path.write_text(json.dumps({"type": "service_account", "project_id": "p", "private_key_id": "k1",
-                                "private_key": pem, "client_email": "mscr@p.iam.gserviceaccount.com",
-                                "token_uri": token_uri}))
-    return key.public_key()
-
-
-def test_gcs_service_account_key_file(gcs, tmp_path):
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    endpoint = GoogleTokenEndpoint(None, audience="", access_token="ya29.from-the-key-file")
-    try:
-        endpoint.audience = endpoint.token_uri
-        key_file = tmp_path / "key.json"
-        endpoint.public_key = service_account_key(key_file, endpoint.token_uri)
-        env = {"STORAGE_EMULATOR_HOST": gcs["proxy"].url, "GOOGLE_APPLICATION_CREDENTIALS": str(key_file)}
-        before = len(gcs["proxy"].requests())
-        done = mscr(env, "models", "list", "--repository", "gs://identity/repo")
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["models"] == EXPECTED_MODELS
-        # One JWT, verified with the public key (signature, audience, lifetime), for all reads.
-        assert endpoint.refused == [] and len(endpoint.claims) == 1
-        assert endpoint.claims[0]["iss"] == "mscr@p.iam.gserviceaccount.com"
-        reads = gcs["proxy"].requests()[before:]
-        assert len(reads) >= 3
-        assert all(headers.get("Authorization") == "Bearer ya29.from-the-key-file" for _, _, headers, _ in reads)
-
-        # The endpoint knows another public key: it refuses the signature, mscr says so.
-        endpoint.public_key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-        refused = mscr(env, "models", "list", "--repository", "gs://identity/repo")
-        assert refused.returncode != 0
-        assert "refused the signed JWT" in refused.stderr and "invalid_grant" in refused.stderr
-        assert "GOOGLE_APPLICATION_CREDENTIALS" in refused.stderr
-        assert len(endpoint.refused) == 1 and "InvalidSignature" in endpoint.refused[0]
-    finally:
-        endpoint.stop()
-
-
-def test_gcs_fixed_token_wins_over_the_key_file(gcs, tmp_path):
-    key_file = tmp_path / "key.json"
-    key_file.write_text("{}")  # never read: the fixed token comes first
-    before = len(gcs["proxy"].requests())
-    env = {"STORAGE_EMULATOR_HOST": gcs["proxy"].url, "GOOGLE_OAUTH_ACCESS_TOKEN": "ya29.fixed",
-           "GOOGLE_APPLICATION_CREDENTIALS": str(key_file)}
-    done = mscr(env, "models", "list", "--repository", "gs://identity/repo")
-    assert done.returncode == 0, done.stderr
-    reads = gcs["proxy"].requests()[before:]
-    assert reads and all(h.get("Authorization") == "Bearer ya29.fixed" for _, _, h, _ in reads)
-    broken = mscr({**env, "GOOGLE_OAUTH_ACCESS_TOKEN": ""}, "models", "list", "--repository", "gs://identity/repo")
-    assert broken.returncode != 0 and "GOOGLE_APPLICATION_CREDENTIALS" in broken.stderr
