@@ -35,6 +35,11 @@ final class CurlEasy: @unchecked Sendable {
         try check(mscr_curl_setopt_long(handle, option, value), option)
     }
 
+    /// Sets an option libcurl may refuse without harm (a tuning hint); a refusal is ignored.
+    func hint(_ option: CURLoption, _ value: Int) {
+        _ = mscr_curl_setopt_long(handle, option, value)
+    }
+
     func set(_ option: CURLoption, _ value: Bool) throws {
         try set(option, value ? 1 : 0)
     }
@@ -83,6 +88,9 @@ final class CurlEasy: @unchecked Sendable {
         return code
     }
 
+    /// The libcurl linked at run time, e.g. `libcurl/7.88.1 OpenSSL/3.0.17 …`.
+    static let version: String = String(cString: curl_version())
+
     static func describe(_ code: CURLcode) -> String {
         String(cString: curl_easy_strerror(code))
     }
@@ -90,7 +98,7 @@ final class CurlEasy: @unchecked Sendable {
     private func check(_ code: CURLcode, _ option: CURLoption) throws {
         guard code == CURLE_OK else {
             throw ObjectStoreError(
-                .transport, "curl_easy_setopt(\(option.rawValue)) failed: \(CurlEasy.describe(code)) (libcurl too old?)")
+                .transport, "curl_easy_setopt(\(option.rawValue)) failed: \(CurlEasy.describe(code)) (\(CurlEasy.version))")
         }
     }
 }

@@ -159,17 +159,22 @@ package enum DemoModels {
                 return (bytes, Path.standardized(localDirectory))
             }
         }
-        var failures: [String] = []
+        var failures: [ObjectStoreError] = []
         for url in [downloadBase + "/" + file.source] + file.fallbackURLs {
             do {
                 return (try download(file, url: url, transport: transport, progress: progress), url)
             } catch let error as ObjectStoreError {
-                failures.append(error.message)
+                failures.append(error)
             }
         }
         let looked = localDirectory.map { "no local copy in \($0), and " } ?? "no shared data folder, and "
+        // Only transport failures (no HTTP answer at all): the network is the problem, say so first.
+        let unreachable = !failures.isEmpty && failures.allSatisfy { $0.code == .transport }
+        let what = unreachable
+            ? "the download failed: the network is unreachable (no download site answered; give --shared DIR with the demo files, or retry online)"
+            : "the download failed"
         throw ObjectStoreError(
-            .transport, "\(file.source): \(looked)the download failed: " + failures.joined(separator: "; "))
+            .transport, "\(file.source): \(looked)\(what): " + failures.map(\.message).joined(separator: "; "))
     }
 
     /// Downloads `url` and checks it against `file`'s size and sha256.

@@ -5,8 +5,10 @@ import FoundationEssentials
 /// Environment (`init(uri:environment:)`): `STORAGE_EMULATOR_HOST` (e.g.
 /// `http://127.0.0.1:9023`; a bare `host:port` means http) replaces
 /// `https://storage.googleapis.com`. The bearer token comes from `GOOGLE_OAUTH_ACCESS_TOKEN`,
-/// else from the metadata server (`GCSTokenProvider`; `GCE_METADATA_HOST` overrides its host),
-/// except that with the emulator and no `GCE_METADATA_HOST` no token is sent. Plus the
+/// else from the service-account key file `GOOGLE_APPLICATION_CREDENTIALS` (checked when the
+/// store opens), else from the metadata server (`GCSTokenProvider`; `GCE_METADATA_HOST`
+/// overrides its host), except that with the emulator and neither a key file nor
+/// `GCE_METADATA_HOST` no token is sent. Plus the
 /// `MSCR_STORE_*` transport settings.
 ///
 /// Downloads use `alt=media` (ranges work), uploads `uploadType=media`, metadata a GET of the
@@ -48,8 +50,11 @@ package struct GCSObjectStore: ObjectStore {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let emulator = env("STORAGE_EMULATOR_HOST")
         let tokens: GCSTokenProvider
+        let transport = try TransportConfiguration(environment: environment)
         if let token = env("GOOGLE_OAUTH_ACCESS_TOKEN") {
             tokens = GCSTokenProvider(fixed: token)
+        } else if let keyFile = env("GOOGLE_APPLICATION_CREDENTIALS") {
+            tokens = GCSTokenProvider(serviceAccount: try ServiceAccountKey(path: keyFile), caFile: transport.caFile)
         } else if emulator != nil && env("GCE_METADATA_HOST") == nil {
             tokens = GCSTokenProvider.none
         } else {
@@ -57,7 +62,7 @@ package struct GCSObjectStore: ObjectStore {
         }
         try self.init(
             bucket: parsed.bucket, prefix: parsed.prefix, endpoint: emulator, tokens: tokens,
-            configuration: try TransportConfiguration(environment: environment))
+            configuration: transport)
     }
 
     package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws {

@@ -1,68 +1,72 @@
+import Common
 import FoundationEssentials
-import Synchronization
 
 /// Where `gs://` gets its OAuth bearer token: a fixed token (`GOOGLE_OAUTH_ACCESS_TOKEN`), none
-/// (the emulator), or the GCE/Cloud Run metadata server, whose token is cached until shortly
-/// before it expires (a minute, or half its life when it is shorter than two minutes).
+/// (the emulator), a service-account key file (`GOOGLE_APPLICATION_CREDENTIALS`: a signed JWT
+/// exchanged at the key's `token_uri`), or the GCE/Cloud Run metadata server. Fetched tokens are
+/// cached and refreshed before they expire, one fetch at a time (`CredentialCache`).
 package final class GCSTokenProvider: Sendable {
-    private enum Source {
-        case none
-        case fixed(String)
-        case metadata(url: String)
-    }
-
-    private let source: Source
-    private let client: HTTPClient
-    /// The cached metadata token and when to refresh it (monotonic seconds). Held while
-    /// fetching, so concurrent callers wait for one fetch instead of each making their own.
-    private let cached = Mutex<(token: String, refreshAt: Double)?>(nil)
+    private let cache: CredentialCache<String>?
+    private let fixed: String?
 
     /// No token: requests go unauthenticated (the emulator, public buckets).
-    package static let none = GCSTokenProvider(source: .none)
+    package static let none = GCSTokenProvider(fixed: nil, cache: nil)
 
     package convenience init(fixed token: String) {
-        self.init(source: .fixed(token))
+        self.init(fixed: token, cache: nil)
     }
 
     /// Tokens from the metadata server at `host` (`metadata.google.internal`, or `GCE_METADATA_HOST`).
-    package convenience init(metadataHost host: String) {
+    package convenience init(metadataHost host: String, now: @escaping @Sendable () -> Double = WallClock.seconds) {
         let base = host.hasPrefix("http://") || host.hasPrefix("https://") ? host : "http://" + host
-        self.init(source: .metadata(url: base + "/computeMetadata/v1/instance/service-accounts/default/token"))
+        let url = base + "/computeMetadata/v1/instance/service-accounts/default/token"
+        let client = HTTPClient(configuration: Self.configuration(caFile: nil))
+        let what = "metadata server \(url)"
+        self.init(
+            fixed: nil,
+            cache: CredentialCache(source: "the \(what)", now: now) {
+                try Self.fetchMetadata(url, what: what, client: client, now: now())
+            })
     }
 
-    private init(source: Source) {
-        self.source = source
+    /// Tokens for a service-account key: a fresh RS256 JWT exchanged at its `token_uri`.
+    package convenience init(serviceAccount key: ServiceAccountKey, caFile: String? = nil, now: @escaping @Sendable () -> Double = WallClock.seconds) {
+        let client = HTTPClient(configuration: Self.configuration(caFile: caFile))
+        self.init(
+            fixed: nil,
+            cache: CredentialCache(source: "the token endpoint \(key.tokenURI)", now: now) {
+                try key.fetchToken(client: client, now: now())
+            })
+    }
+
+    private init(fixed: String?, cache: CredentialCache<String>?) {
+        self.fixed = fixed
+        self.cache = cache
+    }
+
+    private static func configuration(caFile: String?) -> TransportConfiguration {
         var configuration = TransportConfiguration()
         configuration.maxAttempts = 3
         configuration.deadline = 15
         configuration.connectTimeout = 3
         configuration.stallTimeout = 5
-        self.client = HTTPClient(configuration: configuration)
+        configuration.caFile = caFile
+        return configuration
     }
 
     /// The token to send, or nil for none.
     package func token() throws -> String? {
-        switch source {
-        case .none: return nil
-        case .fixed(let token): return token
-        case .metadata(let url):
-            return try cached.withLock { entry in
-                if let entry, Monotonic.seconds() < entry.refreshAt { return entry.token }
-                let fresh = try fetch(url)
-                entry = fresh
-                return fresh.token
-            }
-        }
+        if let cache { return try cache.get() }
+        return fixed
     }
 
     /// Forgets the cached token (the server refused it).
     package func invalidate() {
-        cached.withLock { $0 = nil }
+        cache?.invalidate()
     }
 
-    private func fetch(_ url: String) throws -> (token: String, refreshAt: Double) {
-        let display = "metadata server \(url)"
-        var request = HTTPRequest(method: "GET", url: url, display: display, headers: [("Metadata-Flavor", "Google")])
+    private static func fetchMetadata(_ url: String, what: String, client: HTTPClient, now: Double) throws -> (value: String, expiration: Double?) {
+        var request = HTTPRequest(method: "GET", url: url, display: what, headers: [("Metadata-Flavor", "Google")])
         request.followRedirects = false
         let response: HTTPResponse
         do {
@@ -70,22 +74,30 @@ package final class GCSTokenProvider: Sendable {
         } catch let error as ObjectStoreError {
             throw ObjectStoreError(
                 .unauthorized,
-                "no Google credentials: GOOGLE_OAUTH_ACCESS_TOKEN is not set and the \(display) did not answer (not on GCP? set GCE_METADATA_HOST for a local one)",
+                "no Google credentials: GOOGLE_OAUTH_ACCESS_TOKEN and GOOGLE_APPLICATION_CREDENTIALS are not set and the \(what) did not answer (not on GCP? set GCE_METADATA_HOST for a local one)",
                 underlying: error)
         }
         guard response.isSuccess else {
-            throw ObjectStoreError(.unauthorized, "the \(display) refused a token: \(response.error("GET", display).message)")
+            throw ObjectStoreError(.unauthorized, "the \(what) refused a token: \(response.error("GET", what).message)")
         }
-        struct Answer: Decodable {
-            var access_token: String
-            var expires_in: Double?
-        }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)), !answer.access_token.isEmpty
+        return try parseToken(response.body, what: "the \(what)", now: now)
+    }
+
+    /// `{"access_token": "…", "expires_in": seconds}` (metadata server, OAuth token endpoint):
+    /// the token and its expiration (`now` + `expires_in`, 300 s when missing).
+    package static func parseToken(_ body: [UInt8], what: String, now: Double) throws -> (value: String, expiration: Double?) {
+        guard let object = try? JSON.parse(body) as? [String: Any], let token = object["access_token"] as? String,
+            !token.isEmpty
         else {
-            throw ObjectStoreError(.malformed, "the \(display) answered without an access_token")
+            throw ObjectStoreError(.malformed, "\(what) answered without an access_token")
         }
-        let life = max(0, answer.expires_in ?? 300)
-        let margin = life >= 120 ? 60 : life / 2
-        return (answer.access_token, Monotonic.seconds() + life - margin)
+        let life: Double
+        switch object["expires_in"] {
+        case let n as Int: life = Double(n)
+        case let d as Double: life = d
+        case let s as String: life = Double(s) ?? 300
+        default: life = 300
+        }
+        return (token, now + max(1, life))
     }
 }

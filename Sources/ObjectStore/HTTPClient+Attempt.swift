@@ -176,7 +176,10 @@ extension HTTPClient {
         try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
         if let ca = config.caFile { try easy.set(CURLOPT_CAINFO, ca) }
         try easy.set(CURLOPT_TCP_KEEPALIVE, true)
-        try easy.set(CURLOPT_BUFFERSIZE, 256 * 1024)
+        // A hint only: libcurl 7.88 refuses CURLOPT_BUFFERSIZE (CURLE_BAD_FUNCTION_ARGUMENT) on a
+        // handle whose previous transfer failed (its receive buffer is still allocated), which
+        // would turn a retry after a failed connection into a setopt error.
+        easy.hint(CURLOPT_BUFFERSIZE, 256 * 1024)
         if request.followRedirects {
             try easy.set(CURLOPT_FOLLOWLOCATION, true)
             try easy.set(CURLOPT_MAXREDIRS, 5)

@@ -26,7 +26,7 @@ package struct ObjectStoreError: Error, CustomStringConvertible, Sendable {
         case unauthorized = "unauthorized"
         /// A local I/O error.
         case io = "io"
-        /// A setting (an environment variable) has a value that cannot be used.
+        /// An environment variable or setting has a bad value, or is missing its partner.
         case configuration = "configuration"
     }
 

@@ -134,7 +134,9 @@ struct ModelsCommand: ParsableCommand {
                 "failed": failures,
             ])
             if !failures.isEmpty {
-                throw ValidationError("could not seed:\n  " + failures.joined(separator: "\n  "))
+                // A failure to fetch is not a usage error: say what failed, no usage text, exit 1.
+                StandardStream.writeError("error: could not seed:\n  " + failures.joined(separator: "\n  ") + "\n")
+                throw ExitCode(1)
             }
         }
 

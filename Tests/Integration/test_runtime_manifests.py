@@ -255,6 +255,21 @@ def test_ecs_task_definition_fields():
     assert "s3:GetObject" in actions
 
 
+def test_ecs_task_uses_its_task_role_and_carries_no_aws_keys():
+    # mscr gets S3 credentials from the ECS container endpoint (the task role); keys in the
+    # environment would win over the role, so none may be set, by value or from a secret.
+    task = ecs_task()
+    assert task["taskRoleArn"].endswith(":role/mscr-task")
+    c = task["containerDefinitions"][0]
+    keys = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+    named = {e["name"] for e in c["environment"] + c.get("secrets", [])}
+    assert not keys & named
+    text = (RUNTIME / "ecs/task-definition.json").read_text()
+    assert not re.search(r"\b(AKIA|ASIA)[A-Z0-9]{12,}", text), "an access key id is written in the task definition"
+    # Nor the variables that would pick another provider ahead of the container endpoint.
+    assert not {"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} & named
+
+
 def test_lambda_path_fields():
     fn = lambda_function()
     assert fn["PackageType"] == "Image" and fn["Architectures"] == ["x86_64"]

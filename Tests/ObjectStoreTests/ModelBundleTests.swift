@@ -69,6 +69,8 @@ import Testing
         }
         #expect(error.message.contains("yolo-fastest-1.1.cfg"))
         #expect(error.message.contains("the download failed"))
+        // Nothing answered at all (connection refused): the message puts the network first.
+        #expect(error.message.contains("the network is unreachable"))
         #expect(try repository.versions(of: model.name).isEmpty)
     }
 }
