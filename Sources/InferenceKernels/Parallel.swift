@@ -1,13 +1,39 @@
 import Dispatch
 import Synchronization
 
-/// Splits the engine's own loops (im2col, bias + activation, sums) over the inference threads,
-/// the same count OpenBLAS uses. One thread runs inline.
+/// Splits the engine's own loops (im2col, bias + activation, sums) over the inference threads.
+/// One thread runs inline.
+///
+/// The thread count adapts to load, like OpenVINO's latency and throughput hints: an inference
+/// that runs alone uses every configured thread; when several run at once (`inference(_:)`
+/// counts them) each phase of each gets its share, `configured / running`, so a lone cold
+/// request is not computed on one core while the others idle, and a busy instance does not
+/// oversubscribe its cores.
 package enum Parallel {
     private static let threadCount = Atomic<Int>(1)
+    private static let running = Atomic<Int>(0)
 
-    /// Threads the engine's own loops use (set by `InferenceThreads.set`).
-    package static var threads: Int { threadCount.load(ordering: .relaxed) }
+    /// Threads the next phase of the calling inference may use: the configured count shared
+    /// among the inferences running now.
+    package static var threads: Int {
+        share(configured: threadCount.load(ordering: .relaxed), running: running.load(ordering: .relaxed))
+    }
+
+    /// One inference's share of `configured` threads when `running` inferences run at once.
+    package static func share(configured: Int, running: Int) -> Int {
+        running <= 1 ? configured : max(1, configured / running)
+    }
+
+    /// The most threads one inference uses (set by `InferenceThreads.set`).
+    package static var configuredThreads: Int { threadCount.load(ordering: .relaxed) }
+
+    /// Runs one inference, counted while it runs so that `threads` splits the cores among the
+    /// inferences at once.
+    package static func inference<R>(_ body: () throws -> R) rethrows -> R {
+        running.add(1, ordering: .relaxed)
+        defer { running.subtract(1, ordering: .relaxed) }
+        return try body()
+    }
 
     package static func setThreads(_ n: Int) {
         let n = max(1, n)
@@ -36,13 +62,9 @@ package enum Parallel {
         let parts = min(count, t * chunksPerThread)
         let range = { @Sendable (i: Int) in (count * i / parts)..<(count * (i + 1) / parts) }
         if let pool = pool.withLock({ $0 }), pool.run(parts, { i, _ in body(range(i)) }) { return }
-        // The pool is running another job (a second inference at once, or a nested call).
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedBody(body: body)
-            DispatchQueue.concurrentPerform(iterations: parts) { i in
-                box.body(range(i))
-            }
-        }
+        // The pool is running another inference's phase (the moment one more started): this
+        // phase runs inline rather than oversubscribe the cores.
+        body(0..<count)
     }
 
     /// Calls `body(i, slot)` for every `i` in `0 ..< count`, one part per index handed out
@@ -59,8 +81,4 @@ package enum Parallel {
     /// Parts per thread in `forEach`.
     package static let chunksPerThread = 4
 
-    /// The closure only touches disjoint ranges of caller-owned buffers.
-    private struct UncheckedBody: @unchecked Sendable {
-        let body: (Range<Int>) -> Void
-    }
 }

@@ -21,7 +21,8 @@ package struct MSCRServer: Sendable {
     package init(configuration: RuntimeConfiguration, logger: Logger, extraKinds: [any FunctionKind] = []) throws {
         self.configuration = configuration
         self.logger = logger
-        // BLAS threads per inference (process-wide); concurrency comes from the worker pool.
+        // Threads of a lone inference (process-wide); inferences at once share them, and how many
+        // run at once comes from the worker pool.
         InferenceThreads.set(configuration.blasThreads)
         let metrics = RuntimeMetrics()
         self.metrics = metrics

@@ -1,6 +1,7 @@
 import Common
 import FoundationEssentials
 import Functions
+import Inference
 import Logging
 import ObjectStore
 
@@ -23,8 +24,9 @@ package struct RuntimeConfiguration: Sendable {
     package var adminToken: String?
     /// `MSCR_VERSION_POLL` seconds between checks for a newer model version (0: off).
     package var versionPoll: Duration?
-    /// `MSCR_THREADS`: BLAS threads per inference.
-    package var blasThreads = 1
+    /// `MSCR_THREADS`: threads one inference uses when it runs alone (default: the CPU quota);
+    /// inferences running at once share them.
+    package var blasThreads = InferenceThreads.defaultCount()
     /// `MSCR_ENABLE_TEST_FUNCTIONS=1` enables the `mscr-test` kind.
     package var enableTestFunctions = false
     /// `MSCR_IDLE_TIMEOUT`: seconds a connection may sit idle or dribble a body.
@@ -106,8 +108,8 @@ package struct RuntimeConfiguration: Sendable {
         if let n = try int("MSCR_CONCURRENCY", min: 1) { c.hostSettings.concurrency = n }
         if let n = try int("MSCR_QUEUE_DEPTH") { c.hostSettings.queueDepth = n }
         if let t = try seconds("MSCR_REQUEST_TIMEOUT"), t > .zero { c.hostSettings.requestTimeout = t }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        c.hostSettings.workers = max(1, cores / c.blasThreads)
+        // One worker per core: a lone request gets every thread, several at once share them.
+        c.hostSettings.workers = InferenceThreads.defaultCount()
         if let n = try int("MSCR_WORKERS", min: 1) { c.hostSettings.workers = n }
         c.hostSettings.memoryLimit = MemoryBudget.defaultLimit()
         if let raw = env["MSCR_MEMORY_LIMIT"], !raw.isEmpty {

@@ -9,7 +9,7 @@ import Testing
 struct ParallelConvolutionTests {
     /// Runs `layer` on one thread, then on two.
     private func serialAndParallel(_ layer: any DarknetLayer, _ input: [Float]) -> ([Float], [Float]) {
-        let before = Parallel.threads
+        let before = Parallel.configuredThreads
         defer { Parallel.setThreads(before) }
         Parallel.setThreads(1)
         let serial = runLayer(layer, index: 0, buffers: [input])
@@ -34,7 +34,7 @@ struct ParallelConvolutionTests {
         #expect(plan.slots == min(WinogradConvolution.slots, blocks))
         let packed = weights.withUnsafeBufferPointer { WinogradConvolution.packWeights($0.baseAddress!, filters: n, channels: c) }
         func run(threads: Int) -> [Float] {
-            let before = Parallel.threads
+            let before = Parallel.configuredThreads
             defer { Parallel.setThreads(before) }
             Parallel.setThreads(threads)
             var workspace = [Float](repeating: .nan, count: plan.workspaceSize)

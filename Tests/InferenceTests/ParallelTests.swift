@@ -13,7 +13,7 @@ import Glibc
 struct ParallelTests {
     @Test(arguments: [1, 2, 3])
     func rangesCoverEveryIndexOnce(_ threads: Int) {
-        let before = Parallel.threads
+        let before = Parallel.configuredThreads
         Parallel.setThreads(threads)
         defer { Parallel.setThreads(before) }
         let hits = Mutex([Int](repeating: 0, count: 1001))
@@ -25,7 +25,7 @@ struct ParallelTests {
 
     @Test("the worker pool: 3000 jobs in a row, every part exactly once, workers take part")
     func poolRunsEveryPartOnce() {
-        let before = Parallel.threads
+        let before = Parallel.configuredThreads
         Parallel.setThreads(2)
         defer { Parallel.setThreads(before) }
         let callerThread = pthread_self()
@@ -57,7 +57,7 @@ struct ParallelTests {
 
     @Test("slots: every part once, slot below `slots`, never two parts in one slot at once")
     func slotsAreExclusive() {
-        let before = Parallel.threads
+        let before = Parallel.configuredThreads
         defer { Parallel.setThreads(before) }
         for (threads, slots) in [(1, 4), (2, 1), (2, 2), (3, 2), (3, 4)] {
             for _ in 0..<200 {
@@ -87,7 +87,7 @@ struct ParallelTests {
 
     @Test("two callers at once and nested loops: the busy pool falls back, nothing is lost")
     func concurrentAndNestedCallers() {
-        let before = Parallel.threads
+        let before = Parallel.configuredThreads
         Parallel.setThreads(2)
         defer { Parallel.setThreads(before) }
         let total = Atomic<Int>(0)
@@ -115,7 +115,7 @@ struct ParallelTests {
         var rng = DetTestRandom(seed: 17)
         let conv = try layers[1].loadingWeights(rng.floats(layers[1].weightCount))
         let input = rng.floats(shape.count)
-        let before = Parallel.threads
+        let before = Parallel.configuredThreads
         Parallel.setThreads(1)
         let serial = runLayer(conv, index: 1, buffers: [[], input])
         Parallel.setThreads(2)
@@ -123,5 +123,18 @@ struct ParallelTests {
         Parallel.setThreads(before)
         // Column panels may take different OpenBLAS edge kernels: equal up to rounding.
         #expect(maxRelativeError(parallel, serial) < 1e-5)
+    }
+}
+
+@Suite("Threads adapt to the inferences running at once")
+struct AdaptiveThreadsTests {
+    @Test("a lone inference gets every configured thread; several at once share them, at least one each")
+    func share() {
+        #expect(Parallel.share(configured: 2, running: 0) == 2)
+        #expect(Parallel.share(configured: 2, running: 1) == 2)
+        #expect(Parallel.share(configured: 2, running: 2) == 1)
+        #expect(Parallel.share(configured: 2, running: 7) == 1)
+        #expect(Parallel.share(configured: 8, running: 3) == 2)
+        #expect(Parallel.share(configured: 1, running: 1) == 1)
     }
 }

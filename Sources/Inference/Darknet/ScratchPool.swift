@@ -1,3 +1,4 @@
+import InferenceKernels
 import Synchronization
 
 /// One request's working memory: every layer buffer and the workspace, in one allocation laid
@@ -46,7 +47,7 @@ package final class ScratchPool: Sendable {
         defer {
             free.withLock { if $0.count < capacity { $0.append(arena) } }
         }
-        return try body(arena)
+        return try Parallel.inference { try body(arena) }
     }
 
     /// Arenas waiting in the pool.
