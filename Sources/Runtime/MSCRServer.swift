@@ -55,8 +55,9 @@ package struct MSCRServer: Sendable {
         }
     }
 
-    /// The router with every route; `extraRoutes` lets other modules (V2, feedback) add theirs.
-    package func makeRouter(extraRoutes: [(Router<BasicRequestContext>) -> Void] = []) -> Router<BasicRequestContext> {
+    /// The router with every route: health and status, functions, feedback, admin, the web
+    /// page and the V2 protocol.
+    package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorAndTraceMiddleware(project: configuration.project, metrics: metrics))
         addHealthRoutes(to: router)
@@ -65,17 +66,16 @@ package struct MSCRServer: Sendable {
         addAdminRoutes(to: router)
         addWebRoutes(to: router)
         addV2Routes(to: router)
-        for add in extraRoutes { add(router) }
         return router
     }
 
     /// The application: HTTP/1.1 on `host:port`, idle timeout against slow clients, the
     /// version poller as a service, warm-up before the port opens.
     package func makeApplication(
-        router: Router<BasicRequestContext>, services: [any Service] = [],
+        router: Router<BasicRequestContext>,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        var services = services + monitor.services
+        var services = monitor.services
         if let interval = configuration.versionPoll {
             services.append(VersionPollService(host: host, interval: interval, logger: logger))
         }
