@@ -23,6 +23,7 @@ struct FunctionHostTests {
                     return (r.text, timing.coldMs)
                 }
             }
+            defer { loadGate.open() }  // also when the wait fails, so the group can end
             try await waitUntil("20 requests at the function") { host.status()[0].requests == 20 }
             #expect(host.status()[0].state == .loading)
             loadGate.open()
@@ -114,6 +115,7 @@ struct FunctionHostTests {
                     }
                 }
             }
+            defer { kind.requestGate.open() }  // also when the wait fails, so the group can end
             try await waitUntil("four requests turned away and one running") {
                 turnedAway.value == 4 && kind.requestGate.waiting == 1
             }
@@ -146,7 +148,13 @@ struct FunctionHostTests {
         let host = try makeHost(kind: kind, repository: repo, concurrency: 1, timeout: .milliseconds(600))
         try await host.warm(["f"])  // outside any deadline
         // The work waits on a gate the test opens only after the caller has its answer, so the
-        // answer came at the deadline and not when the work ended.
+        // answer came at the deadline and not when the work ended. (Should the deadline never
+        // come, the watchdog opens the gate and the test fails instead of hanging.)
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            kind.requestGate.open()
+        }
+        defer { watchdog.cancel() }
         do {
             _ = try await host.invoke("f", FunctionRequest(body: [], query: ["gate": ""]))
             Issue.record("expected a timeout")

@@ -23,6 +23,7 @@ struct HotSwapTests {
                     return ([r.text], [])
                 }
             }
+            defer { kind.requestGate.open() }  // also when something fails, so the group can end
             try await waitUntil("four requests in flight") { kind.requestGate.waiting == 4 }
             // Four streams of requests run before, during and after the reload; a request that
             // starts after the reload has returned must see version 2.
