@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read outside bytes (issue 8) with libFuzzer + AddressSanitizer, each
-# target for a bounded time, and keeps every crash as a regression input in
-# Tests/FuzzTargetsTests/Regressions/<target>/ (replayed by `swift test`).
+# target for a bounded time, and keeps every crash as a regression input
+# Tests/FuzzTargetsTests/Regressions/<target>-crash-<hash>.bin (replayed by `swift test`).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      default: 120 s, all targets
 #
@@ -35,9 +35,10 @@ for target in "${targets[@]}"; do
   grep -E "stat::number_of_executed_units|cov: " "$work/log-$target" | tail -2 | sed "s/^/fuzz: $target: /"
   found=$(find "$artifacts" -type f | wc -l)
   if [ "$found" -gt 0 ]; then
-    mkdir -p "Tests/FuzzTargetsTests/Regressions/$target"
-    cp "$artifacts"* "Tests/FuzzTargetsTests/Regressions/$target/"
-    echo "fuzz: $target: $found crash(es) kept in Tests/FuzzTargetsTests/Regressions/$target/"
+    for crash in "$artifacts"*; do
+      cp "$crash" "Tests/FuzzTargetsTests/Regressions/$target-crash-$(sha1sum "$crash" | cut -c1-12).bin"
+    done
+    echo "fuzz: $target: $found crash(es) kept in Tests/FuzzTargetsTests/Regressions/$target-crash-*.bin"
     grep -E "ERROR|unexpected outcome|Fatal error" "$work/log-$target" | head -5
     status=1
   else

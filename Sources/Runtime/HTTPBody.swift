@@ -2,23 +2,30 @@ import Common
 import FoundationEssentials
 import Functions
 import Hummingbird
+import Synchronization
 
 /// Reading request bodies under a limit.
 enum HTTPBody {
-    /// Collects the body, failing with 413 as soon as it passes `limit` bytes (by the
-    /// `Content-Length` header before reading, or by counting as it streams), and with 408 when
-    /// the whole body has not arrived within `timeout`.
+    /// Collects the body, failing with 413 when it passes `limit` bytes and with 408 when the
+    /// whole body has not arrived within `timeout`.
+    ///
+    /// A body over the limit is not kept, but it is read to its end (up to `discardLimit(limit)`
+    /// bytes past the limit, within `timeout`) before the 413 goes out: closing a connection
+    /// with unread bytes resets it, and a client still sending never sees the answer. A body
+    /// that declares (`Content-Length`) more than that is refused before it is read.
     ///
     /// The reader is a child task that has ended before this returns: the body's iterator is
     /// single-use, and Hummingbird drains what is left of the body after the handler answers.
     /// A reader still alive at that point (the old unstructured deadline) made NIO trap with
     /// "only allow a single Iterator" when its cancellation landed after the drain had begun.
     static func collect(_ request: Request, limit: Int, timeout: Duration) async throws -> [UInt8] {
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
-            throw FunctionError(.payloadTooLarge, "the body of \(declared) bytes exceeds the limit of \(limit) bytes")
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit + discardLimit(limit) {
+            throw tooLarge(declared, limit: limit)
         }
+        let progress = Progress()
         let body = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-            group.addTask { try await read(request, limit: limit) }
+            group.addTask { try await read(request, limit: limit, progress: progress) }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 return nil
@@ -26,6 +33,8 @@ enum HTTPBody {
             defer { group.cancelAll() }  // the group then waits for the loser before returning
             return try await group.next() ?? nil
         }
+        let received = progress.received.load(ordering: .relaxed)
+        if received > limit { throw tooLarge(declared ?? received, limit: limit) }
         guard let body else {
             throw FunctionError(
                 .requestTimeout, "the request body did not arrive within \(timeout.components.seconds) s (MSCR_BODY_TIMEOUT)")
@@ -33,17 +42,36 @@ enum HTTPBody {
         return body
     }
 
-    private static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
+    /// How far past `limit` a refused body is still read (and dropped) so that its client gets
+    /// the 413: as much again as the limit, at least 16 MiB.
+    static func discardLimit(_ limit: Int) -> Int { max(limit, 16 << 20) }
+
+    /// Bytes received so far, shared with the reader so that a body timeout after the limit
+    /// was passed still answers 413.
+    private final class Progress: Sendable {
+        let received = Atomic<Int>(0)
+    }
+
+    private static func read(_ request: Request, limit: Int, progress: Progress) async throws -> [UInt8] {
         var bytes: [UInt8] = []
+        var received = 0
         for try await buffer in request.body {
-            guard bytes.count + buffer.readableBytes <= limit else {
-                throw FunctionError(.payloadTooLarge, "the body exceeds the limit of \(limit) bytes")
+            received += buffer.readableBytes
+            progress.received.store(received, ordering: .relaxed)
+            if received <= limit {
+                bytes.append(contentsOf: buffer.readableBytesView)
+            } else {
+                bytes = []
+                if received > limit + discardLimit(limit) { break }
             }
-            bytes.append(contentsOf: buffer.readableBytesView)
         }
         // A cancelled iterator ends early, like a finished body: never hand on a partial body.
         try Task.checkCancellation()
         return bytes
+    }
+
+    private static func tooLarge(_ size: Int, limit: Int) -> FunctionError {
+        FunctionError(.payloadTooLarge, "the body of \(size) bytes exceeds the limit of \(limit) bytes")
     }
 
     /// Query parameters as a dictionary (the last value of a repeated name wins).

@@ -62,8 +62,9 @@ package struct MSCRServer: Sendable {
             })
     }
 
-    /// The router with every route; `extraRoutes` lets other modules (V2, feedback) add theirs.
-    package func makeRouter(extraRoutes: [(Router<BasicRequestContext>) -> Void] = []) -> Router<BasicRequestContext> {
+    /// The router with every route: health and status, functions, feedback, admin, the web
+    /// page and the V2 protocol.
+    package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorAndTraceMiddleware(project: configuration.project, metrics: metrics))
         addHealthRoutes(to: router)
@@ -72,7 +73,6 @@ package struct MSCRServer: Sendable {
         addAdminRoutes(to: router)
         addWebRoutes(to: router)
         addV2Routes(to: router)
-        for add in extraRoutes { add(router) }
         return router
     }
 
@@ -80,10 +80,10 @@ package struct MSCRServer: Sendable {
     /// host's pools, the retraining monitor and the version poller as services (they stop after
     /// the server has drained, the pools last), warm-up before the port opens.
     package func makeApplication(
-        router: Router<BasicRequestContext>, services: [any Service] = [],
+        router: Router<BasicRequestContext>,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        var services = [FunctionHostService(host: host)] + services + monitor.services
+        var services: [any Service] = [FunctionHostService(host: host)] + monitor.services
         if let interval = configuration.versionPoll {
             services.append(VersionPollService(host: host, interval: interval, logger: logger))
         }

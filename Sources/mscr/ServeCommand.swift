@@ -60,13 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "mscr")
         let server: MSCRServer
         do {
-            server = try ServerAssembly.build(configuration: config, logger: logger)
+            server = try MSCRServer(configuration: config, logger: logger)
         } catch {
             Self.terminate("cannot start: \(error)", logger: logger)
         }
         let portFile = self.portFile
         let summary = config.summary
-        let app = server.makeApplication(router: server.makeRouter(extraRoutes: ServerAssembly.extraRoutes(server))) { port in
+        let app = server.makeApplication(router: server.makeRouter()) { port in
             logger.notice("listening", metadata: summary.merging(["bound_port": "\(port)"]) { _, new in new })
             if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         }

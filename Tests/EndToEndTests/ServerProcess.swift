@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -72,27 +73,26 @@ final class ServerProcess: @unchecked Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Waits until `/healthz` answers 200.
+    /// Waits until `/healthz` answers 200; fails at once if the process exits.
     func waitUntilHealthy(timeout: Duration = .seconds(30)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        try await waitUntil(timeout: timeout, "/healthz to answer 200") {
             if !process.isRunning { throw HTTPTestError("the server exited with \(process.terminationStatus)") }
-            if let (_, r) = try? await HTTP.request("\(baseURL)/healthz"), r.statusCode == 200 { return }
-            try await Task.sleep(for: .milliseconds(20))
+            return (try? await HTTP.request("\(baseURL)/healthz"))?.1.statusCode == 200
         }
-        throw HTTPTestError("the server did not become healthy in \(timeout)")
     }
 
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
-    /// Waits for the process to exit; returns its status (nil on timeout).
-    func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(timeout: Duration) async throws -> Int32 {
+        try await waitUntil(timeout: timeout, "the server to exit") { !process.isRunning }
         return process.terminationStatus
+    }
+
+    /// The instance's requests in flight, as `GET /functions` reports them.
+    func inflight() async throws -> Int {
+        let (body, _) = try await HTTP.request("\(baseURL)/functions")
+        return try #require((HTTP.json(body)["instance"] as? [String: Any])?["inflight"] as? Int)
     }
 
     func stop() {

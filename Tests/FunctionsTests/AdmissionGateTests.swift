@@ -19,10 +19,14 @@ import Testing
         #expect(gate.active == 1)
 
         let second = Task { try await gate.acquire() }
-        let finished = try await waitUntil(seconds: 10) { gate.queued == 0 && gate.active == 1 && fired.load(ordering: .relaxed) == 1 }
         // With the lost wakeup the caller sits in the queue beside a free slot (active 0, queued 1).
-        #expect(finished, "active \(gate.active), queued \(gate.queued)")
-        if !finished { second.cancel() }
+        do {
+            try await waitUntil(timeout: .seconds(10), "the second caller to hold the freed slot") {
+                gate.queued == 0 && gate.active == 1 && fired.load(ordering: .relaxed) == 1
+            }
+        } catch {
+            second.cancel()
+        }
         try await second.value
         #expect(gate.active == 1 && gate.queued == 0)
         gate.release()
@@ -35,9 +39,9 @@ import Testing
         try await gate.acquire()
         let order = Shared<[Int]>([])
         let first = Task { try await gate.acquire(); order.mutate { $0.append(1) } }
-        #expect(try await waitUntil(seconds: 10) { gate.queued == 1 })
+        try await waitUntil(timeout: .seconds(10)) { gate.queued == 1 }
         let second = Task { try await gate.acquire(); order.mutate { $0.append(2) } }
-        #expect(try await waitUntil(seconds: 10) { gate.queued == 2 })
+        try await waitUntil(timeout: .seconds(10)) { gate.queued == 2 }
         await #expect(throws: FunctionError.self) { try await gate.acquire() }
 
         gate.release()
@@ -55,7 +59,7 @@ import Testing
         let gate = AdmissionGate(limit: 1, queueLimit: 2, label: "test")
         try await gate.acquire()
         let waiter = Task { try await gate.acquire() }
-        #expect(try await waitUntil(seconds: 10) { gate.queued == 1 })
+        try await waitUntil(timeout: .seconds(10)) { gate.queued == 1 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(gate.queued == 0 && gate.active == 1)
@@ -84,18 +88,6 @@ import Testing
         #expect(most.value <= 3)
         #expect(gate.active == 0 && gate.queued == 0)
     }
-}
-
-/// Polls `condition` until it holds or `seconds` pass; returns whether it held. A bound on a
-/// wait for a state, not a synchronisation by time.
-func waitUntil(seconds: Double, _ condition: () -> Bool) async throws -> Bool {
-    let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
-    while !condition() {
-        if DispatchTime.now().uptimeNanoseconds > end { return false }
-        await Task.yield()
-        try await Task.sleep(for: .milliseconds(2))
-    }
-    return true
 }
 
 /// A value shared between tasks, behind a lock.

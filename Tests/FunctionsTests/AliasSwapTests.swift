@@ -7,7 +7,7 @@ import Testing
 struct AliasSwapTests {
     @Test("pin and rollback are picked up by the poller under load, with no failed request")
     func pinAndRollbackUnderLoad() async throws {
-        let kind = CountingKind(loadDelay: .milliseconds(20))
+        let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [1, 2, 3])
         try repo.pin(model: "m", version: 1)
         var settings = FunctionHost.Settings()

@@ -28,8 +28,9 @@ import Testing
             let value = try await Deadline.run(.seconds(60)) { [input] in input }
             _ = value
         }
-        try await waitUntil { Result.alive.load(ordering: .relaxed) <= before }
-        #expect(Result.alive.load(ordering: .relaxed) <= before)
+        try await waitUntil(timeout: .seconds(10), "the results to be released") {
+            Result.alive.load(ordering: .relaxed) <= before
+        }
     }
 
     @Test("a cancelled timer releases its handler at once")
@@ -40,8 +41,9 @@ import Testing
             let timer = DeadlineTimer(after: .seconds(60)) { _ = held }
             timer.cancel()
         }
-        try await waitUntil { Captured.alive.load(ordering: .relaxed) <= before }
-        #expect(Captured.alive.load(ordering: .relaxed) <= before)
+        try await waitUntil(timeout: .seconds(10), "the handlers to be released") {
+            Captured.alive.load(ordering: .relaxed) <= before
+        }
     }
 
     @Test("past the deadline the caller gets timeout while the work is still running, and the work is cancelled")
@@ -62,14 +64,15 @@ import Testing
             let finished = flags.finished.load(ordering: .relaxed)
             #expect(!finished)
         }
-        for _ in 0..<500 where !flags.cancelled.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
-        let cancelled = flags.cancelled.load(ordering: .relaxed)
-        #expect(cancelled)
+        try await waitUntil(timeout: .seconds(10), "the work to be cancelled") { flags.cancelled.load(ordering: .relaxed) }
     }
 
     @Test("control: the old asyncAfter timer kept each request's work alive until its deadline")
     func controlAsyncAfterRetains() async throws {
-        let before = Stale.alive.load(ordering: .relaxed)
+        // The old and the new timer side by side: once everything the new one held is gone,
+        // everything the old one held is still alive (it would be for the full 60 s).
+        let stale = Stale.alive.load(ordering: .relaxed)
+        let fresh = Fresh.alive.load(ordering: .relaxed)
         for _ in 0..<50 {
             let input = Stale()
             let task = Task { [input] in input }
@@ -77,9 +80,15 @@ import Testing
             let item = DispatchWorkItem { task.cancel() }
             DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: item)
             item.cancel()
+
+            let held = Fresh()
+            let timer = DeadlineTimer(after: .seconds(60)) { _ = held }
+            timer.cancel()
         }
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(Stale.alive.load(ordering: .relaxed) >= before + 50)
+        try await waitUntil(timeout: .seconds(10), "the new timers to release their handlers") {
+            Fresh.alive.load(ordering: .relaxed) <= fresh
+        }
+        #expect(Stale.alive.load(ordering: .relaxed) >= stale + 50)
     }
 
     final class Flags: Sendable {
@@ -93,7 +102,9 @@ import Testing
         deinit { Self.alive.subtract(1, ordering: .relaxed) }
     }
 
-    private func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+    final class Fresh: Sendable {
+        static let alive = Atomic<Int>(0)
+        init() { Self.alive.add(1, ordering: .relaxed) }
+        deinit { Self.alive.subtract(1, ordering: .relaxed) }
     }
 }

@@ -9,7 +9,10 @@ import Testing
 struct FunctionHostTests {
     @Test("20 concurrent first requests cause exactly one load")
     func singleFlight() async throws {
-        let kind = CountingKind(loadDelay: .milliseconds(300))
+        // The load is held until all 20 requests have reached the function, so every one of
+        // them arrives while it is cold.
+        let loadGate = TestGate()
+        let kind = CountingKind(loadGate: loadGate)
         let (_, repo) = try makeRepository()
         let host = try makeHost(kind: kind, repository: repo, concurrency: 20)
         #expect(host.status()[0].state == .cold)
@@ -20,6 +23,10 @@ struct FunctionHostTests {
                     return (r.text, timing.coldMs)
                 }
             }
+            defer { loadGate.open() }  // also when the wait fails, so the group can end
+            try await waitUntil("20 requests at the function") { host.status()[0].requests == 20 }
+            #expect(host.status()[0].state == .loading)
+            loadGate.open()
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(kind.loads.withLock { $0 } == 1)
@@ -40,10 +47,10 @@ struct FunctionHostTests {
 
     @Test("a failed load answers 503 with Retry-After, and a later request loads once the cause is gone")
     func failedLoadRecovers() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         kind.failing.withLock { $0 = true }
         let (_, repo) = try makeRepository()
-        let host = try makeHost(kind: kind, repository: repo)
+        let host = try makeHost(kind: kind, repository: repo, retryBaseSeconds: 0.5)
         await #expect(throws: FunctionError.self) { try await host.invoke("f", FunctionRequest(body: [])) }
         do {
             _ = try await host.invoke("f", FunctionRequest(body: []))
@@ -53,10 +60,17 @@ struct FunctionHostTests {
             #expect((e.retryAfter ?? 0) >= 1)
             #expect(e.message.contains("injected load failure"))
         }
+        #expect(kind.loads.withLock { $0 } == 1, "a request during the backoff does not load again")
         #expect(host.status()[0].state == .failed)
         kind.failing.withLock { $0 = false }
-        try await Task.sleep(for: .milliseconds(1100))
-        let (r, timing) = try await host.invoke("f", FunctionRequest(body: []))
+        // The backoff (0.5 s here) ends on its own: retry as a client would until it does.
+        var answer: (FunctionResponse, ServerTiming)?
+        try await waitUntil("the backoff to end") {
+            answer = try? await host.invoke("f", FunctionRequest(body: []))
+            return answer != nil
+        }
+        let (r, timing) = try #require(answer)
+        #expect(kind.loads.withLock { $0 } == 2, "the next request after the backoff loaded once")
         #expect(r.text == "1:v1")
         #expect(timing.coldMs != nil)
         #expect(host.status()[0].state == .warm)
@@ -65,7 +79,7 @@ struct FunctionHostTests {
 
     @Test("a missing model is a 503 naming the model")
     func missingModel() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [])
         let host = try makeHost(kind: kind, repository: repo)
         do {
@@ -79,24 +93,34 @@ struct FunctionHostTests {
 
     @Test("past the concurrency limit and the queue, requests get overloaded (429)")
     func overload() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         let (_, repo) = try makeRepository()
         let host = try makeHost(kind: kind, repository: repo, concurrency: 1, queueDepth: 1)
         _ = try await host.invoke("f", FunctionRequest(body: []))  // warm
-        let outcomes = await withTaskGroup(of: String.self) { group in
+        // The first request holds the one slot until the gate opens; the second waits in the
+        // one queue place; the other four are turned away while both are still there.
+        let turnedAway = SharedCount()
+        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<6 {
                 group.addTask {
                     do {
-                        _ = try await host.invoke("f", FunctionRequest(body: [], query: ["sleep_ms": "300"]))
+                        _ = try await host.invoke("f", FunctionRequest(body: [], query: ["gate": ""]))
                         return "ok"
                     } catch let e as FunctionError {
-                        return e.code == .overloaded && e.retryAfter != nil ? "429" : "other \(e)"
+                        let overloaded = e.code == .overloaded && e.retryAfter != nil
+                        if overloaded { turnedAway.add() }
+                        return overloaded ? "429" : "other \(e)"
                     } catch {
                         return "other \(error)"
                     }
                 }
             }
-            return await group.reduce(into: []) { $0.append($1) }
+            defer { kind.requestGate.open() }  // also when the wait fails, so the group can end
+            try await waitUntil("four requests turned away and one running") {
+                turnedAway.value == 4 && kind.requestGate.waiting == 1
+            }
+            kind.requestGate.open()
+            return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(outcomes.filter { $0 == "ok" }.count == 2, "one running and one queued: \(outcomes)")
         #expect(outcomes.filter { $0 == "429" }.count == 4, "\(outcomes)")
@@ -105,7 +129,7 @@ struct FunctionHostTests {
 
     @Test("an oversize body is refused before any work")
     func payloadTooLarge() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         let (_, repo) = try makeRepository()
         let host = try makeHost(kind: kind, repository: repo)
         do {
@@ -119,30 +143,34 @@ struct FunctionHostTests {
 
     @Test("a request past its deadline times out and its slot is freed when the work ends")
     func deadline() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         let (_, repo) = try makeRepository()
         let host = try makeHost(kind: kind, repository: repo, concurrency: 1, timeout: .milliseconds(600))
         try await host.warm(["f"])  // outside any deadline
-        let start = ContinuousClock.now
+        // The work waits on a gate the test opens only after the caller has its answer, so the
+        // answer came at the deadline and not when the work ended. (Should the deadline never
+        // come, the watchdog opens the gate and the test fails instead of hanging.)
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            kind.requestGate.open()
+        }
+        defer { watchdog.cancel() }
         do {
-            _ = try await host.invoke("f", FunctionRequest(body: [], query: ["sleep_ms": "2000"]))
+            _ = try await host.invoke("f", FunctionRequest(body: [], query: ["gate": ""]))
             Issue.record("expected a timeout")
         } catch let e as FunctionError {
             #expect(e.code == .timeout)
         }
-        #expect(ContinuousClock.now - start < .milliseconds(1900), "the caller is answered at the deadline, not when the work ends")
+        try await waitUntil("the work to be running") { kind.requestGate.waiting == 1 }
         #expect(host.load.active == 1, "the timed-out work still holds its slot")
-        let deadline = ContinuousClock.now + .seconds(30)
-        while host.load.active != 0 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(host.load.active == 0, "the slot is freed when the work ends")
+        kind.requestGate.open()
+        try await waitUntil("the slot to be freed") { host.load.active == 0 }
     }
 
     @Test("unknown function is not found")
     func unknownFunction() async throws {
         let (_, repo) = try makeRepository()
-        let host = try makeHost(kind: CountingKind(loadDelay: .zero), repository: repo)
+        let host = try makeHost(kind: CountingKind(), repository: repo)
         do {
             _ = try await host.invoke("nope", FunctionRequest(body: []))
             Issue.record("expected not found")

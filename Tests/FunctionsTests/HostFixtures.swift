@@ -5,29 +5,35 @@ import Testing
 @testable import Functions
 @testable import ObjectStore
 
-/// A kind for host tests: counts loads, can be told to fail or be slow, echoes its version.
+/// A kind for host tests: counts loads, can be told to fail, echoes its version. Where order
+/// matters a test holds work with gates instead of sleeps: a load waits on `loadGate` (if
+/// set), and a request with `?gate` waits on `requestGate`. `?sleep_ms=` simulates slow work
+/// where only its length matters.
 final class CountingKind: FunctionKind, @unchecked Sendable {
     let kind = "counting"
     let loads = Mutex(0)
     let failing = Mutex(false)
-    let loadDelay: Duration
+    let loadGate: TestGate?
+    let requestGate = TestGate()
 
-    init(loadDelay: Duration = .milliseconds(200)) {
-        self.loadDelay = loadDelay
+    init(loadGate: TestGate? = nil) {
+        self.loadGate = loadGate
     }
 
     func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
         let (bytes, _) = try model.read("model.txt")
-        Thread.sleep(forTimeInterval: loadDelay.seconds)
+        loadGate?.wait()
         loads.withLock { $0 += 1 }
         if failing.withLock({ $0 }) { throw FunctionError(.unavailable, "injected load failure") }
-        return Loaded(version: model.version, text: String(decoding: bytes, as: UTF8.self))
+        return Loaded(version: model.version, text: String(decoding: bytes, as: UTF8.self), gate: requestGate)
     }
 
     struct Loaded: LoadedFunction {
         let version: Int
         let text: String
+        let gate: TestGate
         func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
+            if request.query["gate"] != nil { gate.wait() }
             if let ms = request.query["sleep_ms"].flatMap(Double.init) { Thread.sleep(forTimeInterval: ms / 1000) }
             return FunctionResponse(body: Array("\(version):\(text)".utf8), contentType: "text/plain")
         }
@@ -45,14 +51,14 @@ func makeRepository(versions: [Int] = [1]) throws -> (MemoryObjectStore, ModelRe
 
 func makeHost(
     kind: CountingKind, repository: ModelRepository, concurrency: Int = 4, queueDepth: Int = 64,
-    timeout: Duration = .seconds(30), workers: Int = 4
+    timeout: Duration = .seconds(30), workers: Int = 4, retryBaseSeconds: Double = 0.2
 ) throws -> FunctionHost {
     var settings = FunctionHost.Settings()
     settings.concurrency = 100
     settings.queueDepth = queueDepth
     settings.requestTimeout = timeout
     settings.workers = workers
-    settings.retryBaseSeconds = 0.2
+    settings.retryBaseSeconds = retryBaseSeconds
     let config = FunctionConfig(
         name: "f", kind: "counting", model: "m",
         limits: .init(maxBodyBytes: 1000, maxPixels: 0, concurrency: concurrency))
@@ -61,4 +67,11 @@ func makeHost(
 
 extension FunctionResponse {
     var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A count that concurrent tasks of a test share.
+final class SharedCount: Sendable {
+    private let count = Atomic(0)
+    var value: Int { count.load(ordering: .acquiring) }
+    func add() { count.add(1, ordering: .releasing) }
 }

@@ -9,33 +9,45 @@ import Testing
 struct HotSwapTests {
     @Test("a reload under load swaps atomically: no request fails, in-flight ones finish on the old model")
     func swapUnderLoad() async throws {
-        let kind = CountingKind(loadDelay: .milliseconds(100))
+        let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [1])
-        let host = try makeHost(kind: kind, repository: repo, concurrency: 8)
+        let host = try makeHost(kind: kind, repository: repo, concurrency: 16, workers: 8)
         _ = try await host.invoke("f", FunctionRequest(body: []))
         try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
-        let answers = try await withThrowingTaskGroup(of: [String].self) { group in
+        let reloaded = SharedCount()  // 1 once the reload has returned
+        let (held, streams) = try await withThrowingTaskGroup(of: (held: [String], stream: [String]).self) { group in
+            // Four requests in flight on version 1, held at the gate through the whole swap.
+            for _ in 0..<4 {
+                group.addTask {
+                    let (r, _) = try await host.invoke("f", FunctionRequest(body: [], query: ["gate": ""]))
+                    return ([r.text], [])
+                }
+            }
+            defer { kind.requestGate.open() }  // also when something fails, so the group can end
+            try await waitUntil("four requests in flight") { kind.requestGate.waiting == 4 }
+            // Four streams of requests run before, during and after the reload; a request that
+            // starts after the reload has returned must see version 2.
             for _ in 0..<4 {
                 group.addTask {
                     var seen: [String] = []
                     for _ in 0..<30 {
-                        let (r, _) = try await host.invoke("f", FunctionRequest(body: [], query: ["sleep_ms": "5"]))
+                        let after = reloaded.value > 0
+                        let (r, _) = try await host.invoke("f", FunctionRequest(body: []))
+                        #expect(!after || r.text == "2:v2", "a request after the swap answered \(r.text)")
                         seen.append(r.text)
                     }
-                    return seen
+                    return ([], seen)
                 }
             }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(30))
-                let outcome = try await host.reload("f")
-                #expect(outcome == .swapped(from: 1, to: 2))
-                return []
-            }
-            return try await group.reduce(into: []) { $0 += $1 }
+            let outcome = try await host.reload("f")
+            reloaded.add()
+            #expect(outcome == .swapped(from: 1, to: 2))
+            kind.requestGate.open()
+            return try await group.reduce(into: ([String](), [String]())) { $0.0 += $1.held; $0.1 += $1.stream }
         }
-        #expect(answers.count == 120)
-        #expect(answers.allSatisfy { $0 == "1:v1" || $0 == "2:v2" })
-        #expect(answers.contains("1:v1"))
+        #expect(held == Array(repeating: "1:v1", count: 4), "requests in flight during the swap finish on the old model")
+        #expect(streams.count == 120)
+        #expect(streams.allSatisfy { $0 == "1:v1" || $0 == "2:v2" })
         let (after, _) = try await host.invoke("f", FunctionRequest(body: []))
         #expect(after.text == "2:v2")
         #expect(try await host.reload("f") == .unchanged(version: 2))
@@ -43,7 +55,7 @@ struct HotSwapTests {
 
     @Test("a version that fails to load leaves the old one serving, reported in the status")
     func failedSwapKeepsOld() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         let (store, repo) = try makeRepository(versions: [1])
         let host = try makeHost(kind: kind, repository: repo)
         _ = try await host.invoke("f", FunctionRequest(body: []))
@@ -60,7 +72,7 @@ struct HotSwapTests {
 
     @Test("the poller finds a newer version and swaps")
     func pollSwaps() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [1])
         let host = try makeHost(kind: kind, repository: repo)
         #expect(await host.pollVersions().isEmpty, "cold functions are not polled")
@@ -75,7 +87,7 @@ struct HotSwapTests {
 
     @Test("an explicit version loads beside the serving one")
     func pinnedVersion() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [1, 2])
         let host = try makeHost(kind: kind, repository: repo)
         let (latest, _) = try await host.invoke("f", FunctionRequest(body: []))

@@ -9,7 +9,7 @@ import Testing
 @Suite struct ReloadRaceTests {
     @Test("a reload that arrives while another is deciding joins it: one load, both see the same swap")
     func concurrentReloadsJoin() async throws {
-        let kind = CountingKind(loadDelay: .zero)
+        let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [1])
         let pool = WorkPool(threads: 2)
         let (held, release) = AsyncStream<Void>.makeStream()
@@ -30,9 +30,9 @@ import Testing
         try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
 
         let first = Task { try await slot.reload() }
-        #expect(try await waitUntil(seconds: 10) { steps.withLock { $0.count } == 1 })
+        try await waitUntil(timeout: .seconds(10)) { steps.withLock { $0.count } == 1 }
         let second = Task { try await slot.reload() }
-        #expect(try await waitUntil(seconds: 10) { steps.withLock { $0.count } == 2 })
+        try await waitUntil(timeout: .seconds(10)) { steps.withLock { $0.count } == 2 }
         release.yield()
         release.finish()
 

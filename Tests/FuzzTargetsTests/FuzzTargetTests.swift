@@ -7,7 +7,7 @@ import Testing
 /// The fuzz targets in the ordinary test run: every valid seed is accepted (so each target
 /// really reaches its parser), a few hundred seeded mutations of each seed are accepted or
 /// rejected with the typed error (never an `internal` error, another error type or a trap),
-/// and every crash the fuzzer ever found (`Regressions/<target>/`) stays fixed.
+/// and every input in `Regressions/` stays fixed.
 @Suite struct FuzzTargetTests {
     static let regressions = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Regressions")
@@ -39,14 +39,43 @@ import Testing
         #expect(rejected > 0, "no mutation was rejected: the target may not be parsing anything")
     }
 
+    /// `Regressions/<target>-<what>.bin`: inputs that crashed a target or once reached a
+    /// guard against a crash (overflowing shapes, deep nesting, huge dimensions, truncation).
+    /// Each is malformed and must be rejected with the module's typed error; an input a target
+    /// should accept says so with `-accepted` at the end of its name.
+    static func regressionInputs() throws -> [String: [URL]] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: regressions.path)
+        var byTarget: [String: [URL]] = [:]
+        for name in names.sorted() where name.hasSuffix(".bin") {
+            let target = String(name.prefix { $0 != "-" })
+            byTarget[target, default: []].append(regressions.appendingPathComponent(name))
+        }
+        return byTarget
+    }
+
+    @Test func everyRegressionInputNamesATarget() throws {
+        let inputs = try Self.regressionInputs()
+        #expect(!inputs.isEmpty, "Regressions/ has no inputs")
+        for target in inputs.keys {
+            #expect(FuzzTarget(rawValue: target) != nil, "\(target)-…bin names no fuzz target")
+        }
+    }
+
     @Test(arguments: FuzzTarget.allCases)
-    func foundCrashesStayFixed(_ target: FuzzTarget) throws {
-        let folder = Self.regressions.appendingPathComponent(target.rawValue)
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in files where !name.hasPrefix(".") {
-            let bytes = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
-            let outcome = target.run(bytes)
-            if case .unexpected(let why) = outcome { Issue.record("\(target)/\(name): \(why)") }
+    func regressionInputsStayFixed(_ target: FuzzTarget) throws {
+        let files = try Self.regressionInputs()[target.rawValue] ?? []
+        #expect(!files.isEmpty, "no regression input for \(target) in Regressions/")
+        for file in files {
+            let name = file.lastPathComponent
+            let outcome = target.run(try [UInt8](Data(contentsOf: file)))
+            switch outcome {
+            case .accepted:
+                #expect(name.hasSuffix("-accepted.bin"), "\(name) was accepted; it must be rejected")
+            case .rejected:
+                #expect(!name.hasSuffix("-accepted.bin"), "\(name) was rejected: \(outcome)")
+            case .unexpected(let why):
+                Issue.record("\(name): \(why)")
+            }
         }
     }
 }

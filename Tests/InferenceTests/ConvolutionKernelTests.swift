@@ -27,7 +27,7 @@ func naiveConvolution(
                         }
                     }
                 }
-                out[(f * oh + y) * ow + x] = activation.apply(Float(acc))
+                out[(f * oh + y) * ow + x] = Float(referenceActivation(activation, acc))
             }
         }
     }

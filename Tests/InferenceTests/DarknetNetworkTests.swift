@@ -24,7 +24,9 @@ func naiveForward(_ layers: [any DarknetLayer], input: [Float], inputShape: Feat
             }
             outputs.append(out)
         case let shortcut as ShortcutLayer:
-            outputs.append(zip(value(i - 1), value(shortcut.inputs[1])).map { shortcut.activation.apply($0 + $1) })
+            outputs.append(zip(value(i - 1), value(shortcut.inputs[1])).map {
+                Float(referenceActivation(shortcut.activation, Double($0) + Double($1)))
+            })
         case let up as UpsampleLayer:
             var out: [Float] = []
             let s = up.stride

@@ -110,7 +110,8 @@ struct LayerKernelTests {
         var rng = DetTestRandom(seed: 9)
         let a = rng.floats(shape.count), b = rng.floats(shape.count, in: -30...30)
         let out = runLayer(layer, index: 2, buffers: [a, a, b])
-        #expect(out == zip(a, b).map { activation.apply($1 + $0) })
+        let want = zip(a, b).map { Float(referenceActivation(activation, Double($1) + Double($0))) }
+        #expect(maxRelativeError(out, want) < 1e-6)
     }
 
     @Test(arguments: Activation.allCases)
@@ -120,13 +121,17 @@ struct LayerKernelTests {
             var data = rng.floats(channels * spatial, in: -25...25)
             let bias = rng.floats(channels)
             var want = data
-            for c in 0..<channels { for i in 0..<spatial { want[c * spatial + i] = activation.apply(want[c * spatial + i] + bias[c]) } }
+            for c in 0..<channels {
+                for i in 0..<spatial {
+                    want[c * spatial + i] = Float(referenceActivation(activation, Double(want[c * spatial + i]) + Double(bias[c])))
+                }
+            }
             data.withUnsafeMutableBufferPointer { d in
                 bias.withUnsafeBufferPointer { b in
                     BiasActivation.apply(d.baseAddress!, channels: channels, spatial: spatial, bias: b.baseAddress!, activation: activation)
                 }
             }
-            #expect(data == want)
+            #expect(maxRelativeError(data, want) < 1e-6)
         }
     }
 
@@ -136,5 +141,11 @@ struct LayerKernelTests {
         #expect(Activation.logistic.apply(0) == 0.5)
         #expect(abs(Activation.mish.apply(1) - 0.865098) < 1e-5)
         #expect(Activation.mish.apply(30) == 30)
+        for activation in Activation.allCases {
+            for x in stride(from: Float(-40), through: 40, by: 0.37) {
+                let want = referenceActivation(activation, Double(x))
+                #expect(abs(Double(activation.apply(x)) - want) <= 2e-6 * max(1, abs(want)), "\(activation)(\(x))")
+            }
+        }
     }
 }

@@ -37,7 +37,7 @@ struct NonMaxSuppressionTests {
         for k in 0..<2 {
             let kept = c.indices.filter { c[$0].probabilities[k] > 0 }
             for a in kept { for b in kept where a < b {
-                #expect(NonMaxSuppression.overlap(c[a].box, c[b].box, kind: kind, beta: 0.6) <= 0.3)
+                #expect(referenceOverlap(c[a].box, c[b].box, kind: kind, beta: 0.6) <= 0.3 + 1e-6)
             } }
             // The best box of each class always survives.
             if let best = before.indices.max(by: { before[$0].probabilities[k] < before[$1].probabilities[k] }),
@@ -48,14 +48,40 @@ struct NonMaxSuppressionTests {
         }
     }
 
+    @Test(arguments: [NMSKind.default, .greedynms, .diounms])
+    func matchesTheNaiveReference(_ kind: NMSKind) {
+        for seed in UInt64(10)..<UInt64(16) {
+            let candidates = Self.randomCandidates(70, classes: 3, seed: seed)
+            var got = candidates
+            NonMaxSuppression.apply(&got, threshold: 0.45, kind: kind, beta: 0.8)
+            let want = referenceNMS(candidates, threshold: 0.45, kind: kind, beta: 0.8)
+            #expect(got == want, "seed \(seed)")
+            #expect(got != candidates, "seed \(seed): nothing was suppressed")
+        }
+    }
+
+    @Test func iouAndDIoUMatchTheReference() {
+        var rng = DetTestRandom(seed: 7)
+        for _ in 0..<500 {
+            let boxes = (0..<2).map { _ in
+                RelativeBox(
+                    x: .random(in: 0...1, using: &rng), y: .random(in: 0...1, using: &rng),
+                    width: .random(in: 0.01...0.6, using: &rng), height: .random(in: 0.01...0.6, using: &rng))
+            }
+            let (a, b) = (boxes[0], boxes[1])
+            #expect(abs(Double(NonMaxSuppression.iou(a, b)) - referenceIoU(a, b)) < 1e-5)
+            #expect(abs(Double(NonMaxSuppression.diou(a, b, exponent: 0.6)) - referenceDIoU(a, b, exponent: 0.6)) < 1e-5)
+        }
+    }
+
     @Test func diouSuppressesLessThanIoUForDistantCentres() {
         // Same size, shifted: IoU 0.48 but the centre-distance penalty brings DIoU under 0.45.
         let a = RelativeBox(x: 0.5, y: 0.5, width: 0.2, height: 0.2)
         let b = RelativeBox(x: 0.57, y: 0.5, width: 0.2, height: 0.2)
-        let iou = NonMaxSuppression.iou(a, b)
-        #expect(abs(iou - 0.026 / 0.054) < 1e-5)
-        let d: Float = 0.07 * 0.07, c: Float = 0.27 * 0.27 + 0.2 * 0.2
-        #expect(abs(NonMaxSuppression.diou(a, b, exponent: 0.6) - (iou - Float(pow(Double(d / c), 0.6)))) < 1e-6)
+        let iou = 0.026 / 0.054  // intersection 0.13 × 0.2, union 2 × 0.04 − 0.026
+        #expect(abs(Double(NonMaxSuppression.iou(a, b)) - iou) < 1e-5)
+        let d = 0.07 * 0.07, c = 0.27 * 0.27 + 0.2 * 0.2
+        #expect(abs(Double(NonMaxSuppression.diou(a, b, exponent: 0.6)) - (iou - pow(d / c, 0.6))) < 1e-5)
         var candidates = [a, b].map { DetectionCandidate(box: $0, objectness: 1, probabilities: [0.9]) }
         candidates[1].probabilities = [0.8]
         var withIoU = candidates

@@ -79,11 +79,16 @@ import Testing
 
     @Test func streamReportsBytesAndConsumerTime() throws {
         _ = try publishDemo()
+        // The consumer's slow work (a 1 ms sleep per chunk) is timed by the consumer itself;
+        // the stream's account of consumer time must include all of it.
+        var consumed: Duration = .zero
         let stats = try repository.resolve(model: "demo", version: "latest").stream("model.weights") { _ in
-            Thread.sleep(forTimeInterval: 0.001)
+            consumed += ContinuousClock().measure { Thread.sleep(forTimeInterval: 0.001) }
         }
         #expect(stats.bytes == 10_000)
-        #expect(stats.consumerSeconds >= 0.005)
+        let consumedSeconds = Double(consumed.components.seconds) + Double(consumed.components.attoseconds) / 1e18
+        #expect(consumedSeconds >= 0.001)
+        #expect(stats.consumerSeconds >= consumedSeconds - 1e-6)
         #expect(stats.totalSeconds >= stats.consumerSeconds)
     }
 

@@ -39,7 +39,7 @@ struct RetrainTriggerTests {
                 observer.recordFeedback([.init(target: .day(day), actual: 150)])
                 clock.advance(60)
             }
-            for _ in 0..<200 where dispatcher.status.completed < 1 { try await Task.sleep(for: .milliseconds(10)) }
+            try await waitUntil(timeout: .seconds(10), "the retraining to complete") { dispatcher.status.completed >= 1 }
             dispatcher.finish()
             try await group.waitForAll()
         }
