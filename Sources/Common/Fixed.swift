@@ -18,6 +18,15 @@ extension Double {
     }
 }
 
+extension Double {
+    /// The value rounded to `digits` decimals, as a number (for JSON reports).
+    package func rounded(toPlaces digits: Int) -> Double {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        return (self * scale).rounded() / scale
+    }
+}
+
 extension Float {
     /// `Double(self).fixed(digits)`.
     package func fixed(_ digits: Int) -> String { Double(self).fixed(digits) }

@@ -1,3 +1,4 @@
+import Common
 import Dispatch
 
 /// Runs async work against a deadline: past it the caller gets `FunctionError.timeout` at
@@ -17,7 +18,7 @@ package enum Deadline {
             }
         }
         let timer = DeadlineTimer(after: timeout) {
-            once.resume(with: .failure(FunctionError(.timeout, "the request took longer than its deadline of \(format3(timeout.seconds)) s")))
+            once.resume(with: .failure(FunctionError(.timeout, "the request took longer than its deadline of \(timeout.seconds.fixed(3)) s")))
             task.cancel()
         }
         defer { timer.cancel() }

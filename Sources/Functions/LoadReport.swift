@@ -1,3 +1,5 @@
+import Common
+
 /// What one model load cost (DESIGN.md "Cold start, defined"): fetch from object storage,
 /// parse into tensors. With streaming loads the two overlap: `fetchMs` is time spent waiting
 /// for bytes, `parseMs` the rest of the load.
@@ -31,7 +33,7 @@ package struct ServerTiming: Sendable, Equatable {
 
     /// `cold;dur=…, fetch;dur=…, parse;dur=…, queue;dur=…, infer;dur=…, total;dur=…`
     package var headerValue: String {
-        func f(_ v: Double) -> String { String(format3(v)) }
+        func f(_ v: Double) -> String { v.fixed(3) }
         var parts: [String] = []
         if let coldMs {
             parts.append("cold;dur=\(f(coldMs))")
@@ -45,18 +47,4 @@ package struct ServerTiming: Sendable, Equatable {
         parts.append("total;dur=\(f(totalMs))")
         return parts.joined(separator: ", ")
     }
-}
-
-/// Formats with three decimals without Foundation.
-func format3(_ v: Double) -> String {
-    guard v.isFinite else { return "0" }
-    let scaled = (v * 1000).rounded()
-    let whole = Int(scaled / 1000)
-    var frac = Int(abs(scaled).truncatingRemainder(dividingBy: 1000))
-    var digits = ""
-    for _ in 0..<3 {
-        digits = String(frac % 10) + digits
-        frac /= 10
-    }
-    return (v < 0 && whole == 0 ? "-" : "") + String(whole) + "." + digits
 }

@@ -45,8 +45,8 @@ package struct MSCRServer: Sendable {
                     "model loaded",
                     metadata: [
                         "function": "\(config.name)", "model": "\(config.model)", "version": "\(report.version)",
-                        "fetch_ms": "\(round3(report.fetchMs))", "parse_ms": "\(round3(report.parseMs))",
-                        "total_ms": "\(round3(report.totalMs))", "bytes": "\(report.bytes)",
+                        "fetch_ms": "\(report.fetchMs.rounded(toPlaces: 3))", "parse_ms": "\(report.parseMs.rounded(toPlaces: 3))",
+                        "total_ms": "\(report.totalMs.rounded(toPlaces: 3))", "bytes": "\(report.bytes)",
                     ])
             case .failure(let error):
                 loadLogger.error(

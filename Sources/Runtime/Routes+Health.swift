@@ -37,8 +37,8 @@ extension MSCRServer {
                 if let follows = s.follows { row["follows"] = follows }
                 if let load = s.load {
                     row["load"] = [
-                        "fetch_ms": round3(load.fetchMs), "parse_ms": round3(load.parseMs),
-                        "total_ms": round3(load.totalMs), "bytes": load.bytes,
+                        "fetch_ms": load.fetchMs.rounded(toPlaces: 3), "parse_ms": load.parseMs.rounded(toPlaces: 3),
+                        "total_ms": load.totalMs.rounded(toPlaces: 3), "bytes": load.bytes,
                     ]
                 } else {
                     row["load"] = JSONNull()
@@ -62,4 +62,3 @@ extension MSCRServer {
     }
 }
 
-func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }

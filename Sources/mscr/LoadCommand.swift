@@ -110,8 +110,8 @@ struct LoadCommand: ParsableCommand {
             "think_ms": thinkMs, "sent": r.sent, "not_sent": r.notSent, "succeeded": r.succeeded, "failed": r.failed,
             "status": r.statuses.reduce(into: [String: Any]()) { $0[String($1.key)] = $1.value },
             "errors": errors, "error_samples": r.messages,
-            "latency_ms": r.latencies.loadJSON, "duration_s": Format.round3(r.seconds),
-            "rps": Format.round3(r.requestsPerSecond),
+            "latency_ms": r.latencies.loadJSON, "duration_s": r.seconds.rounded(toPlaces: 3),
+            "rps": r.requestsPerSecond.rounded(toPlaces: 3),
             "server_ms": ["total": r.serverTotal.loadJSON, "queue": r.serverQueue.loadJSON, "infer": r.serverInfer.loadJSON],
             "cold_responses": r.cold, "connections": r.connections,
         ]

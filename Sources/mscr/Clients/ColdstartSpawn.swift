@@ -56,7 +56,7 @@ struct SpawnRun: Sendable {
 
     var json: [String: Any] {
         var object: [String: Any] = ["target": target, "run": run, "attempts": attempts]
-        for m in metrics { object[m.key] = m.value.map(Format.round3) ?? JSONNull() }
+        for m in metrics { object[m.key] = m.value.map { $0.rounded(toPlaces: 3) } ?? JSONNull() }
         object["server_timing"] = server.metrics.reduce(into: [String: Any]()) { $0[$1.name] = $1.ms ?? JSONNull() }
         if let error { object["error"] = error }
         return object

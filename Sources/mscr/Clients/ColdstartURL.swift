@@ -17,11 +17,11 @@ struct URLRun: Sendable {
 
     var json: [String: Any] {
         var object: [String: Any] = [
-            "run": run, "first_ms": firstMs.map(Format.round3) ?? JSONNull(),
-            "first_connect_ms": firstConnectMs.map(Format.round3) ?? JSONNull(),
+            "run": run, "first_ms": firstMs.map { $0.rounded(toPlaces: 3) } ?? JSONNull(),
+            "first_connect_ms": firstConnectMs.map { $0.rounded(toPlaces: 3) } ?? JSONNull(),
             "first_cold": firstServer.isCold,
             "first_server_timing": firstServer.metrics.reduce(into: [String: Any]()) { $0[$1.name] = $1.ms ?? JSONNull() },
-            "warm_ms": warmMs.map(Format.round3), "warm_server_total_ms": warmServerMs.map(Format.round3),
+            "warm_ms": warmMs.map { $0.rounded(toPlaces: 3) }, "warm_server_total_ms": warmServerMs.map { $0.rounded(toPlaces: 3) },
         ]
         if let error { object["error"] = error }
         return object

@@ -29,22 +29,21 @@ struct Distribution: Sendable {
     /// `{"n", "min", "median", "p95", "max"}` (milliseconds or whatever the values are).
     var coldstartJSON: [String: Any] {
         guard let min, let max, let median, let p95 = percentile(95) else { return ["n": 0] }
-        return ["n": count, "min": Format.round3(min), "median": Format.round3(median), "p95": Format.round3(p95),
-                "max": Format.round3(max)]
+        return ["n": count, "min": min.rounded(toPlaces: 3), "median": median.rounded(toPlaces: 3), "p95": p95.rounded(toPlaces: 3),
+                "max": max.rounded(toPlaces: 3)]
     }
 
     /// `{"n", "min", "mean", "p50", "p90", "p99", "max"}`.
     var loadJSON: [String: Any] {
         guard let min, let max, let mean, let p50 = percentile(50), let p90 = percentile(90), let p99 = percentile(99)
         else { return ["n": 0] }
-        return ["n": count, "min": Format.round3(min), "mean": Format.round3(mean), "p50": Format.round3(p50),
-                "p90": Format.round3(p90), "p99": Format.round3(p99), "max": Format.round3(max)]
+        return ["n": count, "min": min.rounded(toPlaces: 3), "mean": mean.rounded(toPlaces: 3), "p50": p50.rounded(toPlaces: 3),
+                "p90": p90.rounded(toPlaces: 3), "p99": p99.rounded(toPlaces: 3), "max": max.rounded(toPlaces: 3)]
     }
 }
 
 /// Number formatting shared by the client commands.
 enum Format {
-    static func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 
     /// `0.42 ms`, `12.3 ms`, `1234 ms`.
     static func ms(_ v: Double) -> String {
