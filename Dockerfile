@@ -27,12 +27,19 @@ FROM --platform=linux/amd64 swift:${SWIFT_VERSION}-${DEBIAN_RELEASE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev libssl-dev pkg-config binutils \
+      libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev libssl-dev pkg-config binutils jq \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, in their own layer: it stays cached until Package.swift changes.
 COPY Package.swift Package.resolve[d] ./
 RUN swift package resolve
+# The tests are not in the build context (editing one must not rebuild the image), but SwiftPM
+# refuses a manifest whose test targets have no folder: empty ones, named by the manifest.
+RUN swift package dump-package \
+      | jq -r '.targets[] | select(.type == "test") | .path // "Tests/\(.name)"' | xargs -r mkdir -p
+# Everything the package builds from. A new top-level folder the manifest uses goes here and in
+# .dockerignore's allow-list.
+COPY Plugins ./Plugins
 COPY Sources ./Sources
 # OpenBLAS is linked statically: only the kernels mscr calls end up in the binary (~26 MB),
 # instead of the 40 MB shared library, its LAPACK and libgfortran in the image. An openblas.pc
