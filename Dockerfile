@@ -9,7 +9,18 @@
 # runtime libraries; it gathers the files the binary needs into /rootfs) and `runtime` (the image:
 # those files on an empty base, no shell or package manager; `--target runtime-root` gives the
 # same binary with a shell, for debugging).
-# From a host-built binary (what scripts/container-test.sh does with podman):
+# No registry (only Debian's package servers), podman: scripts/swift-base-image.sh makes the two
+# base images this file names from the machine (debootstrap bookworm; + its Swift toolchain), then
+# the whole file builds unchanged; the Swift packages come from the machine's git mirror
+# (url.<folder>.insteadOf https://github.com/) through read-only bind mounts:
+#
+#   scripts/swift-base-image.sh
+#   podman build --target runtime --build-arg BINARY_SOURCE=build \
+#     -v /opt/swift-packages:/opt/swift-packages:ro \
+#     -v /var/tmp/mscr-container/gitconfig:/etc/gitconfig:ro -t mscr .
+#
+# (podman 4.3 needs BINARY_SOURCE=build spelled out: it skips the build stage otherwise.)
+# From a host-built binary instead (scripts/container-test.sh with MSCR_CONTAINER_MODE=prebuilt):
 #
 #   podman build --target runtime --build-arg BINARY_SOURCE=prebuilt \
 #     --build-context prebuilt-bin=DIR -t mscr .     # DIR holds the mscr binary
