@@ -12,7 +12,7 @@
 #
 # Callers set STATE (a cache folder) and WORK (a scratch folder) before calling these.
 
-log() { echo "container-test: [$(date +%H:%M:%S)] $*" >&2; }
+log() { echo "$(basename "$0" .sh): [$(date +%H:%M:%S)] $*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -91,7 +91,8 @@ ensure_debian_base_image() {
     "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
     "$rootfs"/var/log/*.log "$rootfs"/var/log/apt/*
   tar -C "$rootfs" -cf "$WORK/base.tar" .
-  podman import "$WORK/base.tar" "$DEBIAN_BASE_IMAGE" >/dev/null
+  podman import "$WORK/base.tar" "$DEBIAN_BASE_IMAGE" >"$STATE/import.log" 2>&1 \
+    || { cat "$STATE/import.log" >&2; die "podman import failed"; }
   podman tag "$DEBIAN_BASE_IMAGE" "$DEBIAN_BASE_ALIAS"
   rm -rf "$rootfs" "$WORK/base.tar"
   DEBIAN_BASE_SECONDS=$(( $(date +%s) - start ))

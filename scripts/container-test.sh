@@ -234,7 +234,7 @@ run_once() {
       die "the container exited before /healthz answered"
     fi
     [ "$(now_ms)" -lt "$deadline" ] || die "/healthz did not answer 200 within 60 s"
-    sleep 0.01
+    sleep 0.01  # the poll interval: the loop waits for /healthz = 200, bounded by the deadline
   done
   FIRST_200+=($(( $(now_ms) - t0 )))
   code=$(curl -s -o "$WORK/response.json" -D "$WORK/headers.txt" -w '%{http_code}' --max-time 60 \
