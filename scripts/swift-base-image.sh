@@ -27,5 +27,5 @@ ensure_debian_base_image
 ensure_swift_base_image
 swift_mirror_volumes
 log "base images ready: $SWIFT_BASE_IMAGE, $DEBIAN_BASE_ALIAS (Debian base ${DEBIAN_BASE_SECONDS} s, Swift base ${SWIFT_BASE_SECONDS} s)"
-[ ${#MIRROR_ARGS[@]} -eq 0 ] || log "package mirror: CONTAINERS_CONF=$CONTAINERS_CONF podman build ${MIRROR_ARGS[*]} --target runtime -t mscr ."
+[ ${#MIRROR_ARGS[@]} -eq 0 ] || log "package mirror: CONTAINERS_CONF=$CONTAINERS_CONF podman build --target runtime --build-arg BINARY_SOURCE=build ${MIRROR_ARGS[*]} -t mscr ."
 echo "$SWIFT_BASE_IMAGE"
