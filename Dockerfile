@@ -9,7 +9,18 @@
 # runtime libraries; it gathers the files the binary needs into /rootfs) and `runtime` (the image:
 # those files on an empty base, no shell or package manager; `--target runtime-root` gives the
 # same binary with a shell, for debugging).
-# From a host-built binary (what scripts/container-test.sh does with podman):
+# No registry (only Debian's package servers), podman: scripts/swift-base-image.sh makes the two
+# base images this file names from the machine (debootstrap bookworm; + its Swift toolchain), then
+# the whole file builds unchanged; the Swift packages come from the machine's git mirror
+# (url.<folder>.insteadOf https://github.com/) through read-only bind mounts:
+#
+#   scripts/swift-base-image.sh
+#   podman build --target runtime --build-arg BINARY_SOURCE=build \
+#     -v /opt/swift-packages:/opt/swift-packages:ro \
+#     -v /var/tmp/mscr-container/gitconfig:/etc/gitconfig:ro -t mscr .
+#
+# (podman 4.3 needs BINARY_SOURCE=build spelled out: it skips the build stage otherwise.)
+# From a host-built binary instead (scripts/container-test.sh with MSCR_CONTAINER_MODE=prebuilt):
 #
 #   podman build --target runtime --build-arg BINARY_SOURCE=prebuilt \
 #     --build-context prebuilt-bin=DIR -t mscr .     # DIR holds the mscr binary
@@ -27,12 +38,19 @@ FROM --platform=linux/amd64 swift:${SWIFT_VERSION}-${DEBIAN_RELEASE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev libssl-dev pkg-config binutils \
+      libopenblas-dev libjpeg-dev libpng-dev libcurl4-openssl-dev libssl-dev pkg-config binutils jq \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, in their own layer: it stays cached until Package.swift changes.
 COPY Package.swift Package.resolve[d] ./
 RUN swift package resolve
+# The tests are not in the build context (editing one must not rebuild the image), but SwiftPM
+# refuses a manifest whose test targets have no folder: empty ones, named by the manifest.
+RUN swift package dump-package \
+      | jq -r '.targets[] | select(.type == "test") | .path // "Tests/\(.name)"' | xargs -r mkdir -p
+# Everything the package builds from. A new top-level folder the manifest uses goes here and in
+# .dockerignore's allow-list.
+COPY Plugins ./Plugins
 COPY Sources ./Sources
 # OpenBLAS is linked statically: only the kernels mscr calls end up in the binary (~26 MB),
 # instead of the 40 MB shared library, its LAPACK and libgfortran in the image. An openblas.pc

@@ -4,7 +4,7 @@ SWIFT ?= swift
 PORT ?= 8080
 RELEASE_BIN = .build/release/mscr
 
-.PHONY: run test deps test-deps build seed serve clean
+.PHONY: run test deps test-deps build seed serve clean container-test
 
 ## Build the release binary, seed the local model repository with the demo models, serve on :$(PORT)
 run: deps build seed serve
@@ -14,6 +14,10 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	MSCR_BINARY=$(CURDIR)/.build/debug/mscr .venv/bin/python -m pytest -q Tests/Integration
+
+## Build the image with podman (MSCR_CONTAINER_MODE=full: the whole Dockerfile) and run it
+container-test:
+	scripts/container-test.sh
 
 deps:
 	@scripts/install-deps.sh

@@ -1,40 +1,51 @@
 #!/usr/bin/env bash
 # The image, built and run on one machine with podman (no Docker engine, no registry).
 #
-# Builds ONLY the runtime stage of ./Dockerfile from a host-built binary, runs it the way Cloud
-# Run does (--network host, PORT, a read-only model repository mount), checks /healthz, the web
-# page and one function request, stops it with SIGTERM, and prints one JSON object on stdout:
+# Builds ./Dockerfile's runtime image, runs it the way Cloud Run does (--network host, PORT, a
+# read-only model repository mount), checks /healthz, the web page, one function request, the
+# ECS health check (`mscr health`) inside the container and the image size, stops it with SIGTERM,
+# and prints one JSON object on stdout:
 #
-#   {"image_size_mb", "spawn_to_first_200_ms", "spawn_to_first_detection_ms", "stop_ms", ...}
+#   {"mode", "image_size_mb", "build_ms", "spawn_to_first_200_ms", "spawn_to_first_detection_ms", "stop_ms", ...}
 #
 # Progress goes to stderr. Exits non-zero when a check fails (SIGTERM must give exit 0 in < 2 s).
 #
+# Two modes (MSCR_CONTAINER_MODE):
+#   full      the whole Dockerfile, build stage included (`podman build --target runtime .`):
+#             the Swift base image is made from this machine's toolchain first
+#             (scripts/swift-base-image.sh) and the Swift packages resolve from this machine's
+#             mirror (bind mounts, see container-common.sh). Default when CI is set. A cold
+#             build takes ~15 min on 2 cores; later runs reuse podman's cached layers.
+#   prebuilt  only the runtime stage, from a host-built binary (BINARY_SOURCE=prebuilt). Default
+#             otherwise.
+#
 # Environment:
-#   MSCR_BINARY             the binary (release, --static-swift-stdlib, static OpenBLAS); default:
-#                           the first of .build-ship/release/mscr, .build/release/mscr
-#   MSCR_CONTAINER_BUILD=1  build that binary first (into .build-ship), as the Dockerfile does
+#   MSCR_CONTAINER_MODE     full or prebuilt (see above)
+#   MSCR_BINARY             prebuilt: the binary (release, --static-swift-stdlib, static
+#                           OpenBLAS); default: the first of .build-ship/release/mscr,
+#                           .build/release/mscr
+#   MSCR_CONTAINER_BUILD=1  prebuilt: build that binary first (into .build-ship), as the
+#                           Dockerfile does
 #   MSCR_CONTAINER_FUNCTION detect (default: yolo-fastest-1.1 from ../shared, dog.jpg) or
 #                           mscr-test (the test kind; for trees without the detect function)
 #   MSCR_CONTAINER_RUNS     spawn->first response measurements (default 1; medians are reported)
+#   MSCR_CONTAINER_MAX_MB   the image must stay under this many MB (default 150)
 #   MSCR_CONTAINER_STATE    cache folder (containers.conf, logs); default /var/tmp/mscr-container
 #   MSCR_IMAGE              tag of the built image (default localhost/mscr:test)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SHARED="${MSCR_SHARED:-$(cd "$ROOT/.." && pwd)/shared}"
+if [ -n "${CI:-}" ] && [ "${CI:-}" != false ]; then DEFAULT_MODE=full; else DEFAULT_MODE=prebuilt; fi
+MODE="${MSCR_CONTAINER_MODE:-$DEFAULT_MODE}"
 FUNCTION="${MSCR_CONTAINER_FUNCTION:-detect}"
 RUNS="${MSCR_CONTAINER_RUNS:-1}"
+MAX_MB="${MSCR_CONTAINER_MAX_MB:-150}"
 STATE="${MSCR_CONTAINER_STATE:-/var/tmp/mscr-container}"
 IMAGE="${MSCR_IMAGE:-localhost/mscr:test}"
-BASE_IMAGE="localhost/debian:bookworm"
-# The Dockerfile's runtime stage says FROM debian:bookworm-slim; the local base answers to that
-# name so podman never tries a registry.
-BASE_ALIAS="docker.io/library/debian:bookworm-slim"
 NAME="mscr-container-test-$$"
-
-log() { echo "container-test: $*" >&2; }
-die() { log "FAILED: $*"; exit 1; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# shellcheck source=scripts/container-common.sh
+. "$ROOT/scripts/container-common.sh"
 
 WORK="$(mktemp -d /tmp/mscr-container.XXXXXX)"
 cleanup() {
@@ -43,82 +54,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# --- tools -----------------------------------------------------------------------------------
-ensure_tools() {
-  local missing=()
-  for tool in podman buildah debootstrap runc curl python3 readelf strip; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq -o DPkg::Lock::Timeout=600
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-    podman buildah debootstrap runc curl python3 binutils >&2
-}
-
-# crun fails on these hybrid cgroups; runc + cgroupfs work. Higher ulimits than these are refused.
-configure_podman() {
-  mkdir -p "$STATE"
-  cat > "$STATE/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-  export CONTAINERS_CONF="$STATE/containers.conf"
-}
-
-# The Debian mirror this machine uses (sources.list or deb822 .sources).
-debian_mirror() {
-  local m=""
-  if [ -f /etc/apt/sources.list ]; then
-    m="$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list)"
-  fi
-  if [ -z "$m" ]; then
-    m="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null \
-      | awk '$1 == "URIs:" && $2 !~ /security/ { print $2; exit }')"
-  fi
-  echo "${m:-http://deb.debian.org/debian}"
-}
-
-# debootstrap --variant=minbase bookworm, imported once and cached in podman's storage (~2 min).
-ensure_base_image() {
-  if podman image exists "$BASE_IMAGE"; then
-    podman tag "$BASE_IMAGE" "$BASE_ALIAS"
-    BASE_SECONDS=0
-    return 0
-  fi
-  local start rootfs mirror
-  start=$(date +%s)
-  rootfs="$WORK/rootfs"
-  mirror="$(debian_mirror)"
-  log "building the base image: debootstrap --variant=minbase bookworm from $mirror"
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$STATE/debootstrap.log" 2>&1 \
-    || die "debootstrap failed; see $STATE/debootstrap.log"
-  # Slim it the way Debian's official -slim images are made (debuerreotype-slimify): no docs,
-  # man pages or translations now or in later installs, so sizes here match the real base.
-  printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
-    'path-exclude /usr/share/groff/*' 'path-exclude /usr/share/info/*' \
-    'path-exclude /usr/share/linda/*' 'path-exclude /usr/share/lintian/overrides/*' \
-    'path-exclude /usr/share/locale/*' 'path-exclude /usr/share/man/*' \
-    > "$rootfs/etc/dpkg/dpkg.cfg.d/docker"
-  find "$rootfs/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete
-  find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
-  rm -rf "$rootfs"/usr/share/{groff,info,linda,locale,man}/* "$rootfs"/usr/share/lintian/overrides/* \
-    "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
-    "$rootfs"/var/log/*.log "$rootfs"/var/log/apt/*
-  tar -C "$rootfs" -cf "$WORK/base.tar" .
-  podman import "$WORK/base.tar" "$BASE_IMAGE" >/dev/null
-  podman tag "$BASE_IMAGE" "$BASE_ALIAS"
-  rm -rf "$rootfs" "$WORK/base.tar"
-  BASE_SECONDS=$(( $(date +%s) - start ))
-}
 
 # --- binary and image ------------------------------------------------------------------------
 # The release binary, built on this host exactly as the Dockerfile's build stage builds it:
@@ -157,20 +92,57 @@ find_binary() {
   fi
 }
 
-build_image() {
-  local ctx="$WORK/prebuilt" start
+# podman build, its output in $STATE/build.log; on stderr the steps as they start and, every 30 s
+# of a long step, its latest line (the Swift build's [n/m] progress). Sets BUILD_MS, CACHED_STEPS.
+podman_build() {
+  local start rc
+  start=$(now_ms)
+  log "podman build $*"
+  set +e
+  podman build --pull=never "$@" -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" 2>&1 \
+    | tee "$STATE/build.log" | {
+      local last=$SECONDS line
+      while IFS= read -r line; do
+        if [[ "$line" == \[*STEP* ]]; then
+          log "  ${line:0:150}"
+          last=$SECONDS
+        elif (( SECONDS - last >= 30 )); then
+          log "    ${line:0:150}"
+          last=$SECONDS
+        fi
+      done
+    }
+  rc=${PIPESTATUS[0]}
+  set -e
+  [ "$rc" = 0 ] || { tail -30 "$STATE/build.log" >&2; die "podman build failed; see $STATE/build.log"; }
+  BUILD_MS=$(( $(now_ms) - start ))
+  CACHED_STEPS=$(grep -c '^--> Using cache' "$STATE/build.log" || true)
+  log "image built in $(( BUILD_MS / 1000 )) s ($CACHED_STEPS steps from the layer cache)"
+}
+
+build_image_prebuilt() {
+  local ctx="$WORK/prebuilt"
   mkdir -p "$ctx"
   # The same as the Dockerfile's build stage: debug info out, symbols kept.
   strip --strip-debug -o "$ctx/mscr" "$BINARY"
-  start=$(now_ms)
-  log "podman build --target runtime (binary: $BINARY)"
-  podman build --pull=never --target runtime \
-    --build-arg BINARY_SOURCE=prebuilt --build-context "prebuilt-bin=$ctx" \
-    -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT" >"$STATE/build.log" 2>&1 \
-    || { tail -30 "$STATE/build.log" >&2; die "podman build failed; see $STATE/build.log"; }
-  BUILD_MS=$(( $(now_ms) - start ))
+  podman_build --target runtime --build-arg BINARY_SOURCE=prebuilt --build-context "prebuilt-bin=$ctx"
+}
+
+# The whole Dockerfile. BINARY_SOURCE=build is the Dockerfile's default, passed explicitly because
+# podman 4.3 (Debian 12) skips the build stage when the ARG in `FROM ${BINARY_SOURCE}` comes only
+# from its default ("build: image not known").
+build_image_full() {
+  swift_mirror_volumes
+  podman_build --target runtime --build-arg BINARY_SOURCE=build "${MIRROR_ARGS[@]}"
+  BINARY="built in the image (Dockerfile build stage)"
+}
+
+check_image_size() {
   IMAGE_BYTES=$(podman image inspect --format '{{.Size}}' "$IMAGE")
   IMAGE_COMPRESSED_BYTES=$(podman save --format oci-archive "$IMAGE" 2>/dev/null | gzip -1 | wc -c)
+  log "image $IMAGE: $(( IMAGE_BYTES / 1000000 )) MB, $(( IMAGE_COMPRESSED_BYTES / 1000000 )) MB compressed"
+  [ $(( IMAGE_BYTES / 1000000 )) -lt "$MAX_MB" ] \
+    || die "the image is $(( IMAGE_BYTES / 1000000 )) MB, over MSCR_CONTAINER_MAX_MB=$MAX_MB"
 }
 
 # --- the model repository the container mounts read-only -------------------------------------
@@ -262,7 +234,7 @@ run_once() {
       die "the container exited before /healthz answered"
     fi
     [ "$(now_ms)" -lt "$deadline" ] || die "/healthz did not answer 200 within 60 s"
-    sleep 0.01
+    sleep 0.01  # the poll interval: the loop waits for /healthz = 200, bounded by the deadline
   done
   FIRST_200+=($(( $(now_ms) - t0 )))
   code=$(curl -s -o "$WORK/response.json" -D "$WORK/headers.txt" -w '%{http_code}' --max-time 60 \
@@ -297,27 +269,42 @@ run_once() {
 
 
 # --- main ------------------------------------------------------------------------------------
+log "mode $MODE"
 ensure_tools
 configure_podman
-ensure_base_image
-find_binary
-build_image
+DEBIAN_BASE_SECONDS=0 SWIFT_BASE_SECONDS=0
+ensure_debian_base_image
+case "$MODE" in
+  full)
+    ensure_swift_base_image
+    build_image_full
+    ;;
+  prebuilt)
+    find_binary
+    build_image_prebuilt
+    ;;
+  *) die "MSCR_CONTAINER_MODE must be full or prebuilt, not $MODE" ;;
+esac
+check_image_size
 prepare_function
 FIRST_200=() FIRST_ANSWER=() STOP_MS=()
 for i in $(seq 1 "$RUNS"); do
+  log "run $i of $RUNS"
   run_once "$([ "$i" = "$RUNS" ] && echo 1 || echo 0)"
 done
 stop_max=$(printf '%s\n' "${STOP_MS[@]}" | sort -n | tail -1)
 [ "$stop_max" -lt 2000 ] || die "SIGTERM took ${stop_max} ms to stop the container (limit 2000)"
 
-export IMAGE IMAGE_BYTES IMAGE_COMPRESSED_BYTES FUNCTION RUNS EXIT_CODE DETECTIONS SERVER_TIMING \
-  BUILD_MS BASE_SECONDS BINARY
+log "all checks passed"
+export MODE IMAGE IMAGE_BYTES IMAGE_COMPRESSED_BYTES FUNCTION RUNS EXIT_CODE DETECTIONS SERVER_TIMING \
+  BUILD_MS CACHED_STEPS DEBIAN_BASE_SECONDS SWIFT_BASE_SECONDS BINARY
 export FIRST_200_ALL="${FIRST_200[*]}" FIRST_ANSWER_ALL="${FIRST_ANSWER[*]}" STOP_ALL="${STOP_MS[*]}"
-python3 - <<'EOF'
+python3 - <<'EOF' | tee "$STATE/result.json"
 import json, os, statistics
 e = os.environ
 ints = lambda name: [int(v) for v in e[name].split()]
 print(json.dumps({
+    "mode": e["MODE"],
     "image": e["IMAGE"],
     "image_size_mb": round(int(e["IMAGE_BYTES"]) / 1e6, 1),
     "image_compressed_mb": round(int(e["IMAGE_COMPRESSED_BYTES"]) / 1e6, 1),
@@ -333,7 +320,9 @@ print(json.dumps({
     "detections": int(e["DETECTIONS"]),
     "server_timing": e["SERVER_TIMING"],
     "build_ms": int(e["BUILD_MS"]),
-    "base_image_s": int(e["BASE_SECONDS"]),
+    "build_cached_steps": int(e["CACHED_STEPS"]),
+    "debian_base_image_s": int(e["DEBIAN_BASE_SECONDS"]),
+    "swift_base_image_s": int(e["SWIFT_BASE_SECONDS"]),
     "binary": e["BINARY"],
 }))
 EOF

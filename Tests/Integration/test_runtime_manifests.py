@@ -304,6 +304,29 @@ def test_dockerfile_shape():
     assert not any(".build" in p for p in patterns if p.startswith("!"))
 
 
+def test_build_context_holds_every_folder_the_package_builds_from():
+    """A target in a new top-level folder (or a plugin) must reach the image's build stage: the
+    folder is in .dockerignore's allow-list and copied. Test targets are not (their folders are
+    made empty from the manifest), so editing a test never rebuilds the image."""
+    manifest = json.loads(subprocess.run(["swift", "package", "dump-package"], cwd=ROOT, check=True,
+                                         capture_output=True, text=True).stdout)
+    default = {"plugin": "Plugins"}
+    folders = set()
+    for target in manifest["targets"]:
+        if target["type"] == "test":
+            continue
+        path = target.get("path") or f"{default.get(target['type'], 'Sources')}/{target['name']}"
+        folders.add(pathlib.PurePosixPath(path).parts[0])
+    assert "Sources" in folders and "Plugins" in folders
+    allowed = {p.strip().rstrip("/") for p in (ROOT / ".dockerignore").read_text().splitlines()
+               if p.startswith("!")}
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for folder in sorted(folders):
+        assert "!" + folder in allowed, f"{folder}/ is not in .dockerignore's allow-list"
+        assert re.search(rf"^COPY {folder} \./{folder}$", dockerfile, re.M), f"the Dockerfile does not COPY {folder}"
+    assert 'select(.type == "test")' in dockerfile and "mkdir -p" in dockerfile
+
+
 # --- the contract, against the real server --------------------------------------------------
 
 def manifest_env_names():
