@@ -6,7 +6,10 @@
 Scenarios: original-stock, original-detect (10 users x 1000 requests, as the original load
 test), burst (10x the detect concurrency limit), swap (a new stock-lstm version published and
 reloaded over HTTP during load), rollback (stock follows the `stable` alias; `mscr models pin`
-picked up by the version poller, then `mscr models rollback` + the reload route, during load), kill (one of three instances behind the local HTTPS front end
+picked up by the version poller, then `mscr models rollback` + the reload route, during load),
+memory (six detect functions on one large model, a memory budget that fits two, requests spread
+over all six: evictions, 503s and peak RSS against the budget; MSCR_BENCH_MODEL_DIR names a
+Darknet folder, default yolo-fastest-1.1-xl from ../shared), kill (one of three instances behind the local HTTPS front end
 killed with SIGKILL during load), soak (M minutes, default 30, of steady mixed load, RSS
 sampled every 10 s). Default: all but soak. Each scenario starts fresh servers, prints one JSON
 line of results and appends it to --out; the last line is the markdown table RELIABILITY.md
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -253,6 +257,89 @@ def rollback(repository):
                f"steps {steps}; serving version after: {state['version']} (follows {state.get('follows')})")
 
 
+
+def memory(repository):
+    """Six functions on one model, a budget for two: every request to a cold function evicts the
+    least recently used idle one. Outcome: no answer but 200 or 503 + Retry-After, the process
+    alive, peak RSS within the budget plus the runtime's own baseline."""
+    work = pathlib.Path(tempfile.mkdtemp())
+    models = work / "models"
+    source = pathlib.Path(os.environ.get("MSCR_BENCH_MODEL_DIR", str(SHARED / "data/models/yolo-fastest-1.1-xl")))
+    subprocess.run([BINARY, "publish", str(source), "--repository", "file://" + str(models), "--model", "big"],
+                   check=True, capture_output=True)
+    functions = work / "functions"
+    for i in range(1, 7):
+        (functions / f"d{i}").mkdir(parents=True)
+        (functions / f"d{i}" / "function.json").write_text(json.dumps({
+            "name": f"d{i}", "kind": "darknet-yolo", "model": "big", "limits": {"concurrency": 2}}))
+    # One function alone first, to read its size from the budget's own accounting.
+    probe = Server(models, {"MSCR_FUNCTIONS": str(functions), "MSCR_MEMORY_LIMIT": "none"})
+    baseline = rss_mib(probe.proc.pid)
+    post(probe.url + "/functions/d1", DOG.read_bytes())
+    one = metric_value(probe.url, "mscr_memory_charged_bytes")
+    loaded_rss = rss_mib(probe.proc.pid)
+    probe.stop()
+    limit = int(one * 2.5)
+    server = Server(models, {"MSCR_FUNCTIONS": str(functions), "MSCR_MEMORY_LIMIT": str(limit)})
+    sampler = Sampler([server.proc.pid])
+    sampler.start()
+    statuses, lock = {}, threading.Lock()
+    latencies = []
+
+    def user(seed):
+        import random
+        rnd = random.Random(seed)
+        for _ in range(40):
+            started = time.time()
+            status, headers = post(f"{server.url}/functions/d{rnd.randint(1, 6)}", DOG.read_bytes())
+            ok = status == 200 or (status == 503 and headers.get("Retry-After"))
+            with lock:
+                statuses[str(status) if ok else f"bad-{status}"] = statuses.get(str(status) if ok else f"bad-{status}", 0) + 1
+                latencies.append((time.time() - started) * 1000)
+
+    users = [threading.Thread(target=user, args=(i,)) for i in range(4)]
+    for t in users:
+        t.start()
+    for t in users:
+        t.join()
+    peak = sampler.stop()
+    evictions = metric_value(server.url, "mscr_function_evictions_total", total=True)
+    alive = server.proc.poll() is None
+    code = server.stop()
+    shutil.rmtree(work)
+    latencies.sort()
+    sent = sum(statuses.values())
+    failed = sum(n for k, n in statuses.items() if k.startswith("bad-"))
+    within = peak <= limit / 1048576 + baseline + 64
+    report = {"sent": sent, "failed": failed, "status": statuses, "rps": 0,
+              "latency_ms": {"p50": round(latencies[len(latencies) // 2], 1), "p99": round(latencies[int(len(latencies) * 0.99)], 1)}}
+    ok = failed == 0 and alive and code == 0 and within and evictions > 0 and statuses.get("200", 0) > 0
+    return row("memory-budget-6-functions", f"6 functions on {source.name}, MSCR_MEMORY_LIMIT={limit} (2.5 x one "
+               "loaded function), 4 users x 40 requests to random functions", report, peak,
+               "holds" if ok else "FAILS",
+               f"answers {statuses}; evictions {int(evictions)}; one function charged {one / 1048576:.1f} MiB "
+               f"(RSS {baseline:.1f} MiB idle, {loaded_rss:.1f} MiB with it loaded); budget {limit / 1048576:.1f} MiB; "
+               f"peak RSS {peak:.1f} MiB")
+
+
+def post(url, body):
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "image/jpeg"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as r:
+            r.read()
+            return r.status, dict(r.headers)
+    except urllib.error.HTTPError as e:
+        e.read()
+        return e.code, dict(e.headers)
+
+
+def metric_value(url, name, total=False):
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
+        lines = r.read().decode().splitlines()
+    values = [float(l.rsplit(" ", 1)[1]) for l in lines if l.startswith(name + " ") or l.startswith(name + "{")]
+    return sum(values) if total else (values[0] if values else 0.0)
+
+
 def kill(repository):
     work = pathlib.Path(tempfile.mkdtemp())
     state_file = work / "state.json"
@@ -347,7 +434,7 @@ def main():
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--out", default="reliability-results.json")
     args = parser.parse_args()
-    names = args.scenarios or ["original-stock", "original-detect", "burst", "swap", "rollback", "kill"]
+    names = args.scenarios or ["original-stock", "original-detect", "burst", "swap", "rollback", "memory", "kill"]
     work = pathlib.Path(tempfile.mkdtemp())
     repository = seed(work)
     rows = []
@@ -361,6 +448,8 @@ def main():
             r = swap(repository)
         elif name == "rollback":
             r = rollback(repository)
+        elif name == "memory":
+            r = memory(repository)
         elif name == "kill":
             r = kill(repository)
         elif name == "soak":

@@ -54,6 +54,9 @@ package final class DetectFunction: LoadedFunction {
         }
     }
 
+    /// The network's weights and scratch arenas (for the memory budget).
+    package var memoryBytes: Int? { network.memoryBytes }
+
     package func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
         let format = request.query["format"]?.lowercased() ?? "json"
         guard format == "json" || format == "jpeg" else {

@@ -14,6 +14,12 @@ package struct DetectKind: FunctionKind {
         try loadDetector(config: config, model: model)
     }
 
+    /// The weights file, and as much again for packed copies and the scratch arenas of the
+    /// requests it runs at once; the loaded model then reports its own size.
+    package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {
+        2 * manifest.files.values.reduce(0) { $0 + $1.size }
+    }
+
     /// `load` with its concrete type.
     package func loadDetector(config: FunctionConfig, model: ModelVersion) throws -> DetectFunction {
         let cfgText = String(decoding: try model.read("model.cfg").bytes, as: UTF8.self)

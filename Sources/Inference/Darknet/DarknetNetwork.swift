@@ -69,6 +69,12 @@ package final class DarknetNetwork: Sendable {
         try self.init(config: config, layers: try reader.finish(), concurrency: concurrency)
     }
 
+    /// Bytes the network can hold: its weights plus a scratch arena for each of the requests it
+    /// may run at once (arenas are allocated on first use, so this is the most, not the least).
+    package var memoryBytes: Int {
+        layers.reduce(0) { $0 + $1.weightCount } * 4 + pool.plan.totalFloats * 4 * pool.capacity
+    }
+
     /// Sets the engine's thread count (OpenBLAS; process-wide).
     package static func setThreads(_ n: Int) { InferenceThreads.set(n) }
 
