@@ -1,4 +1,5 @@
 import Common
+import FoundationEssentials
 
 /// The answers of AWS credential services: STS's XML (`AssumeRoleWithWebIdentityResult`) and
 /// the JSON of the ECS container endpoint and EC2 instance metadata.
@@ -18,25 +19,30 @@ package enum AWSCredentialDocuments {
     /// Credentials and expiration from `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`
     /// (ECS, EKS Pod Identity, IMDS; IMDS adds `"Code": "Success"`).
     package static func parseJSON(_ body: [UInt8], what: String) throws -> (credentials: S3ObjectStore.Credentials, expiration: Double?) {
-        let object: [String: Any]
-        do {
-            guard let parsed = try JSON.parse(body) as? [String: Any] else {
-                throw ObjectStoreError(.malformed, "\(what): the answer is not a JSON object")
-            }
-            object = parsed
-        } catch let error as JSONError {
-            throw ObjectStoreError(.malformed, "\(what): the answer is not JSON: \(error)")
+        struct Document: Decodable {
+            var Code: String?
+            var Message: String?
+            var AccessKeyId: String?
+            var SecretAccessKey: String?
+            var Token: String?
+            var Expiration: String?
         }
-        if let code = object["Code"] as? String, code != "Success" {
-            let message = object["Message"] as? String ?? ""
+        let object: Document
+        do {
+            object = try JSONDecoder().decode(Document.self, from: Data(body))
+        } catch {
+            throw ObjectStoreError(.malformed, "\(what): the answer is not a JSON object of strings: \(error)")
+        }
+        if let code = object.Code, code != "Success" {
+            let message = object.Message ?? ""
             throw ObjectStoreError(.unauthorized, "\(what): \(code)" + (message.isEmpty ? "" : ": \(message)"))
         }
-        func text(_ name: String) -> String? { (object[name] as? String).flatMap { $0.isEmpty ? nil : $0 } }
-        guard let key = text("AccessKeyId"), let secret = text("SecretAccessKey") else {
+        func text(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
+        guard let key = text(object.AccessKeyId), let secret = text(object.SecretAccessKey) else {
             throw ObjectStoreError(.malformed, "\(what): the answer has no AccessKeyId and SecretAccessKey")
         }
-        let expiration = try text("Expiration").map { try timestamp($0, what: what) }
-        return (S3ObjectStore.Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: text("Token")), expiration)
+        let expiration = try text(object.Expiration).map { try timestamp($0, what: what) }
+        return (S3ObjectStore.Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: text(object.Token)), expiration)
     }
 
     private static func timestamp(_ text: String, what: String) throws -> Double {

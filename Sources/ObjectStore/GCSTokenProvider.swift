@@ -86,18 +86,24 @@ package final class GCSTokenProvider: Sendable {
     /// `{"access_token": "…", "expires_in": seconds}` (metadata server, OAuth token endpoint):
     /// the token and its expiration (`now` + `expires_in`, 300 s when missing).
     package static func parseToken(_ body: [UInt8], what: String, now: Double) throws -> (value: String, expiration: Double?) {
-        guard let object = try? JSON.parse(body) as? [String: Any], let token = object["access_token"] as? String,
+        /// `expires_in` is a number, or a numeric string from some servers.
+        struct Lifetime: Decodable {
+            var seconds: Double?
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                seconds = (try? c.decode(Double.self)) ?? (try? c.decode(String.self)).flatMap(Double.init)
+            }
+        }
+        struct Answer: Decodable {
+            var access_token: String?
+            var expires_in: Lifetime?
+        }
+        guard let object = try? JSONDecoder().decode(Answer.self, from: Data(body)), let token = object.access_token,
             !token.isEmpty
         else {
             throw ObjectStoreError(.malformed, "\(what) answered without an access_token")
         }
-        let life: Double
-        switch object["expires_in"] {
-        case let n as Int: life = Double(n)
-        case let d as Double: life = d
-        case let s as String: life = Double(s) ?? 300
-        default: life = 300
-        }
+        let life = object.expires_in?.seconds ?? 300
         return (token, now + max(1, life))
     }
 }

@@ -29,15 +29,23 @@ package struct ServiceAccountKey: Sendable, Equatable {
         func bad(_ problem: String) -> ObjectStoreError {
             ObjectStoreError(.configuration, "GOOGLE_APPLICATION_CREDENTIALS '\(path)': \(problem)")
         }
-        guard let object = try? JSON.parse(json) as? [String: Any] else { throw bad("not a JSON object") }
-        guard let type = object["type"] as? String, type == "service_account" else {
-            throw bad("type is '\(object["type"] as? String ?? "missing")', only service_account keys are supported")
+        struct File: Decodable {
+            var type: String?
+            var client_email: String?
+            var private_key: String?
+            var token_uri: String?
         }
-        guard let email = object["client_email"] as? String, !email.isEmpty else { throw bad("no client_email") }
-        guard let pem = object["private_key"] as? String, pem.contains("-----BEGIN") else {
+        guard let object = try? JSONDecoder().decode(File.self, from: Data(json)) else {
+            throw bad("not a JSON object with string fields")
+        }
+        guard let type = object.type, type == "service_account" else {
+            throw bad("type is '\(object.type ?? "missing")', only service_account keys are supported")
+        }
+        guard let email = object.client_email, !email.isEmpty else { throw bad("no client_email") }
+        guard let pem = object.private_key, pem.contains("-----BEGIN") else {
             throw bad("no PEM private_key")
         }
-        let uri = (object["token_uri"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultTokenURI
+        let uri = object.token_uri.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultTokenURI
         guard uri.hasPrefix("https://") || uri.hasPrefix("http://") else { throw bad("token_uri '\(uri)' is not an http(s) URL") }
         self.clientEmail = email
         self.privateKeyPEM = pem
@@ -49,10 +57,13 @@ package struct ServiceAccountKey: Sendable, Equatable {
     /// The compact JWT `header.claims.signature` for a token valid from `now` for an hour.
     package func signedJWT(now: Double) throws -> String {
         let issued = Int(now)
-        let header = JSON.bytes(["alg": "RS256", "typ": "JWT"])
-        let claims = JSON.bytes([
-            "iss": clientEmail, "scope": Self.scope, "aud": tokenURI, "iat": issued, "exp": issued + 3600,
-        ] as [String: Any])
+        struct Header: Encodable { var alg = "RS256", typ = "JWT" }
+        struct Claims: Encodable { var iss, scope, aud: String, iat, exp: Int }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let header = Array(try encoder.encode(Header()))
+        let claims = Array(
+            try encoder.encode(Claims(iss: clientEmail, scope: Self.scope, aud: tokenURI, iat: issued, exp: issued + 3600)))
         let signingInput = Base64URL.encode(header) + "." + Base64URL.encode(claims)
         let message = Array(signingInput.utf8)
         var signature = [UInt8](repeating: 0, count: 1024)
