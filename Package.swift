@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // No default traits: "BinaryDelimitedStreams" is the one file importing full Foundation.
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
     ],
     targets: [
         // C shims
@@ -42,6 +44,12 @@ let package = Package(
             name: "Inference",
             dependencies: ["CBLAS", "Common"],
             swiftSettings: kernelFlags
+        ),
+        // ONNX models: parsed with swift-protobuf, imported onto the Inference kernels. Reads
+        // untrusted bytes, so it is compiled with the normal checks.
+        .target(
+            name: "ONNX",
+            dependencies: ["Common", "Inference", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(
             name: "ObjectStore",
@@ -89,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "mscr",
             dependencies: [
-                "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference",
+                "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference", "ONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -98,6 +106,7 @@ let package = Package(
         // Tests: one target per library, plus end-to-end tests of the binary
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], exclude: ["Reference"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(name: "FunctionsTests", dependencies: ["Functions", "Inference", "ObjectStore"]),
         .testTarget(name: "RetrainingTests", dependencies: ["Retraining", "Functions", "ObjectStore", "Inference"]),

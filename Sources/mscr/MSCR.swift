@@ -22,6 +22,7 @@ struct MSCR: AsyncParsableCommand {
             ColdstartCommand.self,
             LoadCommand.self,
             HealthCommand.self,
+            ONNXCommand.self,
         ]
     )
 

@@ -7,6 +7,8 @@ import Darwin
 /// The activations a Darknet layer can apply after its convolution or sum.
 package enum Activation: String, Sendable, CaseIterable {
     case linear, leaky, relu, logistic, mish
+    /// `x · logistic(x)` (Darknet's `swish`, ONNX exports' SiLU).
+    case swish
 
     /// Linear, leaky and relu: what the GEMM and direct kernels apply in registers before the
     /// store; the others take a pass of their own.
@@ -23,6 +25,7 @@ package enum Activation: String, Sendable, CaseIterable {
         case .mish:
             let softplus: Float = x > 20 ? x : (x < -20 ? expf(x) : logf(expf(x) + 1))
             return x * tanhf(softplus)
+        case .swish: return x / (1 + expf(-x))
         }
     }
 }
@@ -42,7 +45,7 @@ package enum BiasActivation {
             case .linear: addLinear(p, spatial, b)
             case .leaky: addLeaky(p, spatial, b)
             case .relu: addRelu(p, spatial, b)
-            case .logistic, .mish:
+            case .logistic, .mish, .swish:
                 for i in 0..<spatial { p[i] = activation.apply(p[i] + b) }
             }
         }

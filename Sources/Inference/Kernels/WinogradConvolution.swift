@@ -332,7 +332,7 @@ package enum WinogradConvolution {
         case .linear: return v
         case .leaky: return v.replacing(with: v * SIMD8(repeating: 0.1), where: v .<= 0)
         case .relu: return v.replacing(with: SIMD8(repeating: 0), where: v .<= 0)
-        case .logistic, .mish:
+        case .logistic, .mish, .swish:
             var r = v
             for l in 0..<8 { r[l] = act.apply(v[l]) }
             return r

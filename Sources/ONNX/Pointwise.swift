@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Inference
+
+/// Element-wise kernels: unary functions, broadcast binary operations, softmax.
+enum Pointwise {
+    @inline(__always)
+    static func apply(_ op: UnaryOp, _ x: Float) -> Float {
+        switch op {
+        case .sigmoid: return 1 / (1 + expf(-x))
+        case .silu: return x / (1 + expf(-x))
+        case .relu: return x > 0 ? x : 0
+        case .leakyRelu(let alpha): return x >= 0 ? x : alpha * x
+        case .tanh: return tanhf(x)
+        case .exp: return expf(x)
+        case .softplus: return x > 20 ? x : log1pf(expf(x))
+        case .neg: return -x
+        case .sqrt: return sqrtf(x)
+        case .abs: return Swift.abs(x)
+        }
+    }
+
+    @inline(__always)
+    static func apply(_ op: BinaryOp, _ x: Float, _ y: Float) -> Float {
+        switch op {
+        case .add: return x + y
+        case .sub: return x - y
+        case .mul: return x * y
+        case .div: return x / y
+        case .pow: return powf(x, y)
+        case .max: return Swift.max(x, y)
+        case .min: return Swift.min(x, y)
+        }
+    }
+
+    static func unary(_ op: UnaryOp, _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+        Parallel.forEach((count + 1023) / 1024, cost: 1024 * 8) { r in
+            let lo = r.lowerBound * 1024, hi = min(count, r.upperBound * 1024)
+            for i in lo..<hi { dst[i] = apply(op, src[i]) }
+        }
+    }
+
+    /// `dst = op(a, b)` with NumPy broadcasting to `shape`.
+    static func binary(
+        _ op: BinaryOp, _ a: UnsafeMutablePointer<Float>, _ aShape: [Int], _ b: UnsafeMutablePointer<Float>,
+        _ bShape: [Int], _ dst: UnsafeMutablePointer<Float>, _ shape: [Int]
+    ) {
+        let total = Shapes.count(shape) ?? 0
+        guard total > 0 else { return }
+        if aShape == shape && bShape == shape {
+            Parallel.forEach((total + 1023) / 1024, cost: 1024 * 4) { r in
+                let lo = r.lowerBound * 1024, hi = min(total, r.upperBound * 1024)
+                for i in lo..<hi { dst[i] = apply(op, a[i], b[i]) }
+            }
+            return
+        }
+        let rank = shape.count
+        let inner = rank == 0 ? 1 : shape[rank - 1]
+        let rows = total / inner
+        let sa = Shapes.broadcastStrides(aShape, to: shape)
+        let sb = Shapes.broadcastStrides(bShape, to: shape)
+        let ia = rank == 0 ? 0 : sa[rank - 1], ib = rank == 0 ? 0 : sb[rank - 1]
+        Parallel.forEach(rows, cost: inner * 4) { r in
+            for row in r {
+                var rest = row, oa = 0, ob = 0
+                var d = rank - 2
+                while d >= 0 {
+                    let i = rest % shape[d]
+                    rest /= shape[d]
+                    oa += i * sa[d]
+                    ob += i * sb[d]
+                    d -= 1
+                }
+                let out = dst + row * inner
+                for j in 0..<inner { out[j] = apply(op, a[oa + j * ia], b[ob + j * ib]) }
+            }
+        }
+    }
+
+    /// Softmax over the middle axis of `[outer × axis × inner]`.
+    static func softmax(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, outer: Int, axis: Int, inner: Int) {
+        Parallel.forEach(outer, cost: axis * inner * 8) { r in
+            for o in r {
+                let base = o * axis * inner
+                for i in 0..<inner {
+                    var m = -Float.infinity
+                    for a in 0..<axis { m = max(m, src[base + a * inner + i]) }
+                    var sum: Float = 0
+                    for a in 0..<axis {
+                        let e = expf(src[base + a * inner + i] - m)
+                        dst[base + a * inner + i] = e
+                        sum += e
+                    }
+                    let inv = 1 / sum
+                    for a in 0..<axis { dst[base + a * inner + i] *= inv }
+                }
+            }
+        }
+    }
+}

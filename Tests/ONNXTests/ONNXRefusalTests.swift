@@ -1,0 +1,103 @@
+import FoundationEssentials
+import SwiftProtobuf
+import Testing
+
+@testable import ONNX
+
+@Suite("The importer refuses hostile or unsupported models with a clear error")
+struct ONNXRefusalTests {
+    typealias B = ModelBuilder
+
+    /// A valid two-node model: y = Relu(x + w).
+    static func valid(opset: Int = 17) -> Onnx_ModelProto {
+        B.model(
+            nodes: [B.node("Add", ["x", "w"], ["s"], name: "add0"), B.node("Relu", ["s"], ["y"], name: "relu0")],
+            inputs: [("x", [1, 4])], outputs: ["y"], initializers: [B.tensor("w", [1, 4], [1, 2, 3, 4])], opset: opset)
+    }
+
+    @Test func validModelLoadsAndRuns() throws {
+        #expect(try B.refusal(Self.valid()) == nil)
+        #expect(try B.run(Self.valid(), ["x": [-2, -3, 0, 1]])[0] == [0, 0, 3, 5])
+    }
+
+    @Test func unknownOpNamesNodeOpAndOpset() throws {
+        var m = Self.valid()
+        m.graph.node[1].opType = "GridSample"
+        let message = try #require(try B.refusal(m))
+        #expect(message.contains("relu0") && message.contains("GridSample") && message.contains("opset 17"))
+    }
+
+    @Test(arguments: [9, 11, 18])
+    func unsupportedOpset(_ opset: Int) throws {
+        let message = try #require(try B.refusal(Self.valid(opset: opset)))
+        #expect(message.contains("opset \(opset) is not supported"))
+    }
+
+    @Test func cyclicGraph() throws {
+        var m = Self.valid()
+        m.graph.node[0].input = ["x", "y"]  // add0 reads relu0's output, which reads add0's
+        m.graph.initializer = []
+        let message = try #require(try B.refusal(m))
+        #expect(message.contains("cycle"))
+    }
+
+    @Test func danglingInput() throws {
+        var m = Self.valid()
+        m.graph.node[1].input = ["nowhere"]
+        let message = try #require(try B.refusal(m))
+        #expect(message.contains("relu0") && message.contains("nowhere"))
+    }
+
+    @Test func externalData() throws {
+        var m = Self.valid()
+        m.graph.initializer[0].floatData = []
+        m.graph.initializer[0].dataLocation = .external
+        var entry = Onnx_StringStringEntryProto()
+        entry.key = "location"
+        entry.value = "weights.bin"
+        m.graph.initializer[0].externalData = [entry]
+        let message = try #require(try B.refusal(m))
+        #expect(message.contains("external"))
+    }
+
+    @Test func hugeAndNegativeDims() throws {
+        var huge = Self.valid()
+        huge.graph.initializer[0].dims = [1 << 20, 1 << 20]
+        #expect(try #require(try B.refusal(huge)).contains("2^31"))
+        var negative = Self.valid()
+        negative.graph.initializer[0].dims = [-1, 4]
+        #expect(try #require(try B.refusal(negative)).contains("negative"))
+        var input = Self.valid()
+        input.graph.input[0] = B.valueInfo("x", [1 << 30, 1 << 30])
+        #expect(try B.refusal(input) != nil)
+    }
+
+    @Test func dataSizeMismatch() throws {
+        var m = Self.valid()
+        m.graph.initializer[0].floatData = []
+        m.graph.initializer[0].rawData = Data(repeating: 0, count: 12)  // 3 floats for 4 elements
+        let message = try #require(try B.refusal(m))
+        #expect(message.contains("corrupt"))
+    }
+
+    /// Every prefix of a real model's bytes is refused (or, for the rare prefix that is itself a
+    /// valid message, imported) without a crash.
+    @Test func truncatedBytes() throws {
+        let bytes: [UInt8] = try Self.valid().serializedBytes()
+        for n in 0..<bytes.count {
+            do {
+                _ = try ONNXImporter.load(Array(bytes[0..<n]))
+            } catch let error as ONNXError {
+                #expect(!error.message.isEmpty)
+            }
+        }
+        let garbage = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        #expect(throws: ONNXError.self) { try ONNXImporter.load(garbage) }
+    }
+
+    @Test func wrongInputSizeAtRun() throws {
+        let network = try ONNXImporter.load(try Self.valid().serializedBytes() as [UInt8])
+        #expect(throws: ONNXError.self) { try network.run(["x": [1, 2, 3]]) }
+        #expect(throws: ONNXError.self) { try network.run(["z": [1, 2, 3, 4]]) }
+    }
+}
