@@ -332,7 +332,8 @@ package enum WinogradConvolution {
         case .linear: return v
         case .leaky: return v.replacing(with: v * SIMD8(repeating: 0.1), where: v .<= 0)
         case .relu: return v.replacing(with: SIMD8(repeating: 0), where: v .<= 0)
-        case .logistic, .mish, .swish:
+        case .swish: return Activation.swish(v)
+        case .logistic, .mish:
             var r = v
             for l in 0..<8 { r[l] = act.apply(v[l]) }
             return r
