@@ -125,6 +125,24 @@ enum Layout {
 /// Max pooling with ONNX's padding (cells outside the input are ignored).
 enum Pool {
     static func maxPool(_ p: MaxPoolSpec, _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        if p.kernelH == p.kernelW, p.strideH == p.strideW, p.padTop == p.padLeft, p.padTop * 2 < p.kernelH,
+            p.outHeight == (p.height + 2 * p.padTop - p.kernelH) / p.strideH + 1,
+            p.outWidth == (p.width + 2 * p.padLeft - p.kernelW) / p.strideW + 1
+        {
+            // Symmetric padding: Darknet's kernel (its `padding` is the total, split evenly),
+            // separable for windows over 2, each part with its own row workspace.
+            Parallel.forEach(p.planes, cost: p.outHeight * p.outWidth * p.kernelH * 2) { r in
+                var rows = [Float](repeating: 0, count: Pooling.maxPoolWorkspace(height: p.height, outWidth: p.outWidth))
+                rows.withUnsafeMutableBufferPointer { w in
+                    Pooling.maxPool(
+                        input: src + r.lowerBound * p.height * p.width, channels: r.count, height: p.height, width: p.width,
+                        size: p.kernelH, stride: p.strideH, padding: 2 * p.padTop,
+                        output: dst + r.lowerBound * p.outHeight * p.outWidth, outHeight: p.outHeight, outWidth: p.outWidth,
+                        workspace: w.baseAddress)
+                }
+            }
+            return
+        }
         Parallel.forEach(p.planes, cost: p.outHeight * p.outWidth * p.kernelH * p.kernelW) { r in
             for c in r {
                 let plane = src + c * p.height * p.width

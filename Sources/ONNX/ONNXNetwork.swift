@@ -1,3 +1,4 @@
+import Dispatch
 import Inference
 import Synchronization
 
@@ -51,6 +52,19 @@ package final class ONNXNetwork: Sendable {
         bufferSizes.indices.map { constants.buffers[$0] == nil ? bufferSizes[$0] : 0 }
     }
 
+    /// A one-line description of step `i` (kind and output shape), for profiles.
+    package func describeStep(_ i: Int) -> String {
+        switch steps[i] {
+        case .conv(let c):
+            let l = c.layer
+            return "conv \(l.input)→\(l.outputShape) k\(l.size) s\(l.stride) g\(l.groups) \(l.activation)"
+                + (l.winograd != nil ? " winograd" : l.panel ? " panel" : l.direct ? " direct" : l.isDepthwise ? " depthwise" : " gemm")
+        default:
+            let text = "\(steps[i])"
+            return String(text.prefix(while: { $0 != "(" }))
+        }
+    }
+
     /// Number of steps after folding and fusion (for `inspect`).
     package var stepCount: Int { steps.count }
     /// Number of convolutions and how many carry a fused activation.
@@ -66,6 +80,11 @@ package final class ONNXNetwork: Sendable {
     /// Runs the graph on `feeds` (input name → float32 values in C order, each exactly its
     /// input's shape) and returns every output's values in graph order.
     package func run(_ feeds: [String: [Float]]) throws -> [[Float]] {
+        try run(feeds, stepTimes: nil)
+    }
+
+    /// `run`, also storing each step's seconds in `stepTimes` (`stepCount` of them) when given.
+    package func run(_ feeds: [String: [Float]], stepTimes: UnsafeMutableBufferPointer<Double>?) throws -> [[Float]] {
         for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
             throw ONNXError(.invalidInput, "the graph has no input '\(name)' (inputs: \(inputs.map(\.description).joined(separator: ", ")))")
         }
@@ -91,7 +110,13 @@ package final class ONNXNetwork: Sendable {
         table.reserveCapacity(bufferSizes.count)
         for b in bufferSizes.indices { table.append(constants.buffers[b] ?? scratch.buffers[b]!) }
         table.withUnsafeBufferPointer { t in
-            for step in steps { Executor.run(step, t.baseAddress!, workspace: scratch.workspace) }
+            for (i, step) in steps.enumerated() {
+                let start = stepTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                Executor.run(step, t.baseAddress!, workspace: scratch.workspace)
+                if let stepTimes, i < stepTimes.count {
+                    stepTimes[i] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                }
+            }
         }
         return outputs.map { Array(UnsafeBufferPointer(start: table[$0.buffer], count: bufferSizes[$0.buffer])) }
     }

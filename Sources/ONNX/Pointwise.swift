@@ -93,22 +93,46 @@ enum Pointwise {
         }
     }
 
-    /// Softmax over the middle axis of `[outer × axis × inner]`.
+    /// Softmax over the middle axis of `[outer × axis × inner]`. With `inner > 1` it works on
+    /// whole contiguous rows (max, exp and sum along the axis for a block of columns at a time),
+    /// so every pass streams memory instead of striding through it.
     static func softmax(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, outer: Int, axis: Int, inner: Int) {
-        Parallel.forEach(outer, cost: axis * inner * 8) { r in
-            for o in r {
-                let base = o * axis * inner
-                for i in 0..<inner {
-                    var m = -Float.infinity
-                    for a in 0..<axis { m = max(m, src[base + a * inner + i]) }
-                    var sum: Float = 0
-                    for a in 0..<axis {
-                        let e = expf(src[base + a * inner + i] - m)
-                        dst[base + a * inner + i] = e
-                        sum += e
+        let block = 256
+        let blocks = (inner + block - 1) / block
+        Parallel.forEach(outer * blocks, cost: axis * block * 8) { r in
+            let peak = UnsafeMutablePointer<Float>.allocate(capacity: block)
+            let sum = UnsafeMutablePointer<Float>.allocate(capacity: block)
+            defer {
+                peak.deallocate()
+                sum.deallocate()
+            }
+            for part in r {
+                let o = part / blocks, j0 = (part % blocks) * block, n = min(block, inner - j0)
+                let base = o * axis * inner + j0
+                for j in 0..<n { peak[j] = src[base + j] }
+                for a in 1..<max(1, axis) {
+                    let row = src + base + a * inner
+                    for j in 0..<n { peak[j] = max(peak[j], row[j]) }
+                }
+                for j in 0..<n { sum[j] = 0 }
+                for a in 0..<axis {
+                    let row = src + base + a * inner, out = dst + base + a * inner
+                    var j = 0
+                    while j + 8 <= n {
+                        let e = Activation.exp(SIMD8Memory.load(row + j) - SIMD8Memory.load(peak + j))
+                        SIMD8Memory.store(e, out + j)
+                        j += 8
                     }
-                    let inv = 1 / sum
-                    for a in 0..<axis { dst[base + a * inner + i] *= inv }
+                    while j < n {
+                        out[j] = expf(row[j] - peak[j])
+                        j += 1
+                    }
+                    for j in 0..<n { sum[j] += out[j] }
+                }
+                for j in 0..<n { sum[j] = 1 / sum[j] }
+                for a in 0..<axis {
+                    let out = dst + base + a * inner
+                    for j in 0..<n { out[j] *= sum[j] }
                 }
             }
         }

@@ -65,6 +65,8 @@ struct ONNXRunCommand: AsyncParsableCommand {
     var warmup: Int = 3
     @Option(help: "Inference threads (default: MSCR_THREADS, else the CPU quota).")
     var threads: Int?
+    @Flag(help: "With --bench, also print the median time of every engine step (slowest first) on stderr.")
+    var steps = false
 
     func run() async throws {
         let threadCount = threads.map { max(1, $0) } ?? ONNXRunCommand.defaultThreads()
@@ -127,12 +129,22 @@ struct ONNXRunCommand: AsyncParsableCommand {
     private func benchmark(_ network: ONNXNetwork, _ feeds: [String: [Float]], runs: Int, threads: Int, loadMS: Double) throws {
         var times: [Double] = []
         var first = 0.0
+        let stepTimes = UnsafeMutableBufferPointer<Double>.allocate(capacity: network.stepCount)
+        defer { stepTimes.deallocate() }
+        var perStep = [[Double]](repeating: [], count: network.stepCount)
         for i in 0..<(max(0, warmup) + runs) {
             let t = DispatchTime.now().uptimeNanoseconds
-            _ = try network.run(feeds)
+            _ = try network.run(feeds, stepTimes: steps ? stepTimes : nil)
+            if steps, i >= warmup { for s in 0..<network.stepCount { perStep[s].append(stepTimes[s] * 1e3) } }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6
             if i == 0 { first = ms }
             if i >= warmup { times.append(ms) }
+        }
+        if steps {
+            let medians = perStep.map { $0.sorted()[$0.count / 2] }
+            for i in medians.indices.sorted(by: { medians[$0] > medians[$1] }) {
+                StandardStream.writeError("\((medians[i] * 1000).rounded() / 1000) ms  #\(i) \(network.describeStep(i))\n")
+            }
         }
         let s = times.sorted()
         func round(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
