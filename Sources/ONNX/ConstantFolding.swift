@@ -33,6 +33,8 @@ enum ConstantFolding {
             break
         }
         guard allConstant else { return nil }
+        // Folding materializes index tables: anything bigger than 2^24 elements runs as a step.
+        if node.opType != "Constant", let largest = broadcastCount(inputs), largest > maxFolded { return nil }
         switch node.opType {
         case "Identity", "Dropout":
             return [try required(0)]
@@ -141,6 +143,22 @@ enum ConstantFolding {
         default:
             return nil
         }
+    }
+
+    /// Largest tensor folding builds (elements).
+    static let maxFolded = 1 << 24
+
+    /// Elements of the inputs broadcast together (the size of an element-wise result), or nil
+    /// when they do not broadcast.
+    static func broadcastCount(_ inputs: [ImportValue?]) -> Int? {
+        var shape: [Int] = []
+        var largest = 0
+        for case let value? in inputs {
+            largest = max(largest, Shapes.count(value.shape) ?? Int.max)
+            guard let s = Shapes.broadcast(shape, value.shape) else { return largest }
+            shape = s
+        }
+        return max(largest, Shapes.count(shape) ?? Int.max)
     }
 
     static func constantValue(_ node: Onnx_NodeProto) throws -> ConstantTensor {

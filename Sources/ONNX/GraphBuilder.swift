@@ -26,6 +26,8 @@ struct GraphBuilder {
     let opset: Int
     var values: [String: ImportValue] = [:]
     var bufferSizes: [Int] = []
+    /// Sum of `bufferSizes`.
+    var totalFloats = 0
     var constantBuffers: [Int: [Float]] = [:]
     var steps: [Step] = []
     var inputs: [ONNXTensorInfo] = []
@@ -76,10 +78,20 @@ struct GraphBuilder {
         }
     }
 
+    /// Most floats all of a graph's buffers may take together (4 GiB), so a small hostile file
+    /// cannot make every call allocate without bound.
+    static let maxTotalFloats = 1 << 30
+
     /// A new run-time buffer for a tensor of `shape`.
     mutating func newBuffer(_ shape: [Int], _ what: String) throws -> Int {
         guard let count = Shapes.count(shape) else {
             throw ONNXError(.invalidModel, "\(what) would have shape \(shape), more than 2^31 elements: refusing it")
+        }
+        totalFloats += count
+        guard totalFloats <= Self.maxTotalFloats else {
+            throw ONNXError(
+                .unsupported,
+                "\(what) (shape \(shape)) takes the graph's tensors past \(Self.maxTotalFloats / (1 << 28)) GiB per call: refusing it")
         }
         bufferSizes.append(count)
         return bufferSizes.count - 1

@@ -101,3 +101,32 @@ struct ONNXRefusalTests {
         #expect(throws: ONNXError.self) { try network.run(["z": [1, 2, 3, 4]]) }
     }
 }
+
+@Suite("Small files that would need huge memory are refused at import")
+struct ONNXMemoryBombTests {
+    typealias B = ModelBuilder
+
+    /// Two small constants that broadcast to 2^30 elements: refused (or not folded) instead of allocated.
+    @Test func broadcastBomb() throws {
+        let m = B.model(
+            nodes: [B.node("Add", ["a", "b"], ["s"], name: "bomb"), B.node("Add", ["x", "s"], ["y"])],
+            inputs: [("x", [1, 1])], outputs: ["y"],
+            initializers: [B.tensor("a", [1 << 15, 1], [Float](repeating: 1, count: 1 << 15)), B.tensor("b", [1, 1 << 15], [Float](repeating: 1, count: 1 << 15))])
+        let message = try #require(try B.refusal(m))
+        #expect(message.contains("GiB"))
+    }
+
+    /// A chain of 64× resizes from a small input.
+    @Test func resizeChainBomb() throws {
+        var nodes: [Onnx_NodeProto] = []
+        var last = "x"
+        for i in 0..<4 {
+            nodes.append(B.node("Resize", [last, "", "scales"], ["r\(i)"], [B.attr("mode", string: "nearest")]))
+            last = "r\(i)"
+        }
+        nodes.append(B.node("Identity", [last], ["y"]))
+        let m = B.model(
+            nodes: nodes, inputs: [("x", [1, 1, 8, 8])], outputs: ["y"], initializers: [B.tensor("scales", [4], [1, 1, 64, 64])])
+        #expect(try B.refusal(m) != nil)
+    }
+}
