@@ -1,7 +1,8 @@
 import Inference
 
 /// Folds element-wise activations into the convolutions that feed them, so the conv kernels apply
-/// them as they store: `Mul(x, Sigmoid(x))` (SiLU), `Relu`, `LeakyRelu(0.1)`.
+/// them as they store: `Mul(x, Sigmoid(x))` (SiLU), `Mul(x, Tanh(Softplus(x)))` (Mish), `Relu`,
+/// `LeakyRelu(0.1)`.
 enum Fusion {
     static func fuseActivations(_ steps: inout [Step], outputs: [Int]) {
         var uses: [Int: Int] = [:]
@@ -25,15 +26,28 @@ enum Fusion {
             switch steps[i] {
             case .binary(.mul, let a, let aShape, let b, let bShape, let output, _) where aShape == bShape:
                 for (x, s) in [(a, b), (b, a)] {
-                    guard uses[s] == 1, let si = producer[s], !removed.contains(si),
-                        case .unary(.sigmoid, let sigmoidInput, _, _) = steps[si], sigmoidInput == x,
-                        let (ci, spec) = plainConv(x, readers: 2)
-                    else { continue }
+                    guard uses[s] == 1, let si = producer[s], !removed.contains(si) else { continue }
+                    // SiLU: Mul(x, Sigmoid(x)); Mish: Mul(x, Tanh(Softplus(x))).
+                    var chain = [si]
+                    let activation: Activation
+                    switch steps[si] {
+                    case .unary(.sigmoid, let input, _, _) where input == x:
+                        activation = .swish
+                    case .unary(.tanh, let t, _, _):
+                        guard uses[t] == 1, let ti = producer[t], !removed.contains(ti),
+                            case .unary(.softplus, let input, _, _) = steps[ti], input == x
+                        else { continue }
+                        chain.append(ti)
+                        activation = .mish
+                    default:
+                        continue
+                    }
+                    guard let (ci, spec) = plainConv(x, readers: 2) else { continue }
                     var fused = spec
-                    fused.activation = .swish
+                    fused.activation = activation
                     fused.output = output
                     steps[ci] = .pendingConv(fused)
-                    removed.insert(si)
+                    removed.formUnion(chain)
                     removed.insert(i)
                     producer[output] = ci
                     break

@@ -150,6 +150,8 @@ extension GraphBuilder {
             try addMaxPool(node, try input(0))
         case "Resize":
             try addResize(node, try input(0), try constant(2), try constant(3))
+        case "Gemm":
+            try addGemm(node, try input(0), try constant(1), try constant(2))
         case "MatMul":
             try addMatMul(node, try input(0), try input(1))
         default:

@@ -20,7 +20,7 @@ struct GraphBuilder {
         "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Softplus", "Neg", "Sqrt", "Abs",
         "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Concat", "Split", "Slice", "MaxPool", "Resize", "Reshape",
         "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Softmax", "MatMul", "Expand", "Identity", "Dropout", "Cast",
-        "Constant", "Shape", "Gather", "Range", "ConstantOfShape",
+        "Constant", "Shape", "Gather", "Range", "ConstantOfShape", "Gemm",
     ]
 
     let opset: Int

@@ -149,3 +149,46 @@ def test_small_graph_matches_onnxruntime(tmp_path):
     x2 = rng.standard_normal((1, 3, 32, 32)).astype(np.float32)
     _, refs2 = run_both(path, {"x": x2}, tmp_path / "second")
     assert np.abs(refs[0] - refs2[0]).max() > 1e-3
+
+
+def darknet_style_graph(path):
+    """What darknet2onnx-style exports add at opset 12: BN left unfused, Mish as
+    Mul(x, Tanh(Softplus(x))), LeakyRelu 0.1, 2×2 stride-2 max pooling, a nearest Resize, Gemm."""
+    rng = np.random.default_rng(11)
+
+    def init(name, shape, scale=0.3):
+        return numpy_helper.from_array((rng.standard_normal(shape) * scale).astype(np.float32), name)
+
+    inits = [init("w1", (16, 3, 3, 3)), init("g", (16,), 1), init("be", (16,)), init("mu", (16,)),
+             numpy_helper.from_array((rng.random(16) + 0.5).astype(np.float32), "var"),
+             init("w2", (32, 16, 3, 3), 0.1), init("b2", (32,)),
+             numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"),
+             numpy_helper.from_array(np.array([], np.float32), "roi"),
+             numpy_helper.from_array(np.array([1, -1], np.int64), "flat"), init("fc", (10, 32 * 16 * 16), 0.02),
+             init("fcb", (10,))]
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c1", "g", "be", "mu", "var"], ["n1"], epsilon=1e-4),
+             helper.make_node("Softplus", ["n1"], ["sp"]), helper.make_node("Tanh", ["sp"], ["th"]),
+             helper.make_node("Mul", ["n1", "th"], ["m1"]),
+             helper.make_node("MaxPool", ["m1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("LeakyRelu", ["c2"], ["l2"], alpha=0.1),
+             helper.make_node("Resize", ["l2", "roi", "scales"], ["up"], mode="nearest"),
+             helper.make_node("MaxPool", ["up"], ["p2"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Reshape", ["p2", "flat"], ["f"]),
+             helper.make_node("Gemm", ["f", "fc", "fcb"], ["y"], transB=1)]
+    graph = helper.make_graph(nodes, "darknet", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10]),
+                               helper.make_tensor_value_info("l2", TensorProto.FLOAT, [1, 32, 16, 16])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)])
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def test_darknet_style_graph_matches_onnxruntime(tmp_path):
+    path = tmp_path / "darknet.onnx"
+    darknet_style_graph(path)
+    x = np.random.default_rng(5).standard_normal((1, 3, 32, 32)).astype(np.float32)
+    ours, refs = run_both(path, {"x": x}, tmp_path)
+    assert_channels_close(ours[0], refs[0], "y")
+    assert_channels_close(ours[1], refs[1], "l2")

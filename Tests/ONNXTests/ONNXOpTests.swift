@@ -18,7 +18,7 @@ struct ONNXOpTests {
         (3, 17, 8, 3, 1, 1, 1, "silu"), (3, 20, 16, 3, 2, 1, 1, "relu"), (16, 24, 32, 3, 1, 1, 1, "silu"),
         (32, 21, 64, 3, 1, 1, 1, "leaky"), (64, 9, 128, 3, 2, 1, 1, "silu"), (24, 12, 24, 3, 1, 1, 24, "silu"),
         (16, 10, 32, 1, 1, 0, 1, "linear"), (32, 11, 16, 1, 1, 0, 2, "silu"), (8, 13, 96, 5, 1, 2, 1, "bn+silu"),
-        (48, 14, 80, 1, 1, 0, 1, "bn+relu"),
+        (48, 14, 80, 1, 1, 0, 1, "bn+relu"), (16, 12, 32, 3, 1, 1, 1, "mish"), (8, 15, 16, 3, 2, 1, 1, "mish"),
     ]
 
     @Test(arguments: convCases)
@@ -55,6 +55,9 @@ struct ONNXOpTests {
         case "silu", "bn+silu":
             nodes += [B.node("Sigmoid", [last], ["sig"]), B.node("Mul", [last, "sig"], ["y"])]
             expected = expected.map { $0 * Naive.sigmoid($0) }
+        case "mish":
+            nodes += [B.node("Softplus", [last], ["sp"]), B.node("Tanh", ["sp"], ["th"]), B.node("Mul", ["th", last], ["y"])]
+            expected = expected.map { Float(Double($0) * tanh(log(1 + exp(Double($0))))) }
         case "relu", "bn+relu":
             nodes.append(B.node("Relu", [last], ["y"]))
             expected = expected.map { max($0, 0) }
@@ -209,5 +212,47 @@ struct ONNXOpTests {
         #expect(network.outputs[0].shape == [1, 3, 10])  // (8 + 1) / 3 = 3 channels
         #expect(network.stepCount == 1)
         #expect(try network.run(["x": x])[0] == Array(x[0..<30]))
+    }
+
+    @Test(arguments: [(false, Float(1), Float(1)), (true, Float(0.5), Float(2))])
+    func gemm(_ t: (transB: Bool, alpha: Float, beta: Float)) throws {
+        var rng = SeededFloats(seed: 21)
+        let (m, k, n) = (3, 7, 5)
+        let a = rng.floats(m * k), w = rng.floats(k * n), c = rng.floats(n)
+        // B as stored: [k, n], or [n, k] with transB.
+        let stored = t.transB ? (0..<(n * k)).map { w[($0 % k) * n + $0 / k] } : w
+        let model = B.model(
+            nodes: [B.node("Gemm", ["a", "b", "c"], ["y"], [B.attr("transB", int: t.transB ? 1 : 0), B.attr("alpha", float: t.alpha), B.attr("beta", float: t.beta)])],
+            inputs: [("a", [m, k])], outputs: ["y"],
+            initializers: [B.tensor("b", t.transB ? [n, k] : [k, n], stored), B.tensor("c", [n], c)])
+        let y = try B.run(model, ["a": a])[0]
+        var expected = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n { expected[i * n + j] = t.alpha * (0..<k).reduce(0) { $0 + a[i * k + $1] * w[$1 * n + j] } + t.beta * c[j] }
+        }
+        #expect(close(y, expected))
+    }
+
+    /// One loaded network serves concurrent calls (each with its own scratch) with the serial answers.
+    @Test func concurrentCallsShareTheNetwork() async throws {
+        var rng = SeededFloats(seed: 4)
+        let w = rng.floats(8 * 3 * 9), bias = rng.floats(8)
+        let model = B.model(
+            nodes: [
+                B.node("Conv", ["x", "w", "b"], ["c"], [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
+                B.node("Sigmoid", ["c"], ["s"]), B.node("Mul", ["c", "s"], ["y"]),
+            ],
+            inputs: [("x", [1, 3, 16, 16])], outputs: ["y"], initializers: [B.tensor("w", [8, 3, 3, 3], w), B.tensor("b", [8], bias)])
+        let network = try ONNXImporter.load(try model.serializedBytes() as [UInt8])
+        let inputs = (0..<6).map { _ in rng.floats(3 * 16 * 16) }
+        let serial = try inputs.map { try network.run(["x": $0])[0] }
+        let parallel = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            for (i, x) in inputs.enumerated() { group.addTask { (i, try network.run(["x": x])[0]) } }
+            var results = [[Float]](repeating: [], count: inputs.count)
+            for try await (i, y) in group { results[i] = y }
+            return results
+        }
+        #expect(parallel == serial)
+        #expect(serial[0] != serial[1])
     }
 }
