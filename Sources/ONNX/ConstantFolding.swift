@@ -179,6 +179,9 @@ enum ConstantFolding {
             return n
         }
         let outer = data.shape[..<axis].reduce(1, *), inner = data.shape[(axis + 1)...].reduce(1, *)
+        guard let total = Shapes.count([outer, idx.count, inner]), total <= maxFolded else {
+            throw ONNXError(.unsupported, "\(node.label): gathering \(idx.count) slices of \(inner) elements is too large to fold")
+        }
         var flat: [Int] = []
         for o in 0..<outer {
             for i in idx {

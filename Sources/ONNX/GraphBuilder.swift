@@ -126,6 +126,8 @@ struct GraphBuilder {
             outputs.append(ONNXTensorInfo(name: name, shape: shape, buffer: buffer))
         }
         Fusion.fuseActivations(&steps, outputs: outputs.map(\.buffer))
+        let views = InPlaceLayout.apply(
+            &steps, bufferSizes: bufferSizes, fixed: Set(inputs.map(\.buffer)).union(constantBuffers.keys))
         let final = try steps.map { step -> Step in
             if case .pendingConv(let spec) = step { return .conv(try ConvKernel(spec)) }
             return step
@@ -133,7 +135,7 @@ struct GraphBuilder {
         let counts = opCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { (op: $0.key, count: $0.value) }
         return ONNXNetwork(
             inputs: inputs, outputs: outputs, opCounts: counts, opset: opset, steps: final, bufferSizes: bufferSizes,
-            constants: ConstantStore(constantBuffers))
+            constants: ConstantStore(constantBuffers), views: views)
     }
 }
 

@@ -26,12 +26,17 @@ package final class ONNXNetwork: Sendable {
     /// Buffers holding constants (read-only at run time).
     let constants: ConstantStore
     let workspaceFloats: Int
+    /// Buffers that live inside others (no memory of their own), resolved base-first.
+    let views: [(buffer: Int, view: InPlaceLayout.View)]
     private let pool = Mutex<[Scratch]>([])
 
     init(
         inputs: [ONNXTensorInfo], outputs: [ONNXTensorInfo], opCounts: [(op: String, count: Int)], opset: Int,
-        steps: [Step], bufferSizes: [Int], constants: ConstantStore
+        steps: [Step], bufferSizes: [Int], constants: ConstantStore, views: [Int: InPlaceLayout.View]
     ) {
+        // Order views so a view's base is resolved before it (chains are at most a few deep).
+        func depth(_ b: Int) -> Int { views[b].map { 1 + depth($0.base) } ?? 0 }
+        self.views = views.map { (buffer: $0.key, view: $0.value) }.sorted { depth($0.buffer) < depth($1.buffer) }
         self.inputs = inputs
         self.outputs = outputs
         self.opCounts = opCounts
@@ -49,7 +54,8 @@ package final class ONNXNetwork: Sendable {
 
     /// Floats of each per-call buffer (0 for constants).
     private var scratchSizes: [Int] {
-        bufferSizes.indices.map { constants.buffers[$0] == nil ? bufferSizes[$0] : 0 }
+        let viewed = Set(views.map(\.buffer))
+        return bufferSizes.indices.map { constants.buffers[$0] == nil && !viewed.contains($0) ? bufferSizes[$0] : 0 }
     }
 
     /// A one-line description of step `i` (kind and output shape), for profiles.
@@ -109,6 +115,7 @@ package final class ONNXNetwork: Sendable {
         var table = [UnsafeMutablePointer<Float>]()
         table.reserveCapacity(bufferSizes.count)
         for b in bufferSizes.indices { table.append(constants.buffers[b] ?? scratch.buffers[b]!) }
+        for (buffer, view) in views { table[buffer] = table[view.base] + view.offset }
         table.withUnsafeBufferPointer { t in
             for (i, step) in steps.enumerated() {
                 let start = stepTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds

@@ -255,4 +255,35 @@ struct ONNXOpTests {
         #expect(parallel == serial)
         #expect(serial[0] != serial[1])
     }
+
+    /// YOLOv8's C2f pattern: conv → Split → conv on one part → Concat of the parts and the conv.
+    /// The split and the concat run in place (no steps), with the same values as copies.
+    @Test func splitAndConcatRunInPlace() throws {
+        var rng = SeededFloats(seed: 8)
+        let (c, h) = (4, 6)
+        let x = rng.floats(c * h * h)
+        let w1 = rng.floats(8 * c), b1 = rng.floats(8), w2 = rng.floats(4 * 4 * 9), b2 = rng.floats(4)
+        let model = B.model(
+            nodes: [
+                B.node("Conv", ["x", "w1", "b1"], ["cv1"], [B.attr("kernel_shape", ints: [1, 1])]),
+                B.node("Split", ["cv1", "halves"], ["a", "b"], [B.attr("axis", int: 1)]),
+                B.node("Conv", ["b", "w2", "b2"], ["m"], [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
+                B.node("Concat", ["a", "b", "m"], ["y"], [B.attr("axis", int: 1)]),
+            ],
+            inputs: [("x", [1, c, h, h])], outputs: ["y", "a"],
+            initializers: [
+                B.tensor("w1", [8, c, 1, 1], w1), B.tensor("b1", [8], b1), B.tensor("w2", [4, 4, 3, 3], w2),
+                B.tensor("b2", [4], b2), B.ints("halves", [4, 4]),
+            ])
+        let network = try ONNXImporter.load(try model.serializedBytes() as [UInt8])
+        #expect(network.stepCount == 2, "only the two convolutions run")
+        let out = try network.run(["x": x])
+        let cv1 = Naive.conv(x, c: c, h: h, w: h, weights: w1, bias: b1, filters: 8, k: 1, stride: 1, pad: 0, groups: 1).values
+        let plane = h * h
+        let m = Naive.conv(
+            Array(cv1[(4 * plane)...]), c: 4, h: h, w: h, weights: w2, bias: b2, filters: 4, k: 3, stride: 1, pad: 1, groups: 1
+        ).values
+        #expect(close(out[0], cv1 + m))
+        #expect(close(out[1], Array(cv1[..<(4 * plane)])))
+    }
 }
