@@ -13,6 +13,7 @@ enum Executor {
             break  // never left in a loaded network
         case .conv(let c):
             var io = [t[c.input], t[c.output]]
+            if let r = c.residual { io.append(t[r]) }
             io.withUnsafeMutableBufferPointer { table in
                 c.layer.forward(LayerIO(table: UnsafePointer(table.baseAddress!), index: 0, workspace: workspace))
             }

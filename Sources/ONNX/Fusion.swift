@@ -66,13 +66,43 @@ enum Fusion {
             }
         }
         steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        fuseResiduals(&steps, outputs: outputs)
+    }
+
+    /// `Add(x, conv(…))` of equal shapes, where the conv's output feeds only the Add and `x` is
+    /// ready before the conv runs: the conv adds `x` after its activation (as Darknet's
+    /// `[shortcut]` folded by `ResidualFusion`).
+    static func fuseResiduals(_ steps: inout [Step], outputs: [Int]) {
+        var uses: [Int: Int] = [:]
+        var producer: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() {
+            for b in reads(step) { uses[b, default: 0] += 1 }
+            for b in writes(step) { producer[b] = i }
+        }
+        for b in outputs { uses[b, default: 0] += 1 }
+        var removed = Set<Int>()
+        for i in steps.indices {
+            guard case .binary(.add, let a, let aShape, let b, let bShape, let output, _) = steps[i], aShape == bShape else { continue }
+            for (x, y) in [(a, b), (b, a)] where x != y {
+                guard uses[y] == 1, let ci = producer[y], !removed.contains(ci), case .pendingConv(var spec) = steps[ci],
+                    spec.residual == nil, spec.output == y, (producer[x] ?? -1) < ci  // an input or constant is always ready
+                else { continue }
+                spec.residual = x
+                spec.output = output
+                steps[ci] = .pendingConv(spec)
+                producer[output] = ci
+                removed.insert(i)
+                break
+            }
+        }
+        steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
     }
 
     /// Buffers a step reads.
     static func reads(_ step: Step) -> [Int] {
         switch step {
-        case .pendingConv(let s): return [s.input]
-        case .conv(let c): return [c.input]
+        case .pendingConv(let s): return [s.input] + (s.residual.map { [$0] } ?? [])
+        case .conv(let c): return [c.input] + (c.residual.map { [$0] } ?? [])
         case .unary(_, let input, _, _): return [input]
         case .channelAffine(let input, _, _, _, _, _, _): return [input]
         case .binary(_, let a, _, let b, _, _, _): return [a, b]

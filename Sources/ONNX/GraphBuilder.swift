@@ -128,9 +128,19 @@ struct GraphBuilder {
         Fusion.fuseActivations(&steps, outputs: outputs.map(\.buffer))
         let views = InPlaceLayout.apply(
             &steps, bufferSizes: bufferSizes, fixed: Set(inputs.map(\.buffer)).union(constantBuffers.keys))
-        let final = try steps.map { step -> Step in
-            if case .pendingConv(let spec) = step { return .conv(try ConvKernel(spec)) }
-            return step
+        var final: [Step] = []
+        for step in steps {
+            guard case .pendingConv(let spec) = step else {
+                final.append(step)
+                continue
+            }
+            let kernel = try ConvKernel(spec)
+            final.append(.conv(kernel))
+            if let r = spec.residual, kernel.residual == nil {
+                // This kernel cannot add as it stores: add afterwards, in place.
+                let shape = [1, spec.filters, spec.outHeight, spec.outWidth]
+                final.append(.binary(.add, a: spec.output, aShape: shape, b: r, bShape: shape, output: spec.output, shape: shape))
+            }
         }
         let counts = opCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { (op: $0.key, count: $0.value) }
         return ONNXNetwork(

@@ -24,6 +24,8 @@ struct ConvSpec: Sendable {
     var weights: [Float]
     var bias: [Float]
     var activation: Activation
+    /// A buffer added after the activation (a following residual `Add`), or nil.
+    var residual: Int?
     var outHeight: Int { (height + 2 * pad - kernel) / stride + 1 }
     var outWidth: Int { (width + 2 * pad - kernel) / stride + 1 }
 }
@@ -69,6 +71,8 @@ struct ConvKernel: Sendable {
     let layer: ConvolutionalLayer
     let input: Int
     let output: Int
+    /// The buffer the kernel adds as it stores (`layer.residual` is then 1: table slot 2).
+    let residual: Int?
 
     /// Builds the layer through the Darknet cfg parser (so kernel choice and packing are the
     /// Darknet engine's own) and loads `spec`'s weights.
@@ -104,9 +108,15 @@ struct ConvKernel: Sendable {
         guard let conv = loaded as? ConvolutionalLayer else {
             throw ONNXError(.unsupported, "convolution could not be loaded on the engine's kernels")
         }
-        self.layer = conv
         input = spec.input
         output = spec.output
+        if let r = spec.residual, conv.addsResidual {
+            self.layer = conv.addingResidual(1)
+            residual = r
+        } else {
+            self.layer = conv
+            residual = nil
+        }
     }
 
     var workspaceSize: Int { layer.workspaceSize }

@@ -286,4 +286,25 @@ struct ONNXOpTests {
         #expect(close(out[0], cv1 + m))
         #expect(close(out[1], Array(cv1[..<(4 * plane)])))
     }
+
+    /// `Add(x, SiLU(conv(x)))`: Winograd and panel kernels add the residual as they store (one
+    /// step); the direct and small-GEMM kernels cannot, so an in-place add follows (two steps).
+    @Test(arguments: [(16, 24, 3, 1), (96, 10, 1, 1), (32, 10, 1, 2), (3, 9, 3, 2)])
+    func residualAddFuses(_ t: (c: Int, h: Int, k: Int, steps: Int)) throws {
+        var rng = SeededFloats(seed: UInt64(t.c))
+        let x = rng.floats(t.c * t.h * t.h)
+        let w = rng.floats(t.c * t.c * t.k * t.k).map { $0 * 0.2 }, b = rng.floats(t.c)
+        let p = t.k / 2
+        let model = B.model(
+            nodes: [
+                B.node("Conv", ["x", "w", "b"], ["c"], [B.attr("kernel_shape", ints: [t.k, t.k]), B.attr("pads", ints: [p, p, p, p])]),
+                B.node("Sigmoid", ["c"], ["s"]), B.node("Mul", ["c", "s"], ["a"]), B.node("Add", ["x", "a"], ["y"]),
+            ],
+            inputs: [("x", [1, t.c, t.h, t.h])], outputs: ["y"], initializers: [B.tensor("w", [t.c, t.c, t.k, t.k], w), B.tensor("b", [t.c], b)])
+        let network = try ONNXImporter.load(try model.serializedBytes() as [UInt8])
+        #expect(network.stepCount == t.steps)
+        let conv = Naive.conv(x, c: t.c, h: t.h, w: t.h, weights: w, bias: b, filters: t.c, k: t.k, stride: 1, pad: p, groups: 1).values
+        let expected = zip(x, conv).map { $0 + $1 * Naive.sigmoid($1) }
+        #expect(close(try network.run(["x": x])[0], expected))
+    }
 }
