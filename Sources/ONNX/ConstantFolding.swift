@@ -131,8 +131,9 @@ enum ConstantFolding {
             let start = try required(0), limit = try required(1), delta = try required(2)
             let (s, l, d) = (start.value(0), limit.value(0), delta.value(0))
             guard d != 0, start.count == 1, limit.count == 1, delta.count == 1 else { throw ONNXError(.invalidModel, "\(label): bad range") }
-            let n = max(0, Int(((l - s) / d).rounded(.up)))
-            guard n <= 1 << 24 else { throw ONNXError(.invalidModel, "\(label): range of \(n) elements is too large") }
+            let steps = ((l - s) / d).rounded(.up)
+            guard steps.isFinite, steps <= Double(maxFolded) else { throw ONNXError(.invalidModel, "\(label): range of \(steps) elements is too large") }
+            let n = max(0, Int(steps))
             return [start.with(shape: [n], values: (0..<n).map { s + Double($0) * d })]
         case "ConstantOfShape":
             let shape = try required(0).intValues

@@ -86,12 +86,12 @@ extension GraphBuilder {
     mutating func addMaxPool(_ node: Onnx_NodeProto, _ x: ImportValue) throws {
         let label = node.label
         let (input, shape) = try runtime(x, label)
-        guard shape.count == 4, let kernel = node.ints("kernel_shape"), kernel.count == 2, kernel.allSatisfy({ $0 > 0 }) else {
+        guard shape.count == 4, let kernel = node.ints("kernel_shape"), kernel.count == 2, kernel.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }) else {
             throw ONNXError(.unsupported, "\(label): only 2-D max pooling of [N, C, H, W] is supported")
         }
         let strides = node.ints("strides") ?? [1, 1]
         var pads = node.ints("pads") ?? [0, 0, 0, 0]
-        guard strides.count == 2, strides.allSatisfy({ $0 > 0 }), pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 10 }),
+        guard strides.count == 2, strides.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }), pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 10 }),
             (node.ints("dilations") ?? [1, 1]) == [1, 1], node.output.count == 1 || node.output[1].isEmpty
         else {
             throw ONNXError(.unsupported, "\(label): strides, pads, dilations or indices output not supported")
@@ -146,6 +146,9 @@ extension GraphBuilder {
             factors = (0..<4).map { Float(outShape[$0]) / Float(shape[$0]) }
         } else if let scales, scales.count == 4 {
             factors = scales.floatValues
+            guard factors.allSatisfy({ $0.isFinite && $0 > 0 && $0 <= 64 }) else {
+                throw ONNXError(.unsupported, "\(label): scales \(factors) are not supported (positive, at most 64)")
+            }
             outShape = (0..<4).map { Int((Float(shape[$0]) * factors[$0]).rounded(.down)) }
         } else {
             throw ONNXError(.unsupported, "\(label): needs constant scales or sizes for the 4 axes")
@@ -180,7 +183,8 @@ extension GraphBuilder {
                 case "round_prefer_ceil": index = original.rounded(.toNearestOrAwayFromZero)
                 default: index = original - original.rounded(.down) == 0.5 ? original.rounded(.down) : original.rounded()
                 }
-                return min(max(Int(index.isFinite ? index : 0), 0), n - 1)
+                // Clamped as a float first: a Float past Int's range must not reach Int(_:).
+                return Int(min(max(index.isFinite ? index : 0, 0), Float(n - 1)))
             }
         }
         let out = try newBuffer(outShape, "\(label) output")

@@ -105,7 +105,7 @@ extension GraphBuilder {
                 guard count > 0, shape[axis] % count == 0 else { throw ONNXError(.invalidModel, "\(label): \(shape[axis]) does not split in \(count)") }
                 sizes = [Int](repeating: shape[axis] / count, count: count)
             }
-            guard let sizes, sizes.count == count, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[axis] else {
+            guard let sizes, sizes.count == count, sizes.allSatisfy({ $0 >= 0 && $0 <= shape[axis] }), sizes.reduce(0, +) == shape[axis] else {
                 throw ONNXError(.invalidModel, "\(label): split sizes do not add up to \(shape[axis])")
             }
             let outs = try sizes.enumerated().map { i, s -> Int in

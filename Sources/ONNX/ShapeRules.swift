@@ -75,18 +75,18 @@ enum ShapeRules {
                 throw ONNXError(.invalidModel, "\(label): axis \(rawAxis) out of range for \(shape)")
             }
             let dim = shape[a], step = stepsIn[j]
-            guard step != 0 else { throw ONNXError(.invalidModel, "\(label): step 0") }
+            guard step != 0, step != Int.min else { throw ONNXError(.invalidModel, "\(label): step \(step) is not supported") }
             func clamp(_ v: Int, _ lo: Int, _ hi: Int) -> Int { min(max(v, lo), hi) }
             var s = starts[j] < 0 ? starts[j] + dim : starts[j]
             var e = ends[j] < 0 ? ends[j] + dim : ends[j]
             if step > 0 {
                 s = clamp(s, 0, dim)
                 e = clamp(e, 0, dim)
-                outShape[a] = e > s ? (e - s + step - 1) / step : 0
+                outShape[a] = e > s ? (e - s - 1) / step + 1 : 0
             } else {
                 s = clamp(s, 0, dim - 1)
                 e = clamp(e, -1, dim - 1)
-                outShape[a] = s > e ? (s - e + (-step) - 1) / (-step) : 0
+                outShape[a] = s > e ? (s - e - 1) / (-step) + 1 : 0
             }
             outStarts[a] = s
             outSteps[a] = step
