@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // No default traits: "BinaryDelimitedStreams" is the one file importing full Foundation.
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
     ],
     targets: [
         // C shims
@@ -51,6 +53,13 @@ let package = Package(
         .target(
             name: "Inference",
             dependencies: ["InferenceKernels", "Common"],
+            swiftSettings: engineFlags
+        ),
+        // ONNX models: parsed with swift-protobuf, imported onto the Inference kernels. Reads
+        // untrusted bytes, so it keeps the normal checks.
+        .target(
+            name: "ONNX",
+            dependencies: ["Common", "Inference", "InferenceKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: engineFlags
         ),
         .target(
@@ -99,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "mscr",
             dependencies: [
-                "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference", "InferenceKernels",
+                "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference", "InferenceKernels", "ONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -108,6 +117,7 @@ let package = Package(
         // Tests: one target per library, plus end-to-end tests of the binary
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "InferenceKernels"], exclude: ["Reference"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "InferenceKernels"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(name: "FunctionsTests", dependencies: ["Functions", "Inference", "ObjectStore"]),
         .testTarget(name: "RetrainingTests", dependencies: ["Retraining", "Functions", "ObjectStore", "Inference"]),

@@ -7,6 +7,8 @@ import Darwin
 /// The activations a Darknet layer can apply after its convolution or sum.
 package enum Activation: String, Sendable, CaseIterable {
     case linear, leaky, relu, logistic, mish
+    /// `x · logistic(x)` (Darknet's `swish`, ONNX exports' SiLU).
+    case swish
 
     /// Linear, leaky and relu: what the GEMM and direct kernels apply in registers before the
     /// store; the others take a pass of their own.
@@ -23,7 +25,40 @@ package enum Activation: String, Sendable, CaseIterable {
         case .mish:
             let softplus: Float = x > 20 ? x : (x < -20 ? expf(x) : logf(expf(x) + 1))
             return x * tanhf(softplus)
+        case .swish: return Self.swish(SIMD8(repeating: x))[0]
         }
+    }
+}
+
+extension Activation {
+    /// `e^x` on eight lanes: Cephes' `expf` (range reduction by ln 2, degree-6 polynomial, scale
+    /// by 2^n through the exponent bits), within 2 ulp of `expf` for |x| ≤ 88; clamped outside.
+    @inline(__always)
+    package static func exp(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
+        var x = v.replacing(with: lo, where: v .< lo)
+        x.replace(with: hi, where: x .> hi)
+        // Adding 1.5 · 2^23 rounds to an integer held in the low mantissa bits (vector ops only;
+        // SIMD float → int conversion is not vectorized).
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let t = x * 1.442_695_04 + magic
+        let n = t - magic
+        let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
+        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 0.166_666_655
+        p = p * r + 0.500_000_012
+        let y = p * (r * r) + r + 1
+        let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    }
+
+    /// `x · logistic(x)` on eight lanes (the scalar `apply(.swish)` is lane 0 of this, so both agree exactly).
+    @inline(__always)
+    package static func swish(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        v / (1 + exp(-v))
     }
 }
 
@@ -42,6 +77,7 @@ package enum BiasActivation {
             case .linear: addLinear(p, spatial, b)
             case .leaky: addLeaky(p, spatial, b)
             case .relu: addRelu(p, spatial, b)
+            case .swish: addSwish(p, spatial, b)
             case .logistic, .mish:
                 for i in 0..<spatial { p[i] = activation.apply(p[i] + b) }
             }
@@ -79,6 +115,20 @@ package enum BiasActivation {
         while i < n {
             let v = p[i] + b
             p[i] = v > 0 ? v : 0.1 * v
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    private static func addSwish(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ b: Float) {
+        let vb = SIMD8<Float>(repeating: b)
+        var i = 0
+        while i + 8 <= n {
+            SIMD8Memory.store(Activation.swish(SIMD8Memory.load(p + i) + vb), p + i)
+            i += 8
+        }
+        while i < n {
+            p[i] = Activation.swish(SIMD8(repeating: p[i] + b))[0]
             i += 1
         }
     }

@@ -332,6 +332,7 @@ package enum WinogradConvolution {
         case .linear: return v
         case .leaky: return v.replacing(with: v * SIMD8(repeating: 0.1), where: v .<= 0)
         case .relu: return v.replacing(with: SIMD8(repeating: 0), where: v .<= 0)
+        case .swish: return Activation.swish(v)
         case .logistic, .mish:
             var r = v
             for l in 0..<8 { r[l] = act.apply(v[l]) }

@@ -23,6 +23,7 @@ struct MSCR: AsyncParsableCommand {
             ColdstartCommand.self,
             LoadCommand.self,
             HealthCommand.self,
+            ONNXCommand.self,
         ]
     )
 

@@ -70,7 +70,7 @@ struct DarknetConfigTests {
     }
 
     @Test(arguments: [
-        ("[convolutional]\nfilters=3\nactivation=swish\n", "swish"),
+        ("[convolutional]\nfilters=3\nactivation=gelu\n", "gelu"),
         ("[convolutional]\nfilters=4\ngroups=3\n", "groups"),
         ("[route]\nlayers=5\n", "earlier layer"),
         ("[convolutional]\nfilters=x\n", "filters=x"),

@@ -8,7 +8,7 @@ import Foundation
 // Only the enums are shared, as names.
 
 /// Darknet `activations.h`: leaky slope 0.1; mish = x·tanh(softplus(x)) with softplus's
-/// threshold 20 (`softplus_activate`).
+/// threshold 20 (`softplus_activate`); swish = x·logistic(x).
 func referenceActivation(_ activation: Activation, _ x: Double) -> Double {
     switch activation {
     case .linear: return x
@@ -18,6 +18,7 @@ func referenceActivation(_ activation: Activation, _ x: Double) -> Double {
     case .mish:
         let softplus = x > 20 ? x : (x < -20 ? exp(x) : log1p(exp(x)))
         return x * tanh(softplus)
+    case .swish: return x / (1 + exp(-x))
     }
 }
 

@@ -1,0 +1,167 @@
+import Dispatch
+import Inference
+import Synchronization
+import InferenceKernels
+
+/// A graph input or output: its name, fixed shape and buffer.
+package struct ONNXTensorInfo: Sendable, CustomStringConvertible {
+    package let name: String
+    package let shape: [Int]
+    let buffer: Int
+
+    package var description: String { "\(name) [\(shape.map(String.init).joined(separator: "×"))]" }
+}
+
+/// An imported ONNX graph on the engine's CPU kernels. Immutable and shared by every call; each
+/// call takes its buffers from a pool of per-call scratch sets.
+package final class ONNXNetwork: Sendable {
+    package let inputs: [ONNXTensorInfo]
+    package let outputs: [ONNXTensorInfo]
+    /// Node counts by op type in the file (before folding and fusion).
+    package let opCounts: [(op: String, count: Int)]
+    /// The opset of the default ONNX domain.
+    package let opset: Int
+    let steps: [Step]
+    /// Floats of each buffer.
+    let bufferSizes: [Int]
+    /// Buffers holding constants (read-only at run time).
+    let constants: ConstantStore
+    let workspaceFloats: Int
+    /// Buffers that live inside others (no memory of their own), resolved base-first.
+    let views: [(buffer: Int, view: InPlaceLayout.View)]
+    private let pool = Mutex<[Scratch]>([])
+
+    init(
+        inputs: [ONNXTensorInfo], outputs: [ONNXTensorInfo], opCounts: [(op: String, count: Int)], opset: Int,
+        steps: [Step], bufferSizes: [Int], constants: ConstantStore, views: [Int: InPlaceLayout.View]
+    ) {
+        // Order views so a view's base is resolved before it (chains are at most a few deep).
+        func depth(_ b: Int) -> Int { views[b].map { 1 + depth($0.base) } ?? 0 }
+        self.views = views.map { (buffer: $0.key, view: $0.value) }.sorted { depth($0.buffer) < depth($1.buffer) }
+        self.inputs = inputs
+        self.outputs = outputs
+        self.opCounts = opCounts
+        self.opset = opset
+        self.steps = steps
+        self.bufferSizes = bufferSizes
+        self.constants = constants
+        var workspace = 0
+        for step in steps {
+            if case .conv(let c) = step { workspace = max(workspace, c.workspaceSize) }
+            if case .maxPool(let p) = step { workspace = max(workspace, p.height * p.outWidth * Parallel.threads) }
+        }
+        workspaceFloats = workspace
+    }
+
+    /// Floats of each per-call buffer (0 for constants).
+    private var scratchSizes: [Int] {
+        let viewed = Set(views.map(\.buffer))
+        return bufferSizes.indices.map { constants.buffers[$0] == nil && !viewed.contains($0) ? bufferSizes[$0] : 0 }
+    }
+
+    /// A one-line description of step `i` (kind and output shape), for profiles.
+    package func describeStep(_ i: Int) -> String {
+        switch steps[i] {
+        case .conv(let c):
+            let l = c.layer
+            return "conv \(l.input)→\(l.outputShape) k\(l.size) s\(l.stride) g\(l.groups) \(l.activation)"
+                + (l.winograd != nil ? " winograd" : l.panel ? " panel" : l.direct ? " direct" : l.isDepthwise ? " depthwise" : " gemm")
+        default:
+            let text = "\(steps[i])"
+            return String(text.prefix(while: { $0 != "(" }))
+        }
+    }
+
+    /// Number of steps after folding and fusion (for `inspect`).
+    package var stepCount: Int { steps.count }
+    /// Number of convolutions and how many carry a fused activation.
+    package var convolutionSummary: (count: Int, fused: Int) {
+        var count = 0, fused = 0
+        for case .conv(let c) in steps {
+            count += 1
+            if c.layer.activation != .linear { fused += 1 }
+        }
+        return (count, fused)
+    }
+
+    /// Runs the graph on `feeds` (input name → float32 values in C order, each exactly its
+    /// input's shape) and returns every output's values in graph order.
+    package func run(_ feeds: [String: [Float]]) throws -> [[Float]] {
+        try run(feeds, stepTimes: nil)
+    }
+
+    /// `run`, also storing each step's seconds in `stepTimes` (`stepCount` of them) when given.
+    package func run(_ feeds: [String: [Float]], stepTimes: UnsafeMutableBufferPointer<Double>?) throws -> [[Float]] {
+        for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
+            throw ONNXError(.invalidInput, "the graph has no input '\(name)' (inputs: \(inputs.map(\.description).joined(separator: ", ")))")
+        }
+        let scratch0 = pool.withLock { $0.popLast() } ?? Scratch(sizes: scratchSizes, workspace: workspaceFloats)
+        var scratch = scratch0
+        defer {
+            let done = scratch
+            pool.withLock { $0.append(done) }
+        }
+        if scratch.workspaceFloats < workspaceFloats { scratch = Scratch(sizes: scratchSizes, workspace: workspaceFloats) }
+        for input in inputs {
+            guard let values = feeds[input.name] else {
+                throw ONNXError(.invalidInput, "missing input '\(input.name)' (shape \(input.shape))")
+            }
+            let count = bufferSizes[input.buffer]
+            guard values.count == count else {
+                throw ONNXError(
+                    .invalidInput, "input '\(input.name)' needs \(count) floats (shape \(input.shape)), got \(values.count)")
+            }
+            values.withUnsafeBufferPointer { scratch.buffers[input.buffer]!.update(from: $0.baseAddress!, count: count) }
+        }
+        var table = [UnsafeMutablePointer<Float>]()
+        table.reserveCapacity(bufferSizes.count)
+        for b in bufferSizes.indices { table.append(constants.buffers[b] ?? scratch.buffers[b]!) }
+        for (buffer, view) in views { table[buffer] = table[view.base] + view.offset }
+        table.withUnsafeBufferPointer { t in
+            for (i, step) in steps.enumerated() {
+                let start = stepTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                Executor.run(step, t.baseAddress!, workspace: scratch.workspace)
+                if let stepTimes, i < stepTimes.count {
+                    stepTimes[i] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                }
+            }
+        }
+        return outputs.map { Array(UnsafeBufferPointer(start: table[$0.buffer], count: bufferSizes[$0.buffer])) }
+    }
+}
+
+/// Constant buffers of a network, allocated once.
+final class ConstantStore: @unchecked Sendable {
+    /// Buffer index → floats (never written after import).
+    let buffers: [Int: UnsafeMutablePointer<Float>]
+
+    init(_ values: [Int: [Float]]) {
+        var buffers: [Int: UnsafeMutablePointer<Float>] = [:]
+        for (b, v) in values {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, v.count))
+            v.withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: v.count) }
+            buffers[b] = p
+        }
+        self.buffers = buffers
+    }
+
+    deinit { for p in buffers.values { p.deallocate() } }
+}
+
+/// The buffers of one call (one per non-constant buffer) and the kernels' workspace.
+final class Scratch: @unchecked Sendable {
+    var buffers: [UnsafeMutablePointer<Float>?]
+    let workspace: UnsafeMutablePointer<Float>
+    let workspaceFloats: Int
+
+    init(sizes: [Int], workspace: Int) {
+        buffers = sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: max(1, $0)) }
+        workspaceFloats = max(1, workspace)
+        self.workspace = .allocate(capacity: workspaceFloats)
+    }
+
+    deinit {
+        for p in buffers { p?.deallocate() }
+        workspace.deallocate()
+    }
+}
