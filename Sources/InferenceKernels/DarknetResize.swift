@@ -17,6 +17,28 @@ package enum DarknetResize {
         output: UnsafeMutablePointer<Float>, planeWidth: Int, planeHeight: Int, offsetX: Int, offsetY: Int,
         scratch: UnsafeMutablePointer<Float>
     ) {
+        // RGB gets its own copy of the loops with the channel count a constant (the callers are
+        // in another module now, so it is not propagated from there): 8 % of a resize.
+        if channels == 3 {
+            resize(
+                pixels: pixels, width: width, height: height, fixedChannels: 3, outWidth: outWidth, outHeight: outHeight,
+                output: output, planeWidth: planeWidth, planeHeight: planeHeight, offsetX: offsetX, offsetY: offsetY,
+                scratch: scratch)
+        } else {
+            resize(
+                pixels: pixels, width: width, height: height, fixedChannels: channels, outWidth: outWidth,
+                outHeight: outHeight, output: output, planeWidth: planeWidth, planeHeight: planeHeight,
+                offsetX: offsetX, offsetY: offsetY, scratch: scratch)
+        }
+    }
+
+    @inline(__always)
+    private static func resize(
+        pixels: UnsafePointer<UInt8>, width: Int, height: Int, fixedChannels channels: Int,
+        outWidth: Int, outHeight: Int,
+        output: UnsafeMutablePointer<Float>, planeWidth: Int, planeHeight: Int, offsetX: Int, offsetY: Int,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
         let ow = outWidth
         let wScale = outWidth > 1 ? Float(width - 1) / Float(outWidth - 1) : 0
         let hScale = outHeight > 1 ? Float(height - 1) / Float(outHeight - 1) : 0
