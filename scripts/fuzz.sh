@@ -15,9 +15,16 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(image csv cfg weights v2)
 scratch=.build-fuzz
 py=.venv/bin/python; [ -x "$py" ] || py=python3
-echo "fuzz: building mscr-fuzz with -sanitize=fuzzer,address into $scratch"
+# libFuzzer's coverage flags and ASan, with libFuzzer linked without its main (mscr-fuzz hands
+# the command line to LLVMFuzzerRunDriver). Not -sanitize=fuzzer: SwiftPM passes -Xswiftc flags
+# to the EmbedWeb plugin's tool too, and a fuzzer link of that tool fails (its main comes by
+# --defsym, so the linker pulls libFuzzer's main, which needs LLVMFuzzerTestOneInput).
+libfuzzer=$(dirname "$(command -v swiftc)")/../lib/swift/clang/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a
+[ -f "$libfuzzer" ] || { echo "fuzz: no $libfuzzer in this toolchain" >&2; exit 1; }
+echo "fuzz: building mscr-fuzz with ASan and libFuzzer's coverage into $scratch"
 swift build --scratch-path "$scratch" --product mscr-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+  -Xswiftc -DFUZZING -Xlinker "$libfuzzer" -Xlinker -lstdc++ \
   -Xcc -fsanitize=fuzzer-no-link,address 2>&1 | grep -E "error|Compiling mscr|Build complete|Linking" || true
 binary="$scratch/debug/mscr-fuzz"
 [ -x "$binary" ] || { echo "fuzz: build failed" >&2; exit 1; }
