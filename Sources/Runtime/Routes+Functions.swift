@@ -22,7 +22,8 @@ extension MSCRServer {
                 let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes, timeout: bodyTimeout)
                 let call = FunctionRequest(
                     body: body, contentType: request.headers[.contentType]?.lowercased(),
-                    query: HTTPBody.query(request))
+                    query: HTTPBody.query(request), logger: context.logger,
+                    traceID: context.logger[metadataKey: "trace"].map { "\($0)" })
                 let (result, timing) = try await host.invoke(name, call)
                 metrics.recordRequest(
                     function: name, status: result.status,
