@@ -29,6 +29,7 @@ public enum FunctionTester {
     ///   - maxPixels, maxBodyBytes, concurrency: its `limits` (runtime defaults when nil).
     ///   - requestTimeout: the deadline of one request, cold load included.
     ///   - logger: where the runtime logs (default: nowhere).
+    @discardableResult
     public static func run<Function: InferenceFunction, Value: Sendable>(
         _ function: Function.Type, model: String, repository: String, version: String = "latest",
         name: String? = nil, params: [String: Double] = [:], maxPixels: Int? = nil, maxBodyBytes: Int? = nil,
