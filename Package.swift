@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Functions", "ObjectStore", "MSCRFunctions",
+                "Runtime", "Functions", "ObjectStore", "MSCRFunctions", "MSCRTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -51,8 +51,13 @@ public struct FunctionParameters: Sendable {
 
     /// `params.<key>` as a `Float`, or `default` when absent; throws when outside `range`.
     public func float(_ key: String, default fallback: Float, in range: ClosedRange<Float>? = nil) throws -> Float {
-        let wide = range.map { Double($0.lowerBound)...Double($0.upperBound) }
-        return Float(try double(key, default: Double(fallback), in: wide))
+        guard let value = config.params[key] else { return fallback }
+        let narrow = Float(value)
+        if let range, !range.contains(narrow) {
+            throw FunctionFailure.invalidInput(
+                "\"params.\(key)\" must be a number in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
+        return narrow
     }
 
     /// `params.<key>` as an integer, or `default` when absent; throws when the number has a

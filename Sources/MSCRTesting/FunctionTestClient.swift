@@ -29,12 +29,17 @@ public struct FunctionTestClient<Function: InferenceFunction>: Sendable {
         try await invoke(body: Array(try JSONEncoder().encode(input)), contentType: "application/json", query: query)
     }
 
-    /// Sends any body with any content type (nil: no `Content-Type` header).
-    public func invoke(body: [UInt8], contentType: String?, query: [String: String] = [:]) async throws
-        -> FunctionTestResponse<Function.Output>
-    {
+    /// Sends any body with any content type (nil: no `Content-Type` header) and extra
+    /// `headers` (e.g. `traceparent`).
+    public func invoke(
+        body: [UInt8], contentType: String?, query: [String: String] = [:], headers extra: [String: String] = [:]
+    ) async throws -> FunctionTestResponse<Function.Output> {
         var headers: HTTPFields = [:]
         if let contentType { headers[.contentType] = contentType }
+        for (name, value) in extra {
+            guard let field = HTTPField.Name(name) else { throw FunctionFailure.invalidInput("'\(name)' is not a header name") }
+            headers[field] = value
+        }
         let response = try await client.execute(
             uri: "/functions/\(name)" + Self.queryString(query), method: .post, headers: headers,
             body: ByteBuffer(bytes: body))
@@ -74,6 +79,12 @@ public struct FunctionTestResponse<Output: Sendable>: Sendable {
         public var code: String
         /// What went wrong, for a person.
         public var message: String
+
+        /// An error body (to compare with).
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
 
     /// The HTTP status code.

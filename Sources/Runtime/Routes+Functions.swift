@@ -23,7 +23,9 @@ extension MSCRServer {
                 let call = FunctionRequest(
                     body: body, contentType: request.headers[.contentType]?.lowercased(),
                     query: HTTPBody.query(request), logger: context.logger,
-                    traceID: context.logger[metadataKey: "trace"].map { "\($0)" })
+                    traceID: TraceContext.parse(
+                        cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
+                        traceparent: request.headers[HTTPField.Name("traceparent")!])?.traceID)
                 let (result, timing) = try await host.invoke(name, call)
                 metrics.recordRequest(
                     function: name, status: result.status,
