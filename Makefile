@@ -14,6 +14,8 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	MSCR_BINARY=$(CURDIR)/.build/debug/mscr .venv/bin/python -m pytest -q Tests/Integration
+	$(SWIFT) build --package-path examples/count-people --build-tests
+	$(SWIFT) test --package-path examples/count-people --skip-build
 
 ## Build the image with podman (MSCR_CONTAINER_MODE=full: the whole Dockerfile) and run it
 container-test:

@@ -16,6 +16,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mscr", targets: ["mscr"]),
+        // The public function API (issue 16): see docs/writing-a-function.md.
+        .library(name: "MSCRFunctions", targets: ["MSCRFunctions"]),
+        .library(name: "MSCRMain", targets: ["MSCRMain"]),
+        .library(name: "MSCRTesting", targets: ["MSCRTesting"]),
     ],
     dependencies: [
         // No default traits: "FullFoundation" and "ConfigurationSupport" (swift-configuration) bring
@@ -87,7 +91,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Common", "Functions", "Retraining", "ObjectStore", "Inference",
+                "Common", "Functions", "Retraining", "ObjectStore", "Inference", "MSCRFunctions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,6 +103,29 @@ let package = Package(
             exclude: ["Web"],
             plugins: ["EmbedWeb"]
         ),
+        // The public function API (issue 16): typed functions (no HTTP), the serve entry point,
+        // and the socket-less test harness a user's package builds on.
+        .target(
+            name: "MSCRFunctions",
+            dependencies: ["Functions", "Inference", "ObjectStore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "MSCRMain",
+            dependencies: [
+                "MSCRFunctions", "Runtime", "Functions", "InferenceKernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "MSCRTesting",
+            dependencies: [
+                "MSCRFunctions", "Runtime", "Functions", "ObjectStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Build-time: the web client and openapi.json compiled into Runtime (no resource bundle).
         .executableTarget(name: "mscr-embed"),
         .plugin(name: "EmbedWeb", capability: .buildTool(), dependencies: ["mscr-embed"]),
@@ -109,6 +136,7 @@ let package = Package(
             name: "mscr",
             dependencies: [
                 "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference", "InferenceKernels", "ONNX",
+                "MSCRMain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -124,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Functions", "ObjectStore",
+                "Runtime", "Functions", "ObjectStore", "MSCRFunctions", "MSCRTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -1,3 +1,4 @@
+import Logging
 import ObjectStore
 
 /// A request to a function, independent of HTTP: the same value comes from the HTTP layer,
@@ -8,11 +9,26 @@ package struct FunctionRequest: Sendable {
     package var contentType: String?
     /// Query parameters (`format`, `order`, …).
     package var query: [String: String]
+    /// The request's logger (trace metadata attached by the transport), if it has one.
+    package var logger: Logger?
+    /// The trace id of the request (W3C `traceparent` or `X-Cloud-Trace-Context`), if any.
+    package var traceID: String?
+    /// When the request must have its answer; set by the host.
+    package var deadline: ContinuousClock.Instant?
+    /// How long this request waited for a model load (nil: warm); set by the host.
+    package var coldWaitMs: Double?
+    /// The load this request waited for, if any; set by the host.
+    package var coldLoad: LoadReport?
 
-    package init(body: [UInt8], contentType: String? = nil, query: [String: String] = [:]) {
+    package init(
+        body: [UInt8], contentType: String? = nil, query: [String: String] = [:], logger: Logger? = nil,
+        traceID: String? = nil
+    ) {
         self.body = body
         self.contentType = contentType
         self.query = query
+        self.logger = logger
+        self.traceID = traceID
     }
 }
 
@@ -55,9 +71,15 @@ package protocol FunctionKind: Sendable {
     func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction
     /// The memory a load of `manifest` will take, charged to the budget before loading.
     func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int
+    /// Checks a function.json of this kind at start (its `params`), so a bad value stops the
+    /// start instead of failing the first request. Throws an error naming the key.
+    func validate(config: FunctionConfig) throws
 }
 
 extension FunctionKind {
+    /// Accepts every config.
+    package func validate(config: FunctionConfig) throws {}
+
     /// The size of the version's files.
     package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {
         manifest.files.values.reduce(0) { $0 + $1.size }

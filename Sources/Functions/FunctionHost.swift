@@ -62,6 +62,13 @@ package final class FunctionHost: Sendable {
                     .invalidInput,
                     "\(origin)\"kind\" '\(config.kind)' is not a registered kind (known: \(kindsByName.keys.sorted().joined(separator: ", ")))")
             }
+            do {
+                try kind.validate(config: config)
+            } catch {
+                let origin = config.source.map { "\($0): " } ?? "function '\(config.name)': "
+                let message = (error as? FunctionError)?.message ?? "\(error)"
+                throw FunctionError(.invalidInput, origin + message, underlying: error)
+            }
             guard slots[config.name] == nil else {
                 throw FunctionError(.invalidInput, "function '\(config.name)' is configured twice")
             }
@@ -99,9 +106,20 @@ package final class FunctionHost: Sendable {
     package func invoke(_ name: String, _ request: FunctionRequest, version: Int? = nil) async throws
         -> (FunctionResponse, ServerTiming)
     {
-        try await call(name, version: version, bodyBytes: request.body.count) { function in
-            try function.invoke(request)
+        try await callAdmitted(name, version: version, bodyBytes: request.body.count) { function, waited in
+            var request = request
+            request.deadline = waited.deadline
+            request.coldWaitMs = waited.timing.coldMs
+            request.coldLoad = waited.timing.load
+            return try function.invoke(request)
         }
+    }
+
+    /// What a call knew before its function ran: the timing so far (queue, the cold load it
+    /// waited for) and its deadline.
+    package struct Admitted: Sendable {
+        package var timing: ServerTiming
+        package var deadline: ContinuousClock.Instant
     }
 
     /// Runs `body` with the loaded function under the same admission, load, pool and deadline
@@ -110,12 +128,21 @@ package final class FunctionHost: Sendable {
         _ name: String, version: Int? = nil, bodyBytes: Int = 0,
         _ body: @escaping @Sendable (any LoadedFunction) throws -> T
     ) async throws -> (T, ServerTiming) {
+        try await callAdmitted(name, version: version, bodyBytes: bodyBytes) { function, _ in try body(function) }
+    }
+
+    /// `call`, with what the request waited for passed to `body`.
+    package func callAdmitted<T: Sendable>(
+        _ name: String, version: Int? = nil, bodyBytes: Int = 0,
+        _ body: @escaping @Sendable (any LoadedFunction, Admitted) throws -> T
+    ) async throws -> (T, ServerTiming) {
         let slot = try slot(name)
         let limit = slot.config.limits.maxBodyBytes
         guard bodyBytes <= limit else {
             throw FunctionError(.payloadTooLarge, "the body of \(bodyBytes) bytes exceeds the limit of \(limit) bytes for '\(name)'")
         }
         let start = DispatchTime.now().uptimeNanoseconds
+        let deadline = ContinuousClock.now.advanced(by: settings.requestTimeout)
         let instanceGate = self.instanceGate
         let workPool = self.workPool
         return try await Deadline.run(settings.requestTimeout) {
@@ -144,7 +171,8 @@ package final class FunctionHost: Sendable {
                 throw error
             }
             let inferStart = DispatchTime.now().uptimeNanoseconds
-            let value = try await workPool.run({ try body(loaded.function) }) {
+            let admitted = Admitted(timing: timing, deadline: deadline)
+            let value = try await workPool.run({ try body(loaded.function, admitted) }) {
                 slot.gate.release()
                 instanceGate.release()
             }

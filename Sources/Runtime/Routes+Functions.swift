@@ -22,7 +22,10 @@ extension MSCRServer {
                 let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes, timeout: bodyTimeout)
                 let call = FunctionRequest(
                     body: body, contentType: request.headers[.contentType]?.lowercased(),
-                    query: HTTPBody.query(request))
+                    query: HTTPBody.query(request), logger: context.logger,
+                    traceID: TraceContext.parse(
+                        cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
+                        traceparent: request.headers[HTTPField.Name("traceparent")!])?.traceID)
                 let (result, timing) = try await host.invoke(name, call)
                 metrics.recordRequest(
                     function: name, status: result.status,

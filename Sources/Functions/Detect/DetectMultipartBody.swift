@@ -1,7 +1,7 @@
 /// Just enough `multipart/form-data` (RFC 7578) to take one named part's bytes.
-enum DetectMultipartBody {
+package enum DetectMultipartBody {
     /// The boundary parameter of a `multipart/form-data` content type, unquoted.
-    static func boundary(of contentType: String) -> String? {
+    package static func boundary(of contentType: String) -> String? {
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == "boundary" else { continue }
@@ -13,7 +13,7 @@ enum DetectMultipartBody {
     }
 
     /// The content of the part whose `Content-Disposition` has `name="<name>"`, or nil.
-    static func part(named name: String, in body: [UInt8], boundary: String) -> [UInt8]? {
+    package static func part(named name: String, in body: [UInt8], boundary: String) -> [UInt8]? {
         let delimiter = Array(("--" + boundary).utf8)
         let nextDelimiter = Array(("\r\n--" + boundary).utf8)
         guard var cursor = find(delimiter, in: body, from: 0) else { return nil }

@@ -1,0 +1,27 @@
+import Functions
+import MSCRFunctions
+
+/// The host kinds of a list of ``InferenceFunction`` types, checked for clashes.
+package enum TypedFunctionKinds {
+    /// One ``TypedFunctionKind`` per type. Throws when two share a `kind`, or one takes the
+    /// `kind` of a built-in function (`darknet-yolo`, `lstm-regressor`, `mscr-test`).
+    package static func make(_ functions: [any InferenceFunction.Type]) throws -> [any FunctionKind] {
+        var seen = Set(FunctionKinds.all(includeTest: true).map(\.kind))
+        var kinds: [any FunctionKind] = []
+        for function in functions {
+            let kind = kindOf(function)
+            guard !kind.kind.isEmpty, seen.insert(kind.kind).inserted else {
+                throw FunctionError(
+                    .invalidInput,
+                    "\(function).kind '\(kind.kind)' is empty or already taken (by a built-in function or another "
+                        + "registered one); give each function its own kind")
+            }
+            kinds.append(kind)
+        }
+        return kinds
+    }
+
+    private static func kindOf<F: InferenceFunction>(_ type: F.Type) -> any FunctionKind {
+        TypedFunctionKind(type)
+    }
+}
