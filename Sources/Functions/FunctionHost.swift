@@ -1,4 +1,5 @@
 import Dispatch
+import Inference
 import ObjectStore
 
 /// Hosts the configured functions: cold until their first request, loaded once (single
@@ -148,11 +149,23 @@ package final class FunctionHost: Sendable {
         return try await Deadline.run(settings.requestTimeout) {
             var timing = ServerTiming()
             let queueStart = DispatchTime.now().uptimeNanoseconds
-            try await instanceGate.acquire()
+            // From here until its slot is given back the request counts as demand: while there
+            // are several, every inference runs on its share of the threads.
+            InferenceThreads.requestStarted()
+            let releaseInstance: @Sendable () -> Void = {
+                instanceGate.release()
+                InferenceThreads.requestEnded()
+            }
+            do {
+                try await instanceGate.acquire()
+            } catch {
+                InferenceThreads.requestEnded()
+                throw error
+            }
             do {
                 try await slot.gate.acquire()
             } catch {
-                instanceGate.release()
+                releaseInstance()
                 throw error
             }
             timing.queueMs = Double(DispatchTime.now().uptimeNanoseconds - queueStart) / 1e6
@@ -167,14 +180,14 @@ package final class FunctionHost: Sendable {
                 try Task.checkCancellation()
             } catch {
                 slot.gate.release()
-                instanceGate.release()
+                releaseInstance()
                 throw error
             }
             let inferStart = DispatchTime.now().uptimeNanoseconds
             let admitted = Admitted(timing: timing, deadline: deadline)
             let value = try await workPool.run({ try body(loaded.function, admitted) }) {
                 slot.gate.release()
-                instanceGate.release()
+                releaseInstance()
             }
             let end = DispatchTime.now().uptimeNanoseconds
             timing.inferMs = Double(end - inferStart) / 1e6

@@ -20,6 +20,11 @@ package enum InferenceThreads {
     /// Current thread count.
     package static var current: Int { Parallel.threads }
 
+    /// A request taken in (admitted or queued) until `requestEnded`: while several are, each
+    /// inference uses its share of the threads (`Parallel.threads`).
+    package static func requestStarted() { Parallel.requestStarted() }
+    package static func requestEnded() { Parallel.requestEnded() }
+
     /// The CPU quota of this process: the cgroup v2 `cpu.max` limit (rounded up) when there is
     /// one, else the number of online processors.
     package static func defaultCount() -> Int {

@@ -12,17 +12,30 @@ import Synchronization
 package enum Parallel {
     private static let threadCount = Atomic<Int>(1)
     private static let running = Atomic<Int>(0)
+    private static let pending = Atomic<Int>(0)
 
     /// Threads the next phase of the calling inference may use: the configured count shared
-    /// among the inferences running now.
+    /// among the inferences running now, or among the requests the server has taken in (running
+    /// or waiting for their turn) when there are more of those: under a queue every inference
+    /// runs on one thread, as the workers already keep every core busy.
     package static var threads: Int {
-        share(configured: threadCount.load(ordering: .relaxed), running: running.load(ordering: .relaxed))
+        share(
+            configured: threadCount.load(ordering: .relaxed),
+            running: max(running.load(ordering: .relaxed), pending.load(ordering: .relaxed)))
     }
+
+    /// Counts a request the server has taken in until `requestEnded`, so that inferences split
+    /// the cores as soon as a queue forms, not only once a second inference has started.
+    package static func requestStarted() { pending.add(1, ordering: .relaxed) }
+    package static func requestEnded() { pending.subtract(1, ordering: .relaxed) }
 
     /// One inference's share of `configured` threads when `running` inferences run at once.
     package static func share(configured: Int, running: Int) -> Int {
         running <= 1 ? configured : max(1, configured / running)
     }
+
+    /// Inferences running now.
+    static var runningInferences: Int { max(running.load(ordering: .relaxed), pending.load(ordering: .relaxed)) }
 
     /// The most threads one inference uses (set by `InferenceThreads.set`).
     package static var configuredThreads: Int { threadCount.load(ordering: .relaxed) }

@@ -104,7 +104,9 @@ final class ParallelPool: @unchecked Sendable {
             var generation = claim.load(ordering: .acquiring) >> 32
             while generation == seen {
                 spins += 1
-                if spins >= Self.spinLimit {
+                // Spin only while one inference runs: with several, phases run inline and a
+                // spinning worker would take the core another inference needs.
+                if spins >= Self.spinLimit || (spins & 1023 == 0 && Parallel.runningInferences > 1) {
                     sleeping.add(1, ordering: .acquiringAndReleasing)
                     // Re-check after announcing the sleep: a job published in between has
                     // either seen the count (and will signal) or is visible here.
