@@ -101,5 +101,23 @@ package final class MemoryBudget: Sendable {
     }
 }
 
+extension MemoryBudget {
+    /// Makes every allocation of 256 KiB or more its own mapping, so the weights and scratch of
+    /// an evicted model go back to the system when it is freed. glibc's default raises that
+    /// threshold after the first large free, and a model freed into the heap then stays in the
+    /// process's RSS: the budget would count memory the kernel still charges to the container.
+    package static func returnFreedModelsToTheSystem() {
+        #if canImport(Glibc)
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD, <malloc.h> */, 256 << 10)
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+/// glibc's `int mallopt(int param, int value)`; `<malloc.h>` is not part of the Glibc module.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+#endif
+
 /// Marks a load refused by the memory budget: not a model failure, so no backoff follows.
 struct MemoryRefusal: Error {}
