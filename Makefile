@@ -4,18 +4,27 @@ SWIFT ?= swift
 PORT ?= 8080
 RELEASE_BIN = .build/release/mscr
 
-.PHONY: run test deps test-deps build seed serve clean container-test
+.PHONY: run test deps test-deps build seed serve clean container-test format lint
+
+SWIFT_SOURCES = Sources Tests examples/count-people/Sources examples/count-people/Tests
 
 ## Build the release binary, seed the local model repository with the demo models, serve on :$(PORT)
 run: deps build seed serve
 
 ## Install everything the tests need, then run every test
-test: test-deps
+test: test-deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	MSCR_BINARY=$(CURDIR)/.build/debug/mscr .venv/bin/python -m pytest -q Tests/Integration
 	$(SWIFT) build --package-path examples/count-people --build-tests
 	$(SWIFT) test --package-path examples/count-people --skip-build
+
+## Check the formatting (.swift-format); `make format` applies it
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_SOURCES)
 
 ## Build the image with podman (MSCR_CONTAINER_MODE=full: the whole Dockerfile) and run it
 container-test:

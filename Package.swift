@@ -3,12 +3,12 @@ import PackageDescription
 
 /// Code is compiled for AVX2 + FMA (every x86 machine Cloud Run uses has them); see README.
 let engineFlags: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "haswell"]),
+    .unsafeFlags(["-target-cpu", "haswell"])
 ]
 /// Only the hot loops (`InferenceKernels`: GEMM panels, Winograd, im2col, activations) run without
 /// bounds and overflow checks; everything that reads outside bytes keeps them.
 let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"]),
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])
 ]
 
 let package = Package(
@@ -63,7 +63,9 @@ let package = Package(
         // untrusted bytes, so it keeps the normal checks.
         .target(
             name: "ONNX",
-            dependencies: ["Common", "Inference", "InferenceKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "Common", "Inference", "InferenceKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: engineFlags
         ),
         .target(
@@ -158,7 +160,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["ObjectStore", "mscr"]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Functions", "Inference"], exclude: ["Regressions"]),
+        .testTarget(
+            name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Functions", "Inference"], exclude: ["Regressions"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,9 +30,15 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
         case UInt8(ascii: "["): return try array(depth: depth + 1)
         case UInt8(ascii: "\""): return try string()
-        case UInt8(ascii: "t"): try literal("true"); return true
-        case UInt8(ascii: "f"): try literal("false"); return false
-        case UInt8(ascii: "n"): try literal("null"); return JSONNull()
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return true
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return false
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return JSONNull()
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw JSONError("unexpected character '\(Self.show(bytes[at]))'", at: at)
         }
@@ -52,10 +58,15 @@ struct JSONParser {
         at += 1
         var out: [String: Any] = [:]
         skipSpace()
-        if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return out }
+        if at < bytes.count, bytes[at] == UInt8(ascii: "}") {
+            at += 1
+            return out
+        }
         while true {
             skipSpace()
-            guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw JSONError("expected a string key", at: at) }
+            guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else {
+                throw JSONError("expected a string key", at: at)
+            }
             let key = try string()
             skipSpace()
             guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw JSONError("expected ':'", at: at) }
@@ -63,8 +74,14 @@ struct JSONParser {
             out[key] = try value(depth: depth)
             skipSpace()
             guard at < bytes.count else { throw JSONError("unexpected end of JSON in an object", at: at) }
-            if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-            if bytes[at] == UInt8(ascii: "}") { at += 1; return out }
+            if bytes[at] == UInt8(ascii: ",") {
+                at += 1
+                continue
+            }
+            if bytes[at] == UInt8(ascii: "}") {
+                at += 1
+                return out
+            }
             throw JSONError("expected ',' or '}'", at: at)
         }
     }
@@ -74,13 +91,22 @@ struct JSONParser {
         at += 1
         var out: [Any] = []
         skipSpace()
-        if at < bytes.count, bytes[at] == UInt8(ascii: "]") { at += 1; return out }
+        if at < bytes.count, bytes[at] == UInt8(ascii: "]") {
+            at += 1
+            return out
+        }
         while true {
             out.append(try value(depth: depth))
             skipSpace()
             guard at < bytes.count else { throw JSONError("unexpected end of JSON in an array", at: at) }
-            if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-            if bytes[at] == UInt8(ascii: "]") { at += 1; return out }
+            if bytes[at] == UInt8(ascii: ",") {
+                at += 1
+                continue
+            }
+            if bytes[at] == UInt8(ascii: "]") {
+                at += 1
+                return out
+            }
             throw JSONError("expected ',' or ']'", at: at)
         }
     }
@@ -95,7 +121,9 @@ struct JSONParser {
             switch b {
             case UInt8(ascii: "\""):
                 at += 1
-                guard let s = String(validating: out, as: UTF8.self) else { throw JSONError("invalid UTF-8 in a string", at: start) }
+                guard let s = String(validating: out, as: UTF8.self) else {
+                    throw JSONError("invalid UTF-8 in a string", at: start)
+                }
                 return s
             case UInt8(ascii: "\\"):
                 at += 1

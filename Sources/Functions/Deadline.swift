@@ -18,7 +18,10 @@ package enum Deadline {
             }
         }
         let timer = DeadlineTimer(after: timeout) {
-            once.resume(with: .failure(FunctionError(.timeout, "the request took longer than its deadline of \(timeout.seconds.fixed(3)) s")))
+            once.resume(
+                with: .failure(
+                    FunctionError(
+                        .timeout, "the request took longer than its deadline of \(timeout.seconds.fixed(3)) s")))
             task.cancel()
         }
         defer { timer.cancel() }

@@ -19,7 +19,8 @@ package struct FunctionConfig: Codable, Sendable, Equatable {
 
         package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: AnyKey.self)
-            try FunctionConfig.rejectUnknownKeys(c, allowed: ["maxBodyBytes", "maxPixels", "concurrency"], in: "limits.")
+            try FunctionConfig.rejectUnknownKeys(
+                c, allowed: ["maxBodyBytes", "maxPixels", "concurrency"], in: "limits.")
             func integer(_ key: String, _ fallback: Int, min: Int) throws -> Int {
                 guard c.contains(AnyKey(key)) else { return fallback }
                 guard let n = try? c.decode(Int.self, forKey: AnyKey(key)), n >= min else {
@@ -83,13 +84,16 @@ package struct FunctionConfig: Codable, Sendable, Equatable {
         } else if let n = try? c.decode(Int.self, forKey: versionKey), n > 0 {
             version = String(n)
         } else if let s = try? c.decode(String.self, forKey: versionKey),
-            s == "latest" || (Int(s) ?? 0) > 0 || (Int(s) == nil && (try? ObjectKey.validateSegment(s, what: "alias")) != nil)
+            s == "latest" || (Int(s) ?? 0) > 0
+                || (Int(s) == nil && (try? ObjectKey.validateSegment(s, what: "alias")) != nil)
         {
             version = s
         } else {
             throw ConfigError(
                 key: "version",
-                message: "must be \"latest\", a positive version number or an alias such as \"stable\" (letters, digits, '-', '_', '.')")
+                message:
+                    "must be \"latest\", a positive version number or an alias such as \"stable\" (letters, digits, '-', '_', '.')"
+            )
         }
         let paramsKey = AnyKey(CodingKeys.params.rawValue)
         if c.contains(paramsKey) {

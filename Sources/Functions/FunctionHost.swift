@@ -61,7 +61,8 @@ package final class FunctionHost: Sendable {
                 let origin = config.source.map { "\($0): " } ?? "function '\(config.name)': "
                 throw FunctionError(
                     .invalidInput,
-                    "\(origin)\"kind\" '\(config.kind)' is not a registered kind (known: \(kindsByName.keys.sorted().joined(separator: ", ")))")
+                    "\(origin)\"kind\" '\(config.kind)' is not a registered kind (known: \(kindsByName.keys.sorted().joined(separator: ", ")))"
+                )
             }
             do {
                 try kind.validate(config: config)
@@ -140,7 +141,8 @@ package final class FunctionHost: Sendable {
         let slot = try slot(name)
         let limit = slot.config.limits.maxBodyBytes
         guard bodyBytes <= limit else {
-            throw FunctionError(.payloadTooLarge, "the body of \(bodyBytes) bytes exceeds the limit of \(limit) bytes for '\(name)'")
+            throw FunctionError(
+                .payloadTooLarge, "the body of \(bodyBytes) bytes exceeds the limit of \(limit) bytes for '\(name)'")
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let deadline = ContinuousClock.now.advanced(by: settings.requestTimeout)

@@ -123,7 +123,8 @@ final class FunctionSlot: Sendable {
                 guard let version else { throw error }
                 _ = state.withLock { $0.pinned.removeValue(forKey: version) }
                 if let cause = error.underlying as? ObjectStoreError, cause.code == .notFound {
-                    throw FunctionError(.notFound, "model '\(config.model)' has no version \(version)", underlying: cause)
+                    throw FunctionError(
+                        .notFound, "model '\(config.model)' has no version \(version)", underlying: cause)
                 }
                 throw error
             } catch {
@@ -176,7 +177,8 @@ final class FunctionSlot: Sendable {
             let loaded = try await loadPool.run {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let metered = MeteredObjectStore(repository.store)
-                let resolved = try ModelRepository(store: metered, cache: repository.cache).resolve(model: config.model, version: version)
+                let resolved = try ModelRepository(store: metered, cache: repository.cache).resolve(
+                    model: config.model, version: version)
                 let estimate = kind.memoryEstimate(config: config, manifest: resolved.manifest)
                 if charge { try budget.charge(self, bytes: estimate) }
                 let function: any LoadedFunction
@@ -224,7 +226,10 @@ final class FunctionSlot: Sendable {
         let model = config.model
         let wanted: Int = try await loadPool.run { try repository.versionNumber(model: model, version: target) }
         enum Step {
-            case unchanged(Int), coldLoad, join(Task<Loaded, any Error>, Int?), start(Task<Loaded, any Error>, Int?)
+            case unchanged(Int)
+            case coldLoad
+            case join(Task<Loaded, any Error>, Int?)
+            case start(Task<Loaded, any Error>, Int?)
             var name: String {
                 switch self {
                 case .unchanged: "unchanged"

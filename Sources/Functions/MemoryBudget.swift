@@ -69,7 +69,9 @@ package final class MemoryBudget: Sendable {
     /// Drops the charge of `slot` (its load failed).
     func release(_ slot: FunctionSlot) { _ = state.withLock { $0.charges.removeValue(forKey: slot.config.name) } }
 
-    static func mib(_ bytes: Int) -> String { "\((Double(bytes) / 1_048_576).rounded()) MiB".replacing(".0 MiB", with: " MiB") }
+    static func mib(_ bytes: Int) -> String {
+        "\((Double(bytes) / 1_048_576).rounded()) MiB".replacing(".0 MiB", with: " MiB")
+    }
 
     /// The default budget: the cgroup's `memory.max` (v2) or `memory.limit_in_bytes` (v1) less a
     /// quarter (at least 128 MiB) for the runtime, requests and scratch; nil when unlimited.
@@ -88,7 +90,9 @@ package final class MemoryBudget: Sendable {
     /// Gi (powers of 1024); `none` turns the budget off. Nil for anything else.
     package static func parse(_ text: String) -> Int?? {
         if text == "none" { return .some(nil) }
-        let units: [(String, Double)] = [("Ki", 1024), ("Mi", 1_048_576), ("Gi", 1_073_741_824), ("K", 1e3), ("M", 1e6), ("G", 1e9)]
+        let units: [(String, Double)] = [
+            ("Ki", 1024), ("Mi", 1_048_576), ("Gi", 1_073_741_824), ("K", 1e3), ("M", 1e6), ("G", 1e9),
+        ]
         var number = Substring(text)
         var scale = 1.0
         for (suffix, factor) in units where text.hasSuffix(suffix) {
@@ -108,12 +112,15 @@ extension MemoryBudget {
     /// process's RSS: the budget would count memory the kernel still charges to the container.
     package static func returnFreedModelsToTheSystem() {
         #if canImport(Glibc)
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD, <malloc.h> */, 256 << 10)
+        _ = glibcMallopt(mmapThreshold, 256 << 10)
         #endif
     }
 }
 
 #if canImport(Glibc)
+/// `M_MMAP_THRESHOLD` of `<malloc.h>`.
+private let mmapThreshold: Int32 = -3
+
 /// glibc's `int mallopt(int param, int value)`; `<malloc.h>` is not part of the Glibc module.
 @_silgen_name("mallopt")
 private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32

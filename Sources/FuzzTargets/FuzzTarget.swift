@@ -29,7 +29,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
                 // The first byte picks the order and whether the body is read as JSON.
                 let flags = data.first ?? 0
                 _ = try StockSeries.parse(
-                    body: Array(data.dropFirst()), json: flags & 1 == 1, order: flags & 2 == 2 ? .newestFirst : .oldestFirst)
+                    body: Array(data.dropFirst()), json: flags & 1 == 1,
+                    order: flags & 2 == 2 ? .newestFirst : .oldestFirst)
             case .cfg:
                 let config = try DarknetConfig(text: String(decoding: data, as: UTF8.self))
                 _ = config.flops

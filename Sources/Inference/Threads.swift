@@ -1,10 +1,11 @@
 import FoundationEssentials
+import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import InferenceKernels
 
 /// The engine's thread count, process-wide. The engine splits each layer over this many threads
 /// itself and keeps OpenBLAS single-threaded inside each part: OpenBLAS's own threads spin at

@@ -35,7 +35,8 @@ extension Activation {
     /// by 2^n through the exponent bits), within 2 ulp of `expf` for |x| ≤ 88; clamped outside.
     @inline(__always)
     package static func exp(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
+        let lo = SIMD8<Float>(repeating: -87.3)
+        let hi = SIMD8<Float>(repeating: 88.3)
         var x = v.replacing(with: lo, where: v .< lo)
         x.replace(with: hi, where: x .> hi)
         // Adding 1.5 · 2^23 rounds to an integer held in the low mantissa bits (vector ops only;
@@ -98,7 +99,10 @@ package enum BiasActivation {
             SIMD8Memory.store(SIMD8Memory.load(p + i) + vb, p + i)
             i += 8
         }
-        while i < n { p[i] += b; i += 1 }
+        while i < n {
+            p[i] += b
+            i += 1
+        }
     }
 
     @inline(__always)

@@ -21,7 +21,8 @@ package enum DarknetResize {
         // in another module now, so it is not propagated from there): 8 % of a resize.
         if channels == 3 {
             resize(
-                pixels: pixels, width: width, height: height, fixedChannels: 3, outWidth: outWidth, outHeight: outHeight,
+                pixels: pixels, width: width, height: height, fixedChannels: 3, outWidth: outWidth,
+                outHeight: outHeight,
                 output: output, planeWidth: planeWidth, planeHeight: planeHeight, offsetX: offsetX, offsetY: offsetY,
                 scratch: scratch)
         } else {

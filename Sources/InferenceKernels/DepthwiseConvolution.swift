@@ -45,7 +45,8 @@ package enum DepthwiseConvolution {
                     if stride == 2 {
                         // Even and odd padded columns in two planes, so stride-2 taps are contiguous loads.
                         let half = (pw + 1) / 2
-                        PaddedPlane.copySplit(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, half: half)
+                        PaddedPlane.copySplit(
+                            src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, half: half)
                         switch kernel {
                         case 3: channelStride2(padded, half, ph, w, 3, b, out, outHeight, outWidth)
                         case 5: channelStride2(padded, half, ph, w, 5, b, out, outHeight, outWidth)
@@ -53,7 +54,8 @@ package enum DepthwiseConvolution {
                         }
                         continue
                     }
-                    PaddedPlane.copy(src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, paddedWidth: pw)
+                    PaddedPlane.copy(
+                        src, height: height, width: width, pad: pad, into: padded, paddedHeight: ph, paddedWidth: pw)
                     switch (kernel, stride) {
                     case (3, 1): channel3x3(padded, pw, w, b, out, outHeight, outWidth)
                     case (5, 1): channel(padded, pw, w, 5, b, out, outHeight, outWidth)
@@ -80,7 +82,10 @@ package enum DepthwiseConvolution {
             let rowsHere = min(4, oh - y)
             var x = 0
             while x < ow {
-                var a0 = vb, a1 = vb, a2 = vb, a3 = vb
+                var a0 = vb
+                var a1 = vb
+                var a2 = vb
+                var a3 = vb
                 for ky in 0..<k {
                     let base = (2 * y + ky) * half + x
                     for kx in 0..<k {
@@ -117,21 +122,38 @@ package enum DepthwiseConvolution {
         _ out: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
     ) {
         let vb = SIMD8<Float>(repeating: b)
-        let w0 = SIMD8<Float>(repeating: w[0]), w1 = SIMD8<Float>(repeating: w[1]), w2 = SIMD8<Float>(repeating: w[2])
-        let w3 = SIMD8<Float>(repeating: w[3]), w4 = SIMD8<Float>(repeating: w[4]), w5 = SIMD8<Float>(repeating: w[5])
-        let w6 = SIMD8<Float>(repeating: w[6]), w7 = SIMD8<Float>(repeating: w[7]), w8 = SIMD8<Float>(repeating: w[8])
+        let w0 = SIMD8<Float>(repeating: w[0])
+        let w1 = SIMD8<Float>(repeating: w[1])
+        let w2 = SIMD8<Float>(repeating: w[2])
+        let w3 = SIMD8<Float>(repeating: w[3])
+        let w4 = SIMD8<Float>(repeating: w[4])
+        let w5 = SIMD8<Float>(repeating: w[5])
+        let w6 = SIMD8<Float>(repeating: w[6])
+        let w7 = SIMD8<Float>(repeating: w[7])
+        let w8 = SIMD8<Float>(repeating: w[8])
         var y = 0
         while y + 4 <= oh {
             var x = 0
             while x < ow {
                 // Columns x ..< x + 16; the second vector is stored only where it lies in the row
                 // (the padded plane is wide enough to load it regardless).
-                var a0 = vb, a1 = vb, a2 = vb, a3 = vb, c0 = vb, c1 = vb, c2 = vb, c3 = vb
+                var a0 = vb
+                var a1 = vb
+                var a2 = vb
+                var a3 = vb
+                var c0 = vb
+                var c1 = vb
+                var c2 = vb
+                var c3 = vb
                 var row = src + y * pw + x
                 // Input row y + i feeds output row y + r through filter row i − r.
                 for i in 0..<6 {
-                    let l0 = SIMD8Memory.load(row), l1 = SIMD8Memory.load(row + 1), l2 = SIMD8Memory.load(row + 2)
-                    let h0 = SIMD8Memory.load(row + 8), h1 = SIMD8Memory.load(row + 9), h2 = SIMD8Memory.load(row + 10)
+                    let l0 = SIMD8Memory.load(row)
+                    let l1 = SIMD8Memory.load(row + 1)
+                    let l2 = SIMD8Memory.load(row + 2)
+                    let h0 = SIMD8Memory.load(row + 8)
+                    let h1 = SIMD8Memory.load(row + 9)
+                    let h2 = SIMD8Memory.load(row + 10)
                     if i <= 2 {  // output row 0, filter row i
                         let (u0, u1, u2) = i == 0 ? (w0, w1, w2) : i == 1 ? (w3, w4, w5) : (w6, w7, w8)
                         a0 = a0.addingProduct(l0, u0).addingProduct(l1, u1).addingProduct(l2, u2)
@@ -186,7 +208,10 @@ package enum DepthwiseConvolution {
         while y + 4 <= oh {
             var x = 0
             while x < ow {
-                var a0 = vb, a1 = vb, a2 = vb, a3 = vb
+                var a0 = vb
+                var a1 = vb
+                var a2 = vb
+                var a3 = vb
                 for ky in 0..<k {
                     let r0 = src + (y + ky) * pw + x
                     for kx in 0..<k {
@@ -223,7 +248,9 @@ package enum DepthwiseConvolution {
                 var a = SIMD8<Float>(repeating: b)
                 for ky in 0..<k {
                     let r = src + (y + ky) * pw + x
-                    for kx in 0..<k { a = a.addingProduct(SIMD8Memory.load(r + kx), SIMD8<Float>(repeating: w[ky * k + kx])) }
+                    for kx in 0..<k {
+                        a = a.addingProduct(SIMD8Memory.load(r + kx), SIMD8<Float>(repeating: w[ky * k + kx]))
+                    }
                 }
                 SIMD8Memory.store(a, out + y * ow + x, count: min(8, ow - x))
                 x += 8

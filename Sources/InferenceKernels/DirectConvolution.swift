@@ -58,22 +58,27 @@ package enum DirectConvolution {
                 plane.initialize(repeating: 0, count: planeFloats)
                 let src = input + c * height * width
                 if stride == 2 {
-                    PaddedPlane.copySplit(src, height: height, width: width, pad: pad, into: plane, paddedHeight: ph, half: half)
+                    PaddedPlane.copySplit(
+                        src, height: height, width: width, pad: pad, into: plane, paddedHeight: ph, half: half)
                 } else {
-                    PaddedPlane.copy(src, height: height, width: width, pad: pad, into: plane, paddedHeight: ph, paddedWidth: pw)
+                    PaddedPlane.copy(
+                        src, height: height, width: width, pad: pad, into: plane, paddedHeight: ph, paddedWidth: pw)
                 }
             }
         }
         // Parts: (filter group, output row) pairs, rows innermost.
         Parallel.forEach(groups * outHeight, cost: outWidth * taps * lanes) { range in
             for item in range {
-                let g = item / outHeight, y = item % outHeight
+                let g = item / outHeight
+                let y = item % outHeight
                 let count = min(lanes, filters - g * lanes)
                 if stride == 2 {
-                    row(2, g, y, count, planes, planeFloats, half, ph, channels, regrouped + g * taps * lanes,
+                    row(
+                        2, g, y, count, planes, planeFloats, half, ph, channels, regrouped + g * taps * lanes,
                         bias + g * lanes, act, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
                 } else {
-                    row(1, g, y, count, planes, planeFloats, pw, ph, channels, regrouped + g * taps * lanes,
+                    row(
+                        1, g, y, count, planes, planeFloats, pw, ph, channels, regrouped + g * taps * lanes,
                         bias + g * lanes, act, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
                 }
             }
@@ -90,11 +95,24 @@ package enum DirectConvolution {
         _ out: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
     ) {
         @inline(__always) func start(_ l: Int) -> SIMD8<Float> { SIMD8(repeating: l < count ? bias[l] : 0) }
-        let b0 = start(0), b1 = start(1), b2 = start(2), b3 = start(3)
-        let b4 = start(4), b5 = start(5), b6 = start(6), b7 = start(7)
+        let b0 = start(0)
+        let b1 = start(1)
+        let b2 = start(2)
+        let b3 = start(3)
+        let b4 = start(4)
+        let b5 = start(5)
+        let b6 = start(6)
+        let b7 = start(7)
         var x = 0
         while x < ow {
-            var a0 = b0, a1 = b1, a2 = b2, a3 = b3, a4 = b4, a5 = b5, a6 = b6, a7 = b7
+            var a0 = b0
+            var a1 = b1
+            var a2 = b2
+            var a3 = b3
+            var a4 = b4
+            var a5 = b5
+            var a6 = b6
+            var a7 = b7
             var wp = w
             for c in 0..<channels {
                 let plane = planes + c * planeFloats
@@ -102,17 +120,24 @@ package enum DirectConvolution {
                     let r = plane + (y * s + ky) * rowFloats + x
                     for kx in 0..<3 {
                         // Stride 2: padded column 2x + kx is even[x + kx/2] or odd[x] (kx = 1).
-                        let v = s == 1 ? SIMD8Memory.load(r + kx) : SIMD8Memory.load(kx == 1 ? r + ph * rowFloats : r + kx / 2)
-                        a0 = a0.addingProduct(v, SIMD8(repeating: wp[0])); a1 = a1.addingProduct(v, SIMD8(repeating: wp[1]))
-                        a2 = a2.addingProduct(v, SIMD8(repeating: wp[2])); a3 = a3.addingProduct(v, SIMD8(repeating: wp[3]))
-                        a4 = a4.addingProduct(v, SIMD8(repeating: wp[4])); a5 = a5.addingProduct(v, SIMD8(repeating: wp[5]))
-                        a6 = a6.addingProduct(v, SIMD8(repeating: wp[6])); a7 = a7.addingProduct(v, SIMD8(repeating: wp[7]))
+                        let v =
+                            s == 1
+                            ? SIMD8Memory.load(r + kx) : SIMD8Memory.load(kx == 1 ? r + ph * rowFloats : r + kx / 2)
+                        a0 = a0.addingProduct(v, SIMD8(repeating: wp[0]))
+                        a1 = a1.addingProduct(v, SIMD8(repeating: wp[1]))
+                        a2 = a2.addingProduct(v, SIMD8(repeating: wp[2]))
+                        a3 = a3.addingProduct(v, SIMD8(repeating: wp[3]))
+                        a4 = a4.addingProduct(v, SIMD8(repeating: wp[4]))
+                        a5 = a5.addingProduct(v, SIMD8(repeating: wp[5]))
+                        a6 = a6.addingProduct(v, SIMD8(repeating: wp[6]))
+                        a7 = a7.addingProduct(v, SIMD8(repeating: wp[7]))
                         wp += lanes
                     }
                 }
             }
             let n = min(8, ow - x)
-            let o = out + y * ow + x, plane = oh * ow
+            let o = out + y * ow + x
+            let plane = oh * ow
             store(a0, o, n, act)
             if count > 1 { store(a1, o + plane, n, act) }
             if count > 2 { store(a2, o + 2 * plane, n, act) }

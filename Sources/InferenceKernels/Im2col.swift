@@ -84,7 +84,8 @@ package enum Im2col {
             var q = 0
             while q < count {
                 let pixel = first + q
-                let x0 = pixel % outWidth, lane = q % PanelGemm.columns
+                let x0 = pixel % outWidth
+                let lane = q % PanelGemm.columns
                 let length = min(outWidth - x0, count - q, PanelGemm.columns - lane)
                 runs[runCount] = Run(
                     offset: (q / PanelGemm.columns) * panelFloats + lane, y: pixel / outWidth, x0: x0, length: length)
@@ -103,13 +104,15 @@ package enum Im2col {
                             let run = runs[r]
                             let dst = rowDst + run.offset
                             let iy = run.y * stride - pad + ky
-                            let x0 = run.x0, x1 = run.x0 + run.length
+                            let x0 = run.x0
+                            let x1 = run.x0 + run.length
                             if iy < 0 || iy >= height {
                                 dst.initialize(repeating: 0, count: run.length)
                                 continue
                             }
                             let src = plane + iy * width - pad + kx
-                            let a = min(max(x0, lo), x1), b = max(min(x1, hi), a)
+                            let a = min(max(x0, lo), x1)
+                            let b = max(min(x1, hi), a)
                             dst.initialize(repeating: 0, count: a - x0)
                             if stride == 1 {
                                 (dst + (a - x0)).update(from: src + a, count: b - a)

@@ -150,7 +150,10 @@ package enum LSTMKernels {
             let tb = tanhC + b * units
             let cp = cPrev + b * units
             for u in 0..<units {
-                let ig = gb[u], fg = gb[units + u], gg = gb[2 * units + u], og = gb[3 * units + u]
+                let ig = gb[u]
+                let fg = gb[units + u]
+                let gg = gb[2 * units + u]
+                let og = gb[3 * units + u]
                 let tc = tb[u]
                 let d = dhb[u]
                 let dc = dcb[u] + d * og * (1 - tc * tc)

@@ -6,7 +6,8 @@ package enum PaddedPlane {
     /// Floats of one padded plane (or of the two split planes at stride 2), with room for the
     /// kernels' full-vector loads past the last output.
     package static func size(kernel: Int, stride: Int, outHeight: Int, outWidth: Int) -> Int {
-        height(kernel: kernel, stride: stride, outHeight: outHeight) * (width(kernel: kernel, stride: stride, outWidth: outWidth) + 2)
+        height(kernel: kernel, stride: stride, outHeight: outHeight)
+            * (width(kernel: kernel, stride: stride, outWidth: outWidth) + 2)
     }
 
     /// Rows of a padded plane: every row some output's taps read.
@@ -41,7 +42,8 @@ package enum PaddedPlane {
         _ src: UnsafePointer<Float>, height: Int, width: Int, pad: Int,
         into dst: UnsafeMutablePointer<Float>, paddedHeight ph: Int, half: Int
     ) {
-        let even = dst, odd = dst + ph * half
+        let even = dst
+        let odd = dst + ph * half
         let rows = min(height, ph - pad)
         guard rows > 0 else { return }
         let cols = min(width, 2 * half - pad)
@@ -52,7 +54,8 @@ package enum PaddedPlane {
         let toOdd = pad >> 1
         for y in 0..<rows {
             let s = src + y * width
-            let e = even + (y + pad) * half, o = odd + (y + pad) * half
+            let e = even + (y + pad) * half
+            let o = odd + (y + pad) * half
             var x = 0
             while x + 16 <= cols {
                 let v = UnsafeRawPointer(s + x).loadUnaligned(as: SIMD16<Float>.self)

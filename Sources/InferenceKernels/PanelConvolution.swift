@@ -38,12 +38,14 @@ package enum PanelConvolution {
         residual: UnsafePointer<Float>? = nil,
         workspace: UnsafeMutablePointer<Float>
     ) {
-        let k = channels * kernel * kernel, pixels = outHeight * outWidth
+        let k = channels * kernel * kernel
+        let pixels = outHeight * outWidth
         guard k > 0, pixels > 0, filters > 0 else { return }
         let perPart = panelsPerPart(k: k, pixels: pixels) * PanelGemm.columns
         let parts = (pixels + perPart - 1) / perPart
         Parallel.forEachSlot(parts, slots: slots) { part, slot in
-            let first = part * perPart, count = min(perPart, pixels - first)
+            let first = part * perPart
+            let count = min(perPart, pixels - first)
             let b = workspace + slot * perPart * k
             Im2col.unfoldPanels(
                 input: input, channels: channels, height: height, width: width, kernel: kernel, stride: stride,

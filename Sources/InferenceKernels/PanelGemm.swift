@@ -20,9 +20,14 @@ package enum PanelGemm {
                 let rows = min(4, m - 4 * panel)
                 let r0 = a + 4 * panel * k
                 if rows == 4 {
-                    let r1 = r0 + k, r2 = r0 + 2 * k, r3 = r0 + 3 * k
+                    let r1 = r0 + k
+                    let r2 = r0 + 2 * k
+                    let r3 = r0 + 3 * k
                     for q in 0..<k {
-                        d[0] = r0[q]; d[1] = r1[q]; d[2] = r2[q]; d[3] = r3[q]
+                        d[0] = r0[q]
+                        d[1] = r1[q]
+                        d[2] = r2[q]
+                        d[3] = r3[q]
                         d += 4
                     }
                 } else {
@@ -54,13 +59,15 @@ package enum PanelGemm {
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0, k > 0 else { return }
-        let aPanel = 4 * k, bPanel = 24 * k
+        let aPanel = 4 * k
+        let bPanel = 24 * k
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 24) { buffer in
             let edge = buffer.baseAddress!
             var j = 0
             while j < n {
                 let width = min(24, n - j)
-                let pb = b + (j / 24) * bPanel, cj = c + j
+                let pb = b + (j / 24) * bPanel
+                let cj = c + j
                 if width <= 4 {
                     for col in 0..<width { column(m, k, a, pb + col, cj + col, ldc) }
                     j += 24
@@ -103,51 +110,96 @@ package enum PanelGemm {
     private static func block4x24(
         _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
-        var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
-        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
-        var c30 = SIMD8<Float>(), c31 = SIMD8<Float>(), c32 = SIMD8<Float>()
-        var pa = a, pb = b
+        var c00 = SIMD8<Float>()
+        var c01 = SIMD8<Float>()
+        var c02 = SIMD8<Float>()
+        var c10 = SIMD8<Float>()
+        var c11 = SIMD8<Float>()
+        var c12 = SIMD8<Float>()
+        var c20 = SIMD8<Float>()
+        var c21 = SIMD8<Float>()
+        var c22 = SIMD8<Float>()
+        var c30 = SIMD8<Float>()
+        var c31 = SIMD8<Float>()
+        var c32 = SIMD8<Float>()
+        var pa = a
+        var pb = b
         for _ in 0..<k {
-            let x0 = load(pb), x1 = load(pb + 8), x2 = load(pb + 16)
+            let x0 = load(pb)
+            let x1 = load(pb + 8)
+            let x2 = load(pb + 16)
             let w0 = SIMD8<Float>(repeating: pa[0])
-            c00 = c00.addingProduct(x0, w0); c01 = c01.addingProduct(x1, w0); c02 = c02.addingProduct(x2, w0)
+            c00 = c00.addingProduct(x0, w0)
+            c01 = c01.addingProduct(x1, w0)
+            c02 = c02.addingProduct(x2, w0)
             let w1 = SIMD8<Float>(repeating: pa[1])
-            c10 = c10.addingProduct(x0, w1); c11 = c11.addingProduct(x1, w1); c12 = c12.addingProduct(x2, w1)
+            c10 = c10.addingProduct(x0, w1)
+            c11 = c11.addingProduct(x1, w1)
+            c12 = c12.addingProduct(x2, w1)
             let w2 = SIMD8<Float>(repeating: pa[2])
-            c20 = c20.addingProduct(x0, w2); c21 = c21.addingProduct(x1, w2); c22 = c22.addingProduct(x2, w2)
+            c20 = c20.addingProduct(x0, w2)
+            c21 = c21.addingProduct(x1, w2)
+            c22 = c22.addingProduct(x2, w2)
             let w3 = SIMD8<Float>(repeating: pa[3])
-            c30 = c30.addingProduct(x0, w3); c31 = c31.addingProduct(x1, w3); c32 = c32.addingProduct(x2, w3)
+            c30 = c30.addingProduct(x0, w3)
+            c31 = c31.addingProduct(x1, w3)
+            c32 = c32.addingProduct(x2, w3)
             pa += 4
             pb += 24
         }
-        store(c00, c); store(c01, c + 8); store(c02, c + 16)
-        store(c10, c + ldc); store(c11, c + ldc + 8); store(c12, c + ldc + 16)
-        store(c20, c + 2 * ldc); store(c21, c + 2 * ldc + 8); store(c22, c + 2 * ldc + 16)
-        store(c30, c + 3 * ldc); store(c31, c + 3 * ldc + 8); store(c32, c + 3 * ldc + 16)
+        store(c00, c)
+        store(c01, c + 8)
+        store(c02, c + 16)
+        store(c10, c + ldc)
+        store(c11, c + ldc + 8)
+        store(c12, c + ldc + 16)
+        store(c20, c + 2 * ldc)
+        store(c21, c + 2 * ldc + 8)
+        store(c22, c + 2 * ldc + 16)
+        store(c30, c + 3 * ldc)
+        store(c31, c + 3 * ldc + 8)
+        store(c32, c + 3 * ldc + 16)
     }
 
     private static func block4x16(
         _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-        var pa = a, pb = b
+        var c00 = SIMD8<Float>()
+        var c01 = SIMD8<Float>()
+        var c10 = SIMD8<Float>()
+        var c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>()
+        var c21 = SIMD8<Float>()
+        var c30 = SIMD8<Float>()
+        var c31 = SIMD8<Float>()
+        var pa = a
+        var pb = b
         for _ in 0..<k {
-            let x0 = load(pb), x1 = load(pb + 8)
-            let w0 = SIMD8<Float>(repeating: pa[0]), w1 = SIMD8<Float>(repeating: pa[1])
-            c00 = c00.addingProduct(x0, w0); c01 = c01.addingProduct(x1, w0)
-            c10 = c10.addingProduct(x0, w1); c11 = c11.addingProduct(x1, w1)
-            let w2 = SIMD8<Float>(repeating: pa[2]), w3 = SIMD8<Float>(repeating: pa[3])
-            c20 = c20.addingProduct(x0, w2); c21 = c21.addingProduct(x1, w2)
-            c30 = c30.addingProduct(x0, w3); c31 = c31.addingProduct(x1, w3)
+            let x0 = load(pb)
+            let x1 = load(pb + 8)
+            let w0 = SIMD8<Float>(repeating: pa[0])
+            let w1 = SIMD8<Float>(repeating: pa[1])
+            c00 = c00.addingProduct(x0, w0)
+            c01 = c01.addingProduct(x1, w0)
+            c10 = c10.addingProduct(x0, w1)
+            c11 = c11.addingProduct(x1, w1)
+            let w2 = SIMD8<Float>(repeating: pa[2])
+            let w3 = SIMD8<Float>(repeating: pa[3])
+            c20 = c20.addingProduct(x0, w2)
+            c21 = c21.addingProduct(x1, w2)
+            c30 = c30.addingProduct(x0, w3)
+            c31 = c31.addingProduct(x1, w3)
             pa += 4
             pb += 24
         }
-        store(c00, c); store(c01, c + 8)
-        store(c10, c + ldc); store(c11, c + ldc + 8)
-        store(c20, c + 2 * ldc); store(c21, c + 2 * ldc + 8)
-        store(c30, c + 3 * ldc); store(c31, c + 3 * ldc + 8)
+        store(c00, c)
+        store(c01, c + 8)
+        store(c10, c + ldc)
+        store(c11, c + ldc + 8)
+        store(c20, c + 2 * ldc)
+        store(c21, c + 2 * ldc + 8)
+        store(c30, c + 3 * ldc)
+        store(c31, c + 3 * ldc + 8)
     }
 
     /// Two A panels against one 8-column group: eight independent accumulators.
@@ -155,29 +207,49 @@ package enum PanelGemm {
         _ k: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
-        var c4 = SIMD8<Float>(), c5 = SIMD8<Float>(), c6 = SIMD8<Float>(), c7 = SIMD8<Float>()
-        var pa = a, pc = a2, pb = b
+        var c0 = SIMD8<Float>()
+        var c1 = SIMD8<Float>()
+        var c2 = SIMD8<Float>()
+        var c3 = SIMD8<Float>()
+        var c4 = SIMD8<Float>()
+        var c5 = SIMD8<Float>()
+        var c6 = SIMD8<Float>()
+        var c7 = SIMD8<Float>()
+        var pa = a
+        var pc = a2
+        var pb = b
         for _ in 0..<k {
             let x = load(pb)
-            c0 = c0.addingProduct(x, SIMD8(repeating: pa[0])); c1 = c1.addingProduct(x, SIMD8(repeating: pa[1]))
-            c2 = c2.addingProduct(x, SIMD8(repeating: pa[2])); c3 = c3.addingProduct(x, SIMD8(repeating: pa[3]))
-            c4 = c4.addingProduct(x, SIMD8(repeating: pc[0])); c5 = c5.addingProduct(x, SIMD8(repeating: pc[1]))
-            c6 = c6.addingProduct(x, SIMD8(repeating: pc[2])); c7 = c7.addingProduct(x, SIMD8(repeating: pc[3]))
+            c0 = c0.addingProduct(x, SIMD8(repeating: pa[0]))
+            c1 = c1.addingProduct(x, SIMD8(repeating: pa[1]))
+            c2 = c2.addingProduct(x, SIMD8(repeating: pa[2]))
+            c3 = c3.addingProduct(x, SIMD8(repeating: pa[3]))
+            c4 = c4.addingProduct(x, SIMD8(repeating: pc[0]))
+            c5 = c5.addingProduct(x, SIMD8(repeating: pc[1]))
+            c6 = c6.addingProduct(x, SIMD8(repeating: pc[2]))
+            c7 = c7.addingProduct(x, SIMD8(repeating: pc[3]))
             pa += 4
             pc += 4
             pb += 24
         }
-        store(c0, c); store(c1, c + ldc); store(c2, c + 2 * ldc); store(c3, c + 3 * ldc)
-        store(c4, c + 4 * ldc); store(c5, c + 5 * ldc); store(c6, c + 6 * ldc); store(c7, c + 7 * ldc)
+        store(c0, c)
+        store(c1, c + ldc)
+        store(c2, c + 2 * ldc)
+        store(c3, c + 3 * ldc)
+        store(c4, c + 4 * ldc)
+        store(c5, c + 5 * ldc)
+        store(c6, c + 6 * ldc)
+        store(c7, c + 7 * ldc)
     }
 
     /// Rows `0 ..< m` of one column of C (column `0` of the B panel at `b`), eight A panels at a
     /// time: eight four-lane accumulators, so a 1-column remainder costs one column, not eight.
     private static func column(
-        _ m: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+        _ m: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        _ ldc: Int
     ) {
-        let panels = (m + 3) / 4, aPanel = 4 * k
+        let panels = (m + 3) / 4
+        let aPanel = 4 * k
         var q = 0
         while q < panels {
             let n = min(8, panels - q)
@@ -190,10 +262,14 @@ package enum PanelGemm {
                 for i in 0..<k {
                     let x = SIMD4<Float>(repeating: b[24 * i])
                     let p = base + 4 * i
-                    acc.0 = acc.0.addingProduct(load4(p), x); acc.1 = acc.1.addingProduct(load4(p + aPanel), x)
-                    acc.2 = acc.2.addingProduct(load4(p + 2 * aPanel), x); acc.3 = acc.3.addingProduct(load4(p + 3 * aPanel), x)
-                    acc.4 = acc.4.addingProduct(load4(p + 4 * aPanel), x); acc.5 = acc.5.addingProduct(load4(p + 5 * aPanel), x)
-                    acc.6 = acc.6.addingProduct(load4(p + 6 * aPanel), x); acc.7 = acc.7.addingProduct(load4(p + 7 * aPanel), x)
+                    acc.0 = acc.0.addingProduct(load4(p), x)
+                    acc.1 = acc.1.addingProduct(load4(p + aPanel), x)
+                    acc.2 = acc.2.addingProduct(load4(p + 2 * aPanel), x)
+                    acc.3 = acc.3.addingProduct(load4(p + 3 * aPanel), x)
+                    acc.4 = acc.4.addingProduct(load4(p + 4 * aPanel), x)
+                    acc.5 = acc.5.addingProduct(load4(p + 5 * aPanel), x)
+                    acc.6 = acc.6.addingProduct(load4(p + 6 * aPanel), x)
+                    acc.7 = acc.7.addingProduct(load4(p + 7 * aPanel), x)
                 }
             }
             withUnsafeBytes(of: &acc) { raw in
@@ -224,15 +300,24 @@ package enum PanelGemm {
     private static func block4x8(
         _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
-        var pa = a, pb = b
+        var c0 = SIMD8<Float>()
+        var c1 = SIMD8<Float>()
+        var c2 = SIMD8<Float>()
+        var c3 = SIMD8<Float>()
+        var pa = a
+        var pb = b
         for _ in 0..<k {
             let x = load(pb)
-            c0 = c0.addingProduct(x, SIMD8(repeating: pa[0])); c1 = c1.addingProduct(x, SIMD8(repeating: pa[1]))
-            c2 = c2.addingProduct(x, SIMD8(repeating: pa[2])); c3 = c3.addingProduct(x, SIMD8(repeating: pa[3]))
+            c0 = c0.addingProduct(x, SIMD8(repeating: pa[0]))
+            c1 = c1.addingProduct(x, SIMD8(repeating: pa[1]))
+            c2 = c2.addingProduct(x, SIMD8(repeating: pa[2]))
+            c3 = c3.addingProduct(x, SIMD8(repeating: pa[3]))
             pa += 4
             pb += 24
         }
-        store(c0, c); store(c1, c + ldc); store(c2, c + 2 * ldc); store(c3, c + 3 * ldc)
+        store(c0, c)
+        store(c1, c + ldc)
+        store(c2, c + 2 * ldc)
+        store(c3, c + 3 * ldc)
     }
 }

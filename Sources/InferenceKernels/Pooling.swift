@@ -52,7 +52,8 @@ package enum Pooling {
             let dst = rows + y * outWidth
             for j in 0..<outWidth {
                 let x0 = offset + j * stride
-                let xa = max(0, x0), xb = min(width, x0 + size)
+                let xa = max(0, x0)
+                let xb = min(width, x0 + size)
                 var m = -Float.greatestFiniteMagnitude
                 var x = xa
                 while x < xb {
@@ -64,7 +65,8 @@ package enum Pooling {
         }
         for i in 0..<outHeight {
             let y0 = offset + i * stride
-            let ya = max(0, y0), yb = min(height, y0 + size)
+            let ya = max(0, y0)
+            let yb = min(height, y0 + size)
             let dst = out + i * outWidth
             dst.update(repeating: -Float.greatestFiniteMagnitude, count: outWidth)
             var y = ya

@@ -52,54 +52,92 @@ package enum SmallGemm {
         _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ ldb: Int,
         _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ bias: UnsafePointer<Float>?, _ act: Activation
     ) {
-        let a0 = a, a1 = a + k, a2 = a + 2 * k, a3 = a + 3 * k
-        let b0 = SIMD8<Float>(repeating: bias?[0] ?? 0), b1 = SIMD8<Float>(repeating: bias?[1] ?? 0)
-        let b2 = SIMD8<Float>(repeating: bias?[2] ?? 0), b3 = SIMD8<Float>(repeating: bias?[3] ?? 0)
+        let a0 = a
+        let a1 = a + k
+        let a2 = a + 2 * k
+        let a3 = a + 3 * k
+        let b0 = SIMD8<Float>(repeating: bias?[0] ?? 0)
+        let b1 = SIMD8<Float>(repeating: bias?[1] ?? 0)
+        let b2 = SIMD8<Float>(repeating: bias?[2] ?? 0)
+        let b3 = SIMD8<Float>(repeating: bias?[3] ?? 0)
         var j = 0
         while j + 16 <= n {
-            var c00 = b0, c01 = b0, c10 = b1, c11 = b1, c20 = b2, c21 = b2, c30 = b3, c31 = b3
+            var c00 = b0
+            var c01 = b0
+            var c10 = b1
+            var c11 = b1
+            var c20 = b2
+            var c21 = b2
+            var c30 = b3
+            var c31 = b3
             var p = b + j
             for kk in 0..<k {
-                let x0 = SIMD8Memory.load(p), x1 = SIMD8Memory.load(p + 8)
-                let w0 = SIMD8<Float>(repeating: a0[kk]), w1 = SIMD8<Float>(repeating: a1[kk])
-                let w2 = SIMD8<Float>(repeating: a2[kk]), w3 = SIMD8<Float>(repeating: a3[kk])
-                c00 = c00.addingProduct(x0, w0); c01 = c01.addingProduct(x1, w0)
-                c10 = c10.addingProduct(x0, w1); c11 = c11.addingProduct(x1, w1)
-                c20 = c20.addingProduct(x0, w2); c21 = c21.addingProduct(x1, w2)
-                c30 = c30.addingProduct(x0, w3); c31 = c31.addingProduct(x1, w3)
+                let x0 = SIMD8Memory.load(p)
+                let x1 = SIMD8Memory.load(p + 8)
+                let w0 = SIMD8<Float>(repeating: a0[kk])
+                let w1 = SIMD8<Float>(repeating: a1[kk])
+                let w2 = SIMD8<Float>(repeating: a2[kk])
+                let w3 = SIMD8<Float>(repeating: a3[kk])
+                c00 = c00.addingProduct(x0, w0)
+                c01 = c01.addingProduct(x1, w0)
+                c10 = c10.addingProduct(x0, w1)
+                c11 = c11.addingProduct(x1, w1)
+                c20 = c20.addingProduct(x0, w2)
+                c21 = c21.addingProduct(x1, w2)
+                c30 = c30.addingProduct(x0, w3)
+                c31 = c31.addingProduct(x1, w3)
                 p += ldb
             }
             let o = c + j
-            SIMD8Memory.store(activate(c00, act), o); SIMD8Memory.store(activate(c01, act), o + 8)
-            SIMD8Memory.store(activate(c10, act), o + ldc); SIMD8Memory.store(activate(c11, act), o + ldc + 8)
-            SIMD8Memory.store(activate(c20, act), o + 2 * ldc); SIMD8Memory.store(activate(c21, act), o + 2 * ldc + 8)
-            SIMD8Memory.store(activate(c30, act), o + 3 * ldc); SIMD8Memory.store(activate(c31, act), o + 3 * ldc + 8)
+            SIMD8Memory.store(activate(c00, act), o)
+            SIMD8Memory.store(activate(c01, act), o + 8)
+            SIMD8Memory.store(activate(c10, act), o + ldc)
+            SIMD8Memory.store(activate(c11, act), o + ldc + 8)
+            SIMD8Memory.store(activate(c20, act), o + 2 * ldc)
+            SIMD8Memory.store(activate(c21, act), o + 2 * ldc + 8)
+            SIMD8Memory.store(activate(c30, act), o + 3 * ldc)
+            SIMD8Memory.store(activate(c31, act), o + 3 * ldc + 8)
             j += 16
         }
         while j + 8 <= n {
-            var c0 = b0, c1 = b1, c2 = b2, c3 = b3
+            var c0 = b0
+            var c1 = b1
+            var c2 = b2
+            var c3 = b3
             var p = b + j
             for kk in 0..<k {
                 let x = SIMD8Memory.load(p)
-                c0 = c0.addingProduct(x, SIMD8(repeating: a0[kk])); c1 = c1.addingProduct(x, SIMD8(repeating: a1[kk]))
-                c2 = c2.addingProduct(x, SIMD8(repeating: a2[kk])); c3 = c3.addingProduct(x, SIMD8(repeating: a3[kk]))
+                c0 = c0.addingProduct(x, SIMD8(repeating: a0[kk]))
+                c1 = c1.addingProduct(x, SIMD8(repeating: a1[kk]))
+                c2 = c2.addingProduct(x, SIMD8(repeating: a2[kk]))
+                c3 = c3.addingProduct(x, SIMD8(repeating: a3[kk]))
                 p += ldb
             }
             let o = c + j
-            SIMD8Memory.store(activate(c0, act), o); SIMD8Memory.store(activate(c1, act), o + ldc)
-            SIMD8Memory.store(activate(c2, act), o + 2 * ldc); SIMD8Memory.store(activate(c3, act), o + 3 * ldc)
+            SIMD8Memory.store(activate(c0, act), o)
+            SIMD8Memory.store(activate(c1, act), o + ldc)
+            SIMD8Memory.store(activate(c2, act), o + 2 * ldc)
+            SIMD8Memory.store(activate(c3, act), o + 3 * ldc)
             j += 8
         }
         while j < n {
-            var s0 = b0[0], s1 = b1[0], s2 = b2[0], s3 = b3[0]
+            var s0 = b0[0]
+            var s1 = b1[0]
+            var s2 = b2[0]
+            var s3 = b3[0]
             var p = b + j
             for kk in 0..<k {
                 let x = p.pointee
-                s0 += a0[kk] * x; s1 += a1[kk] * x; s2 += a2[kk] * x; s3 += a3[kk] * x
+                s0 += a0[kk] * x
+                s1 += a1[kk] * x
+                s2 += a2[kk] * x
+                s3 += a3[kk] * x
                 p += ldb
             }
-            c[j] = activate(s0, act); c[ldc + j] = activate(s1, act)
-            c[2 * ldc + j] = activate(s2, act); c[3 * ldc + j] = activate(s3, act)
+            c[j] = activate(s0, act)
+            c[ldc + j] = activate(s1, act)
+            c[2 * ldc + j] = activate(s2, act)
+            c[3 * ldc + j] = activate(s3, act)
             j += 1
         }
     }
@@ -112,7 +150,8 @@ package enum SmallGemm {
         let vb = SIMD8<Float>(repeating: bias)
         var j = 0
         while j + 16 <= n {
-            var c0 = vb, c1 = vb
+            var c0 = vb
+            var c1 = vb
             var p = b + j
             for kk in 0..<k {
                 let w = SIMD8<Float>(repeating: a[kk])

@@ -31,7 +31,9 @@ extension WinogradConvolution {
         var weights = [Float](repeating: 0, count: filters * channels * 9)
         for f in 0..<filters {
             for c in 0..<channels {
-                for tap in 0..<9 { weights[(f * channels + c) * 9 + tap] = packed[((f / 8 * channels + c) * 9 + tap) * 8 + f % 8] }
+                for tap in 0..<9 {
+                    weights[(f * channels + c) * 9 + tap] = packed[((f / 8 * channels + c) * 9 + tap) * 8 + f % 8]
+                }
             }
         }
         return weights
@@ -67,7 +69,9 @@ extension WinogradConvolution {
     /// `G g Gᵀ` of F(2×2, 3×3) for the eight kernels at `w` (`[9 × 8]`); plane `i·4 + j` of
     /// filters 0–3 at `d0 + (i·4 + j)·ps`, of filters 4–7 at `d1 + …`.
     @inline(__always)
-    private static func filterF2(_ w: UnsafePointer<Float>, _ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>, _ ps: Int) {
+    private static func filterF2(
+        _ w: UnsafePointer<Float>, _ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>, _ ps: Int
+    ) {
         // G g, one column of g at a time: column b is taps (b, 3 + b, 6 + b).
         let (a0, a1, a2, a3) = filter4(tap(w, 0), tap(w, 3), tap(w, 6))
         let (b0, b1, b2, b3) = filter4(tap(w, 1), tap(w, 4), tap(w, 7))
@@ -76,8 +80,10 @@ extension WinogradConvolution {
         @inline(__always) func row(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) {
             let (e0, e1, e2, e3) = filter4(a, b, c)
             let o = i * 4 * ps
-            put(e0, d0 + o, d1 + o); put(e1, d0 + o + ps, d1 + o + ps)
-            put(e2, d0 + o + 2 * ps, d1 + o + 2 * ps); put(e3, d0 + o + 3 * ps, d1 + o + 3 * ps)
+            put(e0, d0 + o, d1 + o)
+            put(e1, d0 + o + ps, d1 + o + ps)
+            put(e2, d0 + o + 2 * ps, d1 + o + 2 * ps)
+            put(e3, d0 + o + 3 * ps, d1 + o + 3 * ps)
         }
         row(0, a0, b0, c0)
         row(1, a1, b1, c1)
@@ -88,15 +94,20 @@ extension WinogradConvolution {
     /// `G g Gᵀ` of F(4×4, 3×3) for the eight kernels at `w`; plane `i·6 + j` of filters 0–3 at
     /// `d0 + (i·6 + j)·ps`, of filters 4–7 at `d1 + …`.
     @inline(__always)
-    private static func filterF4(_ w: UnsafePointer<Float>, _ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>, _ ps: Int) {
+    private static func filterF4(
+        _ w: UnsafePointer<Float>, _ d0: UnsafeMutablePointer<Float>, _ d1: UnsafeMutablePointer<Float>, _ ps: Int
+    ) {
         let (a0, a1, a2, a3, a4, a5) = filter6(tap(w, 0), tap(w, 3), tap(w, 6))
         let (b0, b1, b2, b3, b4, b5) = filter6(tap(w, 1), tap(w, 4), tap(w, 7))
         let (c0, c1, c2, c3, c4, c5) = filter6(tap(w, 2), tap(w, 5), tap(w, 8))
         @inline(__always) func row(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) {
             let (e0, e1, e2, e3, e4, e5) = filter6(a, b, c)
             let o = i * 6 * ps
-            put(e0, d0 + o, d1 + o); put(e1, d0 + o + ps, d1 + o + ps); put(e2, d0 + o + 2 * ps, d1 + o + 2 * ps)
-            put(e3, d0 + o + 3 * ps, d1 + o + 3 * ps); put(e4, d0 + o + 4 * ps, d1 + o + 4 * ps)
+            put(e0, d0 + o, d1 + o)
+            put(e1, d0 + o + ps, d1 + o + ps)
+            put(e2, d0 + o + 2 * ps, d1 + o + 2 * ps)
+            put(e3, d0 + o + 3 * ps, d1 + o + 3 * ps)
+            put(e4, d0 + o + 4 * ps, d1 + o + 4 * ps)
             put(e5, d0 + o + 5 * ps, d1 + o + 5 * ps)
         }
         row(0, a0, b0, c0)
@@ -113,7 +124,8 @@ extension WinogradConvolution {
         _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>
     ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
         let half = SIMD8<Float>(repeating: 0.5)
-        let s = half * (a + c), d = half * b
+        let s = half * (a + c)
+        let d = half * b
         return (a, s + d, s - d, c)
     }
 
@@ -124,14 +136,17 @@ extension WinogradConvolution {
         _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>
     ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
         let sixth = SIMD8<Float>(repeating: 1.0 / 6)
-        let s = -sixth * (a + c), d = sixth * b
-        let t = SIMD8<Float>(repeating: 1.0 / 24) * a + sixth * c, e = SIMD8<Float>(repeating: 1.0 / 12) * b
+        let s = -sixth * (a + c)
+        let d = sixth * b
+        let t = SIMD8<Float>(repeating: 1.0 / 24) * a + sixth * c
+        let e = SIMD8<Float>(repeating: 1.0 / 12) * b
         return (SIMD8<Float>(repeating: 0.25) * a, s - d, s + d, t + e, t - e, c)
     }
 
     /// Stores lanes 0–3 of `v` at `low` and lanes 4–7 at `high` (unaligned).
     @inline(__always)
-    private static func put(_ v: SIMD8<Float>, _ low: UnsafeMutablePointer<Float>, _ high: UnsafeMutablePointer<Float>) {
+    private static func put(_ v: SIMD8<Float>, _ low: UnsafeMutablePointer<Float>, _ high: UnsafeMutablePointer<Float>)
+    {
         UnsafeMutableRawPointer(low).storeBytes(of: v.lowHalf, as: SIMD4<Float>.self)
         UnsafeMutableRawPointer(high).storeBytes(of: v.highHalf, as: SIMD4<Float>.self)
     }

@@ -150,8 +150,11 @@ package enum WinogradConvolution {
         let plan = Plan(
             tile: tile, channels: channels, filters: filters, outHeight: outHeight, outWidth: outWidth,
             blockFloats: blockFloats, filterBlock: filterBlock)
-        let m = tile.output, planes = tile.planes
-        let tilesX = plan.tilesX, stride = plan.blockStride, phaseWidth = plan.phaseWidth
+        let m = tile.output
+        let planes = tile.planes
+        let tilesX = plan.tilesX
+        let stride = plan.blockStride
+        let phaseWidth = plan.phaseWidth
         let fb = plan.filtersPerBlock
         let panel = PanelGemm.columns * channels  // floats of one B panel [channels × 24]
         let padded = workspace  // [channels × paddedRows × m × phaseWidth]
@@ -167,7 +170,9 @@ package enum WinogradConvolution {
             }
         }
         // Plane `p` of M = plane `p` of U (`nf` filters) · plane `p` of V (`count` tiles).
-        func multiply(_ p: Int, _ nf: Int, _ u: UnsafeMutablePointer<Float>, _ mm: UnsafeMutablePointer<Float>, _ count: Int) {
+        func multiply(
+            _ p: Int, _ nf: Int, _ u: UnsafeMutablePointer<Float>, _ mm: UnsafeMutablePointer<Float>, _ count: Int
+        ) {
             PanelGemm.multiply(
                 m: nf, n: count, k: channels, a: u + p * uStride, b: v + p * vStride,
                 c: mm + p * fb * stride, ldc: stride)
@@ -201,7 +206,8 @@ package enum WinogradConvolution {
         // The groups of 8 filters holding filters `first ..< first + count` (`first` a multiple of 8)
         // into U, split over the threads.
         func transformBlock(_ first: Int, _ count: Int) {
-            let g0 = first / 8, groups = (count + 7) / 8
+            let g0 = first / 8
+            let groups = (count + 7) / 8
             Parallel.forEach(groups, cost: 8 * planes * channels) { range in
                 transformFilters(
                     weights, tile: tile, channels: channels, groups: (g0 + range.lowerBound)..<(g0 + range.upperBound),
@@ -235,7 +241,8 @@ package enum WinogradConvolution {
                                 // Tiles `first ..< first + 8` go to lanes `first % 24 …` of row `c`
                                 // of B panel `first / 24`; lanes past the row's last tile belong
                                 // to later tiles, written after these.
-                                let first = r * tilesX + tx, lane = first % PanelGemm.columns
+                                let first = r * tilesX + tx
+                                let lane = first % PanelGemm.columns
                                 let out = v + (first / PanelGemm.columns) * panel + c * PanelGemm.columns + lane
                                 if lane + 8 <= PanelGemm.columns {
                                     switch tile {
@@ -248,11 +255,14 @@ package enum WinogradConvolution {
                                     case .f4: inputF4(at, phaseWidth, straddle, 8, t)
                                     }
                                     let split = PanelGemm.columns - lane
-                                    let next = first / PanelGemm.columns + 1 < plan.tilePanels ? out + panel - lane : nil
+                                    let next =
+                                        first / PanelGemm.columns + 1 < plan.tilePanels ? out + panel - lane : nil
                                     for p in 0..<planes {
                                         let values = straddle + 8 * p
                                         (out + p * vStride).update(from: values, count: split)
-                                        if let next { (next + p * vStride).update(from: values + split, count: 8 - split) }
+                                        if let next {
+                                            (next + p * vStride).update(from: values + split, count: 8 - split)
+                                        }
                                     }
                                 }
                                 tx += 8
@@ -266,8 +276,10 @@ package enum WinogradConvolution {
                 // transformed back by one thread in its slot's U and M, so that they stay in that
                 // core's cache and the block needs no barrier.
                 Parallel.forEachSlot(plan.filterBlocks, slots: plan.slots) { block, slot in
-                    let f0 = block * fb, nf = min(fb, filters - f0)
-                    let u = u + slot * plan.slotFloats, mm = mm + slot * plan.slotFloats
+                    let f0 = block * fb
+                    let nf = min(fb, filters - f0)
+                    let u = u + slot * plan.slotFloats
+                    let mm = mm + slot * plan.slotFloats
                     transformFilters(
                         weights, tile: tile, channels: channels, groups: (f0 / 8)..<((f0 + nf + 7) / 8), dst: u,
                         planeStride: uStride)
@@ -308,8 +320,14 @@ package enum WinogradConvolution {
     /// Stores `v` at `p` (unaligned), element-wise like `vload`.
     @inline(__always)
     private static func vstore(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        p[0] = v[0]; p[1] = v[1]; p[2] = v[2]; p[3] = v[3]
-        p[4] = v[4]; p[5] = v[5]; p[6] = v[6]; p[7] = v[7]
+        p[0] = v[0]
+        p[1] = v[1]
+        p[2] = v[2]
+        p[3] = v[3]
+        p[4] = v[4]
+        p[5] = v[5]
+        p[6] = v[6]
+        p[7] = v[7]
     }
 
     // MARK: - Stores
@@ -374,15 +392,20 @@ package enum WinogradConvolution {
         _ t: UnsafeMutablePointer<SIMD8<Float>>
     ) {
         for y in 0..<4 {
-            let d0 = load(at, pw, 2, y, 0), d1 = load(at, pw, 2, y, 1)
-            let d2 = load(at, pw, 2, y, 2), d3 = load(at, pw, 2, y, 3)
+            let d0 = load(at, pw, 2, y, 0)
+            let d1 = load(at, pw, 2, y, 1)
+            let d2 = load(at, pw, 2, y, 2)
+            let d3 = load(at, pw, 2, y, 3)
             t[y * 4] = d0 - d2
             t[y * 4 + 1] = d1 + d2
             t[y * 4 + 2] = d2 - d1
             t[y * 4 + 3] = d1 - d3
         }
         for j in 0..<4 {
-            let d0 = t[j], d1 = t[4 + j], d2 = t[8 + j], d3 = t[12 + j]
+            let d0 = t[j]
+            let d1 = t[4 + j]
+            let d2 = t[8 + j]
+            let d3 = t[12 + j]
             vstore(d0 - d2, dst + j * planeStride)
             vstore(d1 + d2, dst + (4 + j) * planeStride)
             vstore(d2 - d1, dst + (8 + j) * planeStride)
@@ -397,14 +420,19 @@ package enum WinogradConvolution {
     ) {
         let bias = SIMD8<Float>(repeating: out.bias)
         for j in 0..<4 {
-            let m0 = vload(src + j * planeStride), m1 = vload(src + (4 + j) * planeStride)
-            let m2 = vload(src + (8 + j) * planeStride), m3 = vload(src + (12 + j) * planeStride)
+            let m0 = vload(src + j * planeStride)
+            let m1 = vload(src + (4 + j) * planeStride)
+            let m2 = vload(src + (8 + j) * planeStride)
+            let m3 = vload(src + (12 + j) * planeStride)
             t[j] = m0 + m1 + m2
             t[4 + j] = m1 - m2 - m3
         }
         let row = t + 8
         for r in 0..<out.rows {
-            let s0 = t[r * 4], s1 = t[r * 4 + 1], s2 = t[r * 4 + 2], s3 = t[r * 4 + 3]
+            let s0 = t[r * 4]
+            let s1 = t[r * 4 + 1]
+            let s2 = t[r * 4 + 2]
+            let s3 = t[r * 4 + 3]
             let y0 = activate(s0 + s1 + s2 + bias, out.activation)
             let y1 = activate(s1 - s2 - s3 + bias, out.activation)
             // Lane l holds tile l: columns 2l, 2l + 1.
@@ -451,10 +479,14 @@ package enum WinogradConvolution {
     /// One 6-point `Bᵀ d` of F(4, 3).
     @inline(__always)
     private static func transformInput6(
-        _ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>, _ d4: SIMD8<Float>, _ d5: SIMD8<Float>
+        _ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>, _ d4: SIMD8<Float>,
+        _ d5: SIMD8<Float>
     ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-        let four = SIMD8<Float>(repeating: 4), five = SIMD8<Float>(repeating: 5), two = SIMD8<Float>(repeating: 2)
-        let a = d4 - d2, b = d3 - d1
+        let four = SIMD8<Float>(repeating: 4)
+        let five = SIMD8<Float>(repeating: 5)
+        let two = SIMD8<Float>(repeating: 2)
+        let a = d4 - d2
+        let b = d3 - d1
         let e0 = (d4 + four * d0) - five * d2
         let e1 = (d4 + d3) - four * (d1 + d2)
         let e2 = (d4 - d3) + four * (d1 - d2)
@@ -467,9 +499,13 @@ package enum WinogradConvolution {
     /// One 6-point `Aᵀ m` of F(4, 3), `Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]`.
     @inline(__always)
     private static func transformOutput6(
-        _ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>, _ m4: SIMD8<Float>, _ m5: SIMD8<Float>
+        _ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>, _ m4: SIMD8<Float>,
+        _ m5: SIMD8<Float>
     ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-        let p12 = m1 + m2, q12 = m1 - m2, p34 = m3 + m4, q34 = m3 - m4
+        let p12 = m1 + m2
+        let q12 = m1 - m2
+        let p34 = m3 + m4
+        let q34 = m3 - m4
         let y0 = m0 + p12 + p34
         let y1 = q12 + SIMD8(repeating: 2) * q34
         let y2 = p12 + SIMD8(repeating: 4) * p34
@@ -527,7 +563,8 @@ package enum WinogradConvolution {
         _ src: UnsafePointer<Float>, _ height: Int, _ width: Int, _ pad: Int,
         _ dst: UnsafeMutablePointer<Float>, _ plan: Plan
     ) {
-        let m = plan.tile.output, pw = plan.phaseWidth
+        let m = plan.tile.output
+        let pw = plan.phaseWidth
         dst.initialize(repeating: 0, count: plan.paddedPlane)
         let rows = min(height, plan.paddedRows - pad)
         let cols = min(width, plan.tilesX * m + 2 - pad)

@@ -35,7 +35,9 @@ public struct FunctionFailure: Error, CustomStringConvertible, Sendable {
     /// Malformed or out-of-range input (HTTP 400).
     public static func invalidInput(_ message: String) -> FunctionFailure { FunctionFailure(.invalidInput, message) }
     /// Input of a kind the function does not take (HTTP 415).
-    public static func unsupportedInput(_ message: String) -> FunctionFailure { FunctionFailure(.unsupportedInput, message) }
+    public static func unsupportedInput(_ message: String) -> FunctionFailure {
+        FunctionFailure(.unsupportedInput, message)
+    }
     /// Well-formed input the function cannot process (HTTP 422).
     public static func unprocessable(_ message: String) -> FunctionFailure { FunctionFailure(.unprocessable, message) }
     /// The model cannot answer now (HTTP 503).

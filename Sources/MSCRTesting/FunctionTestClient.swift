@@ -37,7 +37,9 @@ public struct FunctionTestClient<Function: InferenceFunction>: Sendable {
         var headers: HTTPFields = [:]
         if let contentType { headers[.contentType] = contentType }
         for (name, value) in extra {
-            guard let field = HTTPField.Name(name) else { throw FunctionFailure.invalidInput("'\(name)' is not a header name") }
+            guard let field = HTTPField.Name(name) else {
+                throw FunctionFailure.invalidInput("'\(name)' is not a header name")
+            }
             headers[field] = value
         }
         let response = try await client.execute(
@@ -67,7 +69,8 @@ public struct FunctionTestClient<Function: InferenceFunction>: Sendable {
             }
             return out
         }
-        return "?" + query.sorted { $0.key < $1.key }.map { encode($0.key) + "=" + encode($0.value) }.joined(separator: "&")
+        return "?"
+            + query.sorted { $0.key < $1.key }.map { encode($0.key) + "=" + encode($0.value) }.joined(separator: "&")
     }
 }
 

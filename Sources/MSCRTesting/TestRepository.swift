@@ -34,7 +34,8 @@ public struct TestRepository: Sendable {
     /// returns the version number.
     @discardableResult
     public func publish(files: [String: [UInt8]], format: String, as model: String) throws -> Int {
-        try ModelRepository(store: FileObjectStore(root: path)).publish(model: model, format: format, files: files).version
+        try ModelRepository(store: FileObjectStore(root: path)).publish(model: model, format: format, files: files)
+            .version
     }
 
     /// Deletes the folder.

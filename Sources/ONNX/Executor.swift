@@ -1,14 +1,17 @@
+import Inference
+import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Inference
-import InferenceKernels
 
 /// Runs one step on the buffer table.
 enum Executor {
-    static func run(_ step: Step, _ t: UnsafePointer<UnsafeMutablePointer<Float>>, workspace: UnsafeMutablePointer<Float>) {
+    static func run(
+        _ step: Step, _ t: UnsafePointer<UnsafeMutablePointer<Float>>, workspace: UnsafeMutablePointer<Float>
+    ) {
         switch step {
         case .pendingConv:
             break  // never left in a loaded network
@@ -21,7 +24,8 @@ enum Executor {
         case .unary(let op, let input, let output, let count):
             Pointwise.unary(op, t[input], t[output], count)
         case .channelAffine(let input, let output, let outer, let channels, let inner, let scale, let shift):
-            let src = t[input], dst = t[output]
+            let src = t[input]
+            let dst = t[output]
             for o in 0..<outer {
                 for c in 0..<channels {
                     let base = (o * channels + c) * inner
@@ -45,7 +49,8 @@ enum Executor {
         case .maxPool(let p):
             Pool.maxPool(p, t[p.input], t[p.output])
         case .resizeNearest(let input, let planes, let height, let width, let rows, let columns, let output):
-            Layout.resizeNearest(t[input], planes: planes, height: height, width: width, rows: rows, columns: columns, t[output])
+            Layout.resizeNearest(
+                t[input], planes: planes, height: height, width: width, rows: rows, columns: columns, t[output])
         case .matmul(let a, let b, let output, let batch, let m, let n, let k, let aStride, let bStride):
             for i in 0..<batch {
                 Gemm.multiply(

@@ -83,10 +83,13 @@ enum Fusion {
         for b in outputs { uses[b, default: 0] += 1 }
         var removed = Set<Int>()
         for i in steps.indices {
-            guard case .binary(.add, let a, let aShape, let b, let bShape, let output, _) = steps[i], aShape == bShape else { continue }
+            guard case .binary(.add, let a, let aShape, let b, let bShape, let output, _) = steps[i], aShape == bShape
+            else { continue }
             for (x, y) in [(a, b), (b, a)] where x != y {
-                guard uses[y] == 1, let ci = producer[y], !removed.contains(ci), case .pendingConv(var spec) = steps[ci],
-                    spec.residual == nil, spec.output == y, (producer[x] ?? -1) < ci  // an input or constant is always ready
+                guard uses[y] == 1, let ci = producer[y], !removed.contains(ci),
+                    case .pendingConv(var spec) = steps[ci],
+                    // An input or a constant (no producer) is always ready.
+                    spec.residual == nil, spec.output == y, (producer[x] ?? -1) < ci
                 else { continue }
                 spec.residual = x
                 spec.output = output

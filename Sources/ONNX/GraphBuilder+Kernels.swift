@@ -1,10 +1,11 @@
+import Inference
+import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Inference
-import InferenceKernels
 
 extension GraphBuilder {
     /// Conv: 2-D, square kernel, equal strides, equal pads, no dilation, batch 1, constant weights.
@@ -12,9 +13,12 @@ extension GraphBuilder {
         let label = node.label
         let (input, shape) = try runtime(x, label)
         guard let w, !w.isInteger, w.shape.count == 4 else {
-            throw ONNXError(.unsupported, "\(label): weights must be a constant float [filters, channels/groups, k, k] tensor")
+            throw ONNXError(
+                .unsupported, "\(label): weights must be a constant float [filters, channels/groups, k, k] tensor")
         }
-        guard shape.count == 4, shape[0] == 1 else { throw ONNXError(.unsupported, "\(label): input \(shape) must be [1, C, H, W]") }
+        guard shape.count == 4, shape[0] == 1 else {
+            throw ONNXError(.unsupported, "\(label): input \(shape) must be [1, C, H, W]")
+        }
         let groups = node.int("group", 1)
         let (filters, k) = (w.shape[0], w.shape[2])
         let kernel = node.ints("kernel_shape") ?? [k, w.shape[3]]
@@ -30,21 +34,26 @@ extension GraphBuilder {
         else {
             throw ONNXError(
                 .unsupported,
-                "\(label): kernel \(kernel), strides \(strides), pads \(pads), dilations \(dilations) are not supported (square kernels, equal strides, equal pads smaller than the kernel, no dilation)")
+                "\(label): kernel \(kernel), strides \(strides), pads \(pads), dilations \(dilations) are not supported (square kernels, equal strides, equal pads smaller than the kernel, no dilation)"
+            )
         }
         guard groups > 0, shape[1] % groups == 0, filters % groups == 0, w.shape[1] == shape[1] / groups,
             shape[2] + 2 * pads[0] >= k, shape[3] + 2 * pads[0] >= k
         else {
-            throw ONNXError(.invalidModel, "\(label): weights \(w.shape) with group \(groups) do not fit input \(shape)")
+            throw ONNXError(
+                .invalidModel, "\(label): weights \(w.shape) with group \(groups) do not fit input \(shape)")
         }
         var bias = [Float](repeating: 0, count: filters)
         if let b {
-            guard !b.isInteger, b.count == filters else { throw ONNXError(.invalidModel, "\(label): bias must hold \(filters) floats") }
+            guard !b.isInteger, b.count == filters else {
+                throw ONNXError(.invalidModel, "\(label): bias must hold \(filters) floats")
+            }
             bias = b.floats
         }
         var spec = ConvSpec(
             input: input, output: 0, channels: shape[1], height: shape[2], width: shape[3], filters: filters, kernel: k,
-            stride: strides[0], pad: pads[0], groups: groups, weights: w.floats, bias: bias, activation: .linear, residual: nil)
+            stride: strides[0], pad: pads[0], groups: groups, weights: w.floats, bias: bias, activation: .linear,
+            residual: nil)
         let outShape = [1, filters, spec.outHeight, spec.outWidth]
         spec.output = try newBuffer(outShape, "\(label) output")
         values[node.output[0]] = .runtime(buffer: spec.output, shape: outShape)
@@ -60,14 +69,19 @@ extension GraphBuilder {
         let channels = shape[1]
         let p = try params.map { t -> [Float] in
             guard let t, !t.isInteger, t.count == channels else {
-                throw ONNXError(.unsupported, "\(label): scale, bias, mean and variance must be constant float [\(channels)] tensors")
+                throw ONNXError(
+                    .unsupported,
+                    "\(label): scale, bias, mean and variance must be constant float [\(channels)] tensors")
             }
             return t.floats
         }
         let epsilon = node.float("epsilon", 1e-5)
-        let scale = (0..<channels).map { c in Float(Double(p[0][c]) / (Double(p[3][c]) + Double(epsilon)).squareRoot()) }
+        let scale = (0..<channels).map { c in Float(Double(p[0][c]) / (Double(p[3][c]) + Double(epsilon)).squareRoot())
+        }
         let shift = (0..<channels).map { c in p[1][c] - p[2][c] * scale[c] }
-        if readers[node.input[0]] == 1, let si = producer[input], case .pendingConv(var spec) = steps[si], spec.output == input {
+        if readers[node.input[0]] == 1, let si = producer[input], case .pendingConv(var spec) = steps[si],
+            spec.output == input
+        {
             let perFilter = spec.weights.count / spec.filters
             for f in 0..<spec.filters {
                 for i in (f * perFilter)..<((f + 1) * perFilter) { spec.weights[i] *= scale[f] }
@@ -80,26 +94,33 @@ extension GraphBuilder {
         let out = try newBuffer(shape, "\(label) output")
         values[node.output[0]] = .runtime(buffer: out, shape: shape)
         append(
-            .channelAffine(input: input, output: out, outer: shape[0], channels: channels, inner: shape[2...].reduce(1, *), scale: scale, shift: shift),
+            .channelAffine(
+                input: input, output: out, outer: shape[0], channels: channels, inner: shape[2...].reduce(1, *),
+                scale: scale, shift: shift),
             writes: [out])
     }
 
     mutating func addMaxPool(_ node: Onnx_NodeProto, _ x: ImportValue) throws {
         let label = node.label
         let (input, shape) = try runtime(x, label)
-        guard shape.count == 4, let kernel = node.ints("kernel_shape"), kernel.count == 2, kernel.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }) else {
+        guard shape.count == 4, let kernel = node.ints("kernel_shape"), kernel.count == 2,
+            kernel.allSatisfy({ $0 > 0 && $0 <= 1 << 20 })
+        else {
             throw ONNXError(.unsupported, "\(label): only 2-D max pooling of [N, C, H, W] is supported")
         }
         let strides = node.ints("strides") ?? [1, 1]
         var pads = node.ints("pads") ?? [0, 0, 0, 0]
-        guard strides.count == 2, strides.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }), pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 10 }),
+        guard strides.count == 2, strides.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }), pads.count == 4,
+            pads.allSatisfy({ $0 >= 0 && $0 < 1 << 10 }),
             (node.ints("dilations") ?? [1, 1]) == [1, 1], node.output.count == 1 || node.output[1].isEmpty
         else {
             throw ONNXError(.unsupported, "\(label): strides, pads, dilations or indices output not supported")
         }
         let autoPad = node.string("auto_pad", "NOTSET")
         func size(_ axis: Int) -> Int {
-            let n = shape[2 + axis], s = strides[axis], k = kernel[axis]
+            let n = shape[2 + axis]
+            let s = strides[axis]
+            let k = kernel[axis]
             switch autoPad {
             case "SAME_UPPER", "SAME_LOWER":
                 let out = (n + s - 1) / s
@@ -120,25 +141,31 @@ extension GraphBuilder {
                 return out
             }
         }
-        let oh = size(0), ow = size(1)
+        let oh = size(0)
+        let ow = size(1)
         guard oh > 0, ow > 0 else { throw ONNXError(.invalidModel, "\(label): the window does not fit input \(shape)") }
         let outShape = [shape[0], shape[1], oh, ow]
         let out = try newBuffer(outShape, "\(label) output")
         values[node.output[0]] = .runtime(buffer: out, shape: outShape)
         let spec = MaxPoolSpec(
-            input: input, output: out, planes: shape[0] * shape[1], height: shape[2], width: shape[3], kernelH: kernel[0],
-            kernelW: kernel[1], strideH: strides[0], strideW: strides[1], padTop: pads[0], padLeft: pads[1], outHeight: oh, outWidth: ow)
+            input: input, output: out, planes: shape[0] * shape[1], height: shape[2], width: shape[3],
+            kernelH: kernel[0],
+            kernelW: kernel[1], strideH: strides[0], strideW: strides[1], padTop: pads[0], padLeft: pads[1],
+            outHeight: oh, outWidth: ow)
         append(.maxPool(spec), writes: [out])
     }
 
     /// Resize, nearest mode on the two spatial axes of [N, C, H, W]: source rows and columns are
     /// computed here, with the file's coordinate transform and rounding.
-    mutating func addResize(_ node: Onnx_NodeProto, _ x: ImportValue, _ scales: ConstantTensor?, _ sizes: ConstantTensor?) throws {
+    mutating func addResize(
+        _ node: Onnx_NodeProto, _ x: ImportValue, _ scales: ConstantTensor?, _ sizes: ConstantTensor?
+    ) throws {
         let label = node.label
         let (input, shape) = try runtime(x, label)
         let mode = node.string("mode", "nearest")
         guard mode == "nearest", shape.count == 4 else {
-            throw ONNXError(.unsupported, "\(label): only mode 'nearest' on [N, C, H, W] is supported (got '\(mode)', \(shape))")
+            throw ONNXError(
+                .unsupported, "\(label): only mode 'nearest' on [N, C, H, W] is supported (got '\(mode)', \(shape))")
         }
         var outShape: [Int]
         var factors: [Float]
@@ -157,16 +184,24 @@ extension GraphBuilder {
         guard outShape[0] == shape[0], outShape[1] == shape[1], outShape[2] > 0, outShape[3] > 0,
             outShape[2] <= shape[2] * 64, outShape[3] <= shape[3] * 64
         else {
-            throw ONNXError(.unsupported, "\(label): resizing \(shape) to \(outShape) is not supported (spatial axes only, at most 64×)")
+            throw ONNXError(
+                .unsupported,
+                "\(label): resizing \(shape) to \(outShape) is not supported (spatial axes only, at most 64×)")
         }
         let transform = node.string("coordinate_transformation_mode", "half_pixel")
         let rounding = node.string("nearest_mode", "round_prefer_floor")
         let known = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest"]
-        guard known.contains(transform), ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(rounding) else {
-            throw ONNXError(.unsupported, "\(label): coordinate_transformation_mode '\(transform)' / nearest_mode '\(rounding)' not supported")
+        guard known.contains(transform),
+            ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(rounding)
+        else {
+            throw ONNXError(
+                .unsupported,
+                "\(label): coordinate_transformation_mode '\(transform)' / nearest_mode '\(rounding)' not supported")
         }
         func sources(_ axis: Int) -> [Int] {
-            let n = shape[axis], m = outShape[axis], scale = factors[axis]
+            let n = shape[axis]
+            let m = outShape[axis]
+            let scale = factors[axis]
             return (0..<m).map { i in
                 let x = Float(i)
                 let original: Float
@@ -182,7 +217,8 @@ extension GraphBuilder {
                 case "floor": index = original.rounded(.down)
                 case "ceil": index = original.rounded(.up)
                 case "round_prefer_ceil": index = original.rounded(.toNearestOrAwayFromZero)
-                default: index = original - original.rounded(.down) == 0.5 ? original.rounded(.down) : original.rounded()
+                default:
+                    index = original - original.rounded(.down) == 0.5 ? original.rounded(.down) : original.rounded()
                 }
                 // Clamped as a float first: a Float past Int's range must not reach Int(_:).
                 return Int(min(max(index.isFinite ? index : 0, 0), Float(n - 1)))
@@ -191,7 +227,9 @@ extension GraphBuilder {
         let out = try newBuffer(outShape, "\(label) output")
         values[node.output[0]] = .runtime(buffer: out, shape: outShape)
         append(
-            .resizeNearest(input: input, planes: shape[0] * shape[1], height: shape[2], width: shape[3], rows: sources(2), columns: sources(3), output: out),
+            .resizeNearest(
+                input: input, planes: shape[0] * shape[1], height: shape[2], width: shape[3], rows: sources(2),
+                columns: sources(3), output: out),
             writes: [out])
     }
 
@@ -201,20 +239,32 @@ extension GraphBuilder {
         let (a, aShape) = try runtime(x, label)
         let (b, bShape) = try runtime(y, label)
         guard aShape.count >= 2, bShape.count >= 2, aShape[aShape.count - 1] == bShape[bShape.count - 2] else {
-            throw ONNXError(.unsupported, "\(label): shapes \(aShape) × \(bShape) are not supported (rank ≥ 2, matching inner size)")
+            throw ONNXError(
+                .unsupported, "\(label): shapes \(aShape) × \(bShape) are not supported (rank ≥ 2, matching inner size)"
+            )
         }
-        let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1], n = bShape[bShape.count - 1]
-        let aBatch = Array(aShape.dropLast(2)), bBatch = Array(bShape.dropLast(2))
-        let aCount = aBatch.reduce(1, *), bCount = bBatch.reduce(1, *)
+        let m = aShape[aShape.count - 2]
+        let k = aShape[aShape.count - 1]
+        let n = bShape[bShape.count - 1]
+        let aBatch = Array(aShape.dropLast(2))
+        let bBatch = Array(bShape.dropLast(2))
+        let aCount = aBatch.reduce(1, *)
+        let bCount = bBatch.reduce(1, *)
         let batch: [Int]
-        if aBatch == bBatch || bCount == 1 { batch = aBatch.count >= bBatch.count ? aBatch : bBatch } else if aCount == 1 { batch = bBatch } else {
+        if aBatch == bBatch || bCount == 1 {
+            batch = aBatch.count >= bBatch.count ? aBatch : bBatch
+        } else if aCount == 1 {
+            batch = bBatch
+        } else {
             throw ONNXError(.unsupported, "\(label): batch axes \(aBatch) and \(bBatch) are not supported")
         }
         let outShape = batch + [m, n]
         let out = try newBuffer(outShape, "\(label) output")
         values[node.output[0]] = .runtime(buffer: out, shape: outShape)
         append(
-            .matmul(a: a, b: b, output: out, batch: max(aCount, bCount), m: m, n: n, k: k, aStride: aCount == 1 ? 0 : m * k, bStride: bCount == 1 ? 0 : k * n),
+            .matmul(
+                a: a, b: b, output: out, batch: max(aCount, bCount), m: m, n: n, k: k, aStride: aCount == 1 ? 0 : m * k,
+                bStride: bCount == 1 ? 0 : k * n),
             writes: [out])
     }
 
@@ -224,18 +274,24 @@ extension GraphBuilder {
         let label = node.label
         let (a, aShape) = try runtime(x, label)
         guard node.int("transA", 0) == 0, aShape.count == 2, let w, !w.isInteger, w.shape.count == 2 else {
-            throw ONNXError(.unsupported, "\(label): only A [m, k] without transA times a constant 2-D float B is supported")
+            throw ONNXError(
+                .unsupported, "\(label): only A [m, k] without transA times a constant 2-D float B is supported")
         }
         let transB = node.int("transB", 0) != 0
         let (k, n) = transB ? (w.shape[1], w.shape[0]) : (w.shape[0], w.shape[1])
         guard aShape[1] == k else { throw ONNXError(.invalidModel, "\(label): A \(aShape) does not fit B \(w.shape)") }
-        let alpha = node.float("alpha", 1), beta = node.float("beta", 1)
+        let alpha = node.float("alpha", 1)
+        let beta = node.float("beta", 1)
         var b = [Float](repeating: 0, count: k * n)
-        for i in 0..<k { for j in 0..<n { b[i * n + j] = alpha * (transB ? w.floats[j * k + i] : w.floats[i * n + j]) } }
+        for i in 0..<k {
+            for j in 0..<n { b[i * n + j] = alpha * (transB ? w.floats[j * k + i] : w.floats[i * n + j]) }
+        }
         let (bBuffer, _) = try runtime(.constant(ConstantTensor(shape: [k, n], floats: b)), label)
         let m = aShape[0]
         let product = try newBuffer([m, n], "\(label) product")
-        append(.matmul(a: a, b: bBuffer, output: product, batch: 1, m: m, n: n, k: k, aStride: 0, bStride: 0), writes: [product])
+        append(
+            .matmul(a: a, b: bBuffer, output: product, batch: 1, m: m, n: n, k: k, aStride: 0, bStride: 0),
+            writes: [product])
         guard let c, beta != 0 else {
             values[node.output[0]] = .runtime(buffer: product, shape: [m, n])
             return
@@ -243,9 +299,12 @@ extension GraphBuilder {
         guard !c.isInteger, Shapes.broadcast(c.shape, [m, n]) == [m, n] else {
             throw ONNXError(.invalidModel, "\(label): C \(c.shape) does not broadcast to [\(m), \(n)]")
         }
-        let (cBuffer, cShape) = try runtime(.constant(ConstantTensor(shape: c.shape, floats: c.floats.map { $0 * beta })), label)
+        let (cBuffer, cShape) = try runtime(
+            .constant(ConstantTensor(shape: c.shape, floats: c.floats.map { $0 * beta })), label)
         let out = try newBuffer([m, n], "\(label) output")
         values[node.output[0]] = .runtime(buffer: out, shape: [m, n])
-        append(.binary(.add, a: product, aShape: [m, n], b: cBuffer, bShape: cShape, output: out, shape: [m, n]), writes: [out])
+        append(
+            .binary(.add, a: product, aShape: [m, n], b: cBuffer, bShape: cShape, output: out, shape: [m, n]),
+            writes: [out])
     }
 }

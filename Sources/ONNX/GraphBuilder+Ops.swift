@@ -14,7 +14,10 @@ extension GraphBuilder {
         func constant(_ i: Int) throws -> ConstantTensor? {
             guard i < inputs.count, let v = inputs[i] else { return nil }
             guard case .constant(let c) = v else {
-                throw ONNXError(.unsupported, "\(node.label): input \(i + 1) ('\(node.input[i])') must be known at import (a constant or shape arithmetic), but it is computed at run time")
+                throw ONNXError(
+                    .unsupported,
+                    "\(node.label): input \(i + 1) ('\(node.input[i])') must be known at import (a constant or shape arithmetic), but it is computed at run time"
+                )
             }
             return c
         }
@@ -44,12 +47,17 @@ extension GraphBuilder {
             values[first] = try input(0)
         case "Cast":
             let to = node.int("to", 1)
-            guard to == 1 || to == 11 else { throw ONNXError(.unsupported, "\(label): casting a run-time tensor to type \(to) is not supported (float only)") }
+            guard to == 1 || to == 11 else {
+                throw ONNXError(
+                    .unsupported, "\(label): casting a run-time tensor to type \(to) is not supported (float only)")
+            }
             values[first] = try input(0)
         case "Reshape":
             let x = try input(0)
             guard let target = try constant(1) else { throw ONNXError(.invalidModel, "\(label) has no shape input") }
-            try alias(x, try ShapeRules.reshape(x.shape, to: target.intValues, allowZero: node.int("allowzero", 0) != 0, label))
+            try alias(
+                x,
+                try ShapeRules.reshape(x.shape, to: target.intValues, allowZero: node.int("allowzero", 0) != 0, label))
         case "Flatten":
             let x = try input(0)
             try alias(x, try ShapeRules.flatten(x.shape, axis: node.int("axis", 1), label))
@@ -82,7 +90,10 @@ extension GraphBuilder {
                 throw ONNXError(.invalidModel, "\(label): shapes \(aShape) and \(bShape) do not broadcast")
             }
             let out = try output(shape)
-            append(.binary(BinaryOp(rawValue: node.opType)!, a: a, aShape: aShape, b: b, bShape: bShape, output: out, shape: shape), writes: [out])
+            append(
+                .binary(
+                    BinaryOp(rawValue: node.opType)!, a: a, aShape: aShape, b: b, bShape: bShape, output: out,
+                    shape: shape), writes: [out])
         case "Concat":
             let parts = try (0..<inputs.count).map { try runtime(try input($0), label) }
             let rank = parts[0].shape.count
@@ -90,23 +101,31 @@ extension GraphBuilder {
             var shape = parts[0].shape
             shape[axis] = 0
             for p in parts {
-                guard p.shape.count == rank, (0..<rank).allSatisfy({ $0 == axis || p.shape[$0] == parts[0].shape[$0] }) else {
-                    throw ONNXError(.invalidModel, "\(label): shapes \(parts.map(\.shape)) do not concatenate on axis \(axis)")
+                guard p.shape.count == rank, (0..<rank).allSatisfy({ $0 == axis || p.shape[$0] == parts[0].shape[$0] })
+                else {
+                    throw ONNXError(
+                        .invalidModel, "\(label): shapes \(parts.map(\.shape)) do not concatenate on axis \(axis)")
                 }
                 shape[axis] += p.shape[axis]
             }
             let out = try output(shape)
-            append(.concat(inputs: parts.map(\.buffer), shapes: parts.map(\.shape), axis: axis, output: out), writes: [out])
+            append(
+                .concat(inputs: parts.map(\.buffer), shapes: parts.map(\.shape), axis: axis, output: out), writes: [out]
+            )
         case "Split":
             let (x, shape) = try runtime(try input(0), label)
             let axis = try ShapeRules.axis(node, 0, rank: shape.count)
             let count = node.output.count
             var sizes = opset >= 13 ? try constant(1)?.intValues : node.ints("split")
             if sizes == nil || sizes!.isEmpty {
-                guard count > 0, shape[axis] % count == 0 else { throw ONNXError(.invalidModel, "\(label): \(shape[axis]) does not split in \(count)") }
+                guard count > 0, shape[axis] % count == 0 else {
+                    throw ONNXError(.invalidModel, "\(label): \(shape[axis]) does not split in \(count)")
+                }
                 sizes = [Int](repeating: shape[axis] / count, count: count)
             }
-            guard let sizes, sizes.count == count, sizes.allSatisfy({ $0 >= 0 && $0 <= shape[axis] }), sizes.reduce(0, +) == shape[axis] else {
+            guard let sizes, sizes.count == count, sizes.allSatisfy({ $0 >= 0 && $0 <= shape[axis] }),
+                sizes.reduce(0, +) == shape[axis]
+            else {
                 throw ONNXError(.invalidModel, "\(label): split sizes do not add up to \(shape[axis])")
             }
             let outs = try sizes.enumerated().map { i, s -> Int in
@@ -117,12 +136,17 @@ extension GraphBuilder {
             append(.split(input: x, shape: shape, axis: axis, sizes: sizes, outputs: outs), writes: outs)
         case "Slice":
             let (x, shape) = try runtime(try input(0), label)
-            guard let starts = try constant(1), let ends = try constant(2) else { throw ONNXError(.invalidModel, "\(label) needs starts and ends") }
+            guard let starts = try constant(1), let ends = try constant(2) else {
+                throw ONNXError(.invalidModel, "\(label) needs starts and ends")
+            }
             let plan = try ShapeRules.slice(
                 shape, starts: starts.intValues, ends: ends.intValues, axes: try constant(3)?.intValues,
                 steps: try constant(4)?.intValues, label)
             let out = try output(plan.shape)
-            append(.slice(input: x, shape: shape, starts: plan.starts, steps: plan.steps, output: out, outShape: plan.shape), writes: [out])
+            append(
+                .slice(
+                    input: x, shape: shape, starts: plan.starts, steps: plan.steps, output: out, outShape: plan.shape),
+                writes: [out])
         case "Transpose":
             let (x, shape) = try runtime(try input(0), label)
             let perm = node.ints("perm") ?? Array((0..<shape.count).reversed())

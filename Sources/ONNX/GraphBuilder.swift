@@ -59,9 +59,15 @@ struct GraphBuilder {
                 throw ONNXError(.unsupported, "graph input '\(info.name)' is not a tensor")
             }
             guard type.elemType == TensorDecoding.DataType.float.rawValue else {
-                throw ONNXError(.unsupported, "graph input '\(info.name)' has element type \(type.elemType); only float32 (1) inputs are supported")
+                throw ONNXError(
+                    .unsupported,
+                    "graph input '\(info.name)' has element type \(type.elemType); only float32 (1) inputs are supported"
+                )
             }
-            guard type.hasShape else { throw ONNXError(.unsupported, "graph input '\(info.name)' has no shape; export with a fixed input shape") }
+            guard type.hasShape else {
+                throw ONNXError(
+                    .unsupported, "graph input '\(info.name)' has no shape; export with a fixed input shape")
+            }
             var shape: [Int] = []
             for (axis, dim) in type.shape.dim.enumerated() {
                 switch dim.value {
@@ -70,7 +76,8 @@ struct GraphBuilder {
                 default:
                     throw ONNXError(
                         .unsupported,
-                        "graph input '\(info.name)' dimension \(axis) is \(dim.value.map { "\($0)" } ?? "unknown"): only fixed positive sizes (and a symbolic batch, taken as 1) are supported; export with a fixed input size")
+                        "graph input '\(info.name)' dimension \(axis) is \(dim.value.map { "\($0)" } ?? "unknown"): only fixed positive sizes (and a symbolic batch, taken as 1) are supported; export with a fixed input size"
+                    )
                 }
             }
             let buffer = try newBuffer(shape, "graph input '\(info.name)'")
@@ -92,7 +99,8 @@ struct GraphBuilder {
         guard totalFloats <= Self.maxTotalFloats else {
             throw ONNXError(
                 .unsupported,
-                "\(what) (shape \(shape)) takes the graph's tensors past \(Self.maxTotalFloats / (1 << 28)) GiB per call: refusing it")
+                "\(what) (shape \(shape)) takes the graph's tensors past \(Self.maxTotalFloats / (1 << 28)) GiB per call: refusing it"
+            )
         }
         bufferSizes.append(count)
         return bufferSizes.count - 1
@@ -104,7 +112,9 @@ struct GraphBuilder {
         case .runtime(let buffer, let shape): return (buffer, shape)
         case .constant(let c):
             guard !c.isInteger else {
-                throw ONNXError(.unsupported, "\(what) is an integer tensor computed at run time; only float32 tensors are supported there")
+                throw ONNXError(
+                    .unsupported,
+                    "\(what) is an integer tensor computed at run time; only float32 tensors are supported there")
             }
             let buffer = try newBuffer(c.shape, what)
             constantBuffers[buffer] = c.floats
@@ -122,7 +132,9 @@ struct GraphBuilder {
     mutating func finish(outputs names: [String]) throws -> ONNXNetwork {
         var outputs: [ONNXTensorInfo] = []
         for name in names {
-            guard let value = values[name] else { throw ONNXError(.invalidModel, "graph output '\(name)' is never computed") }
+            guard let value = values[name] else {
+                throw ONNXError(.invalidModel, "graph output '\(name)' is never computed")
+            }
             let (buffer, shape) = try runtime(value, "graph output '\(name)'")
             outputs.append(ONNXTensorInfo(name: name, shape: shape, buffer: buffer))
         }
@@ -140,10 +152,14 @@ struct GraphBuilder {
             if let r = spec.residual, kernel.residual == nil {
                 // This kernel cannot add as it stores: add afterwards, in place.
                 let shape = [1, spec.filters, spec.outHeight, spec.outWidth]
-                final.append(.binary(.add, a: spec.output, aShape: shape, b: r, bShape: shape, output: spec.output, shape: shape))
+                final.append(
+                    .binary(.add, a: spec.output, aShape: shape, b: r, bShape: shape, output: spec.output, shape: shape)
+                )
             }
         }
-        let counts = opCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { (op: $0.key, count: $0.value) }
+        let counts = opCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map {
+            (op: $0.key, count: $0.value)
+        }
         return ONNXNetwork(
             inputs: inputs, outputs: outputs, opCounts: counts, opset: opset, steps: final, bufferSizes: bufferSizes,
             constants: ConstantStore(constantBuffers), views: views)

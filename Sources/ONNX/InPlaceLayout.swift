@@ -16,7 +16,9 @@ enum InPlaceLayout {
         for step in steps { written.formUnion(Fusion.writes(step)) }
         // Splits whose parts are contiguous become views.
         for (i, step) in steps.enumerated() {
-            guard case .split(let input, let shape, let axis, let sizes, let outputs) = step, shape[..<axis].reduce(1, *) == 1 else {
+            guard case .split(let input, let shape, let axis, let sizes, let outputs) = step,
+                shape[..<axis].reduce(1, *) == 1
+            else {
                 continue
             }
             let unit = shape[(axis + 1)...].reduce(1, *)
@@ -30,7 +32,8 @@ enum InPlaceLayout {
         // Concats whose inputs can all be computed in place.
         var moved = Set<Int>()
         for (i, step) in steps.enumerated() {
-            guard case .concat(let inputs, let shapes, let axis, let output) = step, shapes[0][..<axis].reduce(1, *) == 1,
+            guard case .concat(let inputs, let shapes, let axis, let output) = step,
+                shapes[0][..<axis].reduce(1, *) == 1,
                 views[output] == nil
             else { continue }
             // Each input, or the split input it is a part of, with its offset in the output.
@@ -42,7 +45,8 @@ enum InPlaceLayout {
                 let b = inputs[j]
                 if let view = views[b], view.offset == 0, views[view.base] == nil {
                     // Parts of one split: they must all follow in order.
-                    let parts = views.filter { $0.value.base == view.base }.sorted { $0.value.offset < $1.value.offset }.map(\.key)
+                    let parts = views.filter { $0.value.base == view.base }.sorted { $0.value.offset < $1.value.offset }
+                        .map(\.key)
                     guard j + parts.count <= inputs.count, Array(inputs[j..<(j + parts.count)]) == parts else {
                         possible = false
                         break
@@ -58,7 +62,10 @@ enum InPlaceLayout {
             }
             let buffers = placements.map(\.buffer)
             guard possible, offset == bufferSizes[output], Set(buffers).count == buffers.count,
-                buffers.allSatisfy({ views[$0] == nil && !fixed.contains($0) && !moved.contains($0) && written.contains($0) && $0 != output })
+                buffers.allSatisfy({
+                    views[$0] == nil && !fixed.contains($0) && !moved.contains($0) && written.contains($0)
+                        && $0 != output
+                })
             else { continue }
             for p in placements {
                 views[p.buffer] = View(base: output, offset: p.offset)

@@ -3,7 +3,9 @@ import InferenceKernels
 
 /// Kernels that move data: concat, split, slice, transpose, expand, nearest resize.
 enum Layout {
-    static func concat(_ inputs: [UnsafePointer<Float>], _ shapes: [[Int]], axis: Int, _ dst: UnsafeMutablePointer<Float>) {
+    static func concat(
+        _ inputs: [UnsafePointer<Float>], _ shapes: [[Int]], axis: Int, _ dst: UnsafeMutablePointer<Float>
+    ) {
         guard let first = shapes.first else { return }
         let outer = first[..<axis].reduce(1, *)
         let inners = shapes.map { $0[axis...].reduce(1, *) }
@@ -20,7 +22,8 @@ enum Layout {
     }
 
     static func split(
-        _ src: UnsafeMutablePointer<Float>, _ shape: [Int], axis: Int, sizes: [Int], _ outputs: [UnsafeMutablePointer<Float>]
+        _ src: UnsafeMutablePointer<Float>, _ shape: [Int], axis: Int, sizes: [Int],
+        _ outputs: [UnsafeMutablePointer<Float>]
     ) {
         let outer = shape[..<axis].reduce(1, *)
         let unit = shape[(axis + 1)...].reduce(1, *)
@@ -36,7 +39,8 @@ enum Layout {
     }
 
     static func slice(
-        _ src: UnsafeMutablePointer<Float>, _ shape: [Int], starts: [Int], steps: [Int], _ dst: UnsafeMutablePointer<Float>,
+        _ src: UnsafeMutablePointer<Float>, _ shape: [Int], starts: [Int], steps: [Int],
+        _ dst: UnsafeMutablePointer<Float>,
         _ outShape: [Int]
     ) {
         let total = Shapes.count(outShape) ?? 0
@@ -48,7 +52,8 @@ enum Layout {
         let lastStep = steps[rank - 1] * strides[rank - 1]
         Parallel.forEach(rows, cost: inner) { r in
             for row in r {
-                var rest = row, offset = starts[rank - 1] * strides[rank - 1]
+                var rest = row
+                var offset = starts[rank - 1] * strides[rank - 1]
                 var d = rank - 2
                 while d >= 0 {
                     let i = rest % outShape[d]
@@ -62,7 +67,9 @@ enum Layout {
         }
     }
 
-    static func transpose(_ src: UnsafeMutablePointer<Float>, _ shape: [Int], perm: [Int], _ dst: UnsafeMutablePointer<Float>) {
+    static func transpose(
+        _ src: UnsafeMutablePointer<Float>, _ shape: [Int], perm: [Int], _ dst: UnsafeMutablePointer<Float>
+    ) {
         let outShape = perm.map { shape[$0] }
         let inStrides = Shapes.strides(shape)
         let srcStrides = perm.map { inStrides[$0] }
@@ -70,7 +77,9 @@ enum Layout {
     }
 
     /// Broadcasts `src` of `shape` to `outShape`.
-    static func expand(_ src: UnsafeMutablePointer<Float>, _ shape: [Int], _ dst: UnsafeMutablePointer<Float>, _ outShape: [Int]) {
+    static func expand(
+        _ src: UnsafeMutablePointer<Float>, _ shape: [Int], _ dst: UnsafeMutablePointer<Float>, _ outShape: [Int]
+    ) {
         gather(src, Shapes.broadcastStrides(shape, to: outShape), dst, outShape)
     }
 
@@ -90,7 +99,8 @@ enum Layout {
         let step = srcStrides[rank - 1]
         Parallel.forEach(rows, cost: inner) { r in
             for row in r {
-                var rest = row, offset = 0
+                var rest = row
+                var offset = 0
                 var d = rank - 2
                 while d >= 0 {
                     let i = rest % outShape[d]
@@ -108,7 +118,8 @@ enum Layout {
         _ src: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int, rows: [Int], columns: [Int],
         _ dst: UnsafeMutablePointer<Float>
     ) {
-        let oh = rows.count, ow = columns.count
+        let oh = rows.count
+        let ow = columns.count
         Parallel.forEach(planes, cost: oh * ow) { r in
             for p in r {
                 let plane = src + p * height * width
@@ -133,12 +144,15 @@ enum Pool {
             // Symmetric padding: Darknet's kernel (its `padding` is the total, split evenly),
             // separable for windows over 2, each part with its own row workspace.
             Parallel.forEach(p.planes, cost: p.outHeight * p.outWidth * p.kernelH * 2) { r in
-                var rows = [Float](repeating: 0, count: Pooling.maxPoolWorkspace(height: p.height, outWidth: p.outWidth))
+                var rows = [Float](
+                    repeating: 0, count: Pooling.maxPoolWorkspace(height: p.height, outWidth: p.outWidth))
                 rows.withUnsafeMutableBufferPointer { w in
                     Pooling.maxPool(
-                        input: src + r.lowerBound * p.height * p.width, channels: r.count, height: p.height, width: p.width,
+                        input: src + r.lowerBound * p.height * p.width, channels: r.count, height: p.height,
+                        width: p.width,
                         size: p.kernelH, stride: p.strideH, padding: 2 * p.padTop,
-                        output: dst + r.lowerBound * p.outHeight * p.outWidth, outHeight: p.outHeight, outWidth: p.outWidth,
+                        output: dst + r.lowerBound * p.outHeight * p.outWidth, outHeight: p.outHeight,
+                        outWidth: p.outWidth,
                         workspace: w.baseAddress)
                 }
             }
@@ -150,10 +164,12 @@ enum Pool {
                 let out = dst + c * p.outHeight * p.outWidth
                 for oy in 0..<p.outHeight {
                     let y0 = oy * p.strideH - p.padTop
-                    let ya = max(0, y0), yb = min(p.height, y0 + p.kernelH)
+                    let ya = max(0, y0)
+                    let yb = min(p.height, y0 + p.kernelH)
                     for ox in 0..<p.outWidth {
                         let x0 = ox * p.strideW - p.padLeft
-                        let xa = max(0, x0), xb = min(p.width, x0 + p.kernelW)
+                        let xa = max(0, x0)
+                        let xb = min(p.width, x0 + p.kernelW)
                         var m = -Float.infinity
                         for y in ya..<max(ya, yb) {
                             for x in xa..<max(xa, xb) { m = max(m, plane[y * p.width + x]) }

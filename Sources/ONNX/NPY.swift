@@ -3,7 +3,10 @@ package enum NPY {
     /// Parses `.npy` bytes into a shape and values.
     package static func read(_ bytes: [UInt8], name: String) throws -> (shape: [Int], values: [Float]) {
         func fail(_ why: String) -> ONNXError {
-            ONNXError(.invalidInput, "\(name): \(why) (expected a float32 little-endian C-order .npy, e.g. numpy.save(path, a.astype('<f4')))")
+            ONNXError(
+                .invalidInput,
+                "\(name): \(why) (expected a float32 little-endian C-order .npy, e.g. numpy.save(path, a.astype('<f4')))"
+            )
         }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a .npy file") }
@@ -23,7 +26,8 @@ package enum NPY {
         let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self).filter { $0 != " " }
         guard header.contains("'descr':'<f4'") else { throw fail("dtype is not '<f4'") }
         guard header.contains("'fortran_order':False") else { throw fail("Fortran order") }
-        guard let open = header.firstRange(of: "'shape':("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+        guard let open = header.firstRange(of: "'shape':("), let close = header[open.upperBound...].firstIndex(of: ")")
+        else {
             throw fail("no shape in header")
         }
         let shape = try header[open.upperBound..<close].split(separator: ",").map { part -> Int in
@@ -38,7 +42,8 @@ package enum NPY {
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count {
             let o = dataStart + 4 * i
-            let bits = UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
+            let bits =
+                UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
             values[i] = Float(bitPattern: bits)
         }
         return (shape, values)

@@ -1,9 +1,10 @@
+import SwiftProtobuf
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import SwiftProtobuf
 
 /// Reads an ONNX model and imports it onto the engine: every part of the file is checked first
 /// (opset, op types, tensors, graph structure), then constants and shape arithmetic are folded,
@@ -27,7 +28,9 @@ package enum ONNXImporter {
 
     /// Imports an already decoded model.
     static func load(_ model: Onnx_ModelProto) throws -> ONNXNetwork {
-        guard model.hasGraph else { throw ONNXError(.invalidModel, "the model has no graph (is this an ONNX model file?)") }
+        guard model.hasGraph else {
+            throw ONNXError(.invalidModel, "the model has no graph (is this an ONNX model file?)")
+        }
         let opset = try defaultOpset(model)
         let graph = model.graph
         let order = try validate(graph, opset: opset)
@@ -41,13 +44,15 @@ package enum ONNXImporter {
     /// The version of the default ("" / "ai.onnx") domain, refusing unsupported ones by name.
     static func defaultOpset(_ model: Onnx_ModelProto) throws -> Int {
         guard let entry = model.opsetImport.first(where: { $0.domain == "" || $0.domain == "ai.onnx" }) else {
-            throw ONNXError(.unsupported, "the model imports no default ONNX opset (only \(model.opsetImport.map(\.domain)))")
+            throw ONNXError(
+                .unsupported, "the model imports no default ONNX opset (only \(model.opsetImport.map(\.domain)))")
         }
         let version = Int(entry.version)
         guard supportedOpsets.contains(version) else {
             throw ONNXError(
                 .unsupported,
-                "opset \(version) is not supported (supported: \(supportedOpsets.lowerBound)–\(supportedOpsets.upperBound)); re-export the model with opset 17")
+                "opset \(version) is not supported (supported: \(supportedOpsets.lowerBound)–\(supportedOpsets.upperBound)); re-export the model with opset 17"
+            )
         }
         return version
     }
@@ -68,7 +73,9 @@ package enum ONNXImporter {
             }
             for output in node.output where !output.isEmpty {
                 guard producer[output] == nil, !known.contains(output) else {
-                    throw ONNXError(.invalidModel, "tensor '\(output)' is produced twice (node '\(node.name)'): the graph is invalid")
+                    throw ONNXError(
+                        .invalidModel,
+                        "tensor '\(output)' is produced twice (node '\(node.name)'): the graph is invalid")
                 }
                 producer[output] = i
             }
@@ -84,7 +91,8 @@ package enum ONNXImporter {
                 } else if !known.contains(input) {
                     throw ONNXError(
                         .invalidModel,
-                        "node '\(node.name)' (\(node.opType)) reads '\(input)', which no node, input or initializer provides: the graph is invalid")
+                        "node '\(node.name)' (\(node.opType)) reads '\(input)', which no node, input or initializer provides: the graph is invalid"
+                    )
                 }
             }
         }
@@ -100,7 +108,8 @@ package enum ONNXImporter {
         }
         guard order.count == graph.node.count else {
             let stuck = (0..<graph.node.count).first { pending[$0] > 0 }.map { graph.node[$0].name } ?? "?"
-            throw ONNXError(.invalidModel, "the graph has a cycle (through node '\(stuck)'): ONNX graphs must be acyclic")
+            throw ONNXError(
+                .invalidModel, "the graph has a cycle (through node '\(stuck)'): ONNX graphs must be acyclic")
         }
         for output in graph.output where producer[output.name] == nil && !known.contains(output.name) {
             throw ONNXError(.invalidModel, "graph output '\(output.name)' is produced by nothing: the graph is invalid")

@@ -1,7 +1,7 @@
 import Dispatch
 import Inference
-import Synchronization
 import InferenceKernels
+import Synchronization
 
 /// A graph input or output: its name, fixed shape and buffer.
 package struct ONNXTensorInfo: Sendable, CustomStringConvertible {
@@ -65,7 +65,8 @@ package final class ONNXNetwork: Sendable {
         case .conv(let c):
             let l = c.layer
             return "conv \(l.input)→\(l.outputShape) k\(l.size) s\(l.stride) g\(l.groups) \(l.activation)"
-                + (l.winograd != nil ? " winograd" : l.panel ? " panel" : l.direct ? " direct" : l.isDepthwise ? " depthwise" : " gemm")
+                + (l.winograd != nil
+                    ? " winograd" : l.panel ? " panel" : l.direct ? " direct" : l.isDepthwise ? " depthwise" : " gemm")
         default:
             let text = "\(steps[i])"
             return String(text.prefix(while: { $0 != "(" }))
@@ -76,7 +77,8 @@ package final class ONNXNetwork: Sendable {
     package var stepCount: Int { steps.count }
     /// Number of convolutions and how many carry a fused activation.
     package var convolutionSummary: (count: Int, fused: Int) {
-        var count = 0, fused = 0
+        var count = 0
+        var fused = 0
         for case .conv(let c) in steps {
             count += 1
             if c.layer.activation != .linear { fused += 1 }
@@ -93,7 +95,9 @@ package final class ONNXNetwork: Sendable {
     /// `run`, also storing each step's seconds in `stepTimes` (`stepCount` of them) when given.
     package func run(_ feeds: [String: [Float]], stepTimes: UnsafeMutableBufferPointer<Double>?) throws -> [[Float]] {
         for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
-            throw ONNXError(.invalidInput, "the graph has no input '\(name)' (inputs: \(inputs.map(\.description).joined(separator: ", ")))")
+            throw ONNXError(
+                .invalidInput,
+                "the graph has no input '\(name)' (inputs: \(inputs.map(\.description).joined(separator: ", ")))")
         }
         let scratch0 = pool.withLock { $0.popLast() } ?? Scratch(sizes: scratchSizes, workspace: workspaceFloats)
         var scratch = scratch0
@@ -101,7 +105,9 @@ package final class ONNXNetwork: Sendable {
             let done = scratch
             pool.withLock { $0.append(done) }
         }
-        if scratch.workspaceFloats < workspaceFloats { scratch = Scratch(sizes: scratchSizes, workspace: workspaceFloats) }
+        if scratch.workspaceFloats < workspaceFloats {
+            scratch = Scratch(sizes: scratchSizes, workspace: workspaceFloats)
+        }
         for input in inputs {
             guard let values = feeds[input.name] else {
                 throw ONNXError(.invalidInput, "missing input '\(input.name)' (shape \(input.shape))")
@@ -109,9 +115,12 @@ package final class ONNXNetwork: Sendable {
             let count = bufferSizes[input.buffer]
             guard values.count == count else {
                 throw ONNXError(
-                    .invalidInput, "input '\(input.name)' needs \(count) floats (shape \(input.shape)), got \(values.count)")
+                    .invalidInput,
+                    "input '\(input.name)' needs \(count) floats (shape \(input.shape)), got \(values.count)")
             }
-            values.withUnsafeBufferPointer { scratch.buffers[input.buffer]!.update(from: $0.baseAddress!, count: count) }
+            values.withUnsafeBufferPointer {
+                scratch.buffers[input.buffer]!.update(from: $0.baseAddress!, count: count)
+            }
         }
         var table = [UnsafeMutablePointer<Float>]()
         table.reserveCapacity(bufferSizes.count)

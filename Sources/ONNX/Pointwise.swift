@@ -1,10 +1,11 @@
+import Inference
+import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Inference
-import InferenceKernels
 
 /// Element-wise kernels: unary functions, broadcast binary operations, softmax.
 enum Pointwise {
@@ -37,9 +38,12 @@ enum Pointwise {
         }
     }
 
-    static func unary(_ op: UnaryOp, _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    static func unary(
+        _ op: UnaryOp, _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int
+    ) {
         Parallel.forEach((count + 1023) / 1024, cost: 1024 * 8) { r in
-            let lo = r.lowerBound * 1024, hi = min(count, r.upperBound * 1024)
+            let lo = r.lowerBound * 1024
+            let hi = min(count, r.upperBound * 1024)
             var i = lo
             if op == .sigmoid || op == .silu {
                 // Eight lanes at a time with the kernels' vector exp.
@@ -66,7 +70,8 @@ enum Pointwise {
         guard total > 0 else { return }
         if aShape == shape && bShape == shape {
             Parallel.forEach((total + 1023) / 1024, cost: 1024 * 4) { r in
-                let lo = r.lowerBound * 1024, hi = min(total, r.upperBound * 1024)
+                let lo = r.lowerBound * 1024
+                let hi = min(total, r.upperBound * 1024)
                 for i in lo..<hi { dst[i] = apply(op, a[i], b[i]) }
             }
             return
@@ -76,10 +81,13 @@ enum Pointwise {
         let rows = total / inner
         let sa = Shapes.broadcastStrides(aShape, to: shape)
         let sb = Shapes.broadcastStrides(bShape, to: shape)
-        let ia = rank == 0 ? 0 : sa[rank - 1], ib = rank == 0 ? 0 : sb[rank - 1]
+        let ia = rank == 0 ? 0 : sa[rank - 1]
+        let ib = rank == 0 ? 0 : sb[rank - 1]
         Parallel.forEach(rows, cost: inner * 4) { r in
             for row in r {
-                var rest = row, oa = 0, ob = 0
+                var rest = row
+                var oa = 0
+                var ob = 0
                 var d = rank - 2
                 while d >= 0 {
                     let i = rest % shape[d]
@@ -97,7 +105,9 @@ enum Pointwise {
     /// Softmax over the middle axis of `[outer × axis × inner]`. With `inner > 1` it works on
     /// whole contiguous rows (max, exp and sum along the axis for a block of columns at a time),
     /// so every pass streams memory instead of striding through it.
-    static func softmax(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, outer: Int, axis: Int, inner: Int) {
+    static func softmax(
+        _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, outer: Int, axis: Int, inner: Int
+    ) {
         let block = 256
         let blocks = (inner + block - 1) / block
         Parallel.forEach(outer * blocks, cost: axis * block * 8) { r in
@@ -108,7 +118,9 @@ enum Pointwise {
                 sum.deallocate()
             }
             for part in r {
-                let o = part / blocks, j0 = (part % blocks) * block, n = min(block, inner - j0)
+                let o = part / blocks
+                let j0 = (part % blocks) * block
+                let n = min(block, inner - j0)
                 let base = o * axis * inner + j0
                 for j in 0..<n { peak[j] = src[base + j] }
                 for a in 1..<max(1, axis) {
@@ -117,7 +129,8 @@ enum Pointwise {
                 }
                 for j in 0..<n { sum[j] = 0 }
                 for a in 0..<axis {
-                    let row = src + base + a * inner, out = dst + base + a * inner
+                    let row = src + base + a * inner
+                    let out = dst + base + a * inner
                     var j = 0
                     while j + 8 <= n {
                         let e = Activation.exp(SIMD8Memory.load(row + j) - SIMD8Memory.load(peak + j))

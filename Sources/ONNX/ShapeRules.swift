@@ -6,7 +6,9 @@ enum ShapeRules {
         var inferred: Int?
         for (i, d) in target.enumerated() {
             if d == 0 && !allowZero {
-                guard i < shape.count else { throw ONNXError(.invalidModel, "\(label): shape \(target) copies a missing dimension") }
+                guard i < shape.count else {
+                    throw ONNXError(.invalidModel, "\(label): shape \(target) copies a missing dimension")
+                }
                 out[i] = shape[i]
             } else if d == -1 {
                 guard inferred == nil else { throw ONNXError(.invalidModel, "\(label): shape \(target) has two -1s") }
@@ -23,17 +25,23 @@ enum ShapeRules {
             }
             out[i] = count / known
         }
-        guard Shapes.count(out) == count else { throw ONNXError(.invalidModel, "\(label): cannot reshape \(shape) to \(target)") }
+        guard Shapes.count(out) == count else {
+            throw ONNXError(.invalidModel, "\(label): cannot reshape \(shape) to \(target)")
+        }
         return out
     }
 
     static func unsqueeze(_ shape: [Int], axes: [Int], _ label: String) throws -> [Int] {
         let rank = shape.count + axes.count
         let normalized = try axes.map { a -> Int in
-            guard let n = Shapes.axis(a, rank: rank) else { throw ONNXError(.invalidModel, "\(label): axis \(a) out of range") }
+            guard let n = Shapes.axis(a, rank: rank) else {
+                throw ONNXError(.invalidModel, "\(label): axis \(a) out of range")
+            }
             return n
         }
-        guard Set(normalized).count == normalized.count else { throw ONNXError(.invalidModel, "\(label): repeated axes \(axes)") }
+        guard Set(normalized).count == normalized.count else {
+            throw ONNXError(.invalidModel, "\(label): repeated axes \(axes)")
+        }
         var out: [Int] = []
         var source = shape.makeIterator()
         for i in 0..<rank { out.append(normalized.contains(i) ? 1 : source.next()!) }
@@ -74,8 +82,11 @@ enum ShapeRules {
             guard let a = Shapes.axis(rawAxis, rank: shape.count) else {
                 throw ONNXError(.invalidModel, "\(label): axis \(rawAxis) out of range for \(shape)")
             }
-            let dim = shape[a], step = stepsIn[j]
-            guard step != 0, step != Int.min else { throw ONNXError(.invalidModel, "\(label): step \(step) is not supported") }
+            let dim = shape[a]
+            let step = stepsIn[j]
+            guard step != 0, step != Int.min else {
+                throw ONNXError(.invalidModel, "\(label): step \(step) is not supported")
+            }
             func clamp(_ v: Int, _ lo: Int, _ hi: Int) -> Int { min(max(v, lo), hi) }
             var s = starts[j] < 0 ? starts[j] + dim : starts[j]
             var e = ends[j] < 0 ? ends[j] + dim : ends[j]

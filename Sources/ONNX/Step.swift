@@ -11,7 +11,13 @@ enum UnaryOp: Sendable, Equatable {
 
 /// Element-wise functions of two broadcast tensors.
 enum BinaryOp: String, Sendable {
-    case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow", max = "Max", min = "Min"
+    case add = "Add"
+    case sub = "Sub"
+    case mul = "Mul"
+    case div = "Div"
+    case pow = "Pow"
+    case max = "Max"
+    case min = "Min"
 }
 
 /// A convolution as the importer first sees it: weights still in ONNX order

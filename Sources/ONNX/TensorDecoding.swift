@@ -9,7 +9,14 @@ import Foundation
 enum TensorDecoding {
     /// ONNX `TensorProto.DataType` codes we read.
     enum DataType: Int32 {
-        case float = 1, uint8 = 2, int8 = 3, int16 = 5, int32 = 6, int64 = 7, bool = 9, double = 11
+        case float = 1
+        case uint8 = 2
+        case int8 = 3
+        case int16 = 5
+        case int32 = 6
+        case int64 = 7
+        case bool = 9
+        case double = 11
 
         var byteWidth: Int {
             switch self {
@@ -23,7 +30,9 @@ enum TensorDecoding {
 
     /// Checked dims of a tensor named `what`.
     static func dims(_ raw: [Int64], _ what: String) throws -> [Int] {
-        guard raw.count <= 8 else { throw ONNXError(.unsupported, "\(what) has rank \(raw.count); at most 8 is supported") }
+        guard raw.count <= 8 else {
+            throw ONNXError(.unsupported, "\(what) has rank \(raw.count); at most 8 is supported")
+        }
         guard raw.allSatisfy({ $0 >= 0 }) else {
             throw ONNXError(.invalidModel, "\(what) has a negative dimension \(raw): the file is corrupt")
         }
@@ -38,27 +47,34 @@ enum TensorDecoding {
         if t.dataLocation == .external || !t.externalData.isEmpty {
             throw ONNXError(
                 .unsupported,
-                "\(what) keeps its data in an external file, which is not supported: save the model with all tensors inside the .onnx file")
+                "\(what) keeps its data in an external file, which is not supported: save the model with all tensors inside the .onnx file"
+            )
         }
-        guard t.hasSegment == false else { throw ONNXError(.unsupported, "\(what) is a segmented tensor, which is not supported") }
+        guard t.hasSegment == false else {
+            throw ONNXError(.unsupported, "\(what) is a segmented tensor, which is not supported")
+        }
         let shape = try dims(t.dims, what)
         let count = Shapes.count(shape)!
         guard let type = DataType(rawValue: t.dataType) else {
             throw ONNXError(
                 .unsupported,
-                "\(what) has data type \(t.dataType), which is not supported (float, double, int8/16/32/64, uint8, bool are)")
+                "\(what) has data type \(t.dataType), which is not supported (float, double, int8/16/32/64, uint8, bool are)"
+            )
         }
         if !t.rawData.isEmpty {
             guard t.rawData.count == count * type.byteWidth else {
                 throw ONNXError(
                     .invalidModel,
-                    "\(what) declares \(shape) (\(count) elements of \(type.byteWidth) bytes) but holds \(t.rawData.count) bytes: the file is corrupt")
+                    "\(what) declares \(shape) (\(count) elements of \(type.byteWidth) bytes) but holds \(t.rawData.count) bytes: the file is corrupt"
+                )
             }
             return t.rawData.withUnsafeBytes { raw in fromRaw(raw, type, shape, count) }
         }
         func check(_ n: Int) throws {
             guard n == count else {
-                throw ONNXError(.invalidModel, "\(what) declares \(shape) (\(count) elements) but holds \(n) values: the file is corrupt")
+                throw ONNXError(
+                    .invalidModel,
+                    "\(what) declares \(shape) (\(count) elements) but holds \(n) values: the file is corrupt")
             }
         }
         switch type {
@@ -77,7 +93,9 @@ enum TensorDecoding {
         }
     }
 
-    private static func fromRaw(_ raw: UnsafeRawBufferPointer, _ type: DataType, _ shape: [Int], _ count: Int) -> ConstantTensor {
+    private static func fromRaw(_ raw: UnsafeRawBufferPointer, _ type: DataType, _ shape: [Int], _ count: Int)
+        -> ConstantTensor
+    {
         func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T {
             T(littleEndian: raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
         }
@@ -85,7 +103,8 @@ enum TensorDecoding {
         case .float:
             return ConstantTensor(shape: shape, floats: (0..<count).map { Float(bitPattern: load(UInt32.self, $0)) })
         case .double:
-            return ConstantTensor(shape: shape, floats: (0..<count).map { Float(Double(bitPattern: load(UInt64.self, $0))) })
+            return ConstantTensor(
+                shape: shape, floats: (0..<count).map { Float(Double(bitPattern: load(UInt64.self, $0))) })
         case .int64: return ConstantTensor(shape: shape, ints: (0..<count).map { Int(load(Int64.self, $0)) })
         case .int32: return ConstantTensor(shape: shape, ints: (0..<count).map { Int(load(Int32.self, $0)) })
         case .int16: return ConstantTensor(shape: shape, ints: (0..<count).map { Int(load(Int16.self, $0)) })

@@ -5,12 +5,17 @@ import FoundationEssentials
 /// the JSON of the ECS container endpoint and EC2 instance metadata.
 package enum AWSCredentialDocuments {
     /// Credentials and expiration from an `AssumeRoleWithWebIdentityResponse`.
-    package static func parseSTS(_ xml: String, what: String) throws -> (credentials: S3ObjectStore.Credentials, expiration: Double?) {
-        func element(_ name: String) -> String? { XMLScanner.elements(name, in: xml).first.flatMap { $0.isEmpty ? nil : $0 } }
+    package static func parseSTS(_ xml: String, what: String) throws -> (
+        credentials: S3ObjectStore.Credentials, expiration: Double?
+    ) {
+        func element(_ name: String) -> String? {
+            XMLScanner.elements(name, in: xml).first.flatMap { $0.isEmpty ? nil : $0 }
+        }
         guard xml.contains("<Credentials>"), let key = element("AccessKeyId"), let secret = element("SecretAccessKey"),
             let token = element("SessionToken")
         else {
-            throw ObjectStoreError(.malformed, "\(what): the answer has no Credentials (AccessKeyId, SecretAccessKey, SessionToken)")
+            throw ObjectStoreError(
+                .malformed, "\(what): the answer has no Credentials (AccessKeyId, SecretAccessKey, SessionToken)")
         }
         let expiration = try element("Expiration").map { try timestamp($0, what: what) }
         return (S3ObjectStore.Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token), expiration)
@@ -18,7 +23,9 @@ package enum AWSCredentialDocuments {
 
     /// Credentials and expiration from `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`
     /// (ECS, EKS Pod Identity, IMDS; IMDS adds `"Code": "Success"`).
-    package static func parseJSON(_ body: [UInt8], what: String) throws -> (credentials: S3ObjectStore.Credentials, expiration: Double?) {
+    package static func parseJSON(_ body: [UInt8], what: String) throws -> (
+        credentials: S3ObjectStore.Credentials, expiration: Double?
+    ) {
         struct Document: Decodable {
             var Code: String?
             var Message: String?
@@ -42,7 +49,10 @@ package enum AWSCredentialDocuments {
             throw ObjectStoreError(.malformed, "\(what): the answer has no AccessKeyId and SecretAccessKey")
         }
         let expiration = try text(object.Expiration).map { try timestamp($0, what: what) }
-        return (S3ObjectStore.Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: text(object.Token)), expiration)
+        return (
+            S3ObjectStore.Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: text(object.Token)),
+            expiration
+        )
     }
 
     private static func timestamp(_ text: String, what: String) throws -> Double {

@@ -21,7 +21,9 @@ package final class AWSCredentialProvider: Sendable {
     /// - Parameters:
     ///   - now: wall-clock seconds since 1970 (tests inject a clock).
     ///   - caFile: the PEM bundle for https credential endpoints (`MSCR_STORE_CA_FILE`).
-    package init(source: AWSCredentialSource, caFile: String? = nil, now: @escaping @Sendable () -> Double = WallClock.seconds) {
+    package init(
+        source: AWSCredentialSource, caFile: String? = nil, now: @escaping @Sendable () -> Double = WallClock.seconds
+    ) {
         self.source = source
         let fetcher = AWSCredentialFetcher(caFile: caFile, now: now)
         switch source {
@@ -109,7 +111,8 @@ struct AWSCredentialFetcher: Sendable {
         guard response.isSuccess else {
             throw ObjectStoreError(
                 .unauthorized,
-                "\(what) refused the token from AWS_WEB_IDENTITY_TOKEN_FILE: \(response.error("POST", "STS").message); check AWS_ROLE_ARN and the role's trust policy")
+                "\(what) refused the token from AWS_WEB_IDENTITY_TOKEN_FILE: \(response.error("POST", "STS").message); check AWS_ROLE_ARN and the role's trust policy"
+            )
         }
         return try AWSCredentialDocuments.parseSTS(String(decoding: response.body, as: UTF8.self), what: what)
     }
@@ -121,7 +124,8 @@ struct AWSCredentialFetcher: Sendable {
         var request = HTTPRequest(method: "GET", url: url, display: what, headers: [("Accept", "application/json")])
         switch authorization {
         case .file(let path):
-            request.headers.append(("Authorization", try Self.readToken(path, variable: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")))
+            request.headers.append(
+                ("Authorization", try Self.readToken(path, variable: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")))
         case .token(let token): request.headers.append(("Authorization", token))
         case nil: break
         }
@@ -129,13 +133,16 @@ struct AWSCredentialFetcher: Sendable {
         guard response.isSuccess else {
             throw ObjectStoreError(
                 .unauthorized,
-                "\(what) refused: \(response.error("GET", url).message); check AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) and the task role")
+                "\(what) refused: \(response.error("GET", url).message); check AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) and the task role"
+            )
         }
         return try AWSCredentialDocuments.parseJSON(response.body, what: what)
     }
 
     /// nil when the endpoint does not answer the token request (not on EC2) or has no role.
-    private func instanceMetadata(_ endpoint: String) throws -> (credentials: S3ObjectStore.Credentials, expiration: Double?)? {
+    private func instanceMetadata(_ endpoint: String) throws -> (
+        credentials: S3ObjectStore.Credentials, expiration: Double?
+    )? {
         let what = "EC2 instance metadata (IMDSv2) at \(endpoint)"
         let tokenRequest = HTTPRequest(
             method: "PUT", url: endpoint + "/latest/api/token", display: what,
@@ -146,13 +153,19 @@ struct AWSCredentialFetcher: Sendable {
         let token = String(decoding: tokenAnswer.body, as: UTF8.self).trimmingSpaces
         let base = endpoint + "/latest/meta-data/iam/security-credentials/"
         let header = [(name: "X-aws-ec2-metadata-token", value: token)]
-        let roles = try send(HTTPRequest(method: "GET", url: base, display: what, headers: header), what: what, hint: "")
+        let roles = try send(
+            HTTPRequest(method: "GET", url: base, display: what, headers: header), what: what, hint: "")
         if roles.status == 404 { return nil }
-        guard roles.isSuccess else { throw ObjectStoreError(.unauthorized, "\(what): \(roles.error("GET", base).message)") }
-        guard let role = String(decoding: roles.body, as: UTF8.self).split(whereSeparator: \.isNewline).first?.trimmingSpaces,
+        guard roles.isSuccess else {
+            throw ObjectStoreError(.unauthorized, "\(what): \(roles.error("GET", base).message)")
+        }
+        guard
+            let role = String(decoding: roles.body, as: UTF8.self).split(whereSeparator: \.isNewline).first?
+                .trimmingSpaces,
             !role.isEmpty
         else { return nil }
-        let answer = try send(HTTPRequest(method: "GET", url: base + role, display: what, headers: header), what: what, hint: "")
+        let answer = try send(
+            HTTPRequest(method: "GET", url: base + role, display: what, headers: header), what: what, hint: "")
         guard answer.isSuccess else {
             throw ObjectStoreError(.unauthorized, "\(what): role \(role): \(answer.error("GET", base + role).message)")
         }
@@ -164,7 +177,8 @@ struct AWSCredentialFetcher: Sendable {
             return try client.send(request)
         } catch let error as ObjectStoreError {
             throw ObjectStoreError(
-                .unauthorized, "no AWS credentials: \(what) did not answer: \(error.message)" + (hint.isEmpty ? "" : "; \(hint)"),
+                .unauthorized,
+                "no AWS credentials: \(what) did not answer: \(error.message)" + (hint.isEmpty ? "" : "; \(hint)"),
                 underlying: error)
         }
     }

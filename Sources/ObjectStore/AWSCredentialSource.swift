@@ -43,7 +43,8 @@ package enum AWSCredentialSource: Sendable, Equatable {
         let key = env("AWS_ACCESS_KEY_ID")
         let secret = env("AWS_SECRET_ACCESS_KEY")
         if let key, let secret {
-            self = .environment(.init(accessKeyID: key, secretAccessKey: secret, sessionToken: env("AWS_SESSION_TOKEN")))
+            self = .environment(
+                .init(accessKeyID: key, secretAccessKey: secret, sessionToken: env("AWS_SESSION_TOKEN")))
             return
         }
         if key != nil || secret != nil {
@@ -55,9 +56,13 @@ package enum AWSCredentialSource: Sendable, Equatable {
         let tokenFile = env("AWS_WEB_IDENTITY_TOKEN_FILE")
         let roleARN = env("AWS_ROLE_ARN")
         if let tokenFile, let roleARN {
-            guard roleARN.hasPrefix("arn:") else { throw bad("AWS_ROLE_ARN '\(roleARN)' is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)") }
-            let sts = try Self.endpoint(env("AWS_ENDPOINT_URL_STS").map { ("AWS_ENDPOINT_URL_STS", $0) }
-                ?? env("AWS_ENDPOINT_URL").map { ("AWS_ENDPOINT_URL", $0) })
+            guard roleARN.hasPrefix("arn:") else {
+                throw bad("AWS_ROLE_ARN '\(roleARN)' is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+            }
+            let sts =
+                try Self.endpoint(
+                    env("AWS_ENDPOINT_URL_STS").map { ("AWS_ENDPOINT_URL_STS", $0) }
+                        ?? env("AWS_ENDPOINT_URL").map { ("AWS_ENDPOINT_URL", $0) })
                 ?? "https://sts.\(region).amazonaws.com"
             let session = env("AWS_ROLE_SESSION_NAME") ?? "mscr-\(Int(WallClock.seconds()))"
             guard session.count >= 2, session.count <= 64,
@@ -65,7 +70,8 @@ package enum AWSCredentialSource: Sendable, Equatable {
             else {
                 throw bad("AWS_ROLE_SESSION_NAME '\(session)' must be 2 to 64 characters of letters, digits and =,.@_-")
             }
-            self = .webIdentity(tokenFile: tokenFile, roleARN: roleARN, sessionName: session, stsEndpoint: sts, region: region)
+            self = .webIdentity(
+                tokenFile: tokenFile, roleARN: roleARN, sessionName: session, stsEndpoint: sts, region: region)
             return
         }
         if tokenFile != nil || roleARN != nil {
@@ -74,7 +80,8 @@ package enum AWSCredentialSource: Sendable, Equatable {
             throw bad("\(given) is set but \(missing) is not: web identity needs both")
         }
 
-        let authorization: ContainerAuthorization? = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").map { .file($0) }
+        let authorization: ContainerAuthorization? =
+            env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").map { .file($0) }
             ?? env("AWS_CONTAINER_AUTHORIZATION_TOKEN").map { .token($0) }
         if let relative = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
             guard relative.hasPrefix("/") else {
@@ -86,7 +93,8 @@ package enum AWSCredentialSource: Sendable, Equatable {
         if let full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
             guard Self.allowedContainerURI(full) else {
                 throw bad(
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI '\(full)' must be https://, or http:// to a loopback address, 169.254.170.2 or 169.254.170.23 (as the AWS SDKs require)")
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI '\(full)' must be https://, or http:// to a loopback address, 169.254.170.2 or 169.254.170.23 (as the AWS SDKs require)"
+                )
             }
             self = .container(url: full, authorization: authorization)
             return
@@ -101,7 +109,8 @@ package enum AWSCredentialSource: Sendable, Equatable {
             default: throw bad("AWS_EC2_METADATA_DISABLED must be true or false, not '\(disabled)'")
             }
         }
-        let imds = try Self.endpoint(env("AWS_EC2_METADATA_SERVICE_ENDPOINT").map { ("AWS_EC2_METADATA_SERVICE_ENDPOINT", $0) })
+        let imds = try Self.endpoint(
+            env("AWS_EC2_METADATA_SERVICE_ENDPOINT").map { ("AWS_EC2_METADATA_SERVICE_ENDPOINT", $0) })
         self = .instanceMetadata(endpoint: imds ?? Self.imdsEndpoint)
     }
 
@@ -110,7 +119,8 @@ package enum AWSCredentialSource: Sendable, Equatable {
         switch self {
         case .anonymous: "no AWS credentials (unsigned requests)"
         case .environment: "static keys (AWS_ACCESS_KEY_ID)"
-        case .webIdentity(_, let role, _, let sts, _): "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, role \(role), STS \(sts))"
+        case .webIdentity(_, let role, _, let sts, _):
+            "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, role \(role), STS \(sts))"
         case .container(let url, _): "the container credentials endpoint \(url) (AWS_CONTAINER_CREDENTIALS_*)"
         case .instanceMetadata(let endpoint): "EC2 instance metadata (IMDSv2) at \(endpoint)"
         }

@@ -21,7 +21,10 @@ package final class CredentialCache<Value: Sendable>: Sendable {
     /// Seconds before expiry at which a long-lived credential is refreshed.
     package static var refreshMargin: Double { 300 }
 
-    package init(source: String, now: @escaping @Sendable () -> Double = WallClock.seconds, fetch: @escaping @Sendable () throws -> Fetched) {
+    package init(
+        source: String, now: @escaping @Sendable () -> Double = WallClock.seconds,
+        fetch: @escaping @Sendable () throws -> Fetched
+    ) {
         self.source = source
         self.now = now
         self.fetch = fetch
@@ -40,7 +43,8 @@ package final class CredentialCache<Value: Sendable>: Sendable {
                 guard life > 0 else {
                     throw ObjectStoreError(
                         .unauthorized,
-                        "\(source) handed out credentials that expired \(HTTPClient.format((-life).rounded())) s ago (expiration \(WallClock.describe(expiration))); check the clock of this machine and of the credential source")
+                        "\(source) handed out credentials that expired \(HTTPClient.format((-life).rounded())) s ago (expiration \(WallClock.describe(expiration))); check the clock of this machine and of the credential source"
+                    )
                 }
                 refreshAt = expiration - CredentialCache.margin(life: life)
             } else {

@@ -98,7 +98,8 @@ final class CurlEasy: @unchecked Sendable {
     private func check(_ code: CURLcode, _ option: CURLoption) throws {
         guard code == CURLE_OK else {
             throw ObjectStoreError(
-                .transport, "curl_easy_setopt(\(option.rawValue)) failed: \(CurlEasy.describe(code)) (\(CurlEasy.version))")
+                .transport,
+                "curl_easy_setopt(\(option.rawValue)) failed: \(CurlEasy.describe(code)) (\(CurlEasy.version))")
         }
     }
 }

@@ -77,10 +77,13 @@ package enum DemoModels {
                 File(
                     name: "model.weights", source: "yolo-fastest-1.1.weights", size: 1_384_268,
                     sha256: "1c445c42bbd6df63edea2cc69f99667b5650d663ca11e34b116240740cd42890"),
-                File(name: "classes.txt", source: "coco.names", size: 625, sha256: cocoNames, fallbackURLs: cocoFallbacks),
+                File(
+                    name: "classes.txt", source: "coco.names", size: 625, sha256: cocoNames, fallbackURLs: cocoFallbacks
+                ),
             ]),
         Model(
-            name: "yolo-fastest-1.1-xl", format: "darknet-yolo", directory: "yolo-fastest-1.1-xl", downloadBase: yoloBase,
+            name: "yolo-fastest-1.1-xl", format: "darknet-yolo", directory: "yolo-fastest-1.1-xl",
+            downloadBase: yoloBase,
             files: [
                 File(
                     name: "model.cfg", source: "yolo-fastest-1.1-xl.cfg", size: 9696,
@@ -88,7 +91,9 @@ package enum DemoModels {
                 File(
                     name: "model.weights", source: "yolo-fastest-1.1-xl.weights", size: 3_693_964,
                     sha256: "fac5fb41786c1f38f04972a658443b189f48720d7d117f9a044100e98a35b0c5"),
-                File(name: "classes.txt", source: "coco.names", size: 625, sha256: cocoNames, fallbackURLs: cocoFallbacks),
+                File(
+                    name: "classes.txt", source: "coco.names", size: 625, sha256: cocoNames, fallbackURLs: cocoFallbacks
+                ),
             ]),
     ]
 
@@ -102,7 +107,8 @@ package enum DemoModels {
     /// The shared data folder: `explicit` (a `shared` or `shared/data` folder), else
     /// `<cwd>/../shared/data`, else `<cwd>/shared/data`; nil when none has a `models` folder.
     package static func locateSharedData(explicit: String?, currentDirectory: String) -> String? {
-        let candidates = explicit.map { [$0 + "/data", $0] }
+        let candidates =
+            explicit.map { [$0 + "/data", $0] }
             ?? [currentDirectory + "/../shared/data", currentDirectory + "/shared/data"]
         for candidate in candidates {
             var isDirectory: Bool = false
@@ -121,13 +127,15 @@ package enum DemoModels {
         transport: TransportConfiguration = TransportConfiguration(), progress: ((String) -> Void)? = nil
     ) throws -> Outcome {
         if let existing = try repository.versions(of: model.name).last {
-            return Outcome(model: model.name, action: "skipped", version: existing, detail: "already has version \(existing)")
+            return Outcome(
+                model: model.name, action: "skipped", version: existing, detail: "already has version \(existing)")
         }
         var files: [String: [UInt8]] = [:]
         var sources: Set<String> = []
         for file in model.files {
             let (bytes, source) = try fetch(
-                file, localDirectory: sharedData.map { $0 + "/models/" + model.directory }, downloadBase: model.downloadBase,
+                file, localDirectory: sharedData.map { $0 + "/models/" + model.directory },
+                downloadBase: model.downloadBase,
                 transport: transport, progress: progress)
             files[file.name] = bytes
             sources.insert(source)
@@ -139,10 +147,12 @@ package enum DemoModels {
 
     /// The stock CSV's bytes and where they came from, verified.
     package static func stockData(
-        sharedData: String?, transport: TransportConfiguration = TransportConfiguration(), progress: ((String) -> Void)? = nil
+        sharedData: String?, transport: TransportConfiguration = TransportConfiguration(),
+        progress: ((String) -> Void)? = nil
     ) throws -> (bytes: [UInt8], source: String) {
         try fetch(
-            stockCSV, localDirectory: sharedData.map { $0 + "/stock" }, localName: stockCSV.name, downloadBase: stockBase,
+            stockCSV, localDirectory: sharedData.map { $0 + "/stock" }, localName: stockCSV.name,
+            downloadBase: stockBase,
             transport: transport, progress: progress)
     }
 
@@ -170,7 +180,8 @@ package enum DemoModels {
         let looked = localDirectory.map { "no local copy in \($0), and " } ?? "no shared data folder, and "
         // Only transport failures (no HTTP answer at all): the network is the problem, say so first.
         let unreachable = !failures.isEmpty && failures.allSatisfy { $0.code == .transport }
-        let what = unreachable
+        let what =
+            unreachable
             ? "the download failed: the network is unreachable (no download site answered; give --shared DIR with the demo files, or retry online)"
             : "the download failed"
         throw ObjectStoreError(
@@ -198,7 +209,8 @@ package enum DemoModels {
 
     static func verify(_ bytes: [UInt8], _ file: File, origin: String) throws {
         guard bytes.count == file.size else {
-            throw ObjectStoreError(.integrity, "\(origin): size mismatch: expected \(file.size) bytes, got \(bytes.count)")
+            throw ObjectStoreError(
+                .integrity, "\(origin): size mismatch: expected \(file.size) bytes, got \(bytes.count)")
         }
         let actual = SHA256Digest.hex(of: bytes)
         guard actual == file.sha256 else {

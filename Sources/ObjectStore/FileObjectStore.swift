@@ -23,7 +23,9 @@ package struct FileObjectStore: ObjectStore {
         return root + "/" + key
     }
 
-    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void)
+        throws
+    {
         let p = try path(key)
         let fd = open(p, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -89,13 +91,17 @@ package struct FileObjectStore: ObjectStore {
         var keys: [String] = []
         var folders = [""]
         while let folder = folders.popLast() {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? root : root + "/" + folder)) ?? []
+            let names =
+                (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? root : root + "/" + folder))
+                ?? []
             for name in names {
                 let item = folder.isEmpty ? name : folder + "/" + name
                 // Only descend into folders on the way to (or under) the prefix.
                 guard item.hasPrefix(prefix) || prefix.hasPrefix(item) else { continue }
                 var isDirectory = false
-                guard FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory) else { continue }
+                guard FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory) else {
+                    continue
+                }
                 if isDirectory {
                     folders.append(item)
                 } else if item.hasPrefix(prefix), !name.hasPrefix(".tmp-") {

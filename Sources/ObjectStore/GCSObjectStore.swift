@@ -65,7 +65,9 @@ package struct GCSObjectStore: ObjectStore {
             configuration: transport)
     }
 
-    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void)
+        throws
+    {
         try ObjectKey.validateKey(key)
         let request = try makeRequest("GET", url: objectURL(key) + "?alt=media", display: display(key))
         let response = try client.stream(request, range: range, into: consumer)
@@ -95,10 +97,15 @@ package struct GCSObjectStore: ObjectStore {
 
     package func put(_ key: String, bytes: [UInt8], contentType: String) throws {
         try ObjectKey.validateKey(key)
-        let url = "\(base)/upload/storage/v1/b/\(bucket)/o?"
+        let url =
+            "\(base)/upload/storage/v1/b/\(bucket)/o?"
             + URIEncoding.query([("name", prefix + key), ("uploadType", "media")])
         var request = try makeRequest("POST", url: url, display: display(key), body: bytes)
-        request.headers.append(("Content-Type", emulated && contentType.hasPrefix("application/json") ? "application/octet-stream" : contentType))
+        request.headers.append(
+            (
+                "Content-Type",
+                emulated && contentType.hasPrefix("application/json") ? "application/octet-stream" : contentType
+            ))
         let response = try client.send(request)
         guard response.isSuccess else { throw failed(response, "PUT", display(key)) }
     }
@@ -139,7 +146,8 @@ package struct GCSObjectStore: ObjectStore {
         "\(base)/storage/v1/b/\(bucket)/o/" + URIEncoding.encode(prefix + key, keepSlash: false)
     }
 
-    private func makeRequest(_ method: String, url: String, display: String, body: [UInt8]? = nil) throws -> HTTPRequest {
+    private func makeRequest(_ method: String, url: String, display: String, body: [UInt8]? = nil) throws -> HTTPRequest
+    {
         var request = HTTPRequest(method: method, url: url, display: display, body: body)
         if let token = try tokens.token() { request.headers.append(("Authorization", "Bearer " + token)) }
         return request

@@ -30,7 +30,10 @@ package final class GCSTokenProvider: Sendable {
     }
 
     /// Tokens for a service-account key: a fresh RS256 JWT exchanged at its `token_uri`.
-    package convenience init(serviceAccount key: ServiceAccountKey, caFile: String? = nil, now: @escaping @Sendable () -> Double = WallClock.seconds) {
+    package convenience init(
+        serviceAccount key: ServiceAccountKey, caFile: String? = nil,
+        now: @escaping @Sendable () -> Double = WallClock.seconds
+    ) {
         let client = HTTPClient(configuration: Self.configuration(caFile: caFile))
         self.init(
             fixed: nil,
@@ -65,7 +68,9 @@ package final class GCSTokenProvider: Sendable {
         cache?.invalidate()
     }
 
-    private static func fetchMetadata(_ url: String, what: String, client: HTTPClient, now: Double) throws -> (value: String, expiration: Double?) {
+    private static func fetchMetadata(_ url: String, what: String, client: HTTPClient, now: Double) throws -> (
+        value: String, expiration: Double?
+    ) {
         var request = HTTPRequest(method: "GET", url: url, display: what, headers: [("Metadata-Flavor", "Google")])
         request.followRedirects = false
         let response: HTTPResponse
@@ -85,7 +90,9 @@ package final class GCSTokenProvider: Sendable {
 
     /// `{"access_token": "…", "expires_in": seconds}` (metadata server, OAuth token endpoint):
     /// the token and its expiration (`now` + `expires_in`, 300 s when missing).
-    package static func parseToken(_ body: [UInt8], what: String, now: Double) throws -> (value: String, expiration: Double?) {
+    package static func parseToken(_ body: [UInt8], what: String, now: Double) throws -> (
+        value: String, expiration: Double?
+    ) {
         /// `expires_in` is a number, or a numeric string from some servers.
         struct Lifetime: Decodable {
             var seconds: Double?

@@ -125,11 +125,14 @@ final class TransferSink {
         guard let expectedStart else { return true }
         if status == 206 {
             let start = headers["content-range"].flatMap { value -> Int? in
-                guard let bytes = value.split(separator: " ").last, let dash = bytes.firstIndex(of: "-") else { return nil }
+                guard let bytes = value.split(separator: " ").last, let dash = bytes.firstIndex(of: "-") else {
+                    return nil
+                }
                 return Int(bytes[..<dash])
             }
             guard start == expectedStart else {
-                protocolError = "asked for bytes from \(expectedStart), the server sent Content-Range '\(headers["content-range"] ?? "")'"
+                protocolError =
+                    "asked for bytes from \(expectedStart), the server sent Content-Range '\(headers["content-range"] ?? "")'"
                 return false
             }
         } else {
@@ -162,7 +165,8 @@ private let progressCallback: mscr_curl_xferinfo_cb = { context, _, downloaded, 
 
 extension HTTPClient {
     /// One transfer on `easy`, at most `timeout` seconds long.
-    func perform(_ request: HTTPRequest, on easy: CurlEasy, sink: TransferSink, timeout: Double) throws -> AttemptResult {
+    func perform(_ request: HTTPRequest, on easy: CurlEasy, sink: TransferSink, timeout: Double) throws -> AttemptResult
+    {
         let config = configuration
         try easy.set(CURLOPT_URL, request.url)
         try easy.set(CURLOPT_NOSIGNAL, true)

@@ -1,10 +1,11 @@
 import CCurl
 import Common
 import FoundationEssentials
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// A blocking HTTP/1.1 client over libcurl with retries, backoff, deadlines and resumable
 /// streaming downloads. Every remote store uses one.
@@ -55,7 +56,9 @@ package final class HTTPClient: Sendable {
             attempt += 1
             let remaining = deadline - Monotonic.seconds()
             guard remaining > 0 else {
-                throw failure(request, attempt: attempt - 1, started: started, problem: problem, stalls: stalls, deadlineHit: true)
+                throw failure(
+                    request, attempt: attempt - 1, started: started, problem: problem, stalls: stalls, deadlineHit: true
+                )
             }
             var current = request
             var start: Int?
@@ -84,13 +87,15 @@ package final class HTTPClient: Sendable {
             if result.code == CURLE_OK || sink.finishedEarly {
                 let status = sink.status
                 guard HTTPClient.retryableStatus(status) else {
-                    let response = HTTPResponse(status: status, headers: sink.headers, body: sink.body, attempts: attempt)
+                    let response = HTTPResponse(
+                        status: status, headers: sink.headers, body: sink.body, attempts: attempt)
                     if sink.delivered > 0 && !response.isSuccess {
                         // The consumer has part of the object; the rest is not to be had.
                         let hint = status == 412 ? " (the object changed during the transfer)" : ""
                         throw ObjectStoreError(
                             .transport,
-                            "\(request.method) \(request.display): the transfer broke after \(sink.delivered) bytes and could not resume: HTTP \(status)\(hint) at attempt \(attempt)")
+                            "\(request.method) \(request.display): the transfer broke after \(sink.delivered) bytes and could not resume: HTTP \(status)\(hint) at attempt \(attempt)"
+                        )
                     }
                     return response
                 }
@@ -102,7 +107,8 @@ package final class HTTPClient: Sendable {
                 problem = describe(result, elapsed: elapsed, timeout: remaining)
                 if sink.stalled {
                     stalls += 1
-                    problem = "stalled: no bytes for \(Self.format(configuration.stallTimeout)) s (MSCR_STORE_STALL_TIMEOUT)"
+                    problem =
+                        "stalled: no bytes for \(Self.format(configuration.stallTimeout)) s (MSCR_STORE_STALL_TIMEOUT)"
                         + (sink.delivered > 0 ? " after \(sink.delivered) bytes" : "")
                 }
                 guard sink.stalled || HTTPClient.retryable.contains(result.code.rawValue) else {
@@ -112,11 +118,13 @@ package final class HTTPClient: Sendable {
                 }
             }
             guard attempt < configuration.maxAttempts else {
-                throw failure(request, attempt: attempt, started: started, problem: problem, stalls: stalls, deadlineHit: false)
+                throw failure(
+                    request, attempt: attempt, started: started, problem: problem, stalls: stalls, deadlineHit: false)
             }
             let pause = configuration.backoff(after: attempt, retryAfter: retryAfter)
             guard Monotonic.seconds() + pause < deadline else {
-                throw failure(request, attempt: attempt, started: started, problem: problem, stalls: stalls, deadlineHit: true)
+                throw failure(
+                    request, attempt: attempt, started: started, problem: problem, stalls: stalls, deadlineHit: true)
             }
             if pause > 0 { usleep(UInt32(min(pause, 3600) * 1_000_000)) }
         }
@@ -126,14 +134,16 @@ package final class HTTPClient: Sendable {
         _ request: HTTPRequest, attempt: Int, started: Double, problem: String, stalls: Int, deadlineHit: Bool
     ) -> ObjectStoreError {
         let elapsed = (Monotonic.seconds() - started).fixed(1)
-        var message = "\(request.method) \(request.display) failed after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(elapsed) s"
+        var message =
+            "\(request.method) \(request.display) failed after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(elapsed) s"
         if deadlineHit {
             message += " (deadline of \(Self.format(configuration.deadline)) s reached, MSCR_STORE_DEADLINE)"
         } else {
             message += " (attempt limit \(configuration.maxAttempts), MSCR_STORE_RETRIES)"
         }
         if stalls > 0 && !problem.hasPrefix("stalled") {
-            message += "; \(stalls) attempt\(stalls == 1 ? "" : "s") stalled (no bytes for \(Self.format(configuration.stallTimeout)) s)"
+            message +=
+                "; \(stalls) attempt\(stalls == 1 ? "" : "s") stalled (no bytes for \(Self.format(configuration.stallTimeout)) s)"
         }
         if !problem.isEmpty { message += ": last error: \(problem)" }
         let code: ObjectStoreError.Code = problem.hasPrefix("HTTP ") ? .httpStatus : .transport
@@ -145,7 +155,8 @@ package final class HTTPClient: Sendable {
         if result.code == CURLE_OPERATION_TIMEDOUT {
             if elapsed + 0.05 >= timeout { return "timed out at the deadline: \(detail)" }
             if detail.contains("too slow") {
-                return "stalled: below \(configuration.stallBytesPerSecond) bytes/s for \(Self.format(configuration.stallTimeout)) s (\(detail))"
+                return
+                    "stalled: below \(configuration.stallBytesPerSecond) bytes/s for \(Self.format(configuration.stallTimeout)) s (\(detail))"
             }
         }
         return detail

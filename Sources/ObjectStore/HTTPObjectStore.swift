@@ -28,7 +28,8 @@ package struct HTTPObjectStore: ObjectStore {
             throw ObjectStoreError(.invalidURI, "'\(HTTPObjectStore.redact(root))' is not an http(s) URL")
         }
         guard !root.contains("?"), !root.contains("#") else {
-            throw ObjectStoreError(.invalidURI, "a repository URL has no query or fragment: '\(HTTPObjectStore.redact(root))'")
+            throw ObjectStoreError(
+                .invalidURI, "a repository URL has no query or fragment: '\(HTTPObjectStore.redact(root))'")
         }
         var trimmed = root
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
@@ -37,7 +38,9 @@ package struct HTTPObjectStore: ObjectStore {
         self.client = HTTPClient(configuration: configuration)
     }
 
-    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void)
+        throws
+    {
         try ObjectKey.validateKey(key)
         let response = try client.stream(request("GET", key), range: range, into: consumer)
         guard response.isSuccess else {
@@ -69,11 +72,13 @@ package struct HTTPObjectStore: ObjectStore {
         default:
             throw probe.error("GET", "\(uri)/\(key)")
         }
-        throw ObjectStoreError(.malformed, "\(uri)/\(key): the server gives no size (no Content-Length or Content-Range)")
+        throw ObjectStoreError(
+            .malformed, "\(uri)/\(key): the server gives no size (no Content-Length or Content-Range)")
     }
 
     package func put(_ key: String, bytes: [UInt8], contentType: String) throws {
-        throw ObjectStoreError(.readOnly, "\(uri) is read-only (http/https repositories cannot be written); cannot put \(key)")
+        throw ObjectStoreError(
+            .readOnly, "\(uri) is read-only (http/https repositories cannot be written); cannot put \(key)")
     }
 
     package func list(prefix: String) throws -> [String] {
@@ -85,7 +90,8 @@ package struct HTTPObjectStore: ObjectStore {
         guard parts.count == 2, parts[1].isEmpty else {
             throw ObjectStoreError(
                 .readOnly,
-                "\(uri) cannot be listed: a static web server has no listing; put an index.txt (one key per line) at its root")
+                "\(uri) cannot be listed: a static web server has no listing; put an index.txt (one key per line) at its root"
+            )
         }
         var keys: [String] = []
         for version in 1...HTTPObjectStore.probeLimit {

@@ -12,7 +12,9 @@ package final class MemoryObjectStore: ObjectStore {
         self.chunkSize = chunkSize
     }
 
-    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void)
+        throws
+    {
         try ObjectKey.validateKey(key)
         guard let bytes = objects.withLock({ $0[key] }) else {
             throw ObjectStoreError(.notFound, "\(uri)/\(key) does not exist")

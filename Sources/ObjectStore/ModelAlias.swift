@@ -69,7 +69,8 @@ extension ModelRepository {
             next.history = current.history
             if current.version != version { next.history.append(current.version) }
         }
-        try store.put(ModelAlias.key(model: model, alias: alias), bytes: next.encoded(), contentType: "application/json")
+        try store.put(
+            ModelAlias.key(model: model, alias: alias), bytes: next.encoded(), contentType: "application/json")
         return next
     }
 
@@ -79,7 +80,8 @@ extension ModelRepository {
     package func rollback(model: String, alias: String = ModelAlias.stable) throws -> ModelAlias {
         guard let current = try self.alias(alias, of: model) else {
             throw ObjectStoreError(
-                .notFound, "model '\(model)' has no '\(alias)' alias in \(store.uri); pin a version first (mscr models pin)")
+                .notFound,
+                "model '\(model)' has no '\(alias)' alias in \(store.uri); pin a version first (mscr models pin)")
         }
         var next = current
         if let previous = next.history.popLast() {
@@ -91,7 +93,8 @@ extension ModelRepository {
                 .notFound, "model '\(model)' has no version before \(current.version) to roll '\(alias)' back to")
         }
         next.updated = Manifest.timestamp()
-        try store.put(ModelAlias.key(model: model, alias: alias), bytes: next.encoded(), contentType: "application/json")
+        try store.put(
+            ModelAlias.key(model: model, alias: alias), bytes: next.encoded(), contentType: "application/json")
         return next
     }
 
@@ -100,7 +103,8 @@ extension ModelRepository {
         if version == "latest" || version.isEmpty { return try latestVersion(of: model) }
         if let v = Int(version) {
             guard v > 0 else {
-                throw ObjectStoreError(.invalidKey, "version must be a positive integer, 'latest' or an alias, not '\(version)'")
+                throw ObjectStoreError(
+                    .invalidKey, "version must be a positive integer, 'latest' or an alias, not '\(version)'")
             }
             return v
         }

@@ -38,7 +38,8 @@ package struct ModelBundle: Sendable, Equatable {
         let lstm = names.contains("model.json")
         if darknet && lstm {
             throw ObjectStoreError(
-                .invalidKey, "\(directory) holds both a Darknet model (*.cfg/*.weights) and a model.json: which one is it?")
+                .invalidKey,
+                "\(directory) holds both a Darknet model (*.cfg/*.weights) and a model.json: which one is it?")
         }
         if lstm {
             return ModelBundle(format: "lstm-regressor", files: ["model.json": directory + "/model.json"])

@@ -71,9 +71,12 @@ package struct ModelRepository: Sendable {
         let manifest = try Manifest.decode(bytes, origin: "\(store.uri)/\(key)")
         guard manifest.version == number else {
             throw ObjectStoreError(
-                .malformed, "\(store.uri)/\(key) says version \(manifest.version), but it is stored as version \(number)")
+                .malformed,
+                "\(store.uri)/\(key) says version \(manifest.version), but it is stored as version \(number)")
         }
-        for name in manifest.files.keys { try ObjectKey.validateSegment(name, what: "file name in \(store.uri)/\(key)") }
+        for name in manifest.files.keys {
+            try ObjectKey.validateSegment(name, what: "file name in \(store.uri)/\(key)")
+        }
         return ModelVersion(store: store, model: model, version: number, manifest: manifest, cache: cache)
     }
 
@@ -98,7 +101,8 @@ package struct ModelRepository: Sendable {
         guard number > 0 else { throw ObjectStoreError(.invalidKey, "version must be positive") }
         if try existing.contains(number) || (store.stat("\(model)/\(number)/manifest.json")) != nil {
             throw ObjectStoreError(
-                .alreadyExists, "model '\(model)' version \(number) already exists in \(store.uri); publish never overwrites")
+                .alreadyExists,
+                "model '\(model)' version \(number) already exists in \(store.uri); publish never overwrites")
         }
         var entries: [String: Manifest.File] = [:]
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {

@@ -26,7 +26,8 @@ package struct ModelVersion: Sendable {
         guard let entry = manifest.files[file] else {
             throw ObjectStoreError(
                 .notFound,
-                "model '\(model)' version \(version) has no file '\(file)' (it has: \(manifest.files.keys.sorted().joined(separator: ", ")))")
+                "model '\(model)' version \(version) has no file '\(file)' (it has: \(manifest.files.keys.sorted().joined(separator: ", ")))"
+            )
         }
         return entry
     }
@@ -39,7 +40,8 @@ package struct ModelVersion: Sendable {
     /// deleted and reported as an integrity error), and a miss tees the bytes into the cache,
     /// where they appear only once verified.
     @discardableResult
-    package func stream(_ file: String, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws -> TransferStats {
+    package func stream(_ file: String, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws -> TransferStats
+    {
         let expected = try entry(file)
         let key = "\(model)/\(version)/\(file)"
         var verifier = Verifier(expected: expected, origin: "\(store.uri)/\(key)")
@@ -63,7 +65,8 @@ package struct ModelVersion: Sendable {
                 try verifier.finish()
             } catch let error as ObjectStoreError where error.code == .integrity {
                 cache.remove(sha256: expected.sha256)
-                throw ObjectStoreError(.integrity, error.message + "; the cached copy was deleted, the next load fetches it again")
+                throw ObjectStoreError(
+                    .integrity, error.message + "; the cached copy was deleted, the next load fetches it again")
             }
             stats.cacheHits = 1
         } else {
@@ -107,7 +110,8 @@ package struct ModelVersion: Sendable {
             if digest.count + chunk.count > expected.size {
                 throw ObjectStoreError(
                     .integrity,
-                    "\(origin): size mismatch: expected \(expected.size) bytes, got more (at least \(digest.count + chunk.count))")
+                    "\(origin): size mismatch: expected \(expected.size) bytes, got more (at least \(digest.count + chunk.count))"
+                )
             }
             digest.update(chunk)
         }

@@ -10,7 +10,8 @@ package enum ObjectKey {
             throw ObjectStoreError(.invalidKey, "\(what) '\(segment)' is not allowed")
         }
         for byte in segment.utf8 {
-            let ok = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+            let ok =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
                 || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F || byte == 0x2E
             guard ok else {
                 throw ObjectStoreError(

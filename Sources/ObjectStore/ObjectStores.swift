@@ -21,6 +21,7 @@ package enum ObjectStores {
         if let remote = try openRemote(uri, environment: environment) {
             return remote
         }
-        throw ObjectStoreError(.invalidURI, "unsupported repository URI '\(uri)' (use file://, s3://, gs://, https:// or a path)")
+        throw ObjectStoreError(
+            .invalidURI, "unsupported repository URI '\(uri)' (use file://, s3://, gs://, https:// or a path)")
     }
 }

@@ -85,7 +85,9 @@ package struct S3ObjectStore: ObjectStore {
             provider: AWSCredentialProvider(source: source, caFile: transport.caFile), configuration: transport)
     }
 
-    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void)
+        throws
+    {
         try ObjectKey.validateKey(key)
         let request = try makeRequest("GET", path: prefix + key, display: display(key))
         let response = try client.stream(request, range: range, into: consumer)
@@ -108,7 +110,8 @@ package struct S3ObjectStore: ObjectStore {
 
     package func put(_ key: String, bytes: [UInt8], contentType: String) throws {
         try ObjectKey.validateKey(key)
-        let request = try makeRequest("PUT", path: prefix + key, display: display(key), body: bytes, contentType: contentType)
+        let request = try makeRequest(
+            "PUT", path: prefix + key, display: display(key), body: bytes, contentType: contentType)
         let response = try client.send(request)
         guard response.isSuccess else { throw failed(response, "PUT", display(key)) }
     }
@@ -135,7 +138,8 @@ package struct S3ObjectStore: ObjectStore {
             let truncated = XMLScanner.elements("IsTruncated", in: xml).first == "true"
             token = truncated ? XMLScanner.elements("NextContinuationToken", in: xml).first : nil
             if truncated && token == nil {
-                throw ObjectStoreError(.malformed, "LIST \(display(listPrefix))*: truncated listing without a continuation token")
+                throw ObjectStoreError(
+                    .malformed, "LIST \(display(listPrefix))*: truncated listing without a continuation token")
             }
         } while token != nil
         return keys

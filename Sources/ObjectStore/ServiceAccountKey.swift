@@ -46,7 +46,9 @@ package struct ServiceAccountKey: Sendable, Equatable {
             throw bad("no PEM private_key")
         }
         let uri = object.token_uri.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultTokenURI
-        guard uri.hasPrefix("https://") || uri.hasPrefix("http://") else { throw bad("token_uri '\(uri)' is not an http(s) URL") }
+        guard uri.hasPrefix("https://") || uri.hasPrefix("http://") else {
+            throw bad("token_uri '\(uri)' is not an http(s) URL")
+        }
         self.clientEmail = email
         self.privateKeyPEM = pem
         self.tokenURI = uri
@@ -63,7 +65,8 @@ package struct ServiceAccountKey: Sendable, Equatable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let header = Array(try encoder.encode(Header()))
         let claims = Array(
-            try encoder.encode(Claims(iss: clientEmail, scope: Self.scope, aud: tokenURI, iat: issued, exp: issued + 3600)))
+            try encoder.encode(
+                Claims(iss: clientEmail, scope: Self.scope, aud: tokenURI, iat: issued, exp: issued + 3600)))
         let signingInput = Base64URL.encode(header) + "." + Base64URL.encode(claims)
         let message = Array(signingInput.utf8)
         var signature = [UInt8](repeating: 0, count: 1024)
@@ -73,9 +76,16 @@ package struct ServiceAccountKey: Sendable, Equatable {
         }
         switch result {
         case 1: break
-        case -1: throw ObjectStoreError(.configuration, "GOOGLE_APPLICATION_CREDENTIALS '\(path)': private_key is not an RSA key")
-        case 0: throw ObjectStoreError(.configuration, "GOOGLE_APPLICATION_CREDENTIALS '\(path)': private_key is not a readable PEM private key")
-        default: throw ObjectStoreError(.configuration, "GOOGLE_APPLICATION_CREDENTIALS '\(path)': signing with private_key failed")
+        case -1:
+            throw ObjectStoreError(
+                .configuration, "GOOGLE_APPLICATION_CREDENTIALS '\(path)': private_key is not an RSA key")
+        case 0:
+            throw ObjectStoreError(
+                .configuration,
+                "GOOGLE_APPLICATION_CREDENTIALS '\(path)': private_key is not a readable PEM private key")
+        default:
+            throw ObjectStoreError(
+                .configuration, "GOOGLE_APPLICATION_CREDENTIALS '\(path)': signing with private_key failed")
         }
         return signingInput + "." + Base64URL.encode(signature.prefix(length))
     }
@@ -93,12 +103,14 @@ package struct ServiceAccountKey: Sendable, Equatable {
         do {
             response = try client.send(request)
         } catch let error as ObjectStoreError {
-            throw ObjectStoreError(.unauthorized, "no Google access token: \(what) did not answer: \(error.message)", underlying: error)
+            throw ObjectStoreError(
+                .unauthorized, "no Google access token: \(what) did not answer: \(error.message)", underlying: error)
         }
         guard response.isSuccess else {
             throw ObjectStoreError(
                 .unauthorized,
-                "\(what) refused the signed JWT: \(response.error("POST", tokenURI).message); check that the key in GOOGLE_APPLICATION_CREDENTIALS is not revoked")
+                "\(what) refused the signed JWT: \(response.error("POST", tokenURI).message); check that the key in GOOGLE_APPLICATION_CREDENTIALS is not revoked"
+            )
         }
         return try GCSTokenProvider.parseToken(response.body, what: what, now: now)
     }

@@ -114,7 +114,8 @@ package final class TimedHTTPClient {
         let total = ms(CURLINFO_TOTAL_TIME_T)
         return TransferTiming(
             dnsMs: ms(CURLINFO_NAMELOOKUP_TIME_T), connectMs: ms(CURLINFO_CONNECT_TIME_T),
-            tlsMs: ms(CURLINFO_APPCONNECT_TIME_T), firstByteMs: min(firstByte ?? ms(CURLINFO_STARTTRANSFER_TIME_T), total),
+            tlsMs: ms(CURLINFO_APPCONNECT_TIME_T),
+            firstByteMs: min(firstByte ?? ms(CURLINFO_STARTTRANSFER_TIME_T), total),
             totalMs: total, newConnections: connects)
     }
 }

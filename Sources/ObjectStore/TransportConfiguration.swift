@@ -58,8 +58,11 @@ package struct TransportConfiguration: Sendable, Equatable {
             }
             maxAttempts = Int(n)
         }
-        if let d = try number("MSCR_STORE_DEADLINE", "a positive number of seconds", min: .leastNonzeroMagnitude) { deadline = d }
-        if let c = try number("MSCR_STORE_CONNECT_TIMEOUT", "a positive number of seconds", min: .leastNonzeroMagnitude) {
+        if let d = try number("MSCR_STORE_DEADLINE", "a positive number of seconds", min: .leastNonzeroMagnitude) {
+            deadline = d
+        }
+        if let c = try number("MSCR_STORE_CONNECT_TIMEOUT", "a positive number of seconds", min: .leastNonzeroMagnitude)
+        {
             connectTimeout = c
         }
         if let s = try number("MSCR_STORE_STALL_TIMEOUT", "a positive number of seconds", min: .leastNonzeroMagnitude) {

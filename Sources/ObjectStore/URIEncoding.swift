@@ -7,7 +7,8 @@ package enum URIEncoding {
         out.reserveCapacity(text.utf8.count)
         let hex = Array("0123456789ABCDEF")
         for byte in text.utf8 {
-            let unreserved = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+            let unreserved =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
                 || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F || byte == 0x2E || byte == 0x7E
             if unreserved || (keepSlash && byte == 0x2F) {
                 out.append(Character(Unicode.Scalar(byte)))

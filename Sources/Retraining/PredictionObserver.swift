@@ -157,7 +157,8 @@ package final class PredictionObserver: Sendable {
                     let index: Int?
                     switch point.target {
                     case .day(let day):
-                        index = v.forecasts.lastIndex { $0.day == day && $0.lastDate == nil }
+                        index =
+                            v.forecasts.lastIndex { $0.day == day && $0.lastDate == nil }
                             ?? v.forecasts.lastIndex { $0.day == day }
                     case .date(let date):
                         index = v.forecasts.indices.filter { v.forecasts[$0].lastDate.map { $0 < date } ?? false }

@@ -100,7 +100,8 @@ package struct RetrainJob: Sendable {
         var report = RetrainReport(
             model: options.model, decision: "kept", reason: "", servingVersion: versions.last, publishedVersion: nil,
             candidateRMSE: candidateRMSE, servingRMSE: serving?.rmse, naiveRMSE: naive,
-            requiredRMSE: serving.map { $0.rmse * (1 - options.minImprovement) }, minImprovement: options.minImprovement,
+            requiredRMSE: serving.map { $0.rmse * (1 - options.minImprovement) },
+            minImprovement: options.minImprovement,
             holdoutDays: [days.lowerBound, days.upperBound - 1],
             holdoutDates: dates.map { [$0[days.lowerBound], $0[days.upperBound - 1]] }, training: training, seconds: 0)
 
@@ -121,7 +122,8 @@ package struct RetrainJob: Sendable {
             if let s = serving { metrics["serving_holdout_rmse"] = s.rmse }
             do {
                 let manifest = try repository.publish(
-                    model: options.model, format: "lstm-regressor", files: [LSTMRegressor.fileName: candidate.encoded()],
+                    model: options.model, format: "lstm-regressor",
+                    files: [LSTMRegressor.fileName: candidate.encoded()],
                     metrics: metrics.filter { $0.value.isFinite }, parent: versions.last, source: source)
                 report.decision = "published"
                 report.publishedVersion = manifest.version

@@ -67,7 +67,8 @@ package struct HTTPRetrainTrigger: RetrainTrigger {
         encoder.outputFormatting = [.sortedKeys]
         var request = HTTPRequest(
             method: "POST", url: url, display: url,
-            headers: [("Content-Type", "application/json")] + headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            headers: [("Content-Type", "application/json")]
+                + headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             body: Array(try encoder.encode(event)))
         request.followRedirects = false
         let status: Int

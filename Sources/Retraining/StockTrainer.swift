@@ -62,14 +62,17 @@ package enum StockTrainer {
         let start = DispatchTime.now().uptimeNanoseconds
         let w = recipe.window
         guard w >= 1, rows.count >= w + 3 else {
-            throw RetrainingError(.invalidData, "need at least \(w + 3) rows to train with a window of \(w), got \(rows.count)")
+            throw RetrainingError(
+                .invalidData, "need at least \(w + 3) rows to train with a window of \(w), got \(rows.count)")
         }
         for (i, row) in rows.enumerated() where row.count != columns.count || !row.allSatisfy(\.isFinite) {
             throw RetrainingError(.invalidData, "row \(i) must be \(columns.count) finite numbers")
         }
         let windows = rows.count - w
         let nTrain = max(1, min(windows - 1, Int(Double(windows) * (1 - recipe.testFraction))))
-        let nFit = recipe.validationFraction > 0 ? max(1, min(nTrain - 1, Int(Double(nTrain) * (1 - recipe.validationFraction)))) : nTrain
+        let nFit =
+            recipe.validationFraction > 0
+            ? max(1, min(nTrain - 1, Int(Double(nTrain) * (1 - recipe.validationFraction)))) : nTrain
         let features: SeriesFeatures
         do {
             switch recipe.features {
@@ -104,8 +107,11 @@ package enum StockTrainer {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let report = TrainingReport(
                 recipe: recipe.name, units: recipe.units, epochs: recipe.epochs, epochsRun: history.epochsRun,
-                bestEpoch: history.bestEpoch, learningRate: Double("\(recipe.learningRate)") ?? Double(recipe.learningRate), batchSize: recipe.batchSize,
-                window: w, seed: recipe.seed, rows: rows.count, windows: windows, train: nFit, validation: nTrain - nFit,
+                bestEpoch: history.bestEpoch,
+                learningRate: Double("\(recipe.learningRate)") ?? Double(recipe.learningRate),
+                batchSize: recipe.batchSize,
+                window: w, seed: recipe.seed, rows: rows.count, windows: windows, train: nFit,
+                validation: nTrain - nFit,
                 test: windows - nTrain, trainRMSE: trainRMSE, validationRMSE: validationRMSE, testRMSE: testRMSE,
                 naiveRMSE: naive, finalLoss: history.losses.last.map(Double.init), seconds: seconds)
             var metrics = ["test_rmse": testRMSE, "train_rmse": trainRMSE, "naive_rmse": naive]

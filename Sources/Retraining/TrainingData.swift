@@ -40,7 +40,8 @@ package enum TrainingData {
         guard let slash = location.lastIndex(of: "/"), location[..<slash].contains("://"),
             location.index(after: slash) < location.endIndex
         else {
-            throw RetrainingError(.invalidData, "\(location) does not name an object (expected scheme://bucket/.../file)")
+            throw RetrainingError(
+                .invalidData, "\(location) does not name an object (expected scheme://bucket/.../file)")
         }
         let parent = String(location[..<slash])
         let key = String(location[location.index(after: slash)...])

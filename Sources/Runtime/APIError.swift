@@ -1,11 +1,11 @@
-import Dispatch
 import Common
+import Dispatch
 import FoundationEssentials
 import Functions
 import HTTPTypes
 import Hummingbird
-import Logging
 import Inference
+import Logging
 import ObjectStore
 
 /// An error on its way to the client: the only place errors become HTTP statuses.
@@ -45,13 +45,15 @@ package struct APIError: HTTPResponseError, Sendable {
         case let e as APIError:
             return e
         case let e as FunctionError:
-            return APIError(status: status(for: e.code), code: e.code.rawValue, message: e.message, retryAfter: retryAfter(e))
+            return APIError(
+                status: status(for: e.code), code: e.code.rawValue, message: e.message, retryAfter: retryAfter(e))
         case let e as ObjectStoreError:
             switch e.code {
             case .notFound: return APIError(status: .notFound, code: "not_found", message: e.message)
             case .invalidKey: return APIError(status: .badRequest, code: "invalid_key", message: e.message)
             default:
-                return APIError(status: .serviceUnavailable, code: "storage_" + e.code.rawValue, message: e.message, retryAfter: 1)
+                return APIError(
+                    status: .serviceUnavailable, code: "storage_" + e.code.rawValue, message: e.message, retryAfter: 1)
             }
         case let e as InferenceError:
             return APIError(status: .unprocessableContent, code: e.code.rawValue, message: e.message)
@@ -65,7 +67,8 @@ package struct APIError: HTTPResponseError, Sendable {
             }
             return APIError(status: e.status, code: code, message: e.body ?? e.status.reasonPhrase)
         case is CancellationError:
-            return APIError(status: .serviceUnavailable, code: "cancelled", message: "the request was cancelled", retryAfter: 1)
+            return APIError(
+                status: .serviceUnavailable, code: "cancelled", message: "the request was cancelled", retryAfter: 1)
         default:
             return APIError(status: .internalServerError, code: "internal", message: "internal error: \(error)")
         }
@@ -132,8 +135,11 @@ struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
             metrics.recordOther(route: Self.routeLabel(request.uri.path), status: Int(response.status.code))
         }
         context.logger.debug(
-            "request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)",
-                "status": "\(response.status.code)", "latency_ms": "\(ms)"])
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)",
+                "status": "\(response.status.code)", "latency_ms": "\(ms)",
+            ])
         return response
     }
 

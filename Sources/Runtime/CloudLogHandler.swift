@@ -1,10 +1,11 @@
 import Common
 import FoundationEssentials
+import Logging
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
-import Synchronization
 
 /// A swift-log handler that writes one JSON object per line on stdout in the shape Cloud
 /// Logging reads (`severity`, `message`, `time`, `logging.googleapis.com/trace`, fields), or
@@ -111,7 +112,8 @@ package struct CloudLogHandler: LogHandler {
             return String(repeating: "0", count: max(0, w - s.count)) + s
         }
         let msString = String(repeating: "0", count: 3 - String(ms).count) + String(ms)
-        return "\(p(tm.tm_year + 1900, 4))-\(p(tm.tm_mon + 1, 2))-\(p(tm.tm_mday, 2))T\(p(tm.tm_hour, 2)):\(p(tm.tm_min, 2)):\(p(tm.tm_sec, 2)).\(msString)Z"
+        return
+            "\(p(tm.tm_year + 1900, 4))-\(p(tm.tm_mon + 1, 2))-\(p(tm.tm_mday, 2))T\(p(tm.tm_hour, 2)):\(p(tm.tm_min, 2)):\(p(tm.tm_sec, 2)).\(msString)Z"
     }
 }
 

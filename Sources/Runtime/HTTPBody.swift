@@ -37,7 +37,8 @@ enum HTTPBody {
         if received > limit { throw tooLarge(declared ?? received, limit: limit) }
         guard let body else {
             throw FunctionError(
-                .requestTimeout, "the request body did not arrive within \(timeout.components.seconds) s (MSCR_BODY_TIMEOUT)")
+                .requestTimeout,
+                "the request body did not arrive within \(timeout.components.seconds) s (MSCR_BODY_TIMEOUT)")
         }
         return body
     }
@@ -87,4 +88,3 @@ enum HTTPBody {
             body: .init(byteBuffer: ByteBuffer(bytes: JSON.bytes(object))))
     }
 }
-

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import Functions
-import Inference
 import Hummingbird
+import Inference
 import Logging
 import ObjectStore
 import ServiceLifecycle
@@ -32,29 +32,33 @@ package struct MSCRServer: Sendable {
         let monitor = RetrainingMonitor(
             configs: configs, configuration: configuration, repository: repository, logger: logger)
         self.monitor = monitor
-        let kinds = FunctionKinds.all(includeTest: configuration.enableTestFunctions, onForecast: monitor.onForecast)
+        let kinds =
+            FunctionKinds.all(includeTest: configuration.enableTestFunctions, onForecast: monitor.onForecast)
             + extraKinds
         let loadLogger = logger
         self.host = try FunctionHost(
             configs: configs, kinds: kinds, repository: repository,
             settings: configuration.hostSettings,
             onLoad: { config, result in
-            metrics.recordLoad(function: config.name, result: result)
-            switch result {
-            case .success(let report):
-                loadLogger.info(
-                    "model loaded",
-                    metadata: [
-                        "function": "\(config.name)", "model": "\(config.model)", "version": "\(report.version)",
-                        "fetch_ms": "\(report.fetchMs.rounded(toPlaces: 3))", "parse_ms": "\(report.parseMs.rounded(toPlaces: 3))",
-                        "total_ms": "\(report.totalMs.rounded(toPlaces: 3))", "bytes": "\(report.bytes)",
-                    ])
-            case .failure(let error):
-                loadLogger.error(
-                    "model load failed",
-                    metadata: ["function": "\(config.name)", "model": "\(config.model)", "error": "\(error.message)"])
-            }
-        },
+                metrics.recordLoad(function: config.name, result: result)
+                switch result {
+                case .success(let report):
+                    loadLogger.info(
+                        "model loaded",
+                        metadata: [
+                            "function": "\(config.name)", "model": "\(config.model)", "version": "\(report.version)",
+                            "fetch_ms": "\(report.fetchMs.rounded(toPlaces: 3))",
+                            "parse_ms": "\(report.parseMs.rounded(toPlaces: 3))",
+                            "total_ms": "\(report.totalMs.rounded(toPlaces: 3))", "bytes": "\(report.bytes)",
+                        ])
+                case .failure(let error):
+                    loadLogger.error(
+                        "model load failed",
+                        metadata: [
+                            "function": "\(config.name)", "model": "\(config.model)", "error": "\(error.message)",
+                        ])
+                }
+            },
             onEvict: { config, bytes in
                 metrics.recordEviction(function: config.name)
                 loadLogger.notice(
@@ -102,7 +106,8 @@ package struct MSCRServer: Sendable {
         let logger = self.logger
         app.beforeServerStarts {
             guard !warm.isEmpty else { return }
-            logger.info("warming functions before the port opens", metadata: ["functions": "\(warm.joined(separator: ","))"])
+            logger.info(
+                "warming functions before the port opens", metadata: ["functions": "\(warm.joined(separator: ","))"])
             try await host.warm(warm)
         }
         return app

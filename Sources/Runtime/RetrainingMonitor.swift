@@ -32,17 +32,19 @@ package final class RetrainingMonitor: Sendable {
         let policy = PredictionObserver.Policy(
             threshold: configuration.retrainThreshold, cooldown: configuration.retrainCooldown.seconds)
         for config in configs where config.kind == "lstm-regressor" {
-            let observer = observers[config.model] ?? PredictionObserver(
-                function: config.name, model: config.model, policy: policy,
-                onFire: { event in
-                    logger.notice(
-                        "live error crossed the retrain threshold",
-                        metadata: [
-                            "function": "\(event.function)", "version": "\(event.version)",
-                            "rolling_rmse": "\(event.rollingRMSE)", "threshold": "\(event.threshold)",
-                        ])
-                    dispatcher?.submit(event)
-                })
+            let observer =
+                observers[config.model]
+                ?? PredictionObserver(
+                    function: config.name, model: config.model, policy: policy,
+                    onFire: { event in
+                        logger.notice(
+                            "live error crossed the retrain threshold",
+                            metadata: [
+                                "function": "\(event.function)", "version": "\(event.version)",
+                                "rolling_rmse": "\(event.rollingRMSE)", "threshold": "\(event.threshold)",
+                            ])
+                        dispatcher?.submit(event)
+                    })
             observers[config.model] = observer
             byFunction[config.name] = observer
         }

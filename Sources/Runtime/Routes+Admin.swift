@@ -17,8 +17,11 @@ extension MSCRServer {
             case .unchanged(let v):
                 return try HTTPBody.json(["function": name, "changed": false, "version": v])
             case .swapped(let from, let to):
-                context.logger.notice("model swapped", metadata: ["function": "\(name)", "from": "\(from ?? 0)", "to": "\(to)"])
-                return try HTTPBody.json(["function": name, "changed": true, "from": from.map { $0 as Any } ?? JSONNull(), "version": to])
+                context.logger.notice(
+                    "model swapped", metadata: ["function": "\(name)", "from": "\(from ?? 0)", "to": "\(to)"])
+                return try HTTPBody.json([
+                    "function": name, "changed": true, "from": from.map { $0 as Any } ?? JSONNull(), "version": to,
+                ])
             }
         }
     }
@@ -31,7 +34,9 @@ enum AdminAuth {
         let prefix = "Bearer "
         let presented = header.hasPrefix(prefix) ? String(header.dropFirst(prefix.count)) : ""
         guard constantTimeEqual(Array(presented.utf8), Array(token.utf8)) else {
-            throw APIError(status: .unauthorized, code: "unauthorized", message: "admin endpoints need Authorization: Bearer <MSCR_ADMIN_TOKEN>")
+            throw APIError(
+                status: .unauthorized, code: "unauthorized",
+                message: "admin endpoints need Authorization: Bearer <MSCR_ADMIN_TOKEN>")
         }
     }
 

@@ -15,7 +15,8 @@ extension MSCRServer {
         router.post("/functions/:name") { request, context -> Response in
             let name = context.parameters.get("name") ?? ""
             guard let config = host.config(name) else {
-                throw FunctionError(.notFound, "no function named '\(name)' (have: \(host.names.joined(separator: ", ")))")
+                throw FunctionError(
+                    .notFound, "no function named '\(name)' (have: \(host.names.joined(separator: ", ")))")
             }
             let start = DispatchTime.now().uptimeNanoseconds
             do {
@@ -32,9 +33,12 @@ extension MSCRServer {
                     seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cold: timing.coldMs != nil)
                 if let cold = timing.coldMs {
                     context.logger.info(
-                        "cold start", metadata: ["function": "\(name)", "wait_ms": "\(cold)",
+                        "cold start",
+                        metadata: [
+                            "function": "\(name)", "wait_ms": "\(cold)",
                             "fetch_ms": "\(timing.load?.fetchMs ?? 0)", "parse_ms": "\(timing.load?.parseMs ?? 0)",
-                            "version": "\(timing.load?.version ?? 0)"])
+                            "version": "\(timing.load?.version ?? 0)",
+                        ])
                 }
                 return Response(
                     status: .init(code: result.status),

@@ -95,7 +95,8 @@ package struct RuntimeConfiguration: Sendable {
         c.webRoot = env["MSCR_WEB_ROOT"].flatMap { $0.isEmpty ? nil : $0 }
         if let l = env["LOG_LEVEL"], !l.isEmpty {
             guard let level = parseLevel(l) else {
-                throw FunctionError(.invalidInput, "LOG_LEVEL=\(l) is not one of trace, debug, info, notice, warning, error, critical")
+                throw FunctionError(
+                    .invalidInput, "LOG_LEVEL=\(l) is not one of trace, debug, info, notice, warning, error, critical")
             }
             c.logLevel = level
         }
@@ -115,7 +116,8 @@ package struct RuntimeConfiguration: Sendable {
         if let raw = env["MSCR_MEMORY_LIMIT"], !raw.isEmpty {
             guard let limit = MemoryBudget.parse(raw) else {
                 throw FunctionError(
-                    .invalidInput, "MSCR_MEMORY_LIMIT=\(raw) is not a size in bytes (e.g. 1500000000, 1500M, 1.5Gi) or none")
+                    .invalidInput,
+                    "MSCR_MEMORY_LIMIT=\(raw) is not a size in bytes (e.g. 1500000000, 1500M, 1.5Gi) or none")
             }
             c.hostSettings.memoryLimit = limit
         }

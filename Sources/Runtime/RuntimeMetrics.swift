@@ -87,14 +87,20 @@ package final class RuntimeMetrics: Sendable {
     /// The text exposition, with the live in-flight and queue gauges refreshed.
     package func render(host: FunctionHost) -> [UInt8] {
         let load = host.load
-        registry.makeGauge(name: "mscr_inflight_requests", help: "Function requests running now.").set(Double(load.active))
-        registry.makeGauge(name: "mscr_queued_requests", help: "Function requests waiting for a slot.").set(Double(load.queued))
+        registry.makeGauge(name: "mscr_inflight_requests", help: "Function requests running now.").set(
+            Double(load.active))
+        registry.makeGauge(name: "mscr_queued_requests", help: "Function requests waiting for a slot.").set(
+            Double(load.queued))
         if let limit = host.budget.limit {
-            registry.makeGauge(name: "mscr_memory_budget_bytes", help: "Bytes the loaded models may use (MSCR_MEMORY_LIMIT).")
-                .set(Double(limit))
+            registry.makeGauge(
+                name: "mscr_memory_budget_bytes", help: "Bytes the loaded models may use (MSCR_MEMORY_LIMIT)."
+            )
+            .set(Double(limit))
         }
-        registry.makeGauge(name: "mscr_memory_charged_bytes", help: "Bytes charged to the memory budget by loaded models.")
-            .set(Double(host.budget.charges.values.reduce(0, +)))
+        registry.makeGauge(
+            name: "mscr_memory_charged_bytes", help: "Bytes charged to the memory budget by loaded models."
+        )
+        .set(Double(host.budget.charges.values.reduce(0, +)))
         return registry.emitToBuffer()
     }
 }

@@ -1,11 +1,12 @@
 import Common
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import Functions
 import Logging
 import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one serve path, shared by `mscr serve` and `MSCR.serve(functions:)` of a user's package:
 /// logging bootstrap, the server with its kinds, and the service group that drains on SIGTERM
@@ -14,7 +15,9 @@ package enum Serve {
     /// Serves until SIGTERM or SIGINT. A configuration or start failure exits the process with
     /// status 1 after writing the reason to /dev/termination-log (Knative shows it).
     /// - Parameter portFile: a file to write the bound port to once listening (for scripts).
-    package static func run(configuration config: RuntimeConfiguration, extraKinds: [any FunctionKind], portFile: String? = nil)
+    package static func run(
+        configuration config: RuntimeConfiguration, extraKinds: [any FunctionKind], portFile: String? = nil
+    )
         async
     {
         let level = config.logLevel

@@ -24,11 +24,13 @@ struct VersionPollService: Service {
             for (name, result) in await host.pollVersions() {
                 switch result {
                 case .success(.swapped(let from, let to)):
-                    logger.notice("model swapped", metadata: ["function": "\(name)", "from": "\(from ?? 0)", "to": "\(to)"])
+                    logger.notice(
+                        "model swapped", metadata: ["function": "\(name)", "from": "\(from ?? 0)", "to": "\(to)"])
                 case .success(.unchanged):
                     break
                 case .failure(let error):
-                    logger.error("new model version failed to load; the old one keeps serving",
+                    logger.error(
+                        "new model version failed to load; the old one keeps serving",
                         metadata: ["function": "\(name)", "error": "\(error.message)"])
                 }
             }

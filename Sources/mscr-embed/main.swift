@@ -20,8 +20,16 @@ for path in arguments.dropFirst() {
         fail("\(path) is not UTF-8 text with \\n line ends; only such files can be embedded")
     }
     // Enough '#' that neither `"""#…` nor `\#…` inside the text ends or escapes the literal.
-    var longest = 0, run = 0
-    for c in text { if c == "#" { run += 1; longest = max(longest, run) } else { run = 0 } }
+    var longest = 0
+    var run = 0
+    for c in text {
+        if c == "#" {
+            run += 1
+            longest = max(longest, run)
+        } else {
+            run = 0
+        }
+    }
     let hashes = String(repeating: "#", count: longest + 1)
     // The line break before the closing delimiter is not part of the literal: this is `text`.
     let literal = hashes + "\"\"\"\n" + text + "\n\"\"\"" + hashes

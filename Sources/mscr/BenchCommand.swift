@@ -1,6 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Common
+import Dispatch
 import FoundationEssentials
 import Functions
 import Inference
@@ -8,7 +8,8 @@ import Inference
 /// `mscr bench`: micro-benchmarks of the engines, JSON on stdout.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmark an engine.", subcommands: [BenchDetectCommand.self, BenchLoadCommand.self])
+        commandName: "bench", abstract: "Benchmark an engine.",
+        subcommands: [BenchDetectCommand.self, BenchLoadCommand.self])
 }
 
 /// `mscr bench detect`: decode + resize, forward, decode + NMS timings of one image.
@@ -31,11 +32,17 @@ struct BenchDetectCommand: AsyncParsableCommand {
     var warmup: Int = 5
     @Option(help: "Score threshold.")
     var threshold: Float = 0.25
-    @Flag(help: "Also time every layer: adds `layers` (index, type, output shape, GFLOP, min/median/max ms, share of the forward) to the JSON.")
+    @Flag(
+        help:
+            "Also time every layer: adds `layers` (index, type, output shape, GFLOP, min/median/max ms, share of the forward) to the JSON."
+    )
     var layers = false
-    @Flag(help: ArgumentHelp(
-        "After the warm-up, wait for a line on stdin before each timed run and print that run as a JSON line; end at EOF (or after --runs).",
-        discussion: "For harnesses that interleave engines run by run, so that all of them see the same moments of a shared machine."))
+    @Flag(
+        help: ArgumentHelp(
+            "After the warm-up, wait for a line on stdin before each timed run and print that run as a JSON line; end at EOF (or after --runs).",
+            discussion:
+                "For harnesses that interleave engines run by run, so that all of them see the same moments of a shared machine."
+        ))
     var step = false
     @Argument(help: "A JPEG or PNG file.")
     var image: String
@@ -47,7 +54,9 @@ struct BenchDetectCommand: AsyncParsableCommand {
         let network = try DetectCLI.network(cfg: cfg, weights: weights, size: size)
         let loadMS = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
         let bytes = try DetectCLI.read(image)
-        var pre: [Double] = [], forward: [Double] = [], post: [Double] = []
+        var pre: [Double] = []
+        var forward: [Double] = []
+        var post: [Double] = []
         var first = 0.0
         let layerCount = network.layers.count
         var layerMS = [[Double]](repeating: [], count: layerCount)
@@ -66,7 +75,8 @@ struct BenchDetectCommand: AsyncParsableCommand {
                 for l in 0..<layerCount { layerMS[l].append(times[l] * 1e3) }
             }
             let (preMS, forwardMS, postMS) = (
-                decodeMS + result.timings.preprocess * 1e3, result.timings.forward * 1e3, result.timings.postprocess * 1e3
+                decodeMS + result.timings.preprocess * 1e3, result.timings.forward * 1e3,
+                result.timings.postprocess * 1e3
             )
             pre.append(preMS)
             forward.append(forwardMS)

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Common
+import Dispatch
 import FoundationEssentials
 import Inference
 import ObjectStore
@@ -16,7 +16,8 @@ import ObjectStore
 struct BenchLoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Time one cold load of a Darknet model's weights from a repository: streaming vs download-then-parse.")
+        abstract: "Time one cold load of a Darknet model's weights from a repository: streaming vs download-then-parse."
+    )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case stream, download }
 

@@ -61,7 +61,8 @@ struct ColdstartCommand: ParsableCommand {
         }
         for (name, list) in [("--path", paths), ("--health-path", healthPaths)]
         where list.count > 1 && list.count != spawn.count {
-            throw ValidationError("\(name) is given \(list.count) times: give it once, or once per --spawn (\(spawn.count))")
+            throw ValidationError(
+                "\(name) is given \(list.count) times: give it once, or once per --spawn (\(spawn.count))")
         }
     }
 
@@ -132,8 +133,11 @@ struct ColdstartCommand: ParsableCommand {
         }
     }
 
-    private func spawnTable(targets: [ColdstartTarget], results: [String: [SpawnRun]], payload: FunctionPayload) -> String {
-        var out = "coldstart: \(runs) run\(runs == 1 ? "" : "s") per server, function \(function), "
+    private func spawnTable(targets: [ColdstartTarget], results: [String: [SpawnRun]], payload: FunctionPayload)
+        -> String
+    {
+        var out =
+            "coldstart: \(runs) run\(runs == 1 ? "" : "s") per server, function \(function), "
             + "input \(Path.lastComponent(input)) (\(payload.contentType), \(payload.body.count) bytes)\n"
         for target in targets {
             let runs = results[target.label] ?? []
@@ -141,8 +145,10 @@ struct ColdstartCommand: ParsableCommand {
             out += "\n\(target.label): \(target.command)" + (failed > 0 ? "  [\(failed) failed]" : "") + "\n"
             var rows = [["metric", "min", "median", "p95", "max"]]
             for m in Self.summary(runs) where m.values.count > 0 {
-                rows.append([m.label, Format.cell(m.values.min), Format.cell(m.values.median),
-                             Format.cell(m.values.percentile(95)), Format.cell(m.values.max)])
+                rows.append([
+                    m.label, Format.cell(m.values.min), Format.cell(m.values.median),
+                    Format.cell(m.values.percentile(95)), Format.cell(m.values.max),
+                ])
             }
             out += Format.table(rows) + "\n"
         }
@@ -168,7 +174,9 @@ struct ColdstartCommand: ParsableCommand {
         return out
     }
 
-    private func spawnJSON(targets: [ColdstartTarget], results: [String: [SpawnRun]], payload: FunctionPayload) -> [String: Any] {
+    private func spawnJSON(targets: [ColdstartTarget], results: [String: [SpawnRun]], payload: FunctionPayload)
+        -> [String: Any]
+    {
         [
             "mode": "spawn", "function": function, "input": input, "content_type": payload.contentType,
             "runs_per_target": runs, "warmup": warmup,
@@ -209,17 +217,22 @@ struct ColdstartCommand: ParsableCommand {
         if json {
             var summary: [String: Any] = [:]
             for m in metrics { summary[m.key] = Distribution(m.values).coldstartJSON }
-            print(Format.prettyJSON([
-                "mode": "url", "url": target, "function": function, "idle_s": idle, "warm": warm,
-                "runs": results.map(\.json), "summary": summary, "cold_first_requests": cold, "failures": failures,
-            ]))
+            print(
+                Format.prettyJSON([
+                    "mode": "url", "url": target, "function": function, "idle_s": idle, "warm": warm,
+                    "runs": results.map(\.json), "summary": summary, "cold_first_requests": cold, "failures": failures,
+                ]))
         } else {
-            var out = "coldstart: \(runs) run\(runs == 1 ? "" : "s") against \(target), \(Format.cell(idle)) s quiet before each\n"
+            var out =
+                "coldstart: \(runs) run\(runs == 1 ? "" : "s") against \(target), \(Format.cell(idle)) s quiet before each\n"
             out += "the server reported a cold start on \(cold) of \(runs - failures) first requests\n\n"
             var rows = [["metric", "min", "median", "p95", "max"]]
             for m in metrics where !m.values.isEmpty {
                 let d = Distribution(m.values)
-                rows.append([m.label, Format.cell(d.min), Format.cell(d.median), Format.cell(d.percentile(95)), Format.cell(d.max)])
+                rows.append([
+                    m.label, Format.cell(d.min), Format.cell(d.median), Format.cell(d.percentile(95)),
+                    Format.cell(d.max),
+                ])
             }
             print(out + Format.table(rows))
         }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Common
 import FoundationEssentials
-import ObjectStore
 import Functions
 import Inference
+import ObjectStore
 
 /// `mscr detect`: runs the detect function on image files, one JSON line per image.
 struct DetectCommand: AsyncParsableCommand {
@@ -39,12 +39,15 @@ struct DetectCommand: AsyncParsableCommand {
             let file = DetectJSON.string(Path.lastComponent(path))
             do {
                 let result = try detector.detect(imageBytes: try DetectCLI.read(path), threshold: threshold)
-                print("{\"image\":\(file),\"width\":\(result.width),\"height\":\(result.height),"
-                    + "\"detections\":\(DetectJSON.detections(result.detections, names: detector.classNames))}")
+                print(
+                    "{\"image\":\(file),\"width\":\(result.width),\"height\":\(result.height),"
+                        + "\"detections\":\(DetectJSON.detections(result.detections, names: detector.classNames))}")
             } catch {
                 failed = true
                 let code = (error as? FunctionError)?.code.rawValue ?? "error"
-                print("{\"image\":\(file),\"error\":{\"code\":\(DetectJSON.string(code)),\"message\":\(DetectJSON.string("\(error)"))}}")
+                print(
+                    "{\"image\":\(file),\"error\":{\"code\":\(DetectJSON.string(code)),\"message\":\(DetectJSON.string("\(error)"))}}"
+                )
             }
         }
         if failed { throw ExitCode(1) }
@@ -61,7 +64,9 @@ enum DetectCLI {
     }
 
     static func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read \(path)")
+        }
         return [UInt8](data)
     }
 
@@ -83,7 +88,8 @@ enum DetectCLI {
         let network = try network(cfg: cfg, weights: weights, size: size)
         let classNames = DetectKind.classNames(String(decoding: try read(names), as: UTF8.self))
         guard classNames.count >= network.classCount else {
-            throw ValidationError("\(names) has \(classNames.count) names, the model predicts \(network.classCount) classes")
+            throw ValidationError(
+                "\(names) has \(classNames.count) names, the model predicts \(network.classCount) classes")
         }
         return DetectFunction(
             network: network, classNames: classNames, modelName: Path.lastComponent(cfg), version: 0,

@@ -56,7 +56,9 @@ struct InvokeCommand: ParsableCommand {
             if result.body.last != 0x0A { StandardStream.writeOutput("\n") }
         }
         if !quiet {
-            printError(Self.timingLine(status: result.status, timing: result.timing, https: target.lowercased().hasPrefix("https:")))
+            printError(
+                Self.timingLine(
+                    status: result.status, timing: result.timing, https: target.lowercased().hasPrefix("https:")))
             let server = ServerTimingHeader(result.header("server-timing"))
             printError(server.isEmpty ? "server: no Server-Timing" : "server: \(server.summary)")
         }

@@ -69,7 +69,8 @@ struct LoadCommand: ParsableCommand {
         if report.failed > 0 || report.notSent > 0, !allowFailures {
             printError(
                 "error: \(report.failed) request\(report.failed == 1 ? "" : "s") failed"
-                    + (report.notSent > 0 ? ", \(report.notSent) never sent (--duration \(Format.cell(duration)) s)" : ""))
+                    + (report.notSent > 0
+                        ? ", \(report.notSent) never sent (--duration \(Format.cell(duration)) s)" : ""))
             throw ExitCode(1)
         }
     }
@@ -78,7 +79,7 @@ struct LoadCommand: ParsableCommand {
         var lines = [
             "load: \(r.sent) of \(requests) requests to \(target), \(users) user\(users == 1 ? "" : "s"), "
                 + (rate.map { "rate \(Format.cell($0))/s" } ?? "no rate limit")
-                + (thinkMs > 0 ? ", think \(Format.cell(thinkMs)) ms" : ""),
+                + (thinkMs > 0 ? ", think \(Format.cell(thinkMs)) ms" : "")
         ]
         let statuses = r.statuses.keys.sorted().map { "\($0) ×\(r.statuses[$0] ?? 0)" }
         lines.append("answers: " + (statuses.isEmpty ? "none" : statuses.joined(separator: ", ")))
@@ -112,7 +113,9 @@ struct LoadCommand: ParsableCommand {
             "errors": errors, "error_samples": r.messages,
             "latency_ms": r.latencies.loadJSON, "duration_s": r.seconds.rounded(toPlaces: 3),
             "rps": r.requestsPerSecond.rounded(toPlaces: 3),
-            "server_ms": ["total": r.serverTotal.loadJSON, "queue": r.serverQueue.loadJSON, "infer": r.serverInfer.loadJSON],
+            "server_ms": [
+                "total": r.serverTotal.loadJSON, "queue": r.serverQueue.loadJSON, "infer": r.serverInfer.loadJSON,
+            ],
             "cold_responses": r.cold, "connections": r.connections,
         ]
     }

@@ -1,10 +1,10 @@
-import Inference
-import Retraining
-import Functions
 import ArgumentParser
 import Common
 import FoundationEssentials
+import Functions
+import Inference
 import ObjectStore
+import Retraining
 
 /// `mscr models list|seed`: what a repository holds, and the demo models.
 struct ModelsCommand: ParsableCommand {
@@ -98,7 +98,9 @@ struct ModelsCommand: ParsableCommand {
 
         func run() throws {
             let uri = RepositoryOption.resolve(repository)
-            if !uri.contains("://") { try FileManager.default.createDirectory(atPath: uri, withIntermediateDirectories: true) }
+            if !uri.contains("://") {
+                try FileManager.default.createDirectory(atPath: uri, withIntermediateDirectories: true)
+            }
             let repository = try ModelRepository.open(uri)
             let sharedData = DemoModels.locateSharedData(
                 explicit: shared, currentDirectory: FileManager.default.currentDirectoryPath)
@@ -111,7 +113,8 @@ struct ModelsCommand: ParsableCommand {
                 do {
                     outcomes.append(
                         try DemoModels.seed(
-                            model, into: repository, sharedData: sharedData, transport: transport, progress: progress.say))
+                            model, into: repository, sharedData: sharedData, transport: transport,
+                            progress: progress.say))
                 } catch {
                     failures.append("\(model.name): \(error)")
                 }
@@ -126,11 +129,14 @@ struct ModelsCommand: ParsableCommand {
                 failures.append("stock-lstm: \(error)")
             }
             for outcome in outcomes {
-                StandardStream.writeError("\(outcome.model): \(outcome.action) version \(outcome.version) (\(outcome.detail))\n")
+                StandardStream.writeError(
+                    "\(outcome.model): \(outcome.action) version \(outcome.version) (\(outcome.detail))\n")
             }
             printJSON([
                 "repository": repository.store.uri,
-                "models": outcomes.map { ["model": $0.model, "action": $0.action, "version": $0.version, "detail": $0.detail] },
+                "models": outcomes.map {
+                    ["model": $0.model, "action": $0.action, "version": $0.version, "detail": $0.detail]
+                },
                 "failed": failures,
             ])
             if !failures.isEmpty {
@@ -141,13 +147,16 @@ struct ModelsCommand: ParsableCommand {
         }
 
         static func seedStockIfMissing(
-            repository: ModelRepository, sharedData: String?, transport: TransportConfiguration, progress: TerminalProgress
+            repository: ModelRepository, sharedData: String?, transport: TransportConfiguration,
+            progress: TerminalProgress
         ) throws -> DemoModels.Outcome? {
             if let existing = try repository.versions(of: "stock-lstm").last {
                 return DemoModels.Outcome(
-                    model: "stock-lstm", action: "skipped", version: existing, detail: "already has version \(existing)")
+                    model: "stock-lstm", action: "skipped", version: existing, detail: "already has version \(existing)"
+                )
             }
-            let (csv, source) = try DemoModels.stockData(sharedData: sharedData, transport: transport, progress: progress.say)
+            let (csv, source) = try DemoModels.stockData(
+                sharedData: sharedData, transport: transport, progress: progress.say)
             return try seedStock(repository: repository, csv: csv, source: source)
         }
 
@@ -159,11 +168,15 @@ struct ModelsCommand: ParsableCommand {
             let bytes = model.encoded()
             let manifest = try repository.publish(
                 model: "stock-lstm", version: 1, format: "lstm-regressor", files: [LSTMRegressor.fileName: bytes],
-                metrics: ["test_rmse": report.testRMSE, "train_rmse": report.trainRMSE, "naive_rmse": report.naiveRMSE],
+                metrics: [
+                    "test_rmse": report.testRMSE, "train_rmse": report.trainRMSE, "naive_rmse": report.naiveRMSE,
+                ],
                 source: source)
             return DemoModels.Outcome(
                 model: "stock-lstm", action: "published", version: manifest.version,
-                detail: "trained on \(source) in \(report.seconds.fixed(1)) s, test RMSE $\(report.testRMSE.fixed(2)) (naive $\(report.naiveRMSE.fixed(2)))")
+                detail:
+                    "trained on \(source) in \(report.seconds.fixed(1)) s, test RMSE $\(report.testRMSE.fixed(2)) (naive $\(report.naiveRMSE.fixed(2)))"
+            )
         }
     }
 }

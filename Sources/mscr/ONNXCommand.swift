@@ -29,7 +29,8 @@ struct ONNXCommand: AsyncParsableCommand {
 /// `mscr onnx inspect FILE`: inputs, outputs, op counts, or why the model is refused.
 struct ONNXInspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "inspect", abstract: "Print an ONNX model's inputs, outputs and op counts, or why it cannot be imported.")
+        commandName: "inspect",
+        abstract: "Print an ONNX model's inputs, outputs and op counts, or why it cannot be imported.")
 
     @Argument(help: "An .onnx file.")
     var file: String
@@ -42,7 +43,8 @@ struct ONNXInspectCommand: AsyncParsableCommand {
         text += "ops:\n"
         for (op, count) in network.opCounts { text += "  \(op) \(count)\n" }
         let conv = network.convolutionSummary
-        text += "engine: \(network.stepCount) steps, \(conv.count) convolutions (\(conv.fused) with a fused activation)\n"
+        text +=
+            "engine: \(network.stepCount) steps, \(conv.count) convolutions (\(conv.fused) with a fused activation)\n"
         StandardStream.writeOutput(text)
     }
 }
@@ -55,7 +57,11 @@ struct ONNXRunCommand: AsyncParsableCommand {
 
     @Argument(help: "An .onnx file.")
     var file: String
-    @Option(name: .customLong("input"), help: "NAME=PATH.npy for each graph input (float32, C order). With --bench, inputs left out are filled with seeded random values.")
+    @Option(
+        name: .customLong("input"),
+        help:
+            "NAME=PATH.npy for each graph input (float32, C order). With --bench, inputs left out are filled with seeded random values."
+    )
     var inputs: [String] = []
     @Option(help: "Folder for the outputs (OUTPUT_NAME.npy each; '/' in names becomes '_').")
     var out: String?
@@ -77,12 +83,20 @@ struct ONNXRunCommand: AsyncParsableCommand {
         var feeds: [String: [Float]] = [:]
         do {
             for spec in inputs {
-                guard let eq = spec.firstIndex(of: "=") else { throw ValidationError("--input takes NAME=PATH.npy, got '\(spec)'") }
-                let name = String(spec[..<eq]), path = String(spec[spec.index(after: eq)...])
-                guard let info = network.inputs.first(where: { $0.name == name }) else {
-                    throw ONNXError(.invalidInput, "the model has no input '\(name)' (inputs: \(network.inputs.map(\.description).joined(separator: ", ")))")
+                guard let eq = spec.firstIndex(of: "=") else {
+                    throw ValidationError("--input takes NAME=PATH.npy, got '\(spec)'")
                 }
-                guard let data = FileManager.default.contents(atPath: path) else { throw ONNXError(.invalidInput, "cannot read \(path)") }
+                let name = String(spec[..<eq])
+                let path = String(spec[spec.index(after: eq)...])
+                guard let info = network.inputs.first(where: { $0.name == name }) else {
+                    throw ONNXError(
+                        .invalidInput,
+                        "the model has no input '\(name)' (inputs: \(network.inputs.map(\.description).joined(separator: ", ")))"
+                    )
+                }
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw ONNXError(.invalidInput, "cannot read \(path)")
+                }
                 let (shape, values) = try NPY.read([UInt8](data), name: path)
                 guard shape == info.shape else {
                     throw ONNXError(.invalidInput, "\(path) has shape \(shape) but input '\(name)' needs \(info.shape)")
@@ -118,7 +132,10 @@ struct ONNXRunCommand: AsyncParsableCommand {
         for (info, values) in zip(network.outputs, results) {
             let name = String(info.name.map { $0 == "/" ? "_" : $0 }) + ".npy"
             let path = Path.appending(out, name)
-            guard FileManager.default.createFile(atPath: path, contents: Data(NPY.write(shape: info.shape, values: values))) else {
+            guard
+                FileManager.default.createFile(
+                    atPath: path, contents: Data(NPY.write(shape: info.shape, values: values)))
+            else {
                 StandardStream.writeError("error: cannot write \(path)\n")
                 throw ExitCode(1)
             }
@@ -126,7 +143,9 @@ struct ONNXRunCommand: AsyncParsableCommand {
         }
     }
 
-    private func benchmark(_ network: ONNXNetwork, _ feeds: [String: [Float]], runs: Int, threads: Int, loadMS: Double) throws {
+    private func benchmark(_ network: ONNXNetwork, _ feeds: [String: [Float]], runs: Int, threads: Int, loadMS: Double)
+        throws
+    {
         var times: [Double] = []
         var first = 0.0
         let stepTimes = UnsafeMutableBufferPointer<Double>.allocate(capacity: network.stepCount)
@@ -143,7 +162,8 @@ struct ONNXRunCommand: AsyncParsableCommand {
         if steps {
             let medians = perStep.map { $0.sorted()[$0.count / 2] }
             for i in medians.indices.sorted(by: { medians[$0] > medians[$1] }) {
-                StandardStream.writeError("\((medians[i] * 1000).rounded() / 1000) ms  #\(i) \(network.describeStep(i))\n")
+                StandardStream.writeError(
+                    "\((medians[i] * 1000).rounded() / 1000) ms  #\(i) \(network.describeStep(i))\n")
             }
         }
         let s = times.sorted()

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Common
 import FoundationEssentials
+import ObjectStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ObjectStore
 
 /// `mscr publish DIR --repository URI --model NAME [--version N]`: a model folder becomes a new
 /// committed version (files first, manifest last; never overwrites).
@@ -40,7 +41,8 @@ struct PublishCommand: ParsableCommand {
             model: model, version: version, format: bundle.format, files: files, metrics: metrics,
             source: Path.standardized(directory),
             progress: { name, size in progress.say("uploading \(name) (\(TerminalProgress.bytes(size)))") })
-        progress.say("published \(model) version \(manifest.version) in \(Date().timeIntervalSince(started).fixed(1)) s")
+        progress.say(
+            "published \(model) version \(manifest.version) in \(Date().timeIntervalSince(started).fixed(1)) s")
         var fileObjects: [String: Any] = [:]
         for (name, file) in manifest.files { fileObjects[name] = ["size": file.size, "sha256": file.sha256] }
         printJSON([
@@ -70,7 +72,8 @@ struct TerminalProgress: Sendable {
     }
 
     static func bytes(_ count: Int) -> String {
-        count >= 1 << 20 ? (Double(count) / 1_048_576).fixed(1) + " MiB"
+        count >= 1 << 20
+            ? (Double(count) / 1_048_576).fixed(1) + " MiB"
             : count >= 1 << 10 ? (Double(count) / 1024).fixed(1) + " KiB" : "\(count) bytes"
     }
 }

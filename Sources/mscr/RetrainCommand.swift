@@ -7,7 +7,8 @@ import Retraining
 struct RetrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retrain",
-        abstract: "Train a candidate on the newest data; publish it as version N+1 only if it beats the serving version.",
+        abstract:
+            "Train a candidate on the newest data; publish it as version N+1 only if it beats the serving version.",
         discussion: """
             Both models are scored on the same most recent held-out days (the last 30 % of the windows); the \
             candidate is published when its RMSE is below serving × (1 - min-improvement). Prints a JSON \
@@ -35,7 +36,9 @@ struct RetrainCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard function == "stock" else { throw ValidationError("only 'stock' can be retrained, not '\(function)'") }
-        guard minImprovement >= 0, minImprovement < 1 else { throw ValidationError("--min-improvement must be in [0, 1)") }
+        guard minImprovement >= 0, minImprovement < 1 else {
+            throw ValidationError("--min-improvement must be in [0, 1)")
+        }
         guard let uri = repository ?? ProcessInfo.processInfo.environment["MSCR_MODEL_REPOSITORY"] else {
             throw ValidationError("--repository (or MSCR_MODEL_REPOSITORY) is required")
         }

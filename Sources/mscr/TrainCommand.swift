@@ -1,12 +1,13 @@
 import ArgumentParser
 import Common
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import Functions
 import Inference
 import Retraining
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `mscr train stock`: trains the stock regressor and writes an lstm-regressor model folder.
 struct TrainCommand: AsyncParsableCommand {
@@ -24,7 +25,8 @@ struct TrainCommand: AsyncParsableCommand {
     var function: String
     @Option(help: "Training data: a path, file:// URI or object URI (s3://…, gs://…, https://…) of CSV or JSON rows.")
     var data: String
-    @Option(help: "Headerless rows: oldest-first or newest-first (goog-daily.csv is newest-first). Ignored for dated rows.")
+    @Option(
+        help: "Headerless rows: oldest-first or newest-first (goog-daily.csv is newest-first). Ignored for dated rows.")
     var order: String?
     @Option(help: "Folder to write model.json into (created if missing).")
     var out: String
@@ -67,7 +69,8 @@ enum StockCLI {
         }
         if let units {
             let list = units.split(separator: ",").compactMap { Int($0.trimmed) }
-            guard !list.isEmpty, list.count == units.split(separator: ",").count, list.allSatisfy({ $0 > 0 && $0 <= 1024 })
+            guard !list.isEmpty, list.count == units.split(separator: ",").count,
+                list.allSatisfy({ $0 > 0 && $0 <= 1024 })
             else { throw ValidationError("--units must be positive integers (e.g. 16 or 16,8), not '\(units)'") }
             recipe.units = list
         }
@@ -76,7 +79,9 @@ enum StockCLI {
             recipe.epochs = epochs
         }
         if let learningRate {
-            guard learningRate.isFinite, learningRate > 0, learningRate < 10 else { throw ValidationError("--lr must be in (0, 10)") }
+            guard learningRate.isFinite, learningRate > 0, learningRate < 10 else {
+                throw ValidationError("--lr must be in (0, 10)")
+            }
             recipe.learningRate = learningRate
         }
         if let window {

@@ -55,16 +55,21 @@ import Testing
     @Test("keys are sorted and slashes are not escaped, as the old writer options asked")
     func keyOrderAndSlashes() {
         #expect(JSON.string(["b": 1, "a": "x/y", "c": [true, JSONNull()]]) == #"{"a":"x/y","b":1,"c":[true,null]}"#)
-        #expect(JSON.string(["x": 1.5, "y": Double.nan, "z": Optional<Int>.none as Any]) == #"{"x":1.5,"y":null,"z":null}"#)
+        #expect(
+            JSON.string(["x": 1.5, "y": Double.nan, "z": Optional<Int>.none as Any]) == #"{"x":1.5,"y":null,"z":null}"#)
     }
 
-    @Test("what JSONSerialization refuses, JSON.parse refuses, with an offset", arguments: [
-        "", "{", "01", "1.", ".5", "-", "1e", "tru", "nul", "\"abc", "\"\\x\"",
-        "\"\\ud800\"", "\"\\udc00x\"", "{\"a\" 1}", "[1 2]", "{1:2}", "\"a\u{1}b\"", "1 2", "[\"\\u12\"]",
-    ])
+    @Test(
+        "what JSONSerialization refuses, JSON.parse refuses, with an offset",
+        arguments: [
+            "", "{", "01", "1.", ".5", "-", "1e", "tru", "nul", "\"abc", "\"\\x\"",
+            "\"\\ud800\"", "\"\\udc00x\"", "{\"a\" 1}", "[1 2]", "{1:2}", "\"a\u{1}b\"", "1 2", "[\"\\u12\"]",
+        ])
     func refusesMalformed(text: String) throws {
         #expect(throws: JSONError.self) { try JSON.parse(Array(text.utf8)) }
-        #expect(throws: (any Error).self) { try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) }
+        #expect(throws: (any Error).self) {
+            try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        }
     }
 
     @Test("trailing commas are refused (Foundation's parser lets them through)")
@@ -80,7 +85,8 @@ import Testing
 
     @Test("nesting past the limit is refused, not a stack overflow")
     func depthLimit() throws {
-        let deep = Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)
+        let deep =
+            Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)
         let error = try #require(throws: JSONError.self) { try JSON.parse(deep) }
         #expect(error.message.contains("deeper than 512"))
         let ok = Array(repeating: UInt8(ascii: "["), count: 512) + Array(repeating: UInt8(ascii: "]"), count: 512)

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -56,7 +57,9 @@ struct ContainerContractTests {
         try await server.waitUntilHealthy()
         _ = try await HTTP.request("\(server.baseURL)/functions/t", method: "POST")  // warm
         async let slow = HTTP.request("\(server.baseURL)/functions/t?sleep_ms=1500", method: "POST")
-        try await waitUntil(timeout: .seconds(10), "the slow request to be in flight") { try await server.inflight() == 1 }
+        try await waitUntil(timeout: .seconds(10), "the slow request to be in flight") {
+            try await server.inflight() == 1
+        }
         let sent = ContinuousClock.now
         server.signal(SIGTERM)
         let (data, response) = try await slow
@@ -126,8 +129,6 @@ struct ContainerContractTests {
         #expect(try await queued.1.statusCode == 200)
     }
 }
-
-import ObjectStore
 
 enum ObjectStoreFixer {
     static func publishGood(_ repo: TestRepository) throws {

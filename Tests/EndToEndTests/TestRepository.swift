@@ -11,9 +11,9 @@ struct TestRepository {
         root = NSTemporaryDirectory() + "mscr-e2e-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: functions + "/t", withIntermediateDirectories: true)
         try """
-            {"name": "t", "kind": "mscr-test", "model": "t-model", "params": {"load_ms": \(loadMs)},
-             "limits": {"maxBodyBytes": 4096, "concurrency": \(concurrency)}}
-            """.write(toFile: functions + "/t/function.json", atomically: true, encoding: .utf8)
+        {"name": "t", "kind": "mscr-test", "model": "t-model", "params": {"load_ms": \(loadMs)},
+         "limits": {"maxBodyBytes": 4096, "concurrency": \(concurrency)}}
+        """.write(toFile: functions + "/t/function.json", atomically: true, encoding: .utf8)
         try ModelRepository(store: FileObjectStore(root: models))
             .publish(model: "t-model", format: "test", files: ["model.txt": Array(modelText.utf8)])
     }

@@ -1,7 +1,8 @@
 import Dispatch
-@testable import Functions
 import Synchronization
 import Testing
+
+@testable import Functions
 
 /// The gate's hand-off under deterministic interleavings: a test seam runs a release exactly in
 /// the window between "no free slot" and "wait in the queue".
@@ -38,9 +39,15 @@ import Testing
         let gate = AdmissionGate(limit: 1, queueLimit: 2, label: "test")
         try await gate.acquire()
         let order = Shared<[Int]>([])
-        let first = Task { try await gate.acquire(); order.mutate { $0.append(1) } }
+        let first = Task {
+            try await gate.acquire()
+            order.mutate { $0.append(1) }
+        }
         try await waitUntil(timeout: .seconds(10)) { gate.queued == 1 }
-        let second = Task { try await gate.acquire(); order.mutate { $0.append(2) } }
+        let second = Task {
+            try await gate.acquire()
+            order.mutate { $0.append(2) }
+        }
         try await waitUntil(timeout: .seconds(10)) { gate.queued == 2 }
         await #expect(throws: FunctionError.self) { try await gate.acquire() }
 
@@ -76,7 +83,10 @@ import Testing
             for _ in 0..<400 {
                 group.addTask {
                     try await gate.acquire()
-                    let now = inside.mutate { $0 += 1; return $0 }
+                    let now = inside.mutate {
+                        $0 += 1
+                        return $0
+                    }
                     most.mutate { $0 = max($0, now) }
                     await Task.yield()
                     inside.mutate { $0 -= 1 }

@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
-@testable import Functions
 import Synchronization
 import Testing
+
+@testable import Functions
 
 /// Deadlines must not keep anything alive after the work ends: the soak found cancelled
 /// `asyncAfter` timers holding every response for the whole 60 s deadline (7 KB a request).
@@ -64,7 +65,9 @@ import Testing
             let finished = flags.finished.load(ordering: .relaxed)
             #expect(!finished)
         }
-        try await waitUntil(timeout: .seconds(10), "the work to be cancelled") { flags.cancelled.load(ordering: .relaxed) }
+        try await waitUntil(timeout: .seconds(10), "the work to be cancelled") {
+            flags.cancelled.load(ordering: .relaxed)
+        }
     }
 
     @Test("control: the old asyncAfter timer kept each request's work alive until its deadline")

@@ -15,7 +15,9 @@ enum TinyPNG {
         return ~c
     }
 
-    static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    static func be32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
 
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let body = Array(type.utf8) + data
@@ -23,7 +25,9 @@ enum TinyPNG {
     }
 
     /// `rows` are raw scanlines (without filter bytes) for the given colour type and depth.
-    static func encode(width: Int, height: Int, colorType: UInt8, depth: UInt8, rows: [[UInt8]], palette: [UInt8]? = nil) -> [UInt8] {
+    static func encode(
+        width: Int, height: Int, colorType: UInt8, depth: UInt8, rows: [[UInt8]], palette: [UInt8]? = nil
+    ) -> [UInt8] {
         var raw: [UInt8] = []
         for r in rows { raw += [0] + r }
         var zlib: [UInt8] = [0x78, 0x01]
@@ -35,8 +39,12 @@ enum TinyPNG {
             zlib += raw[offset..<(offset + n)]
             offset += n
         } while offset < raw.count
-        var a: UInt32 = 1, b: UInt32 = 0
-        for x in raw { a = (a + UInt32(x)) % 65_521; b = (b + a) % 65_521 }
+        var a: UInt32 = 1
+        var b: UInt32 = 0
+        for x in raw {
+            a = (a + UInt32(x)) % 65_521
+            b = (b + a) % 65_521
+        }
         zlib += be32(b << 16 | a)
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         png += chunk("IHDR", be32(UInt32(width)) + be32(UInt32(height)) + [depth, colorType, 0, 0, 0])
@@ -63,14 +71,17 @@ struct DetectCodecTests {
     @Test(arguments: variants.indices)
     func pngVariantsDecodeToRGB(_ i: Int) throws {
         let (type, depth, row, want) = Self.variants[i]
-        let png = TinyPNG.encode(width: 2, height: 1, colorType: type, depth: depth, rows: [row], palette: type == 3 ? [1, 2, 3, 4, 5, 6] : nil)
+        let png = TinyPNG.encode(
+            width: 2, height: 1, colorType: type, depth: depth, rows: [row],
+            palette: type == 3 ? [1, 2, 3, 4, 5, 6] : nil)
         let image = try ImageCodec.decode(png, maxPixels: 100)
         #expect(image.width == 2 && image.height == 1)
         #expect(image.pixels == want)
     }
 
     @Test func jpegRoundTripKeepsSizeAndColour() throws {
-        let w = 32, h = 16
+        let w = 32
+        let h = 16
         let pixels: [UInt8] = (0..<(w * h)).flatMap { _ -> [UInt8] in [200, 30, 60] }
         let jpeg = try ImageCodec.encodeJPEG(try RGBImage(width: w, height: h, pixels: pixels), quality: 95)
         #expect(ImageCodec.sniff(jpeg) == .jpeg)
@@ -81,7 +92,8 @@ struct DetectCodecTests {
 
     /// A JPEG whose left half is red and right half blue, with an EXIF orientation segment.
     static func orientedJPEG(_ orientation: UInt16) throws -> [UInt8] {
-        let w = 16, h = 8
+        let w = 16
+        let h = 8
         var pixels: [UInt8] = []
         for _ in 0..<h {
             for x in 0..<w {
@@ -91,8 +103,10 @@ struct DetectCodecTests {
         }
         let jpeg = try ImageCodec.encodeJPEG(try RGBImage(width: w, height: h, pixels: pixels), quality: 95)
         // TIFF, big-endian: header, one IFD with one entry (0x0112 SHORT x1 = orientation), no next IFD.
-        let tiff: [UInt8] = [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1,
-            UInt8(orientation >> 8), UInt8(orientation & 0xFF), 0, 0, 0, 0, 0, 0]
+        let tiff: [UInt8] = [
+            0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1,
+            UInt8(orientation >> 8), UInt8(orientation & 0xFF), 0, 0, 0, 0, 0, 0,
+        ]
         let payload: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0] + tiff
         let length = payload.count + 2
         return [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + payload + jpeg.dropFirst(2)
@@ -112,22 +126,30 @@ struct DetectCodecTests {
     }
 
     @Test func pixelLimitIsCheckedFromTheHeaderBeforeDecoding() throws {
-        var jpeg = try ImageCodec.encodeJPEG(try RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 9, count: 192)))
+        var jpeg = try ImageCodec.encodeJPEG(
+            try RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 9, count: 192)))
         // Patch the SOF0 frame to claim 60000 x 60000 pixels (10.8 GB decoded).
         let sof = try #require((0..<(jpeg.count - 1)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
         jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0xEA, 0x60, 0xEA, 0x60])
         #expect(try ImageCodec.header(jpeg).pixels == 3_600_000_000)
         let error = try #require(throws: FunctionError.self) { try ImageCodec.decode(jpeg, maxPixels: 40_000_000) }
-        #expect(error.code == .unprocessable && error.message.contains("60000x60000") && error.message.contains("40000000"))
-        let png = TinyPNG.encode(width: 3000, height: 1, colorType: 0, depth: 8, rows: [[UInt8](repeating: 1, count: 3000)])
+        #expect(
+            error.code == .unprocessable && error.message.contains("60000x60000") && error.message.contains("40000000"))
+        let png = TinyPNG.encode(
+            width: 3000, height: 1, colorType: 0, depth: 8, rows: [[UInt8](repeating: 1, count: 3000)])
         #expect(throws: FunctionError.self) { try ImageCodec.decode(png, maxPixels: 2999) }
     }
 
     @Test(arguments: ["dog.jpg", "girl.png"])
     func truncatedAndCorruptImagesAreUnprocessable(_ name: String) throws {
         let bytes = try DetectShared.bytes("data/images/\(name)")
-        for broken in [Array(bytes.prefix(bytes.count / 2)), Array(bytes.prefix(40)), Array(bytes.prefix(12)) + [UInt8](repeating: 0x55, count: 500)] {
-            let error = try #require(throws: FunctionError.self) { try ImageCodec.decode(broken, maxPixels: 40_000_000) }
+        for broken in [
+            Array(bytes.prefix(bytes.count / 2)), Array(bytes.prefix(40)),
+            Array(bytes.prefix(12)) + [UInt8](repeating: 0x55, count: 500),
+        ] {
+            let error = try #require(throws: FunctionError.self) {
+                try ImageCodec.decode(broken, maxPixels: 40_000_000)
+            }
             #expect(error.code == .unprocessable, "\(error)")
         }
     }

@@ -15,17 +15,23 @@ struct DetectGoldenTests {
             let stem = image.split(separator: ".")[0]
             let golden = try DetectShared.json("golden/\(model)/\(stem).json")
             let goldenBoxes = (golden["detections"] as? [[String: Any]] ?? []).map {
-                DetectedBox(classID: $0["class_id"] as? Int ?? -1, score: $0["prob"] as? Double ?? 0, box: $0["box"] as? [Double] ?? [])
+                DetectedBox(
+                    classID: $0["class_id"] as? Int ?? -1, score: $0["prob"] as? Double ?? 0,
+                    box: $0["box"] as? [Double] ?? [])
             }
             try #require(!goldenBoxes.isEmpty)
             let response = try detector.invoke(
-                FunctionRequest(body: try DetectShared.bytes("data/images/\(image)"), contentType: "image/\(image.hasSuffix("png") ? "png" : "jpeg")"))
+                FunctionRequest(
+                    body: try DetectShared.bytes("data/images/\(image)"),
+                    contentType: "image/\(image.hasSuffix("png") ? "png" : "jpeg")"))
             #expect(response.status == 200 && response.contentType == "application/json")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
             let modelInfo = json["model"] as? [String: Any]
             #expect(modelInfo?["name"] as? String == model && modelInfo?["version"] as? Int == 1)
             let size = json["image"] as? [String: Any]
-            #expect(size?["width"] as? Int == golden["width"] as? Int && size?["height"] as? Int == golden["height"] as? Int)
+            #expect(
+                size?["width"] as? Int == golden["width"] as? Int && size?["height"] as? Int == golden["height"] as? Int
+            )
             let ours = (json["detections"] as? [[String: Any]] ?? []).map { d -> DetectedBox in
                 let b = d["box"] as? [String: Double] ?? [:]
                 return DetectedBox(
@@ -45,7 +51,9 @@ struct DetectGoldenTests {
         let detector = try loadDetector("yolo-fastest-1.1")
         let bytes = try DetectShared.bytes("data/images/dog.jpg")
         let typed = try detector.detect(imageBytes: bytes, threshold: nil)
-        let json = try JSONSerialization.jsonObject(with: Data(try detector.invoke(FunctionRequest(body: bytes)).body)) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(try detector.invoke(FunctionRequest(body: bytes)).body))
+            as? [String: Any]
         let detections = json?["detections"] as? [[String: Any]] ?? []
         #expect(typed.detections.count == detections.count && !detections.isEmpty)
         #expect(typed.width == 768 && typed.height == 576)

@@ -55,7 +55,8 @@ struct DetectedBox {
     var box: [Double]
 
     func iou(_ o: DetectedBox) -> Double {
-        let iw = min(box[2], o.box[2]) - max(box[0], o.box[0]), ih = min(box[3], o.box[3]) - max(box[1], o.box[1])
+        let iw = min(box[2], o.box[2]) - max(box[0], o.box[0])
+        let ih = min(box[3], o.box[3]) - max(box[1], o.box[1])
         guard iw > 0, ih > 0 else { return 0 }
         let inter = iw * ih
         return inter / ((box[2] - box[0]) * (box[3] - box[1]) + (o.box[2] - o.box[0]) * (o.box[3] - o.box[1]) - inter)
@@ -69,7 +70,8 @@ func goldenMismatches(ours: [DetectedBox], golden: [DetectedBox], threshold: Dou
     var used = Set<Int>()
     var problems: [String] = []
     for g in golden {
-        var best = -1, bestIoU = 0.0
+        var best = -1
+        var bestIoU = 0.0
         for (j, o) in ours.enumerated() where !used.contains(j) && o.classID == g.classID {
             let v = o.iou(g)
             if v > bestIoU { (best, bestIoU) = (j, v) }
@@ -80,7 +82,9 @@ func goldenMismatches(ours: [DetectedBox], golden: [DetectedBox], threshold: Dou
         }
         used.insert(best)
         if bestIoU < 0.98 { problems.append("class \(g.classID) IoU \(bestIoU)") }
-        if abs(ours[best].score - g.score) > 0.01 { problems.append("class \(g.classID) score \(ours[best].score) vs \(g.score)") }
+        if abs(ours[best].score - g.score) > 0.01 {
+            problems.append("class \(g.classID) score \(ours[best].score) vs \(g.score)")
+        }
     }
     for (j, o) in ours.enumerated() where !used.contains(j) && o.score > threshold + 0.01 {
         problems.append("extra class \(o.classID) score \(o.score)")

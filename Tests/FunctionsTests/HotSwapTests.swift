@@ -43,9 +43,13 @@ struct HotSwapTests {
             reloaded.add()
             #expect(outcome == .swapped(from: 1, to: 2))
             kind.requestGate.open()
-            return try await group.reduce(into: ([String](), [String]())) { $0.0 += $1.held; $0.1 += $1.stream }
+            return try await group.reduce(into: ([String](), [String]())) {
+                $0.0 += $1.held
+                $0.1 += $1.stream
+            }
         }
-        #expect(held == Array(repeating: "1:v1", count: 4), "requests in flight during the swap finish on the old model")
+        #expect(
+            held == Array(repeating: "1:v1", count: 4), "requests in flight during the swap finish on the old model")
         #expect(streams.count == 120)
         #expect(streams.allSatisfy { $0 == "1:v1" || $0 == "2:v2" })
         let (after, _) = try await host.invoke("f", FunctionRequest(body: []))
@@ -95,7 +99,9 @@ struct HotSwapTests {
         let (old, timing) = try await host.invoke("f", FunctionRequest(body: []), version: 1)
         #expect(old.text == "1:v1")
         #expect(timing.coldMs != nil)
-        await #expect(throws: FunctionError.self) { _ = try await host.invoke("f", FunctionRequest(body: []), version: 9) }
+        await #expect(throws: FunctionError.self) {
+            _ = try await host.invoke("f", FunctionRequest(body: []), version: 9)
+        }
         #expect(host.status()[0].version == 2)
     }
 }

@@ -11,7 +11,8 @@ import Testing
         var settings = FunctionHost.Settings()
         settings.retryBaseSeconds = 0.01
         let config = FunctionConfig(
-            name: "f", kind: "counting", model: "absent", limits: .init(maxBodyBytes: 1000, maxPixels: 0, concurrency: 1))
+            name: "f", kind: "counting", model: "absent",
+            limits: .init(maxBodyBytes: 1000, maxPixels: 0, concurrency: 1))
         let host = try FunctionHost(configs: [config], kinds: [CountingKind()], repository: repo, settings: settings)
         do {
             _ = try await host.invoke("f", FunctionRequest(body: []))

@@ -41,7 +41,9 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
         settings.workers = 4
         settings.retryBaseSeconds = 5
         let configs = (1...functions).map { i in
-            FunctionConfig(name: "f\(i)", kind: "sized", model: "m", limits: .init(maxBodyBytes: 100, maxPixels: 0, concurrency: 2))
+            FunctionConfig(
+                name: "f\(i)", kind: "sized", model: "m", limits: .init(maxBodyBytes: 100, maxPixels: 0, concurrency: 2)
+            )
         }
         let evicted = self.evicted
         return try FunctionHost(
@@ -65,7 +67,8 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
         #expect(warm(host).count == 2)
         #expect(host.budget.charges.values.reduce(0, +) <= 250 << 20)
         #expect(host.status().first { $0.name == "f1" }?.evictions == 1)
-        #expect(host.status().first { $0.name == "f1" }?.loads == 2, "an evicted function loads again on its next request")
+        #expect(
+            host.status().first { $0.name == "f1" }?.loads == 2, "an evicted function loads again on its next request")
         await host.shutdown()
     }
 
@@ -77,9 +80,13 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
         let second = Task { try await host.invoke("f2", FunctionRequest(body: [], query: ["hold": "1"])) }
         try await waitUntil(timeout: .seconds(10)) { host.load.active == 2 && warm(host).count == 2 }
 
-        let error = try await #require(throws: FunctionError.self) { _ = try await host.invoke("f3", FunctionRequest(body: [])) }
+        let error = try await #require(throws: FunctionError.self) {
+            _ = try await host.invoke("f3", FunctionRequest(body: []))
+        }
         #expect(error.code == .unavailable && error.retryAfter == 1)
-        #expect(error.message.contains("no memory for function 'f3'") && error.message.contains("f1") && error.message.contains("f2"))
+        #expect(
+            error.message.contains("no memory for function 'f3'") && error.message.contains("f1")
+                && error.message.contains("f2"))
         #expect(host.status().first { $0.name == "f3" }?.state == .cold, "a refusal is not a failed load")
 
         kind.held.signal()
@@ -95,7 +102,9 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
     @Test("a model larger than the whole budget is refused, naming MSCR_MEMORY_LIMIT")
     func tooLargeForTheBudget() async throws {
         let host = try host(SizedKind(megabytes: 300), functions: 1, limitMB: 250)
-        let error = try await #require(throws: FunctionError.self) { _ = try await host.invoke("f1", FunctionRequest(body: [])) }
+        let error = try await #require(throws: FunctionError.self) {
+            _ = try await host.invoke("f1", FunctionRequest(body: []))
+        }
         #expect(error.code == .unavailable && error.message.contains("MSCR_MEMORY_LIMIT"))
         await host.shutdown()
     }

@@ -3,12 +3,12 @@ import Inference
 import Synchronization
 import Testing
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
 @testable import Functions
 @testable import ObjectStore
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 @Suite("Stock function")
 struct StockFunctionTests {
@@ -59,7 +59,9 @@ struct StockFunctionTests {
             #expect(e.code == .invalidInput)
             #expect(e.message.contains("at least 8 rows"))
         }
-        #expect(throws: FunctionError.self) { try f.invoke(FunctionRequest(body: csv(syntheticRows(9)), query: ["format": "png"])) }
+        #expect(throws: FunctionError.self) {
+            try f.invoke(FunctionRequest(body: csv(syntheticRows(9)), query: ["format": "png"]))
+        }
         #expect(try f.invoke(FunctionRequest(body: csv(syntheticRows(8)))).status == 200)
     }
 
@@ -101,7 +103,8 @@ struct StockFunctionTests {
     func kind() throws {
         let store = MemoryObjectStore()
         let repo = ModelRepository(store: store)
-        try repo.publish(model: "stock-lstm", format: "lstm-regressor", files: ["model.json": try stockModel().encoded()])
+        try repo.publish(
+            model: "stock-lstm", format: "lstm-regressor", files: ["model.json": try stockModel().encoded()])
         let events = Mutex<[StockForecastEvent]>([])
         let kind = StockKind(onForecast: { e in events.withLock { $0.append(e) } })
         #expect(kind.kind == "lstm-regressor")
@@ -109,7 +112,8 @@ struct StockFunctionTests {
         let loaded = try kind.loadStock(config: config, model: try repo.resolve(model: "stock-lstm", version: "latest"))
         #expect(loaded.version == 1)
         #expect((loaded.loadStats?.bytes ?? 0) > 100)
-        let body = "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        let body =
+            "Date,Open,High,Low,Close,Adj Close,Volume\n"
             + (0..<9).map { "2020-01-0\($0 + 1),600,610,590,\(600 + $0),\(600 + $0),1000" }.joined(separator: "\n")
         _ = try loaded.invoke(FunctionRequest(body: Array(body.utf8)))
         let seen = events.withLock { $0 }
@@ -118,7 +122,8 @@ struct StockFunctionTests {
         #expect(seen.first?.lastDate == "2020-01-09")
         #expect(seen.first?.version == 1)
         // A corrupt model file is a load failure (503), not a crash.
-        try repo.publish(model: "stock-lstm", format: "lstm-regressor", files: ["model.json": Array("{\"magic\":\"x\"}".utf8)])
+        try repo.publish(
+            model: "stock-lstm", format: "lstm-regressor", files: ["model.json": Array("{\"magic\":\"x\"}".utf8)])
         do {
             _ = try kind.load(config: config, model: try repo.resolve(model: "stock-lstm", version: "2"))
             Issue.record("loaded a corrupt model")
@@ -132,7 +137,8 @@ struct StockFunctionTests {
     func feedback() throws {
         let one = try StockFeedback.parse(Array(#"{"day": 732, "actual": 830.5}"#.utf8))
         #expect(one == [.init(target: .day(732), actual: 830.5)])
-        let many = try StockFeedback.parse(Array(#"{"actuals": [{"date": "2017-02-03", "close": 801}, {"day": 1, "actual": 2}]}"#.utf8))
+        let many = try StockFeedback.parse(
+            Array(#"{"actuals": [{"date": "2017-02-03", "close": 801}, {"day": 1, "actual": 2}]}"#.utf8))
         #expect(many == [.init(target: .date("2017-02-03"), actual: 801), .init(target: .day(1), actual: 2)])
         #expect(try StockFeedback.parse(Array(#"[{"day": 3, "actual": 1}]"#.utf8)).count == 1)
         for (body, words) in [

@@ -37,10 +37,12 @@ struct StockParsingTests {
         let dup = "Date,Open,High,Low,Close,Adj Close,Volume\n2017-01-03,1,2,1,2,2,5\n2017-01-03,1,2,1,2,2,5\n"
         #expect(parseError(dup)?.message.contains("line 3") == true)
         #expect(parseError("Date,Open,High,Low,Close\n2017-01-03,1,2,1,2\n")?.message.contains("Volume") == true)
-        #expect(parseError("Date,Open,High,Low,Close,Adj Close,Volume\n2017-01-03,null,2,1,2,2,5\n")?.message
-            .contains("line 2, column Open") == true)
-        #expect(parseError("Date,Open,High,Low,Close,Adj Close,Volume\nyesterday,1,2,1,2,2,5\n")?.message
-            .contains("YYYY-MM-DD") == true)
+        #expect(
+            parseError("Date,Open,High,Low,Close,Adj Close,Volume\n2017-01-03,null,2,1,2,2,5\n")?.message
+                .contains("line 2, column Open") == true)
+        #expect(
+            parseError("Date,Open,High,Low,Close,Adj Close,Volume\nyesterday,1,2,1,2,2,5\n")?.message
+                .contains("YYYY-MM-DD") == true)
     }
 
     @Test("JSON rows, with and without dates")
@@ -96,7 +98,8 @@ struct StockParsingTests {
         } catch let e as FunctionError {
             #expect(e.code == .unsupportedMediaType)
         }
-        let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n1,2,0.5,9,1.5\n2,3,1,9,2.5\r\n--XyZ--\r\n"
+        let multipart =
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n1,2,0.5,9,1.5\n2,3,1,9,2.5\r\n--XyZ--\r\n"
         let s = try StockSeries.parse(
             FunctionRequest(body: Array(multipart.utf8), contentType: "multipart/form-data; boundary=XyZ"))
         #expect(s.rows.count == 2)

@@ -1,6 +1,6 @@
 import Foundation
-import FuzzTargets
 import Functions
+import FuzzTargets
 import Inference
 
 /// Valid inputs for each fuzz target, and the mutations the tests (and scripts/fuzz.sh's seed
@@ -25,7 +25,8 @@ enum FuzzSeeds {
         case .csv:
             let csv = (0..<9).map { i in "\(100 + i),\(102 + i),\(99 + i),\(1000 * (i + 1)),\(101 + i)" }
                 .joined(separator: "\n")
-            let yahoo = "Date,Open,High,Low,Close,Adj Close,Volume\n"
+            let yahoo =
+                "Date,Open,High,Low,Close,Adj Close,Volume\n"
                 + (1...9).map { "2024-01-0\($0),1\($0),2\($0),0.5,1.5,1.5,100\($0)" }.joined(separator: "\n")
             let json = "{\"rows\": [" + (0..<9).map { _ in "[1,2,0.5,100,1.5]" }.joined(separator: ",") + "]}"
             return [[0] + Array(csv.utf8), [2] + Array(yahoo.utf8), [1] + Array(json.utf8)]
@@ -43,8 +44,10 @@ enum FuzzSeeds {
             }
             return [[63] + bytes, [0] + bytes]
         case .v2:
-            let json = #"{"id":"1","inputs":[{"name":"window","shape":[1,2,5],"datatype":"FP32","data":[1,2,3,4,5,6,7,8,9,10]}],"outputs":[{"name":"close"}]}"#
-            let header = #"{"inputs":[{"name":"window","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}"#
+            let json =
+                #"{"id":"1","inputs":[{"name":"window","shape":[1,2,5],"datatype":"FP32","data":[1,2,3,4,5,6,7,8,9,10]}],"outputs":[{"name":"close"}]}"#
+            let header =
+                #"{"inputs":[{"name":"window","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}"#
             let binary = Array(header.utf8) + [0, 0, 128, 63, 0, 0, 0, 64]
             return [[0] + Array(json.utf8), [UInt8(header.utf8.count)] + binary]
         }
@@ -54,14 +57,24 @@ enum FuzzSeeds {
     /// delete a run, duplicate a slice, or truncate.
     static func mutate(_ seed: [UInt8], using rng: inout SeededGenerator) -> [UInt8] {
         var out = seed
-        let interesting: [UInt8] = [0, 1, 0x7F, 0x80, 0xFF, UInt8(ascii: "["), UInt8(ascii: ","), UInt8(ascii: "\n"), UInt8(ascii: "-"), UInt8(ascii: "9")]
+        let interesting: [UInt8] = [
+            0, 1, 0x7F, 0x80, 0xFF, UInt8(ascii: "["), UInt8(ascii: ","), UInt8(ascii: "\n"), UInt8(ascii: "-"),
+            UInt8(ascii: "9"),
+        ]
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
-            guard !out.isEmpty else { out = [UInt8.random(in: 0...255, using: &rng)]; continue }
+            guard !out.isEmpty else {
+                out = [UInt8.random(in: 0...255, using: &rng)]
+                continue
+            }
             let i = Int.random(in: 0..<out.count, using: &rng)
             switch Int.random(in: 0..<6, using: &rng) {
             case 0: out[i] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
             case 1: out[i] = interesting.randomElement(using: &rng)!
-            case 2: out.insert(contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: i)
+            case 2:
+                out.insert(
+                    contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in
+                        UInt8.random(in: 0...255, using: &rng)
+                    }, at: i)
             case 3: out.removeSubrange(i..<min(out.count, i + Int.random(in: 1...16, using: &rng)))
             case 4:
                 let end = min(out.count, i + Int.random(in: 1...32, using: &rng))

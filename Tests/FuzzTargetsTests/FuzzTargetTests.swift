@@ -1,6 +1,6 @@
 import Foundation
-import FuzzTargets
 import Functions
+import FuzzTargets
 import Inference
 import Testing
 
@@ -32,7 +32,8 @@ import Testing
                 case .accepted: break
                 case .rejected: rejected += 1
                 case .unexpected(let why):
-                    Issue.record("\(target) input \(input.prefix(64).map { String(format: "%02x", $0) }.joined()): \(why)")
+                    Issue.record(
+                        "\(target) input \(input.prefix(64).map { String(format: "%02x", $0) }.joined()): \(why)")
                 }
             }
         }

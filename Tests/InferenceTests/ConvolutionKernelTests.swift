@@ -10,7 +10,8 @@ func naiveConvolution(
 ) -> [Float] {
     let oh = (shape.height + 2 * pad - size) / stride + 1
     let ow = (shape.width + 2 * pad - size) / stride + 1
-    let cg = shape.channels / groups, ng = filters / groups
+    let cg = shape.channels / groups
+    let ng = filters / groups
     var out = [Float](repeating: 0, count: filters * oh * ow)
     for f in 0..<filters {
         let g = f / ng
@@ -20,7 +21,8 @@ func naiveConvolution(
                 for c in 0..<cg {
                     for ky in 0..<size {
                         for kx in 0..<size {
-                            let iy = y * stride - pad + ky, ix = x * stride - pad + kx
+                            let iy = y * stride - pad + ky
+                            let ix = x * stride - pad + kx
                             guard iy >= 0, iy < shape.height, ix >= 0, ix < shape.width else { continue }
                             let v = input[((g * cg + c) * shape.height + iy) * shape.width + ix]
                             acc += Double(weights[((f * cg + c) * size + ky) * size + kx]) * Double(v)
@@ -90,13 +92,16 @@ struct ConvolutionKernelTests {
         let shape = FeatureShape(channels: 80, height: 7, width: 9)
         for (section, panel) in [
             ("filters=37\nsize=1", true), ("filters=37\nsize=3\nstride=2\npad=1", true),
-            ("filters=32\nsize=1", false), ("filters=64\nsize=3\npad=1", false), ("filters=40\nsize=1\ngroups=2", false),
+            ("filters=32\nsize=1", false), ("filters=64\nsize=3\npad=1", false),
+            ("filters=40\nsize=1\ngroups=2", false),
         ] {
-            let layer = try #require(try makeLayers(input: shape, "[convolutional]\n\(section)\n")[0] as? ConvolutionalLayer)
+            let layer = try #require(
+                try makeLayers(input: shape, "[convolutional]\n\(section)\n")[0] as? ConvolutionalLayer)
             #expect(layer.panel == panel, "\(section)")
         }
         let pointwise = FeatureShape(channels: 48, height: 5, width: 5)
-        let small = try #require(try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\n")[0] as? ConvolutionalLayer)
+        let small = try #require(
+            try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\n")[0] as? ConvolutionalLayer)
         #expect(!small.panel)  // a reduction of 48: SmallGemm
     }
 
@@ -116,19 +121,24 @@ struct ConvolutionKernelTests {
                 """
             let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
             var rng = DetTestRandom(seed: UInt64(t.c * 1000 + t.h * 10 + t.size))
-            let n = t.filters, perFilter = t.c / t.groups * t.size * t.size
+            let n = t.filters
+            let perFilter = t.c / t.groups * t.size * t.size
             let bias = rng.floats(n)
             let rawWeights = rng.floats(n * perFilter)
             var floats = bias
-            var foldedBias = bias, foldedWeights = rawWeights
+            var foldedBias = bias
+            var foldedWeights = rawWeights
             if batchNormalize {
-                let scales = rng.floats(n, in: 0.5...1.5), means = rng.floats(n), variances = rng.floats(n, in: 0.1...2)
+                let scales = rng.floats(n, in: 0.5...1.5)
+                let means = rng.floats(n)
+                let variances = rng.floats(n, in: 0.1...2)
                 floats += scales + means + variances
                 for f in 0..<n {
                     let root = (Double(variances[f]) + 1e-5).squareRoot()
                     foldedBias[f] = Float(Double(bias[f]) - Double(scales[f]) * Double(means[f]) / root)
                     for i in 0..<perFilter {
-                        foldedWeights[f * perFilter + i] = Float(Double(rawWeights[f * perFilter + i]) * Double(scales[f]) / root)
+                        foldedWeights[f * perFilter + i] = Float(
+                            Double(rawWeights[f * perFilter + i]) * Double(scales[f]) / root)
                     }
                 }
             }
@@ -159,11 +169,17 @@ struct ConvolutionKernelTests {
     @Test func blockedIm2colMatchesWhole() throws {
         // Rows are unfolded in blocks; a block boundary must not change the result.
         var rng = DetTestRandom(seed: 3)
-        let c = 3, h = 11, w = 7, k = 3
+        let c = 3
+        let h = 11
+        let w = 7
+        let k = 3
         let input = rng.floats(c * h * w)
         let whole = UnsafeMutablePointer<Float>.allocate(capacity: c * k * k * h * w)
         let part = UnsafeMutablePointer<Float>.allocate(capacity: c * k * k * 4 * w)
-        defer { whole.deallocate(); part.deallocate() }
+        defer {
+            whole.deallocate()
+            part.deallocate()
+        }
         input.withUnsafeBufferPointer { p in
             Im2col.unfold(
                 input: p.baseAddress!, channels: c, height: h, width: w, kernel: k, stride: 1, pad: 1,

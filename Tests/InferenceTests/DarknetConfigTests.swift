@@ -6,14 +6,24 @@ import Testing
 struct DarknetConfigTests {
     /// (cfg path, layers, output shapes of the [yolo] heads at the cfg's size, weights bytes or nil).
     static let models: [(String, Int, [FeatureShape], Int?)] = [
-        ("data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", 131,
-         [FeatureShape(channels: 255, height: 10, width: 10), FeatureShape(channels: 255, height: 20, width: 20)], 1_384_268),
-        ("data/models/yolo-fastest-1.1-xl/yolo-fastest-1.1-xl.cfg", 131,
-         [FeatureShape(channels: 255, height: 10, width: 10), FeatureShape(channels: 255, height: 20, width: 20)], 3_693_964),
-        ("data/models/darknet-cfg/yolov3.cfg", 107,
-         [19, 38, 76].map { FeatureShape(channels: 255, height: $0, width: $0) }, 248_007_048),
-        ("data/models/darknet-cfg/yolov3-tiny.cfg", 24,
-         [13, 26].map { FeatureShape(channels: 255, height: $0, width: $0) }, 35_434_956),
+        (
+            "data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", 131,
+            [FeatureShape(channels: 255, height: 10, width: 10), FeatureShape(channels: 255, height: 20, width: 20)],
+            1_384_268
+        ),
+        (
+            "data/models/yolo-fastest-1.1-xl/yolo-fastest-1.1-xl.cfg", 131,
+            [FeatureShape(channels: 255, height: 10, width: 10), FeatureShape(channels: 255, height: 20, width: 20)],
+            3_693_964
+        ),
+        (
+            "data/models/darknet-cfg/yolov3.cfg", 107,
+            [19, 38, 76].map { FeatureShape(channels: 255, height: $0, width: $0) }, 248_007_048
+        ),
+        (
+            "data/models/darknet-cfg/yolov3-tiny.cfg", 24,
+            [13, 26].map { FeatureShape(channels: 255, height: $0, width: $0) }, 35_434_956
+        ),
     ]
 
     @Test(arguments: models.indices)
@@ -85,7 +95,8 @@ struct DarknetConfigTests {
     }
 
     @Test func commentsAndSpacesAreIgnored() throws {
-        let cfg = "# a model\n[net]\n width = 8 \nheight=8 # trailing\n;comment\n[convolutional]\nfilters = 2\nsize=3\npad=1\n"
+        let cfg =
+            "# a model\n[net]\n width = 8 \nheight=8 # trailing\n;comment\n[convolutional]\nfilters = 2\nsize=3\npad=1\n"
         let config = try DarknetConfig(text: cfg)
         #expect(config.layers[0].outputShape == FeatureShape(channels: 2, height: 8, width: 8))
     }

@@ -11,11 +11,15 @@ func naiveForward(_ layers: [any DarknetLayer], input: [Float], inputShape: Feat
         let inShape = i == 0 ? inputShape : layers[i - 1].outputShape
         switch layer {
         case let conv as ConvolutionalLayer:
-            outputs.append(naiveConvolution(
-                input: value(i - 1), shape: inShape, weights: conv.unpackedWeights, bias: conv.bias, filters: conv.filters,
-                size: conv.size, stride: conv.stride, pad: conv.pad, groups: conv.groups, activation: conv.activation))
+            outputs.append(
+                naiveConvolution(
+                    input: value(i - 1), shape: inShape, weights: conv.unpackedWeights, bias: conv.bias,
+                    filters: conv.filters,
+                    size: conv.size, stride: conv.stride, pad: conv.pad, groups: conv.groups,
+                    activation: conv.activation))
         case let pool as MaxPoolLayer:
-            outputs.append(naiveMaxPool(value(i - 1), inShape, size: pool.size, stride: pool.stride, padding: pool.padding))
+            outputs.append(
+                naiveMaxPool(value(i - 1), inShape, size: pool.size, stride: pool.stride, padding: pool.padding))
         case let route as RouteLayer:
             var out: [Float] = []
             for (j, s) in zip(route.inputs, route.inputShapes) {
@@ -24,15 +28,20 @@ func naiveForward(_ layers: [any DarknetLayer], input: [Float], inputShape: Feat
             }
             outputs.append(out)
         case let shortcut as ShortcutLayer:
-            outputs.append(zip(value(i - 1), value(shortcut.inputs[1])).map {
-                Float(referenceActivation(shortcut.activation, Double($0) + Double($1)))
-            })
+            outputs.append(
+                zip(value(i - 1), value(shortcut.inputs[1])).map {
+                    Float(referenceActivation(shortcut.activation, Double($0) + Double($1)))
+                })
         case let up as UpsampleLayer:
             var out: [Float] = []
             let s = up.stride
-            for c in 0..<inShape.channels { for y in 0..<(inShape.height * s) { for x in 0..<(inShape.width * s) {
-                out.append(up.scale * value(i - 1)[(c * inShape.height + y / s) * inShape.width + x / s])
-            } } }
+            for c in 0..<inShape.channels {
+                for y in 0..<(inShape.height * s) {
+                    for x in 0..<(inShape.width * s) {
+                        out.append(up.scale * value(i - 1)[(c * inShape.height + y / s) * inShape.width + x / s])
+                    }
+                }
+            }
             outputs.append(out)
         default:
             outputs.append(value(i - 1))  // dropout, yolo
@@ -46,7 +55,8 @@ func randomWeights(_ config: DarknetConfig, seed: UInt64) -> [Float] {
     var rng = DetTestRandom(seed: seed)
     var floats: [Float] = []
     for case let conv as ConvolutionalLayer in config.layers {
-        let n = conv.filters, fanIn = conv.input.channels / conv.groups * conv.size * conv.size
+        let n = conv.filters
+        let fanIn = conv.input.channels / conv.groups * conv.size * conv.size
         floats += rng.floats(n, in: -0.1...0.1)
         if conv.batchNormalize {
             floats += rng.floats(n, in: 0.8...1.2) + rng.floats(n, in: -0.1...0.1) + rng.floats(n, in: 0.5...1.5)
@@ -158,7 +168,10 @@ struct DarknetNetworkTests {
 
     static func network(_ path: String, size: Int, seed: UInt64 = 1) throws -> (DarknetNetwork, DarknetConfig) {
         let text =
-            path == "mini" ? miniCfg : path == "residual" ? try RepositoryData.text("Tests/Support/residual-blocks.cfg") : try SharedData.text(path)
+            path == "mini"
+            ? miniCfg
+            : path == "residual"
+                ? try RepositoryData.text("Tests/Support/residual-blocks.cfg") : try SharedData.text(path)
         let config = try DarknetConfig(text: text, width: size, height: size)
         var reader = DarknetWeightsReader(config: config)
         var bytes: [UInt8] = []
@@ -194,7 +207,9 @@ struct DarknetNetworkTests {
         #expect(mini.layers.compactMap { $0 as? ShortcutLayer }.allSatisfy { !$0.fused })
     }
 
-    @Test(arguments: ["data/models/darknet-cfg/yolov3.cfg", "data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"], [false, true])
+    @Test(
+        arguments: ["data/models/darknet-cfg/yolov3.cfg", "data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"],
+        [false, true])
     func memoryPlanNeverOverwritesALiveBuffer(_ path: String, _ fuse: Bool) throws {
         let config = try DarknetConfig(text: try SharedData.text(path))
         let layers = fuse ? ResidualFusion.fuse(config.layers) : config.layers
@@ -207,13 +222,17 @@ struct DarknetNetworkTests {
         var owner = Array(0...layers.count)
         for (i, l) in layers.enumerated() where l.isIdentity { owner[i + 1] = owner[l.inputs[0] + 1] }
         var lastUse = [Int](repeating: -1, count: layers.count + 1)
-        for (i, l) in layers.enumerated() { for j in l.inputs { lastUse[owner[j + 1]] = max(lastUse[owner[j + 1]], i) } }
+        for (i, l) in layers.enumerated() {
+            for j in l.inputs { lastUse[owner[j + 1]] = max(lastUse[owner[j + 1]], i) }
+        }
         for i in config.yoloLayers { lastUse[owner[i + 1]] = layers.count }
         func size(_ b: Int) -> Int { b == 0 ? config.input.count : layers[b - 1].outputShape.count }
         for (i, layer) in layers.enumerated() where !layer.isIdentity {
-            let start = plan.offsets[i + 1], end = start + layer.outputShape.count
+            let start = plan.offsets[i + 1]
+            let end = start + layer.outputShape.count
             for b in 0...layers.count where b != i + 1 && owner[b] == b && (b == 0 || b - 1 < i) && lastUse[b] >= i {
-                let s = plan.offsets[b], e = s + size(b)
+                let s = plan.offsets[b]
+                let e = s + size(b)
                 #expect(end <= s || e <= start, "layer \(i) overwrites the live output of buffer \(b)")
             }
             #expect(end <= plan.workspaceOffset)
@@ -247,7 +266,8 @@ struct DarknetNetworkTests {
     @Test func detectReportsImageSizeAndSortedScores() throws {
         let (net, _) = try Self.network(Self.smallModels[0].0, size: 64)
         var rng = DetTestRandom(seed: 10)
-        let image = try RGBImage(width: 50, height: 30, pixels: (0..<4500).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let image = try RGBImage(
+            width: 50, height: 30, pixels: (0..<4500).map { _ in UInt8.random(in: 0...255, using: &rng) })
         let result = try net.detect(image, threshold: 0.05, nms: 0.45)
         #expect(result.width == 50 && result.height == 30)
         #expect(zip(result.detections, result.detections.dropFirst()).allSatisfy { $0.score >= $1.score })

@@ -5,10 +5,12 @@ import Testing
 
 /// Darknet's `resize_image` literally: float image, full intermediate `part`, two passes.
 func naiveDarknetResize(_ image: RGBImage, _ w: Int, _ h: Int) -> [Float] {
-    let iw = image.width, ih = image.height
+    let iw = image.width
+    let ih = image.height
     func px(_ x: Int, _ y: Int, _ k: Int) -> Float { Float(Double(image.pixels[(y * iw + x) * 3 + k]) / 255.0) }
     var part = [Float](repeating: 0, count: 3 * ih * w)
-    let wScale = Float(iw - 1) / Float(w - 1), hScale = Float(ih - 1) / Float(h - 1)
+    let wScale = Float(iw - 1) / Float(w - 1)
+    let hScale = Float(ih - 1) / Float(h - 1)
     for k in 0..<3 {
         for r in 0..<ih {
             for c in 0..<w {
@@ -41,10 +43,13 @@ func naiveDarknetResize(_ image: RGBImage, _ w: Int, _ h: Int) -> [Float] {
 
 @Suite("Darknet resize")
 struct DarknetResizeTests {
-    @Test(arguments: [(37, 23, 16, 16), (10, 10, 32, 24), (64, 48, 64, 48), (1, 5, 8, 8), (200, 3, 20, 20), (9, 31, 12, 7)])
+    @Test(arguments: [
+        (37, 23, 16, 16), (10, 10, 32, 24), (64, 48, 64, 48), (1, 5, 8, 8), (200, 3, 20, 20), (9, 31, 12, 7),
+    ])
     func matchesDarknetExactly(_ iw: Int, _ ih: Int, _ w: Int, _ h: Int) throws {
         var rng = DetTestRandom(seed: UInt64(iw * ih))
-        let image = try RGBImage(width: iw, height: ih, pixels: (0..<(iw * ih * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let image = try RGBImage(
+            width: iw, height: ih, pixels: (0..<(iw * ih * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         var out = [Float](repeating: -1, count: 3 * w * h)
         var scratch = [Float](repeating: 0, count: DarknetResize.scratchSize(outWidth: w, channels: 3))
         image.pixels.withUnsafeBufferPointer { px in
@@ -67,7 +72,12 @@ struct DarknetResizeTests {
 
     @Test func letterboxGeometryIsDarknets() {
         // A wide image fills the width; height scaled with integer division.
-        #expect(Letterbox.scaledSize(imageWidth: 768, imageHeight: 576, networkWidth: 416, networkHeight: 416) == (416, 312))
-        #expect(Letterbox.scaledSize(imageWidth: 500, imageHeight: 1000, networkWidth: 320, networkHeight: 320) == (160, 320))
+        #expect(
+            Letterbox.scaledSize(imageWidth: 768, imageHeight: 576, networkWidth: 416, networkHeight: 416) == (416, 312)
+        )
+        #expect(
+            Letterbox.scaledSize(imageWidth: 500, imageHeight: 1000, networkWidth: 320, networkHeight: 320) == (
+                160, 320
+            ))
     }
 }

@@ -29,8 +29,11 @@ struct DarknetWeightsReaderTests {
     static func file(minor: Int32 = 2, floats: [Float]) -> [UInt8] {
         var bytes: [UInt8] = []
         for v in [Int32(0), minor, 5] { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-        if minor >= 2 { withUnsafeBytes(of: UInt64(1234).littleEndian) { bytes += $0 } }
-        else { withUnsafeBytes(of: Int32(1234).littleEndian) { bytes += $0 } }
+        if minor >= 2 {
+            withUnsafeBytes(of: UInt64(1234).littleEndian) { bytes += $0 }
+        } else {
+            withUnsafeBytes(of: Int32(1234).littleEndian) { bytes += $0 }
+        }
         for f in floats { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes += $0 } }
         return bytes
     }
@@ -54,8 +57,10 @@ struct DarknetWeightsReaderTests {
         #expect(pieces.bytesConsumed == bytes.count)
         #expect(pieces.expectedBytes == bytes.count)
         #expect(pieces.header == DarknetWeightsHeader(major: 0, minor: 2, revision: 5, seen: 1234))
-        let a = try whole.finish(), b = try pieces.finish()
-        let ca = try #require(a[2] as? ConvolutionalLayer), cb = try #require(b[2] as? ConvolutionalLayer)
+        let a = try whole.finish()
+        let b = try pieces.finish()
+        let ca = try #require(a[2] as? ConvolutionalLayer)
+        let cb = try #require(b[2] as? ConvolutionalLayer)
         #expect(ca.weights == cb.weights && !ca.weights.isEmpty)
         #expect((a[0] as? ConvolutionalLayer)?.bias == (b[0] as? ConvolutionalLayer)?.bias)
     }
@@ -93,7 +98,9 @@ struct DarknetWeightsReaderTests {
         let empty = DarknetWeightsReader(config: config)
         #expect(throws: InferenceError.self) { try empty.finish() }
         var negative = DarknetWeightsReader(config: config)
-        #expect(throws: InferenceError.self) { try negative.consume([0xFF, 0xFF, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 16)) }
+        #expect(throws: InferenceError.self) {
+            try negative.consume([0xFF, 0xFF, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 16))
+        }
     }
 
     @Test(arguments: ["yolo-fastest-1.1", "yolo-fastest-1.1-xl"])

@@ -1,5 +1,6 @@
-@testable import Inference
 import Testing
+
+@testable import Inference
 
 @Suite("LSTM forward")
 struct LSTMForwardTests {
@@ -25,11 +26,13 @@ struct LSTMForwardTests {
             var rng = SeededGenerator(seed: 12)
             let x = randomFloats(shape.steps * shape.batch * shape.inputSize, &rng, scale: 2)
             let want = NaiveLSTM.forward(
-                parameters: net.parameters.map(Double.init), inputSize: shape.inputSize, units: shape.units, tanh: useTanh,
+                parameters: net.parameters.map(Double.init), inputSize: shape.inputSize, units: shape.units,
+                tanh: useTanh,
                 inputs: NaiveLSTM.unflatten(x, steps: shape.steps, batch: shape.batch, inputSize: shape.inputSize))
             let served = try net.predict(x, batch: shape.batch, steps: shape.steps)
             let trained = workspaceLossAndGradient(
-                net, inputs: x, targets: [Float](repeating: 0, count: shape.batch), steps: shape.steps, batch: shape.batch)
+                net, inputs: x, targets: [Float](repeating: 0, count: shape.batch), steps: shape.steps,
+                batch: shape.batch)
             for b in 0..<shape.batch {
                 #expect(abs(Double(served[b]) - want[b]) < 1e-5)
                 #expect(abs(Double(trained.outputs[b]) - want[b]) < 1e-5)
@@ -57,7 +60,9 @@ struct LSTMForwardTests {
         let net = try randomNetwork(inputSize: 5, units: [1], tanh: true, seed: 1)
         #expect(throws: InferenceError.self) { try net.predict([1, 2, 3], batch: 1, steps: 7) }
         #expect(throws: InferenceError.self) { try net.predict([], batch: 0, steps: 7) }
-        #expect(throws: InferenceError.self) { try LSTMNetwork(inputSize: 5, units: [1], activation: .tanh, parameters: [1, 2]) }
+        #expect(throws: InferenceError.self) {
+            try LSTMNetwork(inputSize: 5, units: [1], activation: .tanh, parameters: [1, 2])
+        }
         #expect(throws: InferenceError.self) { try LSTMNetwork(inputSize: 0, units: [1], activation: .tanh) }
         #expect(throws: InferenceError.self) { try LSTMNetwork(inputSize: 5, units: [], activation: .tanh) }
     }
@@ -66,7 +71,8 @@ struct LSTMForwardTests {
     func kerasInit() throws {
         let net = try LSTMNetwork.kerasInitialized(inputSize: 5, units: [3, 2], activation: .tanh, seed: 7)
         for layer in net.layers {
-            let u = layer.units, g4 = 4 * u
+            let u = layer.units
+            let g4 = 4 * u
             let limit = Float((6.0 / Double(layer.inputSize + g4)).squareRoot())
             let kernel = net.parameters[layer.kernel..<layer.recurrent]
             #expect(kernel.allSatisfy { abs($0) <= limit })
@@ -75,12 +81,17 @@ struct LSTMForwardTests {
             for r in 0..<u {
                 for s in 0..<u {
                     var dot: Float = 0
-                    for j in 0..<g4 { dot += net.parameters[layer.recurrent + r * g4 + j] * net.parameters[layer.recurrent + s * g4 + j] }
+                    for j in 0..<g4 {
+                        dot +=
+                            net.parameters[layer.recurrent + r * g4 + j] * net.parameters[layer.recurrent + s * g4 + j]
+                    }
                     #expect(abs(dot - (r == s ? 1 : 0)) < 1e-5)
                 }
             }
             let bias = Array(net.parameters[layer.bias..<layer.end])
-            #expect(bias == [Float](repeating: 0, count: u) + [Float](repeating: 1, count: u) + [Float](repeating: 0, count: 2 * u))
+            #expect(
+                bias == [Float](repeating: 0, count: u) + [Float](repeating: 1, count: u)
+                    + [Float](repeating: 0, count: 2 * u))
         }
         let same = try LSTMNetwork.kerasInitialized(inputSize: 5, units: [3, 2], activation: .tanh, seed: 7)
         let other = try LSTMNetwork.kerasInitialized(inputSize: 5, units: [3, 2], activation: .tanh, seed: 8)

@@ -1,5 +1,6 @@
-@testable import Inference
 import Testing
+
+@testable import Inference
 
 @Suite("LSTM backpropagation through time")
 struct LSTMGradientTests {
@@ -15,18 +16,24 @@ struct LSTMGradientTests {
         var rng = SeededGenerator(seed: 22)
         let x = randomFloats(shape.steps * shape.batch * shape.inputSize, &rng, scale: 1.5)
         let targets = randomFloats(shape.batch, &rng, scale: 0.9)
-        let analytic = workspaceLossAndGradient(net, inputs: x, targets: targets, steps: shape.steps, batch: shape.batch)
+        let analytic = workspaceLossAndGradient(
+            net, inputs: x, targets: targets, steps: shape.steps, batch: shape.batch)
         let inputs = NaiveLSTM.unflatten(x, steps: shape.steps, batch: shape.batch, inputSize: shape.inputSize)
         let t = targets.map(Double.init)
         let p = net.parameters.map(Double.init)
         func loss(_ q: [Double]) -> Double {
-            NaiveLSTM.loss(parameters: q, inputSize: shape.inputSize, units: shape.units, tanh: shape.tanh, inputs: inputs, targets: t)
+            NaiveLSTM.loss(
+                parameters: q, inputSize: shape.inputSize, units: shape.units, tanh: shape.tanh, inputs: inputs,
+                targets: t)
         }
         #expect(abs(Double(analytic.loss) - loss(p)) < 1e-5)
         let h = 1e-5
-        var worst = 0.0, worstAt = 0, worstNumeric = 0.0
+        var worst = 0.0
+        var worstAt = 0
+        var worstNumeric = 0.0
         for j in 0..<p.count {
-            var plus = p, minus = p
+            var plus = p
+            var minus = p
             plus[j] += h
             minus[j] -= h
             let numeric = (loss(plus) - loss(minus)) / (2 * h)

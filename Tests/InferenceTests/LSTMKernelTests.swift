@@ -1,6 +1,7 @@
-@testable import Inference
 import Foundation
 import Testing
+
+@testable import Inference
 @testable import InferenceKernels
 
 @Suite("LSTM kernels: vectorised activations")

@@ -1,6 +1,7 @@
-@testable import Inference
 import Foundation
 import Testing
+
+@testable import Inference
 
 @Suite("LSTM regressor and its model file")
 struct LSTMRegressorTests {
@@ -24,18 +25,23 @@ struct LSTMRegressorTests {
         let each = try model.predict(windows: windows)
         for (a, b) in zip(all, each) { #expect(abs(a - b) < 1e-9) }
         // min-max decoding: a tanh output in (-1, 1) maps inside [2 min - max, max] of Close.
-        guard case .minMax(let s) = model.features else { Issue.record("not minmax"); return }
+        guard case .minMax(let s) = model.features else {
+            Issue.record("not minmax")
+            return
+        }
         #expect(all.allSatisfy { $0 > 2 * s.min[4] - s.max[4] && $0 < s.max[4] })
     }
 
     @Test("relative features: an all-zero network predicts the last close times (1 + drift)")
     func relativeZero() throws {
         let rows = try googRows()
-        let features = try RelativeFeatures.fit(Array(rows.prefix(300)), window: 7, priceColumns: [0, 1, 2, 4], targetColumn: 4)
+        let features = try RelativeFeatures.fit(
+            Array(rows.prefix(300)), window: 7, priceColumns: [0, 1, 2, 4], targetColumn: 4)
         #expect(features.drift != 0 && abs(features.drift) < 0.01)
         #expect(features.priceScale > 10 && features.logScale > 0)
         let net = try LSTMNetwork(inputSize: 5, units: [4], activation: .linear)
-        let model = try LSTMRegressor(network: net, features: .relative(features), window: 7, columns: columns, targetColumn: 4)
+        let model = try LSTMRegressor(
+            network: net, features: .relative(features), window: 7, columns: columns, targetColumn: 4)
         let p = try model.predict(series: Array(rows[100..<130]))
         for k in 0..<p.count { #expect(abs(p[k] - rows[100 + k + 6][4] * (1 + features.drift)) < 1e-9) }
         // Training targets invert decoding.

@@ -1,5 +1,6 @@
-@testable import Inference
 import Foundation
+
+@testable import Inference
 
 /// A naive, scalar, float64 LSTM (Keras semantics) written from the equations, used as the
 /// reference for the kernels: forward values and, by central differences, gradients.
@@ -8,16 +9,21 @@ enum NaiveLSTM {
     static func forward(
         parameters p: [Double], inputSize: Int, units: [Int], tanh useTanh: Bool, inputs: [[[Double]]]
     ) -> [Double] {
-        let steps = inputs.count, batch = inputs[0].count
+        let steps = inputs.count
+        let batch = inputs[0].count
         var seq = inputs  // [steps][batch][features]
         var offset = 0
         var inSize = inputSize
         for u in units {
-            let kernel = offset, recurrent = kernel + inSize * 4 * u, bias = recurrent + u * 4 * u
+            let kernel = offset
+            let recurrent = kernel + inSize * 4 * u
+            let bias = recurrent + u * 4 * u
             offset = bias + 4 * u
-            var out = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: u), count: batch), count: steps)
+            var out = [[[Double]]](
+                repeating: [[Double]](repeating: [Double](repeating: 0, count: u), count: batch), count: steps)
             for b in 0..<batch {
-                var h = [Double](repeating: 0, count: u), c = [Double](repeating: 0, count: u)
+                var h = [Double](repeating: 0, count: u)
+                var c = [Double](repeating: 0, count: u)
                 for t in 0..<steps {
                     var z = [Double](repeating: 0, count: 4 * u)
                     for g in 0..<(4 * u) {
@@ -27,8 +33,10 @@ enum NaiveLSTM {
                         z[g] = s
                     }
                     for j in 0..<u {
-                        let i = 1 / (1 + exp(-z[j])), f = 1 / (1 + exp(-z[u + j]))
-                        let g = Foundation.tanh(z[2 * u + j]), o = 1 / (1 + exp(-z[3 * u + j]))
+                        let i = 1 / (1 + exp(-z[j]))
+                        let f = 1 / (1 + exp(-z[u + j]))
+                        let g = Foundation.tanh(z[2 * u + j])
+                        let o = 1 / (1 + exp(-z[3 * u + j]))
                         c[j] = f * c[j] + i * g
                         h[j] = o * Foundation.tanh(c[j])
                     }
@@ -87,7 +95,8 @@ func workspaceLossAndGradient(
 
 /// GOOG daily rows (Open, High, Low, Volume, Close), oldest first, from `../shared`.
 func googRows() throws -> [[Double]] {
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     let path = repo.deletingLastPathComponent().appendingPathComponent("shared/data/stock/goog-daily.csv").path
     let text = try String(contentsOfFile: path, encoding: .utf8)
     var rows: [[Double]] = []

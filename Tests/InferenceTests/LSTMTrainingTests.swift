@@ -1,6 +1,7 @@
-@testable import Inference
 import Foundation
 import Testing
+
+@testable import Inference
 
 @Suite("LSTM training")
 struct LSTMTrainingTests {
@@ -9,7 +10,8 @@ struct LSTMTrainingTests {
         var params: [Float] = [0.5, -1, 2]
         var adam = AdamOptimizer(parameterCount: 3, learningRate: 0.01)
         var p = params.map(Double.init)
-        var m = [0.0, 0, 0], v = [0.0, 0, 0]
+        var m = [0.0, 0, 0]
+        var v = [0.0, 0, 0]
         let grads: [[Float]] = [[0.3, -0.2, 1e-4], [0.1, 0.4, -2], [-0.5, 0, 3]]
         for (step, g) in grads.enumerated() {
             g.withUnsafeBufferPointer { adam.step(&params, gradient: $0.baseAddress!) }
@@ -43,7 +45,8 @@ struct LSTMTrainingTests {
         func run(_ seed: UInt64) throws -> (LSTMNetwork, LSTMTrainingHistory) {
             var net = try LSTMNetwork.kerasInitialized(inputSize: 2, units: [4], activation: .tanh, seed: seed)
             let h = try LSTMTrainer.fit(
-                &net, samples: samples, options: LSTMTrainingOptions(epochs: 30, batchSize: 16, learningRate: 0.02, seed: seed))
+                &net, samples: samples,
+                options: LSTMTrainingOptions(epochs: 30, batchSize: 16, learningRate: 0.02, seed: seed))
             return (net, h)
         }
         let (a, history) = try run(3)
@@ -83,7 +86,8 @@ struct LSTMTrainingTests {
 
     @Test("the generator is deterministic, uniform and shuffles every index once")
     func generator() {
-        var a = SeededGenerator(seed: 9), b = SeededGenerator(seed: 9)
+        var a = SeededGenerator(seed: 9)
+        var b = SeededGenerator(seed: 9)
         #expect((0..<10).map { _ in a.next() } == (0..<10).map { _ in b.next() })
         var r = SeededGenerator(seed: 0)
         let u = (0..<20_000).map { _ in r.nextUnit() }

@@ -5,7 +5,8 @@ import Testing
 
 /// Darknet's maxpool, literally (`forward_maxpool_layer`).
 func naiveMaxPool(_ input: [Float], _ s: FeatureShape, size: Int, stride: Int, padding: Int) -> [Float] {
-    let oh = (s.height + padding - size) / stride + 1, ow = (s.width + padding - size) / stride + 1
+    let oh = (s.height + padding - size) / stride + 1
+    let ow = (s.width + padding - size) / stride + 1
     let offset = -padding / 2
     var out: [Float] = []
     for c in 0..<s.channels {
@@ -14,7 +15,8 @@ func naiveMaxPool(_ input: [Float], _ s: FeatureShape, size: Int, stride: Int, p
                 var m = -Float.greatestFiniteMagnitude
                 for n in 0..<size {
                     for k in 0..<size {
-                        let y = offset + i * stride + n, x = offset + j * stride + k
+                        let y = offset + i * stride + n
+                        let x = offset + j * stride + k
                         let valid = y >= 0 && y < s.height && x >= 0 && x < s.width
                         let v = valid ? input[(c * s.height + y) * s.width + x] : -Float.greatestFiniteMagnitude
                         m = v > m ? v : m
@@ -30,7 +32,9 @@ func naiveMaxPool(_ input: [Float], _ s: FeatureShape, size: Int, stride: Int, p
 struct PoolCase: CustomTestStringConvertible, Sendable {
     var c, h, w, size, stride: Int
     var padding: Int? = nil
-    var testDescription: String { "c\(c) \(h)x\(w) size\(size) stride\(stride) pad\(padding.map(String.init) ?? "default")" }
+    var testDescription: String {
+        "c\(c) \(h)x\(w) size\(size) stride\(stride) pad\(padding.map(String.init) ?? "default")"
+    }
 }
 
 @Suite("Pooling, upsample, route, shortcut, activation kernels")
@@ -65,9 +69,14 @@ struct LayerKernelTests {
         var rng = DetTestRandom(seed: 11)
         let input = rng.floats(shape.count)
         let out = runLayer(layer, index: 0, buffers: [input])
-        let ow = shape.width * stride, oh = shape.height * stride
+        let ow = shape.width * stride
+        let oh = shape.height * stride
         var want: [Float] = []
-        for ch in 0..<c { for y in 0..<oh { for x in 0..<ow { want.append(input[(ch * shape.height + y / stride) * shape.width + x / stride]) } } }
+        for ch in 0..<c {
+            for y in 0..<oh {
+                for x in 0..<ow { want.append(input[(ch * shape.height + y / stride) * shape.width + x / stride]) }
+            }
+        }
         #expect(out == want)
     }
 
@@ -92,10 +101,13 @@ struct LayerKernelTests {
         #expect(route.inputs == [0, 2])
         #expect(route.outputShape == FeatureShape(channels: (8 + 4) / groups, height: 3, width: 5))
         var rng = DetTestRandom(seed: 5)
-        let input = rng.floats(shape.count), a = rng.floats(8 * 15), b = rng.floats(4 * 15)
+        let input = rng.floats(shape.count)
+        let a = rng.floats(8 * 15)
+        let b = rng.floats(4 * 15)
         let out = runLayer(route, index: 3, buffers: [input, a, b, b])
         let g = groups - 1
-        let want = Array(a[(g * 8 / groups * 15)..<((g + 1) * 8 / groups * 15)])
+        let want =
+            Array(a[(g * 8 / groups * 15)..<((g + 1) * 8 / groups * 15)])
             + Array(b[(g * 4 / groups * 15)..<((g + 1) * 4 / groups * 15)])
         #expect(out == want)
     }
@@ -108,7 +120,8 @@ struct LayerKernelTests {
         let layer = try makeLayers(input: shape, cfg)[2]
         #expect(layer.inputs == [1, 0])
         var rng = DetTestRandom(seed: 9)
-        let a = rng.floats(shape.count), b = rng.floats(shape.count, in: -30...30)
+        let a = rng.floats(shape.count)
+        let b = rng.floats(shape.count, in: -30...30)
         let out = runLayer(layer, index: 2, buffers: [a, a, b])
         let want = zip(a, b).map { Float(referenceActivation(activation, Double($1) + Double($0))) }
         #expect(maxRelativeError(out, want) < 1e-6)
@@ -123,12 +136,15 @@ struct LayerKernelTests {
             var want = data
             for c in 0..<channels {
                 for i in 0..<spatial {
-                    want[c * spatial + i] = Float(referenceActivation(activation, Double(want[c * spatial + i]) + Double(bias[c])))
+                    want[c * spatial + i] = Float(
+                        referenceActivation(activation, Double(want[c * spatial + i]) + Double(bias[c])))
                 }
             }
             data.withUnsafeMutableBufferPointer { d in
                 bias.withUnsafeBufferPointer { b in
-                    BiasActivation.apply(d.baseAddress!, channels: channels, spatial: spatial, bias: b.baseAddress!, activation: activation)
+                    BiasActivation.apply(
+                        d.baseAddress!, channels: channels, spatial: spatial, bias: b.baseAddress!,
+                        activation: activation)
                 }
             }
             #expect(maxRelativeError(data, want) < 1e-6)

@@ -36,9 +36,11 @@ struct NonMaxSuppressionTests {
         NonMaxSuppression.apply(&c, threshold: 0.3, kind: kind)
         for k in 0..<2 {
             let kept = c.indices.filter { c[$0].probabilities[k] > 0 }
-            for a in kept { for b in kept where a < b {
-                #expect(referenceOverlap(c[a].box, c[b].box, kind: kind, beta: 0.6) <= 0.3 + 1e-6)
-            } }
+            for a in kept {
+                for b in kept where a < b {
+                    #expect(referenceOverlap(c[a].box, c[b].box, kind: kind, beta: 0.6) <= 0.3 + 1e-6)
+                }
+            }
             // The best box of each class always survives.
             if let best = before.indices.max(by: { before[$0].probabilities[k] < before[$1].probabilities[k] }),
                 before[best].probabilities[k] > 0
@@ -70,7 +72,8 @@ struct NonMaxSuppressionTests {
             }
             let (a, b) = (boxes[0], boxes[1])
             #expect(abs(Double(NonMaxSuppression.iou(a, b)) - referenceIoU(a, b)) < 1e-5)
-            #expect(abs(Double(NonMaxSuppression.diou(a, b, exponent: 0.6)) - referenceDIoU(a, b, exponent: 0.6)) < 1e-5)
+            #expect(
+                abs(Double(NonMaxSuppression.diou(a, b, exponent: 0.6)) - referenceDIoU(a, b, exponent: 0.6)) < 1e-5)
         }
     }
 
@@ -80,7 +83,8 @@ struct NonMaxSuppressionTests {
         let b = RelativeBox(x: 0.57, y: 0.5, width: 0.2, height: 0.2)
         let iou = 0.026 / 0.054  // intersection 0.13 × 0.2, union 2 × 0.04 − 0.026
         #expect(abs(Double(NonMaxSuppression.iou(a, b)) - iou) < 1e-5)
-        let d = 0.07 * 0.07, c = 0.27 * 0.27 + 0.2 * 0.2
+        let d = 0.07 * 0.07
+        let c = 0.27 * 0.27 + 0.2 * 0.2
         #expect(abs(Double(NonMaxSuppression.diou(a, b, exponent: 0.6)) - (iou - pow(d / c, 0.6))) < 1e-5)
         var candidates = [a, b].map { DetectionCandidate(box: $0, objectness: 1, probabilities: [0.9]) }
         candidates[1].probabilities = [0.8]
@@ -101,7 +105,9 @@ struct NonMaxSuppressionTests {
         for (e, v) in t.enumerated() { map[e * 6 + cell] = v }
         var out: [DetectionCandidate] = []
         map.withUnsafeBufferPointer {
-            YoloDecoder.decode($0.baseAddress!, layer: head, network: FeatureShape(channels: 3, height: 64, width: 96), threshold: 0.25, into: &out)
+            YoloDecoder.decode(
+                $0.baseAddress!, layer: head, network: FeatureShape(channels: 3, height: 64, width: 96),
+                threshold: 0.25, into: &out)
         }
         try #require(out.count == 1)
         let sig = { (x: Float) in 1 / (1 + expf(-x)) }

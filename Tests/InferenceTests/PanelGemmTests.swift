@@ -18,7 +18,8 @@ struct PanelGemmTests {
     func matchesNaive(_ shape: (m: Int, n: Int, k: Int)) {
         let (m, n, k) = shape
         var rng = DetTestRandom(seed: UInt64(m * 10_007 + n * 101 + k))
-        let a = rng.floats(m * k), b = rng.floats(k * n)
+        let a = rng.floats(m * k)
+        let b = rng.floats(k * n)
         // A in 4-row panels [k][4]; B in 24-column panels [k][24], the last one's unused lanes NaN
         // (they may only reach C's columns past n).
         let bPanels = (n + 23) / 24
@@ -36,7 +37,8 @@ struct PanelGemmTests {
         ap.withUnsafeBufferPointer { ap in
             bp.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
-                    PanelGemm.multiply(m: m, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!, ldc: ldc)
+                    PanelGemm.multiply(
+                        m: m, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!, ldc: ldc)
                 }
             }
         }

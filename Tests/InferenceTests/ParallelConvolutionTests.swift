@@ -32,7 +32,9 @@ struct ParallelConvolutionTests {
             tile: .f4, channels: c, filters: n, outHeight: side, outWidth: side, filterBlock: block)
         #expect(plan.filterBlocks == blocks && plan.filtersPerBlock == block)
         #expect(plan.slots == min(WinogradConvolution.slots, blocks))
-        let packed = weights.withUnsafeBufferPointer { WinogradConvolution.packWeights($0.baseAddress!, filters: n, channels: c) }
+        let packed = weights.withUnsafeBufferPointer {
+            WinogradConvolution.packWeights($0.baseAddress!, filters: n, channels: c)
+        }
         func run(threads: Int) -> [Float] {
             let before = Parallel.configuredThreads
             defer { Parallel.setThreads(before) }
@@ -56,7 +58,8 @@ struct ParallelConvolutionTests {
             }
             return out
         }
-        let serial = run(threads: 1), parallel = run(threads: 2)
+        let serial = run(threads: 1)
+        let parallel = run(threads: 2)
         #expect(serial == parallel)
         // More threads than slots: the shared path, every thread working.
         #expect(run(threads: 3) == serial)
@@ -88,7 +91,8 @@ struct ParallelConvolutionTests {
     func depthwiseOnTwoThreads(_ size: Int, _ stride: Int) throws {
         let c = 70
         let shape = FeatureShape(channels: c, height: 40, width: 40)
-        let cfg = "[convolutional]\nfilters=\(c)\ngroups=\(c)\nsize=\(size)\nstride=\(stride)\npad=1\nactivation=leaky\n"
+        let cfg =
+            "[convolutional]\nfilters=\(c)\ngroups=\(c)\nsize=\(size)\nstride=\(stride)\npad=1\nactivation=leaky\n"
         let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
         #expect(layer.isDepthwise)
         let (serial, parallel, want) = try onOneAndTwoThreads(layer, seed: UInt64(size * 10 + stride))
@@ -102,11 +106,13 @@ struct ParallelConvolutionTests {
         _ layer: ConvolutionalLayer, seed: UInt64, weights range: ClosedRange<Float> = -1...1
     ) throws -> (serial: [Float], parallel: [Float], naive: [Float]) {
         var rng = DetTestRandom(seed: seed)
-        let loaded = try #require(try layer.loadingWeights(rng.floats(layer.weightCount, in: range)) as? ConvolutionalLayer)
+        let loaded = try #require(
+            try layer.loadingWeights(rng.floats(layer.weightCount, in: range)) as? ConvolutionalLayer)
         let input = rng.floats(layer.input.count)
         let (serial, parallel) = serialAndParallel(loaded, input)
         let naive = naiveConvolution(
-            input: input, shape: layer.input, weights: loaded.unpackedWeights, bias: loaded.bias, filters: layer.filters,
+            input: input, shape: layer.input, weights: loaded.unpackedWeights, bias: loaded.bias,
+            filters: layer.filters,
             size: layer.size, stride: layer.stride, pad: layer.pad, groups: layer.groups, activation: layer.activation)
         return (serial, parallel, naive)
     }

@@ -2,12 +2,12 @@ import Dispatch
 import Synchronization
 import Testing
 
+@testable import Inference
+@testable import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-@testable import Inference
-@testable import InferenceKernels
 
 @Suite("Parallel loops")
 struct ParallelTests {
@@ -36,7 +36,8 @@ struct ParallelTests {
         // 3000 jobs, and more (up to 20 s) until a worker has taken part: on a busy 2-core box
         // the worker thread may not get a core during the first ones.
         while jobs < 3000
-            || (otherThreads.load(ordering: .relaxed) == 0 && DispatchTime.now().uptimeNanoseconds - started < 20_000_000_000)
+            || (otherThreads.load(ordering: .relaxed) == 0
+                && DispatchTime.now().uptimeNanoseconds - started < 20_000_000_000)
         {
             jobs += 1
             Parallel.setThreads(2)  // other suites running at the same time set the count too
@@ -74,7 +75,9 @@ struct ParallelTests {
                         return
                     }
                     let bit = 1 << slot
-                    if inUse.bitwiseOr(bit, ordering: .acquiring).oldValue & bit != 0 { violations.add(1, ordering: .relaxed) }
+                    if inUse.bitwiseOr(bit, ordering: .acquiring).oldValue & bit != 0 {
+                        violations.add(1, ordering: .relaxed)
+                    }
                     hits[i] += 1
                     for _ in 0..<200 { _ = inUse.load(ordering: .relaxed) }  // hold the slot a moment
                     inUse.bitwiseAnd(~bit, ordering: .releasing)

@@ -56,7 +56,8 @@ struct WinogradConvolutionTests {
     func matchesNaive(_ t: WinogradCase, _ tile: WinogradConvolution.Tile) {
         var rng = DetTestRandom(seed: UInt64(t.c * 7919 + t.h * 31 + t.w + t.filters * 101 + tile.rawValue))
         let shape = FeatureShape(channels: t.c, height: t.h, width: t.w)
-        let oh = t.h + 2 * t.pad - 2, ow = t.w + 2 * t.pad - 2
+        let oh = t.h + 2 * t.pad - 2
+        let ow = t.w + 2 * t.pad - 2
         let input = rng.floats(shape.count)
         let weights = rng.floats(t.filters * t.c * 9)
         let bias = rng.floats(t.filters)
@@ -105,10 +106,12 @@ struct WinogradConvolutionTests {
     @Test func filterBlocksPartitionTheFilters() {
         // 19 filters, at most 8 a block: three blocks of 7, 7 and 5, rounded up to groups of 8:
         // blocks of 8, 8 and 3.
-        let plan = WinogradConvolution.Plan(tile: .f2, channels: 16, filters: 19, outHeight: 13, outWidth: 13, filterBlock: 8)
+        let plan = WinogradConvolution.Plan(
+            tile: .f2, channels: 16, filters: 19, outHeight: 13, outWidth: 13, filterBlock: 8)
         #expect(plan.filtersPerBlock == 8 && plan.filterBlocks == 3)
         // 40 filters, at most 16 a block: three blocks of 14 → 16, 16 and 8.
-        let three = WinogradConvolution.Plan(tile: .f2, channels: 16, filters: 40, outHeight: 13, outWidth: 13, filterBlock: 16)
+        let three = WinogradConvolution.Plan(
+            tile: .f2, channels: 16, filters: 40, outHeight: 13, outWidth: 13, filterBlock: 16)
         #expect(three.filtersPerBlock == 16 && three.filterBlocks == 3)
         let one = WinogradConvolution.Plan(tile: .f4, channels: 16, filters: 19, outHeight: 13, outWidth: 13)
         #expect(one.filtersPerBlock == 24 && one.filterBlocks == 1)
@@ -117,7 +120,8 @@ struct WinogradConvolutionTests {
         for (c, n, side, tile) in [
             (512, 1024, 13, WinogradConvolution.Tile.f2), (256, 512, 26, .f4), (128, 256, 52, .f4), (32, 64, 208, .f4),
         ] {
-            let size = WinogradConvolution.workspaceSize(tile: tile, channels: c, filters: n, outHeight: side, outWidth: side)
+            let size = WinogradConvolution.workspaceSize(
+                tile: tile, channels: c, filters: n, outHeight: side, outWidth: side)
             #expect(size <= 4 << 20, "\(c)→\(n) @\(side): \(size) floats")
         }
     }
@@ -154,9 +158,11 @@ struct WinogradConvolutionTests {
         #expect(ConvolutionalLayer.winogradTile(channels: 128, filters: 256, outHeight: 52, outWidth: 52) != nil)
         let shape = FeatureShape(channels: 32, height: 20, width: 20)
         for section in [
-            "size=3\nstride=2\npad=1", "size=3\nstride=1\npad=1\ngroups=2", "size=1\nstride=1", "size=5\nstride=1\npad=1",
+            "size=3\nstride=2\npad=1", "size=3\nstride=1\npad=1\ngroups=2", "size=1\nstride=1",
+            "size=5\nstride=1\npad=1",
         ] {
-            let layer = try #require(try makeLayers(input: shape, "[convolutional]\nfilters=32\n\(section)\n")[0] as? ConvolutionalLayer)
+            let layer = try #require(
+                try makeLayers(input: shape, "[convolutional]\nfilters=32\n\(section)\n")[0] as? ConvolutionalLayer)
             #expect(layer.winograd == nil, "\(section)")
         }
     }

@@ -1,18 +1,22 @@
+import FoundationEssentials
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FoundationEssentials
 
 /// Straightforward reference implementations of the ops, for the kernel tests.
 enum Naive {
     static func conv(
-        _ x: [Float], c: Int, h: Int, w: Int, weights: [Float], bias: [Float], filters: Int, k: Int, stride: Int, pad: Int,
+        _ x: [Float], c: Int, h: Int, w: Int, weights: [Float], bias: [Float], filters: Int, k: Int, stride: Int,
+        pad: Int,
         groups: Int
     ) -> (values: [Float], oh: Int, ow: Int) {
-        let oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1
-        let cg = c / groups, fg = filters / groups
+        let oh = (h + 2 * pad - k) / stride + 1
+        let ow = (w + 2 * pad - k) / stride + 1
+        let cg = c / groups
+        let fg = filters / groups
         var out = [Float](repeating: 0, count: filters * oh * ow)
         for f in 0..<filters {
             let g = f / fg
@@ -22,9 +26,12 @@ enum Naive {
                     for ci in 0..<cg {
                         for ky in 0..<k {
                             for kx in 0..<k {
-                                let y = oy * stride - pad + ky, xx = ox * stride - pad + kx
+                                let y = oy * stride - pad + ky
+                                let xx = ox * stride - pad + kx
                                 guard y >= 0, y < h, xx >= 0, xx < w else { continue }
-                                sum += Double(weights[((f * cg + ci) * k + ky) * k + kx]) * Double(x[((g * cg + ci) * h + y) * w + xx])
+                                sum +=
+                                    Double(weights[((f * cg + ci) * k + ky) * k + kx])
+                                    * Double(x[((g * cg + ci) * h + y) * w + xx])
                             }
                         }
                     }

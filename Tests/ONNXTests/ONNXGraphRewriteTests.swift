@@ -13,17 +13,23 @@ struct ONNXGraphRewriteTests {
     func residualAddFuses(_ t: (c: Int, h: Int, k: Int, steps: Int)) throws {
         var rng = SeededFloats(seed: UInt64(t.c))
         let x = rng.floats(t.c * t.h * t.h)
-        let w = rng.floats(t.c * t.c * t.k * t.k).map { $0 * 0.2 }, b = rng.floats(t.c)
+        let w = rng.floats(t.c * t.c * t.k * t.k).map { $0 * 0.2 }
+        let b = rng.floats(t.c)
         let p = t.k / 2
         let model = B.model(
             nodes: [
-                B.node("Conv", ["x", "w", "b"], ["c"], [B.attr("kernel_shape", ints: [t.k, t.k]), B.attr("pads", ints: [p, p, p, p])]),
+                B.node(
+                    "Conv", ["x", "w", "b"], ["c"],
+                    [B.attr("kernel_shape", ints: [t.k, t.k]), B.attr("pads", ints: [p, p, p, p])]),
                 B.node("Sigmoid", ["c"], ["s"]), B.node("Mul", ["c", "s"], ["a"]), B.node("Add", ["x", "a"], ["y"]),
             ],
-            inputs: [("x", [1, t.c, t.h, t.h])], outputs: ["y"], initializers: [B.tensor("w", [t.c, t.c, t.k, t.k], w), B.tensor("b", [t.c], b)])
+            inputs: [("x", [1, t.c, t.h, t.h])], outputs: ["y"],
+            initializers: [B.tensor("w", [t.c, t.c, t.k, t.k], w), B.tensor("b", [t.c], b)])
         let network = try ONNXImporter.load(try model.serializedBytes() as [UInt8])
         #expect(network.stepCount == t.steps)
-        let conv = Naive.conv(x, c: t.c, h: t.h, w: t.h, weights: w, bias: b, filters: t.c, k: t.k, stride: 1, pad: p, groups: 1).values
+        let conv = Naive.conv(
+            x, c: t.c, h: t.h, w: t.h, weights: w, bias: b, filters: t.c, k: t.k, stride: 1, pad: p, groups: 1
+        ).values
         let expected = zip(x, conv).map { $0 + $1 * Naive.sigmoid($1) }
         #expect(close(try network.run(["x": x])[0], expected))
     }
@@ -34,12 +40,17 @@ struct ONNXGraphRewriteTests {
         var rng = SeededFloats(seed: 8)
         let (c, h) = (4, 6)
         let x = rng.floats(c * h * h)
-        let w1 = rng.floats(8 * c), b1 = rng.floats(8), w2 = rng.floats(4 * 4 * 9), b2 = rng.floats(4)
+        let w1 = rng.floats(8 * c)
+        let b1 = rng.floats(8)
+        let w2 = rng.floats(4 * 4 * 9)
+        let b2 = rng.floats(4)
         let model = B.model(
             nodes: [
                 B.node("Conv", ["x", "w1", "b1"], ["cv1"], [B.attr("kernel_shape", ints: [1, 1])]),
                 B.node("Split", ["cv1", "halves"], ["a", "b"], [B.attr("axis", int: 1)]),
-                B.node("Conv", ["b", "w2", "b2"], ["m"], [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
+                B.node(
+                    "Conv", ["b", "w2", "b2"], ["m"],
+                    [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
                 B.node("Concat", ["a", "b", "m"], ["y"], [B.attr("axis", int: 1)]),
             ],
             inputs: [("x", [1, c, h, h])], outputs: ["y", "a"],
@@ -50,10 +61,12 @@ struct ONNXGraphRewriteTests {
         let network = try ONNXImporter.load(try model.serializedBytes() as [UInt8])
         #expect(network.stepCount == 2, "only the two convolutions run")
         let out = try network.run(["x": x])
-        let cv1 = Naive.conv(x, c: c, h: h, w: h, weights: w1, bias: b1, filters: 8, k: 1, stride: 1, pad: 0, groups: 1).values
+        let cv1 = Naive.conv(x, c: c, h: h, w: h, weights: w1, bias: b1, filters: 8, k: 1, stride: 1, pad: 0, groups: 1)
+            .values
         let plane = h * h
         let m = Naive.conv(
-            Array(cv1[(4 * plane)...]), c: 4, h: h, w: h, weights: w2, bias: b2, filters: 4, k: 3, stride: 1, pad: 1, groups: 1
+            Array(cv1[(4 * plane)...]), c: 4, h: h, w: h, weights: w2, bias: b2, filters: 4, k: 3, stride: 1, pad: 1,
+            groups: 1
         ).values
         #expect(close(out[0], cv1 + m))
         #expect(close(out[1], Array(cv1[..<(4 * plane)])))
@@ -62,13 +75,17 @@ struct ONNXGraphRewriteTests {
     /// One loaded network serves concurrent calls (each with its own scratch) with the serial answers.
     @Test func concurrentCallsShareTheNetwork() async throws {
         var rng = SeededFloats(seed: 4)
-        let w = rng.floats(8 * 3 * 9), bias = rng.floats(8)
+        let w = rng.floats(8 * 3 * 9)
+        let bias = rng.floats(8)
         let model = B.model(
             nodes: [
-                B.node("Conv", ["x", "w", "b"], ["c"], [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
+                B.node(
+                    "Conv", ["x", "w", "b"], ["c"],
+                    [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
                 B.node("Sigmoid", ["c"], ["s"]), B.node("Mul", ["c", "s"], ["y"]),
             ],
-            inputs: [("x", [1, 3, 16, 16])], outputs: ["y"], initializers: [B.tensor("w", [8, 3, 3, 3], w), B.tensor("b", [8], bias)])
+            inputs: [("x", [1, 3, 16, 16])], outputs: ["y"],
+            initializers: [B.tensor("w", [8, 3, 3, 3], w), B.tensor("b", [8], bias)])
         let network = try ONNXImporter.load(try model.serializedBytes() as [UInt8])
         let inputs = (0..<6).map { _ in rng.floats(3 * 16 * 16) }
         let serial = try inputs.map { try network.run(["x": $0])[0] }

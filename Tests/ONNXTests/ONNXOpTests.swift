@@ -1,13 +1,14 @@
+import FoundationEssentials
+import Testing
+
+@testable import InferenceKernels
+@testable import ONNX
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FoundationEssentials
-import Testing
-
-@testable import ONNX
-@testable import InferenceKernels
 
 @Suite("ONNX ops against naive references on seeded random data")
 struct ONNXOpTests {
@@ -30,26 +31,35 @@ struct ONNXOpTests {
         for i in weights.indices { weights[i] *= 0.3 }
         let bias = rng.floats(t.f)
         var nodes = [
-            B.node("Conv", ["x", "w", "b"], ["conv"], [
-                B.attr("kernel_shape", ints: [t.k, t.k]), B.attr("strides", ints: [t.s, t.s]),
-                B.attr("pads", ints: [t.p, t.p, t.p, t.p]), B.attr("group", int: t.g),
-            ])
+            B.node(
+                "Conv", ["x", "w", "b"], ["conv"],
+                [
+                    B.attr("kernel_shape", ints: [t.k, t.k]), B.attr("strides", ints: [t.s, t.s]),
+                    B.attr("pads", ints: [t.p, t.p, t.p, t.p]), B.attr("group", int: t.g),
+                ])
         ]
         var initializers = [B.tensor("w", [t.f, t.c / t.g, t.k, t.k], weights), B.tensor("b", [t.f], bias)]
         var (expected, oh, ow) = Naive.conv(
-            x, c: t.c, h: t.h, w: t.h, weights: weights, bias: bias, filters: t.f, k: t.k, stride: t.s, pad: t.p, groups: t.g)
+            x, c: t.c, h: t.h, w: t.h, weights: weights, bias: bias, filters: t.f, k: t.k, stride: t.s, pad: t.p,
+            groups: t.g)
         var last = "conv"
         if t.act.hasPrefix("bn") {
-            let gamma = rng.floats(t.f), beta = rng.floats(t.f), mean = rng.floats(t.f)
+            let gamma = rng.floats(t.f)
+            let beta = rng.floats(t.f)
+            let mean = rng.floats(t.f)
             let variance = rng.floats(t.f).map { abs($0) + 0.5 }
-            initializers += [B.tensor("gamma", [t.f], gamma), B.tensor("beta", [t.f], beta), B.tensor("mean", [t.f], mean), B.tensor("var", [t.f], variance)]
+            initializers += [
+                B.tensor("gamma", [t.f], gamma), B.tensor("beta", [t.f], beta), B.tensor("mean", [t.f], mean),
+                B.tensor("var", [t.f], variance),
+            ]
             nodes.append(B.node("BatchNormalization", ["conv", "gamma", "beta", "mean", "var"], ["bn"]))
             last = "bn"
             let plane = oh * ow
             for i in expected.indices {
                 let c = i / plane
                 expected[i] = Float(
-                    (Double(expected[i]) - Double(mean[c])) / (Double(variance[c]) + 1e-5).squareRoot() * Double(gamma[c]) + Double(beta[c]))
+                    (Double(expected[i]) - Double(mean[c])) / (Double(variance[c]) + 1e-5).squareRoot()
+                        * Double(gamma[c]) + Double(beta[c]))
             }
         }
         switch t.act {
@@ -57,7 +67,9 @@ struct ONNXOpTests {
             nodes += [B.node("Sigmoid", [last], ["sig"]), B.node("Mul", [last, "sig"], ["y"])]
             expected = expected.map { $0 * Naive.sigmoid($0) }
         case "mish":
-            nodes += [B.node("Softplus", [last], ["sp"]), B.node("Tanh", ["sp"], ["th"]), B.node("Mul", ["th", last], ["y"])]
+            nodes += [
+                B.node("Softplus", [last], ["sp"]), B.node("Tanh", ["sp"], ["th"]), B.node("Mul", ["th", last], ["y"]),
+            ]
             expected = expected.map { Float(Double($0) * tanh(log(1 + exp(Double($0))))) }
         case "relu", "bn+relu":
             nodes.append(B.node("Relu", [last], ["y"]))
@@ -68,7 +80,8 @@ struct ONNXOpTests {
         default:
             nodes.append(B.node("Identity", [last], ["y"]))
         }
-        let model = B.model(nodes: nodes, inputs: [("x", [1, t.c, t.h, t.h])], outputs: ["y"], initializers: initializers)
+        let model = B.model(
+            nodes: nodes, inputs: [("x", [1, t.c, t.h, t.h])], outputs: ["y"], initializers: initializers)
         let network = try ONNXImporter.load(try model.serializedBytes() as [UInt8])
         #expect(network.outputs[0].shape == [1, t.f, oh, ow])
         if t.act != "linear" { #expect(network.convolutionSummary.fused == 1, "activation fused into the convolution") }
@@ -82,12 +95,15 @@ struct ONNXOpTests {
     func broadcastBinary(_ op: String) throws {
         var rng = SeededFloats(seed: 7)
         let (aShape, bShape) = ([2, 3, 4, 5], [3, 1, 5])
-        let a = rng.floats(120), b = rng.floats(15).map { $0 + 2 }
+        let a = rng.floats(120)
+        let b = rng.floats(15).map { $0 + 2 }
         let model = B.model(
-            nodes: [B.node(op, ["a", "b"], ["y"])], inputs: [("a", aShape)], outputs: ["y"], initializers: [B.tensor("b", bShape, b)])
+            nodes: [B.node(op, ["a", "b"], ["y"])], inputs: [("a", aShape)], outputs: ["y"],
+            initializers: [B.tensor("b", bShape, b)])
         let y = try B.run(model, ["a": a])[0]
         let expected = Naive.indices(aShape).map { i -> Float in
-            let x = Naive.broadcastRead(a, aShape, i), z = Naive.broadcastRead(b, bShape, i)
+            let x = Naive.broadcastRead(a, aShape, i)
+            let z = Naive.broadcastRead(b, bShape, i)
             switch op {
             case "Add": return x + z
             case "Sub": return x - z
@@ -103,7 +119,8 @@ struct ONNXOpTests {
         let x = rng.floats(60).map { $0 * 4 }
         let cases: [(String, [Onnx_AttributeProto], (Float) -> Float)] = [
             ("Sigmoid", [], Naive.sigmoid), ("Relu", [], { max($0, 0) }), ("Tanh", [], { Float(tanh(Double($0))) }),
-            ("LeakyRelu", [B.attr("alpha", float: 0.2)], { $0 >= 0 ? $0 : 0.2 * $0 }), ("Exp", [], { Float(exp(Double($0))) }),
+            ("LeakyRelu", [B.attr("alpha", float: 0.2)], { $0 >= 0 ? $0 : 0.2 * $0 }),
+            ("Exp", [], { Float(exp(Double($0))) }),
         ]
         for (op, attrs, f) in cases {
             let model = B.model(nodes: [B.node(op, ["x"], ["y"], attrs)], inputs: [("x", [3, 4, 5])], outputs: ["y"])
@@ -124,7 +141,8 @@ struct ONNXOpTests {
         let model = B.model(
             nodes: nodes, inputs: [("x", shape)], outputs: ["y", "s0"],
             initializers: [
-                B.ints("sizes", [2, 4]), B.ints("starts", [5, 0]), B.ints("ends", [Int.min / 2, 3]), B.ints("axes", [1, 3]),
+                B.ints("sizes", [2, 4]), B.ints("starts", [5, 0]), B.ints("ends", [Int.min / 2, 3]),
+                B.ints("axes", [1, 3]),
                 B.ints("steps", [-2, 1]),
             ])
         let out = try B.run(model, ["x": x])
@@ -133,14 +151,17 @@ struct ONNXOpTests {
             let c = i[1] < 4 ? i[1] + 2 : i[1] - 4
             return x[Naive.offset([i[0], c, i[2], i[3]], shape)]
         }
-        let sliced = Naive.indices([2, 3, 4, 3]).map { i in reordered[Naive.offset([i[0], 5 - 2 * i[1], i[2], i[3]], shape)] }
+        let sliced = Naive.indices([2, 3, 4, 3]).map { i in
+            reordered[Naive.offset([i[0], 5 - 2 * i[1], i[2], i[3]], shape)]
+        }
         #expect(out[0] == Naive.transpose(sliced, [2, 3, 4, 3], [0, 2, 3, 1]))
         #expect(out[1] == Naive.indices([2, 2, 4, 3]).map { x[Naive.offset($0, shape)] })
     }
 
     @Test func softmaxReshapeMatMul() throws {
         var rng = SeededFloats(seed: 3)
-        let x = rng.floats(2 * 4 * 6), w = rng.floats(6 * 5)
+        let x = rng.floats(2 * 4 * 6)
+        let w = rng.floats(6 * 5)
         let nodes = [
             B.node("Reshape", ["x", "shape"], ["r"]),
             B.node("Softmax", ["r"], ["s"], [B.attr("axis", int: 1)]),
@@ -161,7 +182,9 @@ struct ONNXOpTests {
             }
         }
         var expected = [Float](repeating: 0, count: 2 * 4 * 5)
-        for r in 0..<8 { for n in 0..<5 { expected[r * 5 + n] = (0..<6).reduce(0) { $0 + s[r * 6 + $1] * w[$1 * 5 + n] } } }
+        for r in 0..<8 {
+            for n in 0..<5 { expected[r * 5 + n] = (0..<6).reduce(0) { $0 + s[r * 6 + $1] * w[$1 * 5 + n] } }
+        }
         #expect(close(y, expected))
     }
 
@@ -170,21 +193,31 @@ struct ONNXOpTests {
         let (c, h, w) = (3, 7, 6)
         let x = rng.floats(c * h * w)
         let nodes = [
-            B.node("MaxPool", ["x"], ["p"], [B.attr("kernel_shape", ints: [5, 5]), B.attr("pads", ints: [2, 2, 2, 2]), B.attr("strides", ints: [1, 1])]),
-            B.node("Resize", ["p", "", "scales"], ["y"], [
-                B.attr("mode", string: "nearest"), B.attr("coordinate_transformation_mode", string: "asymmetric"),
-                B.attr("nearest_mode", string: "floor"),
-            ]),
+            B.node(
+                "MaxPool", ["x"], ["p"],
+                [
+                    B.attr("kernel_shape", ints: [5, 5]), B.attr("pads", ints: [2, 2, 2, 2]),
+                    B.attr("strides", ints: [1, 1]),
+                ]),
+            B.node(
+                "Resize", ["p", "", "scales"], ["y"],
+                [
+                    B.attr("mode", string: "nearest"), B.attr("coordinate_transformation_mode", string: "asymmetric"),
+                    B.attr("nearest_mode", string: "floor"),
+                ]),
         ]
         let model = B.model(
-            nodes: nodes, inputs: [("x", [1, c, h, w])], outputs: ["y"], initializers: [B.tensor("scales", [4], [1, 1, 2, 2])])
+            nodes: nodes, inputs: [("x", [1, c, h, w])], outputs: ["y"],
+            initializers: [B.tensor("scales", [4], [1, 1, 2, 2])])
         let y = try B.run(model, ["x": x])[0]
         var pooled = x
         for ch in 0..<c {
             for i in 0..<h {
                 for j in 0..<w {
                     var m = -Float.infinity
-                    for a in max(0, i - 2)..<min(h, i + 3) { for b in max(0, j - 2)..<min(w, j + 3) { m = max(m, x[(ch * h + a) * w + b]) } }
+                    for a in max(0, i - 2)..<min(h, i + 3) {
+                        for b in max(0, j - 2)..<min(w, j + 3) { m = max(m, x[(ch * h + a) * w + b]) }
+                    }
                     pooled[(ch * h + i) * w + j] = m
                 }
             }
@@ -219,17 +252,28 @@ struct ONNXOpTests {
     func gemm(_ t: (transB: Bool, alpha: Float, beta: Float)) throws {
         var rng = SeededFloats(seed: 21)
         let (m, k, n) = (3, 7, 5)
-        let a = rng.floats(m * k), w = rng.floats(k * n), c = rng.floats(n)
+        let a = rng.floats(m * k)
+        let w = rng.floats(k * n)
+        let c = rng.floats(n)
         // B as stored: [k, n], or [n, k] with transB.
         let stored = t.transB ? (0..<(n * k)).map { w[($0 % k) * n + $0 / k] } : w
         let model = B.model(
-            nodes: [B.node("Gemm", ["a", "b", "c"], ["y"], [B.attr("transB", int: t.transB ? 1 : 0), B.attr("alpha", float: t.alpha), B.attr("beta", float: t.beta)])],
+            nodes: [
+                B.node(
+                    "Gemm", ["a", "b", "c"], ["y"],
+                    [
+                        B.attr("transB", int: t.transB ? 1 : 0), B.attr("alpha", float: t.alpha),
+                        B.attr("beta", float: t.beta),
+                    ])
+            ],
             inputs: [("a", [m, k])], outputs: ["y"],
             initializers: [B.tensor("b", t.transB ? [n, k] : [k, n], stored), B.tensor("c", [n], c)])
         let y = try B.run(model, ["a": a])[0]
         var expected = [Float](repeating: 0, count: m * n)
         for i in 0..<m {
-            for j in 0..<n { expected[i * n + j] = t.alpha * (0..<k).reduce(0) { $0 + a[i * k + $1] * w[$1 * n + j] } + t.beta * c[j] }
+            for j in 0..<n {
+                expected[i * n + j] = t.alpha * (0..<k).reduce(0) { $0 + a[i * k + $1] * w[$1 * n + j] } + t.beta * c[j]
+            }
         }
         #expect(close(y, expected))
     }

@@ -100,7 +100,9 @@ struct ONNXRefusalTests {
     @Test func flippedBytesNeverCrash() throws {
         let model = B.model(
             nodes: [
-                B.node("Conv", ["x", "w", "b"], ["c"], [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
+                B.node(
+                    "Conv", ["x", "w", "b"], ["c"],
+                    [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
                 B.node("Split", ["c", "halves"], ["p", "q"], [B.attr("axis", int: 1)]),
                 B.node("Resize", ["p", "", "scales"], ["r"], [B.attr("mode", string: "nearest")]),
                 B.node("Concat", ["q", "q"], ["y"], [B.attr("axis", int: 1)]),
@@ -122,7 +124,10 @@ struct ONNXRefusalTests {
             do {
                 let network = try ONNXImporter.load(mutant)
                 loaded += 1
-                let feeds = Dictionary(uniqueKeysWithValues: network.inputs.map { ($0.name, [Float](repeating: 0.5, count: $0.shape.reduce(1, *))) })
+                let feeds = Dictionary(
+                    uniqueKeysWithValues: network.inputs.map {
+                        ($0.name, [Float](repeating: 0.5, count: $0.shape.reduce(1, *)))
+                    })
                 _ = try network.run(feeds)
             } catch is ONNXError {
                 continue
@@ -147,7 +152,10 @@ struct ONNXMemoryBombTests {
         let m = B.model(
             nodes: [B.node("Add", ["a", "b"], ["s"], name: "bomb"), B.node("Add", ["x", "s"], ["y"])],
             inputs: [("x", [1, 1])], outputs: ["y"],
-            initializers: [B.tensor("a", [1 << 15, 1], [Float](repeating: 1, count: 1 << 15)), B.tensor("b", [1, 1 << 15], [Float](repeating: 1, count: 1 << 15))])
+            initializers: [
+                B.tensor("a", [1 << 15, 1], [Float](repeating: 1, count: 1 << 15)),
+                B.tensor("b", [1, 1 << 15], [Float](repeating: 1, count: 1 << 15)),
+            ])
         let message = try #require(try B.refusal(m))
         #expect(message.contains("GiB"))
     }
@@ -162,7 +170,8 @@ struct ONNXMemoryBombTests {
         }
         nodes.append(B.node("Identity", [last], ["y"]))
         let m = B.model(
-            nodes: nodes, inputs: [("x", [1, 1, 8, 8])], outputs: ["y"], initializers: [B.tensor("scales", [4], [1, 1, 64, 64])])
+            nodes: nodes, inputs: [("x", [1, 1, 8, 8])], outputs: ["y"],
+            initializers: [B.tensor("scales", [4], [1, 1, 64, 64])])
         #expect(try B.refusal(m) != nil)
     }
 }

@@ -67,7 +67,8 @@ enum ModelBuilder {
     }
 
     static func node(
-        _ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil, _ attributes: [Onnx_AttributeProto] = []
+        _ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil,
+        _ attributes: [Onnx_AttributeProto] = []
     ) -> Onnx_NodeProto {
         var n = Onnx_NodeProto()
         n.opType = op

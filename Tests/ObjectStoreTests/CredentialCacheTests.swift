@@ -22,7 +22,10 @@ import Testing
             self.life = life
         }
         func fetch() -> (value: String, expiration: Double?) {
-            let n = calls.withLock { $0 += 1; return $0 }
+            let n = calls.withLock {
+                $0 += 1
+                return $0
+            }
             return ("token-\(n)", life.map { clock.now() + $0 })
         }
         var count: Int { calls.withLock { $0 } }
@@ -68,7 +71,9 @@ import Testing
     @Test func anAlreadyExpiredCredentialIsRefusedNamingTheSourceAndNotCached() throws {
         let clock = TestClock()
         let source = Source(clock: clock, life: -30)
-        let cache = CredentialCache<String>(source: "the container credentials endpoint http://x", now: clock.now) { source.fetch() }
+        let cache = CredentialCache<String>(source: "the container credentials endpoint http://x", now: clock.now) {
+            source.fetch()
+        }
         let error = try #require(throws: ObjectStoreError.self) { try cache.get() }
         #expect(error.code == .unauthorized)
         #expect(error.message.contains("the container credentials endpoint http://x"))
@@ -81,7 +86,10 @@ import Testing
         let failures = Mutex(1)
         let clock = TestClock()
         let cache = CredentialCache<String>(source: "test", now: clock.now) {
-            if failures.withLock({ n in defer { n -= 1 }; return n > 0 }) {
+            if failures.withLock({ n in
+                defer { n -= 1 }
+                return n > 0
+            }) {
                 throw ObjectStoreError(.transport, "down")
             }
             return ("ok", nil)
@@ -97,7 +105,12 @@ import Testing
         let overlapped = Mutex(false)
         let cache = CredentialCache<String>(source: "test", now: clock.now) {
             calls.withLock { $0 += 1 }
-            if inside.withLock({ $0 += 1; return $0 }) > 1 { overlapped.withLock { $0 = true } }
+            if inside.withLock({
+                $0 += 1
+                return $0
+            }) > 1 {
+                overlapped.withLock { $0 = true }
+            }
             usleep(50_000)  // a slow fetch widens the window in which callers pile up (not synchronisation)
             inside.withLock { $0 -= 1 }
             return ("shared", clock.now() + 3600)
@@ -117,7 +130,9 @@ import Testing
         #expect(WallClock.parseISO8601("2026-12-06T21:00:00.250Z") == 1_796_590_800.25)
         #expect(WallClock.parseISO8601("2026-12-06T22:00:00+01:00") == 1_796_590_800)
         #expect(WallClock.parseISO8601("2024-02-29T12:00:00Z") == 1_709_208_000)
-        for bad in ["", "2026-12-06", "2026-13-06T21:00:00Z", "2026-12-06T21:00:00", "2026-12-06T21:00:00Zjunk", "yesterday"] {
+        for bad in [
+            "", "2026-12-06", "2026-13-06T21:00:00Z", "2026-12-06T21:00:00", "2026-12-06T21:00:00Zjunk", "yesterday",
+        ] {
             #expect(WallClock.parseISO8601(bad) == nil, "\(bad)")
         }
         #expect(WallClock.describe(1_796_590_800) == "2026-12-06T21:00:00Z")

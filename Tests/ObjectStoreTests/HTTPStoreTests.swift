@@ -40,7 +40,9 @@ import Testing
         let error = try #require(throws: ObjectStoreError.self) { try version.read("model.weights") }
         #expect(error.code == .integrity)
         #expect(error.message.contains("/\(scenario)/\(model)/1/model.weights"))
-        #expect(error.message.contains(scenario == "wrong" ? "sha256 mismatch: expected" : "expected 20000 bytes, got 19990"))
+        #expect(
+            error.message.contains(
+                scenario == "wrong" ? "sha256 mismatch: expected" : "expected 20000 bytes, got 19990"))
     }
 
     @Test func aModelLoadsThroughTransient503s() throws {
@@ -71,14 +73,16 @@ import Testing
 
     @Test func anIndexFileListsTheRepository() throws {
         let root = uniqueName("indexed")
-        try server.upload("\(root)/index.txt", Array("# keys\nm/1/manifest.json\nm/1/model.weights\n\nn/2/manifest.json\n".utf8))
+        try server.upload(
+            "\(root)/index.txt", Array("# keys\nm/1/manifest.json\nm/1/model.weights\n\nn/2/manifest.json\n".utf8))
         let store = try server.store("ok/\(root)")
         #expect(try store.list(prefix: "").sorted() == ["m/1/manifest.json", "m/1/model.weights", "n/2/manifest.json"])
         #expect(try ModelRepository(store: store).models() == ["m", "n"])
     }
 
     @Test func credentialsInTheURLNeverShow() throws {
-        let store = try HTTPObjectStore(root: "http://user:hunter2@127.0.0.1:\(server.port)/ok", configuration: testTransport())
+        let store = try HTTPObjectStore(
+            root: "http://user:hunter2@127.0.0.1:\(server.port)/ok", configuration: testTransport())
         #expect(store.uri == "http://127.0.0.1:\(server.port)/ok")
         let error = try #require(throws: ObjectStoreError.self) { try store.read(uniqueName("none")) }
         #expect(!error.message.contains("hunter2"))

@@ -39,7 +39,8 @@ import Testing
         #expect(error.code == .notFound && error.message.contains("no version before 1"))
     }
 
-    @Test("pinning an uncommitted version, rolling back an unpinned model and following a missing alias are clear errors")
+    @Test(
+        "pinning an uncommitted version, rolling back an unpinned model and following a missing alias are clear errors")
     func errors() throws {
         let repo = try repository(versions: 2)
         let notCommitted = try #require(throws: ObjectStoreError.self) { try repo.pin(model: "m", version: 7) }

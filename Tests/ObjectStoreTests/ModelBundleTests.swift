@@ -17,15 +17,17 @@ import Testing
         let directory = try folder(["yolo.cfg": "[net]", "yolo.weights": "w", classes: "person", "README.md": "x"])
         let bundle = try ModelBundle.detect(directory: directory)
         #expect(bundle.format == "darknet-yolo")
-        #expect(bundle.files == [
-            "model.cfg": directory + "/yolo.cfg", "model.weights": directory + "/yolo.weights",
-            "classes.txt": directory + "/" + classes,
-        ])
+        #expect(
+            bundle.files == [
+                "model.cfg": directory + "/yolo.cfg", "model.weights": directory + "/yolo.weights",
+                "classes.txt": directory + "/" + classes,
+            ])
         #expect(try bundle.readFiles()["classes.txt"] == Array("person".utf8))
     }
 
     @Test func aTrainedFolderIsAnLSTMRegressorAndItsMetricsAreKept() throws {
-        let json = #"{"magic": "mscr-lstm-regressor", "metadata": {"metrics": {"test_rmse": 12.5, "epochs": 3, "note": "x"}}}"#
+        let json =
+            #"{"magic": "mscr-lstm-regressor", "metadata": {"metrics": {"test_rmse": 12.5, "epochs": 3, "note": "x"}}}"#
         let bundle = try ModelBundle.detect(directory: try folder(["model.json": json]))
         #expect(bundle.format == "lstm-regressor")
         #expect(bundle.files.keys.sorted() == ["model.json"])

@@ -12,7 +12,8 @@ import Glibc
     let store = MemoryObjectStore(chunkSize: 4096)
 
     func publish(_ model: String, bytes: [UInt8]) throws -> Manifest.File {
-        let manifest = try ModelRepository(store: store).publish(model: model, format: "x", files: ["model.weights": bytes])
+        let manifest = try ModelRepository(store: store).publish(
+            model: model, format: "x", files: ["model.weights": bytes])
         return try #require(manifest.files["model.weights"])
     }
 

@@ -100,7 +100,9 @@ import Testing
         for bad in ["0", "-1", "x", "1.5"] {
             #expect(throws: ObjectStoreError.self) { try repository.resolve(model: "demo", version: bad) }
         }
-        let none = try #require(throws: ObjectStoreError.self) { try repository.resolve(model: "other", version: "latest") }
+        let none = try #require(throws: ObjectStoreError.self) {
+            try repository.resolve(model: "other", version: "latest")
+        }
         #expect(none.code == .notFound)
     }
 

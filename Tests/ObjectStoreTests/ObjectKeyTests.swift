@@ -14,15 +14,19 @@ import Testing
         let root = try temporaryDirectory("keys")
         let stores: [any ObjectStore] = [
             FileObjectStore(root: root + "/repo"), MemoryObjectStore(),
-            try S3ObjectStore(bucket: "b", endpoint: "http://127.0.0.1:1", credentials: nil, configuration: testTransport()),
-            try GCSObjectStore(bucket: "b", endpoint: "http://127.0.0.1:1", tokens: .none, configuration: testTransport()),
+            try S3ObjectStore(
+                bucket: "b", endpoint: "http://127.0.0.1:1", credentials: nil, configuration: testTransport()),
+            try GCSObjectStore(
+                bucket: "b", endpoint: "http://127.0.0.1:1", tokens: .none, configuration: testTransport()),
             try HTTPObjectStore(root: "http://127.0.0.1:1/r", configuration: testTransport()),
         ]
         for store in stores {
             let get = try #require(throws: ObjectStoreError.self, "\(store.uri) get") { try store.read(key) }
             #expect(get.code == .invalidKey, "\(store.uri) get '\(key)': \(get)")
             if !(store is HTTPObjectStore) {
-                let put = try #require(throws: ObjectStoreError.self) { try store.put(key, bytes: [1], contentType: "x") }
+                let put = try #require(throws: ObjectStoreError.self) {
+                    try store.put(key, bytes: [1], contentType: "x")
+                }
                 #expect(put.code == .invalidKey, "\(store.uri) put '\(key)'")
             }
         }
@@ -32,7 +36,9 @@ import Testing
     @Test(arguments: ["..", "../x", "a/b", "", ".", "x y"])
     func badModelNamesAreRejected(name: String) throws {
         let repository = ModelRepository(store: MemoryObjectStore())
-        let error = try #require(throws: ObjectStoreError.self) { try repository.resolve(model: name, version: "latest") }
+        let error = try #require(throws: ObjectStoreError.self) {
+            try repository.resolve(model: name, version: "latest")
+        }
         #expect(error.code == .invalidKey)
         #expect(throws: ObjectStoreError.self) {
             try repository.publish(model: name, format: "x", files: ["a": [1]])

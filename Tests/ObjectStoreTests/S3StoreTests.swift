@@ -50,7 +50,8 @@ import Testing
         var received = 0
         let stats = try version.stream("model.weights") { received += $0.count }
         #expect(received == weights.count && stats.bytes == weights.count)
-        #expect(try repository.resolve(model: "yolo", version: "latest").read("model.weights").bytes == weights.reversed())
+        #expect(
+            try repository.resolve(model: "yolo", version: "latest").read("model.weights").bytes == weights.reversed())
         let again = try #require(throws: ObjectStoreError.self) {
             try repository.publish(model: "yolo", version: 2, format: "darknet-yolo", files: ["x": [1]])
         }

@@ -25,7 +25,10 @@ import Testing
     }
 
     /// A fresh RSA key written as a service-account key file; returns the key file's path.
-    func makeKey(in directory: URL, type: String = "service_account", algorithm: [String] = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]) throws -> String {
+    func makeKey(
+        in directory: URL, type: String = "service_account",
+        algorithm: [String] = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
+    ) throws -> String {
         #expect(try openssl(["genpkey"] + algorithm + ["-out", "key.pem"], in: directory) == 0)
         #expect(try openssl(["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"], in: directory) == 0)
         let pem = try String(contentsOf: directory.appendingPathComponent("key.pem"), encoding: .utf8)
@@ -94,13 +97,20 @@ import Testing
         let cases: [(String, String)] = [
             (#"{"type":"authorized_user","client_email":"a","private_key":"-----BEGIN"}"#, "service_account"),
             (#"{"type":"service_account","private_key":"-----BEGIN"}"#, "client_email"),
-            (#"{"type":"service_account","client_email":"a","private_key":"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}"#, "PEM"),
+            (
+                #"{"type":"service_account","client_email":"a","private_key":"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}"#,
+                "PEM"
+            ),
             ("not json", "JSON"),
         ]
         for (json, expected) in cases {
-            let error = try #require(throws: ObjectStoreError.self) { try ServiceAccountKey(json: Array(json.utf8), path: "/k.json") }
+            let error = try #require(throws: ObjectStoreError.self) {
+                try ServiceAccountKey(json: Array(json.utf8), path: "/k.json")
+            }
             #expect(error.code == .configuration)
-            #expect(error.message.contains("GOOGLE_APPLICATION_CREDENTIALS") && error.message.contains(expected), "\(error.message)")
+            #expect(
+                error.message.contains("GOOGLE_APPLICATION_CREDENTIALS") && error.message.contains(expected),
+                "\(error.message)")
         }
         let ec = try makeKey(in: directory, algorithm: ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"])
         let error = try #require(throws: ObjectStoreError.self) { try ServiceAccountKey(path: ec) }
@@ -111,8 +121,11 @@ import Testing
     }
 
     @Test func tokenAnswersParseWithTheirLifetime() throws {
-        let answer = try GCSTokenProvider.parseToken(Array(#"{"access_token":"ya29.x","expires_in":3599,"token_type":"Bearer"}"#.utf8), what: "t", now: 100)
+        let answer = try GCSTokenProvider.parseToken(
+            Array(#"{"access_token":"ya29.x","expires_in":3599,"token_type":"Bearer"}"#.utf8), what: "t", now: 100)
         #expect(answer.value == "ya29.x" && answer.expiration == 3699)
-        #expect(throws: ObjectStoreError.self) { try GCSTokenProvider.parseToken(Array(#"{"error":"invalid_grant"}"#.utf8), what: "t", now: 0) }
+        #expect(throws: ObjectStoreError.self) {
+            try GCSTokenProvider.parseToken(Array(#"{"error":"invalid_grant"}"#.utf8), what: "t", now: 0)
+        }
     }
 }

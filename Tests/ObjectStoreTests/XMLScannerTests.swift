@@ -2,7 +2,6 @@ import Foundation
 import ObjectStore
 import Testing
 
-
 /// The S3 listing scanner: element text, entities, no confusion of similar tag names.
 @Suite struct XMLScannerTests {
     @Test func keysAreScannedAndDecoded() {
@@ -21,15 +20,21 @@ import Testing
     }
 
     @Test func queriesAreCanonical() {
-        #expect(URIEncoding.query([("prefix", "a b/c"), ("list-type", "2"), ("continuation-token", "x+/=")])
-            == "continuation-token=x%2B%2F%3D&list-type=2&prefix=a%20b%2Fc")
+        #expect(
+            URIEncoding.query([("prefix", "a b/c"), ("list-type", "2"), ("continuation-token", "x+/=")])
+                == "continuation-token=x%2B%2F%3D&list-type=2&prefix=a%20b%2Fc")
         #expect(URIEncoding.encode("a/b c~", keepSlash: true) == "a/b%20c~")
         // Against Foundation: RFC 3986's unreserved set, plus "/" when kept.
-        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
         for text in ["a=b", "x&y", "1+1=2", "#frag", "é 漢", "threshold=0.3", "a/b?c", "%41", "~!$'()*,;:@"] {
-            #expect(URIEncoding.encode(text, keepSlash: false) == text.addingPercentEncoding(withAllowedCharacters: unreserved))
-            #expect(URIEncoding.encode(text, keepSlash: true)
-                == text.addingPercentEncoding(withAllowedCharacters: unreserved.union(CharacterSet(charactersIn: "/"))))
+            #expect(
+                URIEncoding.encode(text, keepSlash: false)
+                    == text.addingPercentEncoding(withAllowedCharacters: unreserved))
+            #expect(
+                URIEncoding.encode(text, keepSlash: true)
+                    == text.addingPercentEncoding(
+                        withAllowedCharacters: unreserved.union(CharacterSet(charactersIn: "/"))))
         }
         #expect(HTTPObjectStore.redact("https://u:p@host/x") == "https://host/x")
     }

@@ -12,7 +12,8 @@ struct PredictionObserverTests {
         let fired = EventLog()
         let o = PredictionObserver(
             function: "stock", model: "stock-lstm",
-            policy: .init(threshold: threshold, cooldown: cooldown, window: window, minPoints: minPoints), clock: clock.read,
+            policy: .init(threshold: threshold, cooldown: cooldown, window: window, minPoints: minPoints),
+            clock: clock.read,
             onFire: { e in fired.append(e) })
         return (o, fired)
     }

@@ -18,7 +18,8 @@ struct RetrainJobTests {
     @Test("with no serving version the candidate becomes version 1")
     func bootstrap() throws {
         let repo = ModelRepository(store: MemoryObjectStore())
-        let report = try RetrainJob(repository: repo, options: .init(recipe: quick)).run(rows: try googRows(), source: "goog")
+        let report = try RetrainJob(repository: repo, options: .init(recipe: quick)).run(
+            rows: try googRows(), source: "goog")
         #expect(report.decision == "published")
         #expect(report.publishedVersion == 1)
         #expect(report.servingVersion == nil && report.servingRMSE == nil)
@@ -63,7 +64,8 @@ struct RetrainJobTests {
         untrained.epochs = 0
         let (bad, _) = try StockTrainer.train(rows: rows, recipe: untrained)
         try repo.publish(model: "stock-lstm", format: "lstm-regressor", files: ["model.json": bad.encoded()])
-        let report = try RetrainJob(repository: repo, options: .init(minImprovement: 0.99, recipe: quick)).run(rows: rows)
+        let report = try RetrainJob(repository: repo, options: .init(minImprovement: 0.99, recipe: quick)).run(
+            rows: rows)
         #expect(report.decision == "kept")
         #expect(report.candidateRMSE < report.servingRMSE!)
         #expect(abs(report.requiredRMSE! - report.servingRMSE! * 0.01) < 1e-9)
@@ -87,7 +89,9 @@ struct RetrainJobTests {
         let repo = ModelRepository(store: MemoryObjectStore())
         let report = try RetrainJob(repository: repo, options: .init(recipe: quick)).run(rows: try googRows())
         let o = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]
-        for key in ["decision", "reason", "candidate_rmse", "naive_rmse", "holdout_days", "training", "min_improvement"] {
+        for key in [
+            "decision", "reason", "candidate_rmse", "naive_rmse", "holdout_days", "training", "min_improvement",
+        ] {
             #expect(o?[key] != nil, "missing \(key)")
         }
         #expect((o?["training"] as? [String: Any])?["test_rmse"] != nil)

@@ -6,7 +6,7 @@ import Testing
 @testable import Retraining
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 @Suite("Retrain triggers and dispatcher")
@@ -30,7 +30,8 @@ struct RetrainTriggerTests {
         let dispatcher = RetrainDispatcher(trigger: trigger)
         let clock = TestClock()
         let observer = PredictionObserver(
-            function: "stock", model: "stock-lstm", policy: .init(threshold: 5, cooldown: 3600, window: 5, minPoints: 1),
+            function: "stock", model: "stock-lstm",
+            policy: .init(threshold: 5, cooldown: 3600, window: 5, minPoints: 1),
             clock: clock.read, onFire: { dispatcher.submit($0) })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await dispatcher.run() }
@@ -39,7 +40,9 @@ struct RetrainTriggerTests {
                 observer.recordFeedback([.init(target: .day(day), actual: 150)])
                 clock.advance(60)
             }
-            try await waitUntil(timeout: .seconds(10), "the retraining to complete") { dispatcher.status.completed >= 1 }
+            try await waitUntil(timeout: .seconds(10), "the retraining to complete") {
+                dispatcher.status.completed >= 1
+            }
             dispatcher.finish()
             try await group.waitForAll()
         }

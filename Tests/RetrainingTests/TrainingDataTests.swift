@@ -16,15 +16,21 @@ struct TrainingDataTests {
     @Test("headerless data needs an order; dated data does not")
     func order() throws {
         #expect(throws: RetrainingError.self) { try TrainingData.load(googPath(), order: nil) }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mscr-td-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mscr-td-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("yahoo.csv")
-        try Data("Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,2,3,1,2.5,2.5,10\n2020-01-01,1,2,0.5,1.5,1.5,9\n".utf8)
-            .write(to: file)
+        try Data(
+            "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,2,3,1,2.5,2.5,10\n2020-01-01,1,2,0.5,1.5,1.5,9\n"
+                .utf8
+        )
+        .write(to: file)
         let s = try TrainingData.load(file.path, order: nil)
         #expect(s.dates == ["2020-01-01", "2020-01-02"])
-        #expect(throws: RetrainingError.self) { try TrainingData.load(dir.appendingPathComponent("missing.csv").path, order: nil) }
+        #expect(throws: RetrainingError.self) {
+            try TrainingData.load(dir.appendingPathComponent("missing.csv").path, order: nil)
+        }
         #expect(throws: RetrainingError.self) { try TrainingData.load("s3://", order: nil) }
     }
 }

@@ -10,7 +10,8 @@ enum PrometheusText {
 
     static func parse(_ text: String) throws -> [String: Double] {
         var samples: [String: Double] = [:]
-        let namePattern = try NSRegularExpression(pattern: #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})?$"#)
+        let namePattern = try NSRegularExpression(
+            pattern: #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})?$"#)
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") { continue }
             guard let space = line.lastIndex(of: " ") else { throw ParseError(line: String(line)) }

@@ -93,7 +93,9 @@ struct RouterTests {
         let server = try fixture.server()
         let app = server.makeApplication(router: server.makeRouter())
         try await app.test(.router) { client in
-            try await client.execute(uri: "/admin/functions/t/reload", method: .post) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/admin/functions/t/reload", method: .post) {
+                #expect($0.status == .unauthorized)
+            }
             try await client.execute(
                 uri: "/admin/functions/t/reload", method: .post, headers: [.authorization: "Bearer s3cret-toke"]
             ) { #expect($0.status == .unauthorized) }

@@ -29,7 +29,8 @@ struct RuntimeFixture {
 
     /// Size of the published manifest (a load fetches it too).
     var manifestSize: Int {
-        (try? FileManager.default.attributesOfItem(atPath: repositoryDirectory + "/t-model/1/manifest.json")[.size] as? Int) ?? -1
+        (try? FileManager.default.attributesOfItem(atPath: repositoryDirectory + "/t-model/1/manifest.json")[.size]
+            as? Int) ?? -1
     }
 
     func configuration(_ edit: (inout RuntimeConfiguration) -> Void = { _ in }) -> RuntimeConfiguration {

@@ -42,7 +42,11 @@ import Testing
         let input = try Self.decode(
             Input.self, Self.png, "image/png",
             ["atLeast": "3", "ratio": "0.5", "label": "a b", "strict": "yes", "mode": "exact", "unused": "x"])
-        #expect(input == Input(image: EncodedImage(bytes: Self.png), atLeast: 3, ratio: 0.5, label: "a b", strict: true, mode: .exact))
+        #expect(
+            input
+                == Input(
+                    image: EncodedImage(bytes: Self.png), atLeast: 3, ratio: 0.5, label: "a b", strict: true,
+                    mode: .exact))
         let minimal = try Self.decode(Input.self, Self.png, nil, ["ratio": "1e-3"])
         #expect(minimal.atLeast == nil && minimal.strict == nil && minimal.ratio == 0.001)
     }
@@ -52,7 +56,9 @@ import Testing
         let json = #"{"image": "\#(Data(Self.png).base64EncodedString())", "ratio": 2, "mode": "fast"}"#
         let input = try Self.decode(Input.self, Array(json.utf8), "application/json; charset=utf-8")
         #expect(input.image.bytes == Self.png && input.ratio == 2 && input.mode == .fast)
-        let wrong = Self.failure { try Self.decode(Input.self, Array(#"{"image": "AAAA", "ratio": "x"}"#.utf8), "application/json") }
+        let wrong = Self.failure {
+            try Self.decode(Input.self, Array(#"{"image": "AAAA", "ratio": "x"}"#.utf8), "application/json")
+        }
         #expect(wrong?.code == .invalidInput)
         #expect(wrong?.message == #""ratio" must be a number"#)
         let missing = Self.failure { try Self.decode(Input.self, Array(#"{"ratio": 1}"#.utf8), "application/json") }
@@ -85,12 +91,19 @@ import Testing
 
     @Test("bodies the function does not take: 415 or 422")
     func refusedBodies() {
-        #expect(Self.failure { try Self.decode(Input.self, Array("a,b".utf8), "text/csv") }?.code == .unsupportedMediaType)
+        #expect(
+            Self.failure { try Self.decode(Input.self, Array("a,b".utf8), "text/csv") }?.code == .unsupportedMediaType)
         #expect(Self.failure { try Self.decode(Input.self, Array("text".utf8), "image/jpeg") }?.code == .unprocessable)
-        #expect(Self.failure { try Self.decode(Input.self, Array("text".utf8), "application/octet-stream") }?.code == .unsupportedMediaType)
-        #expect(Self.failure { try Self.decode(Input.self, Array("GIF89a....".utf8), "image/gif") }?.code == .unsupportedMediaType)
+        #expect(
+            Self.failure { try Self.decode(Input.self, Array("text".utf8), "application/octet-stream") }?.code
+                == .unsupportedMediaType)
+        #expect(
+            Self.failure { try Self.decode(Input.self, Array("GIF89a....".utf8), "image/gif") }?.code
+                == .unsupportedMediaType)
         // An image sent to a function whose input has no image field.
-        #expect(Self.failure { try Self.decode(QueryOnly.self, Self.png, "image/png", ["n": "1"]) }?.code == .unsupportedMediaType)
+        #expect(
+            Self.failure { try Self.decode(QueryOnly.self, Self.png, "image/png", ["n": "1"]) }?.code
+                == .unsupportedMediaType)
         // No body and no image field: the query alone.
         #expect((try? Self.decode(QueryOnly.self, [], nil, ["n": "7"]))?.n == 7)
         let noImage = Self.failure { try Self.decode(Input.self, [], nil, ["ratio": "1"]) }
@@ -99,18 +112,28 @@ import Testing
 
     @Test("the multipart 'file' part is the image")
     func multipart() throws {
-        let body = Array("--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n".utf8) + Self.png + Array("\r\n--b--\r\n".utf8)
+        let body =
+            Array("--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n".utf8) + Self.png
+            + Array("\r\n--b--\r\n".utf8)
         let input = try Self.decode(Input.self, body, "multipart/form-data; boundary=b", ["ratio": "1"])
         #expect(input.image.bytes == Self.png)
         let other = Array("--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nabc\r\n--b--\r\n".utf8)
-        #expect(Self.failure { try Self.decode(Input.self, other, "multipart/form-data; boundary=b", ["ratio": "1"]) }?.message
-            == "the multipart form has no 'file' part")
+        #expect(
+            Self.failure { try Self.decode(Input.self, other, "multipart/form-data; boundary=b", ["ratio": "1"]) }?
+                .message
+                == "the multipart form has no 'file' part")
     }
 
     @Test("the output is JSON with sorted keys")
     func output() throws {
-        struct Output: Encodable { var zeta = 1; var alpha = "a/b"; var mid = [1.5] }
-        #expect(String(decoding: try TypedCodec.encode(Output()), as: UTF8.self) == #"{"alpha":"a/b","mid":[1.5],"zeta":1}"#)
+        struct Output: Encodable {
+            var zeta = 1
+            var alpha = "a/b"
+            var mid = [1.5]
+        }
+        #expect(
+            String(decoding: try TypedCodec.encode(Output()), as: UTF8.self) == #"{"alpha":"a/b","mid":[1.5],"zeta":1}"#
+        )
     }
 
     @Test("a failure thrown by a function keeps its code on the way out")

@@ -78,7 +78,8 @@ import Testing
         ) { client in
             let trace = "0af7651916cd43dd8448eb211c80319c"
             let cold = try await client.invoke(
-                body: [], contentType: nil, query: ["word": "ab"], headers: ["traceparent": "00-\(trace)-b7ad6b7169203331-01"])
+                body: [], contentType: nil, query: ["word": "ab"],
+                headers: ["traceparent": "00-\(trace)-b7ad6b7169203331-01"])
             let first = try #require(cold.output, "\(cold.text)")
             #expect(first.function == "echo" && first.model == "t-model" && first.version == 1)
             #expect(first.text == "weights" && first.suffix == "abab")
@@ -122,7 +123,9 @@ import Testing
         let repository = try Self.repository()
         defer { repository.remove() }
         await #expect {
-            try await FunctionTester.run(EchoContext.self, model: "t-model", repository: repository.uri, params: ["repeats": 9]) { _ in }
+            try await FunctionTester.run(
+                EchoContext.self, model: "t-model", repository: repository.uri, params: ["repeats": 9]
+            ) { _ in }
         } throws: { error in
             "\(error)".contains("function.json: \"params.repeats\" must be an integer in 1...3, got 9")
         }
@@ -138,6 +141,9 @@ import Testing
             }
         }
         #expect(throws: (any Error).self) { try TypedFunctionKinds.make([Impostor.self]) }
-        #expect(try TypedFunctionKinds.make([EchoContext.self, WrongFormat.self]).map(\.kind) == ["echo-context", "wrong-format"])
+        #expect(
+            try TypedFunctionKinds.make([EchoContext.self, WrongFormat.self]).map(\.kind) == [
+                "echo-context", "wrong-format",
+            ])
     }
 }

@@ -11,15 +11,18 @@ import Testing
 /// native endpoint's answer.
 @Suite("V2 protocol: detect with the real model (router level)")
 struct V2DetectTests {
-    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared")
-        .standardizedFileURL.path
+    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../../shared"
+    )
+    .standardizedFileURL.path
 
     /// A functions folder with the repo's `detect` config and a repository holding the model.
     static func server(root: String) throws -> MSCRServer {
         let fm = FileManager.default
         let functions = root + "/functions/detect"
         try fm.createDirectory(atPath: functions, withIntermediateDirectories: true)
-        let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
+        let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+            .standardizedFileURL.path
         try fm.copyItem(atPath: repoRoot + "/functions/detect/function.json", toPath: functions + "/function.json")
         let model = shared + "/data/models/yolo-fastest-1.1"
         let files = [
@@ -44,7 +47,8 @@ struct V2DetectTests {
         let image = Array(try Data(contentsOf: URL(fileURLWithPath: Self.shared + "/data/images/dog.jpg")))
         try await server.makeApplication(router: server.makeRouter()).test(.router) { client in
             let native = try await client.execute(
-                uri: "/functions/detect", method: .post, headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: image))
+                uri: "/functions/detect", method: .post, headers: [.contentType: "image/jpeg"],
+                body: ByteBuffer(bytes: image))
             #expect(native.status == .ok)
             let detections = native.json["detections"] as? [[String: Any]] ?? []
             #expect(!detections.isEmpty)
@@ -58,7 +62,8 @@ struct V2DetectTests {
                 uri: "/v2/models/detect/infer", method: .post,
                 headers: [V2InferBinaryTests.headerLength: length], body: body)
             let json = V2Body.json(
-                #"{"inputs": [{"name": "image", "datatype": "BYTES", "shape": [1], "data": ["\#(TensorBase64.encode(image))"]}]}"#)
+                #"{"inputs": [{"name": "image", "datatype": "BYTES", "shape": [1], "data": ["\#(TensorBase64.encode(image))"]}]}"#
+            )
             let base64 = try await client.execute(uri: "/v2/models/detect/infer", method: .post, body: json)
             for r in [binary, base64] {
                 #expect(r.status == .ok, "\(r.text.prefix(300))")

@@ -19,10 +19,12 @@ struct V2Fixture {
     init(maxBodyBytes: Int = 4096) throws {
         root = NSTemporaryDirectory() + "mscr-v2-\(UUID().uuidString)"
         let functions: [(String, String, String)] = [
-            ("tt", "mscr-test-tensor", "tt-model"), ("t", "mscr-test", "t-model"), ("broken", "mscr-test-tensor", "broken-model"),
+            ("tt", "mscr-test-tensor", "tt-model"), ("t", "mscr-test", "t-model"),
+            ("broken", "mscr-test-tensor", "broken-model"),
         ]
         for (name, kind, model) in functions {
-            try FileManager.default.createDirectory(atPath: functionsDirectory + "/" + name, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: functionsDirectory + "/" + name, withIntermediateDirectories: true)
             let config = """
                 {"name": "\(name)", "kind": "\(kind)", "model": "\(model)", "version": "latest",
                  "limits": {"maxBodyBytes": \(maxBodyBytes), "concurrency": 4}}

@@ -118,7 +118,10 @@ struct V2InferBinaryTests {
         (#"{"inputs": []}"#, [], "9999", "Inference-Header-Content-Length"),
         (#"{"inputs": []}"#, [], "12x", "Inference-Header-Content-Length"),
         // A header length that cuts the JSON.
-        (#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]}]}"#, [], "10", "not valid JSON"),
+        (
+            #"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]}]}"#, [], "10",
+            "not valid JSON"
+        ),
     ]
 
     @Test("binary lies are 400 with a clear message", arguments: lies.indices)

@@ -39,7 +39,8 @@ struct V2InferJSONTests {
         let fixture = try V2Fixture()
         defer { fixture.cleanup() }
         try await fixture.test { client in
-            let body = V2Body.tt(x: [[1, 1]], s: ["z"], extra: ", \"outputs\": [{\"name\": \"echo\"}, {\"name\": \"sum\"}]")
+            let body = V2Body.tt(
+                x: [[1, 1]], s: ["z"], extra: ", \"outputs\": [{\"name\": \"echo\"}, {\"name\": \"sum\"}]")
             try await client.execute(uri: "/v2/models/tt/versions/1/infer", method: .post, body: body) { r in
                 #expect(r.status == .ok, "\(r.text)")
                 #expect(r.json["model_version"] as? String == "1")
@@ -55,7 +56,9 @@ struct V2InferJSONTests {
                 #expect(r.status == .notFound)
                 #expect(r.v2Error?.contains("9") == true)
             }
-            try await client.execute(uri: "/v2/models/nope/infer", method: .post, body: body) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v2/models/nope/infer", method: .post, body: body) {
+                #expect($0.status == .notFound)
+            }
         }
     }
 
@@ -114,7 +117,10 @@ struct V2InferJSONTests {
             #"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]}, {"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]}]}"#,
             "more than once"
         ),
-        (#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [2147483647, 2147483647, 2147483647], "data": [1]}]}"#, "overflows"),
+        (
+            #"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [2147483647, 2147483647, 2147483647], "data": [1]}]}"#,
+            "overflows"
+        ),
         (#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [4294967296, 2], "data": [1]}]}"#, "shape"),
         (#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 2], "data": [1, 2]}]}"#, "non-negative"),
         (
@@ -131,7 +137,10 @@ struct V2InferJSONTests {
         ),
         (#"{"inputs": []}"#, "1 to 64"),
         (#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]"#, "not valid JSON"),
-        (#"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2], "name": "y"}]}"#, "duplicate"),
+        (
+            #"{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 2], "name": "y"}]}"#,
+            "duplicate"
+        ),
         (#"[1, 2]"#, "JSON object"),
         ("", "not valid JSON"),
     ]
@@ -158,7 +167,8 @@ struct V2InferJSONTests {
         try await fixture.test { client in
             let many = (0..<65).map { #"{"name": "x\#($0)", "datatype": "FP32", "shape": [0], "data": []}"# }
             try await client.execute(
-                uri: "/v2/models/tt/infer", method: .post, body: V2Body.json(#"{"inputs": [\#(many.joined(separator: ","))]}"#)
+                uri: "/v2/models/tt/infer", method: .post,
+                body: V2Body.json(#"{"inputs": [\#(many.joined(separator: ","))]}"#)
             ) { r in
                 #expect(r.status == .badRequest)
                 #expect(r.v2Error?.contains("64") == true)

@@ -82,7 +82,8 @@ struct V2RouteTests {
                 #expect(r.status == .badRequest)
                 #expect(r.v2Error?.contains("not ready") == true)
             }
-            try await client.execute(uri: "/v2/models/tt/infer", method: .post, body: V2Body.tt(x: [[1, 2]], s: ["a"])) {
+            try await client.execute(uri: "/v2/models/tt/infer", method: .post, body: V2Body.tt(x: [[1, 2]], s: ["a"]))
+            {
                 #expect($0.status == .ok)
             }
             try await client.execute(uri: "/v2/models/tt/ready", method: .get) { r in
@@ -90,7 +91,9 @@ struct V2RouteTests {
                 #expect(r.json["ready"] as? Bool == true)
             }
             try await client.execute(uri: "/v2/models/tt/versions/2/ready", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v2/models/tt/versions/1/ready", method: .get) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/v2/models/tt/versions/1/ready", method: .get) {
+                #expect($0.status == .badRequest)
+            }
         }
     }
 
@@ -112,7 +115,8 @@ struct V2RouteTests {
     func openAPI() async throws {
         let fixture = try V2Fixture()
         defer { fixture.cleanup() }
-        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/openapi.json")
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../docs/openapi.json")
         let kept = try Data(contentsOf: docs)
         try await fixture.test { client in
             try await client.execute(uri: "/openapi.json", method: .get) { r in

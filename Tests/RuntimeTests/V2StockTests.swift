@@ -37,7 +37,8 @@ struct V2StockTests {
         try #"{"name": "stock", "kind": "lstm-regressor", "model": "stock-lstm"}"#.write(
             toFile: root + "/functions/stock/function.json", atomically: true, encoding: .utf8)
         try ModelRepository(store: FileObjectStore(root: root + "/models")).publish(
-            model: "stock-lstm", format: "lstm-regressor", files: ["model.json": try Self.model(window: window).encoded()])
+            model: "stock-lstm", format: "lstm-regressor",
+            files: ["model.json": try Self.model(window: window).encoded()])
         var c = RuntimeConfiguration()
         c.port = 0
         c.functionsDirectory = root + "/functions"
@@ -48,7 +49,8 @@ struct V2StockTests {
         let windows = (0..<batch).map { Array(rows[$0..<($0 + window)]) }
         let data = windows.flatMap { $0.flatMap { $0 } }.map { String($0) }.joined(separator: ",")
         let body = V2Body.json(
-            #"{"inputs": [{"name": "window", "datatype": "FP32", "shape": [\#(batch), \#(window), 5], "data": [\#(data)]}]}"#)
+            #"{"inputs": [{"name": "window", "datatype": "FP32", "shape": [\#(batch), \#(window), 5], "data": [\#(data)]}]}"#
+        )
         // The native endpoint needs window + 1 rows: give it one more; its first `batch` values
         // are the days the windows predict.
         let native = ByteBuffer(string: #"{"rows": \#(rows + Self.rows(1, seed: 1))}"#)
@@ -56,7 +58,9 @@ struct V2StockTests {
             let expected = try await client.execute(
                 uri: "/functions/stock", method: .post, headers: [.contentType: "application/json"], body: native)
             #expect(expected.status == .ok, "\(expected.text)")
-            let predicted = (expected.json["predictions"] as? [[String: Any]] ?? []).compactMap { $0["predicted"] as? Double }
+            let predicted = (expected.json["predictions"] as? [[String: Any]] ?? []).compactMap {
+                $0["predicted"] as? Double
+            }
             let next = (expected.json["next"] as? [String: Any])?["predicted"] as? Double
             let nativeCloses = Array((predicted + [next ?? .nan]).prefix(batch))
             let r = try await client.execute(uri: "/v2/models/stock/infer", method: .post, body: body)

@@ -33,7 +33,9 @@ struct V2TensorCodingTests {
             let alphabet: [Character] = ["a", "Z", "0", "\"", "\\", "\n", "é", "🙂", " ", "\u{01}"]
             return .bytes(
                 (0..<count).map { _ in
-                    Array(String((0..<Int.random(in: 0...9, using: &g)).map { _ in alphabet.randomElement(using: &g)! }).utf8)
+                    Array(
+                        String((0..<Int.random(in: 0...9, using: &g)).map { _ in alphabet.randomElement(using: &g)! })
+                            .utf8)
                 })
         }
     }
@@ -45,7 +47,8 @@ struct V2TensorCodingTests {
         let data = Self.randomData(datatype, count: count, seed: UInt64(count) &* 31 &+ UInt64(datatype.rawValue.count))
         let bytes = V2TensorCoding.encodeBinary(data)
         if let size = datatype.elementSize { #expect(bytes.count == size * count) }
-        let back = try V2TensorCoding.decodeBinary(bytes[...], datatype: datatype, count: count, name: "t", shape: [count])
+        let back = try V2TensorCoding.decodeBinary(
+            bytes[...], datatype: datatype, count: count, name: "t", shape: [count])
         #expect(back == data)
     }
 
@@ -58,7 +61,8 @@ struct V2TensorCodingTests {
         #expect(back == data, "\(text)")
     }
 
-    @Test("base64 decoding matches Foundation on random bytes, padded or not, either alphabet", arguments: Array(0...33))
+    @Test(
+        "base64 decoding matches Foundation on random bytes, padded or not, either alphabet", arguments: Array(0...33))
     func base64(length: Int) {
         var g = V2SplitMix(state: UInt64(length) + 99)
         let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &g) }
@@ -78,7 +82,8 @@ struct V2TensorCodingTests {
 
     @Test("the parser keeps JSON types apart and refuses what RFC 8259 refuses")
     func parser() throws {
-        let value = try V2JSON.parse(Array(#" {"a": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude42\n"], "b": {}} "#.utf8)[...])
+        let value = try V2JSON.parse(
+            Array(#" {"a": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude42\n"], "b": {}} "#.utf8)[...])
         #expect(value["a"] == .array([.number(1, 1), .number(-2500, nil), .bool(true), .null, .string("xé🙂\n")]))
         #expect(value["b"] == .object([]))
         let invalid = [

@@ -6,11 +6,11 @@ let package = Package(
     name: "count-people",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "count-people", targets: ["CountPeopleServer"]),
+        .executable(name: "count-people", targets: ["CountPeopleServer"])
     ],
     dependencies: [
         // Your package would use `.package(url: "https://github.com/<owner>/mscr.git", from: "…")`.
-        .package(name: "mscr", path: "../.."),
+        .package(name: "mscr", path: "../..")
     ],
     targets: [
         // The function: only the public API, no HTTP.

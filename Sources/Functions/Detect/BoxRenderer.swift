@@ -11,8 +11,10 @@ package enum BoxRenderer {
         // Draw the weakest first so the strongest ends on top.
         for d in detections.reversed() {
             let color = palette[d.classID % palette.count]
-            let x1 = clamp(d.box.x1, image.width), y1 = clamp(d.box.y1, image.height)
-            let x2 = clamp(d.box.x2, image.width), y2 = clamp(d.box.y2, image.height)
+            let x1 = clamp(d.box.x1, image.width)
+            let y1 = clamp(d.box.y1, image.height)
+            let x2 = clamp(d.box.x2, image.width)
+            let y2 = clamp(d.box.y2, image.height)
             canvas.rectangle(x1, y1, x2, y2, thickness: thickness, color: color)
             let name = d.classID < names.count ? names[d.classID] : "class \(d.classID)"
             let label = "\(name) \(formatScore(d.score))"
@@ -55,13 +57,17 @@ package enum BoxRenderer {
         }
 
         mutating func fill(_ x1: Int, _ y1: Int, _ x2: Int, _ y2: Int, color: (UInt8, UInt8, UInt8)) {
-            let xa = max(0, min(x1, x2)), xb = min(width - 1, max(x1, x2))
-            let ya = max(0, min(y1, y2)), yb = min(height - 1, max(y1, y2))
+            let xa = max(0, min(x1, x2))
+            let xb = min(width - 1, max(x1, x2))
+            let ya = max(0, min(y1, y2))
+            let yb = min(height - 1, max(y1, y2))
             guard xa <= xb, ya <= yb else { return }
             for y in ya...yb { for x in xa...xb { set(x, y, color) } }
         }
 
-        mutating func rectangle(_ x1: Int, _ y1: Int, _ x2: Int, _ y2: Int, thickness: Int, color: (UInt8, UInt8, UInt8)) {
+        mutating func rectangle(
+            _ x1: Int, _ y1: Int, _ x2: Int, _ y2: Int, thickness: Int, color: (UInt8, UInt8, UInt8)
+        ) {
             let t = thickness - 1
             fill(x1, y1, x2, y1 + t, color: color)
             fill(x1, y2 - t, x2, y2, color: color)
@@ -75,7 +81,9 @@ package enum BoxRenderer {
                 if let rows = BitmapFont.glyph(ch) {
                     for (r, row) in rows.enumerated() {
                         for c in 0..<5 where row & (0b10000 >> c) != 0 {
-                            fill(cx + c * scale, y + r * scale, cx + (c + 1) * scale - 1, y + (r + 1) * scale - 1, color: color)
+                            fill(
+                                cx + c * scale, y + r * scale, cx + (c + 1) * scale - 1, y + (r + 1) * scale - 1,
+                                color: color)
                         }
                     }
                 }

@@ -65,7 +65,8 @@ package final class DetectFunction: LoadedFunction {
         var threshold: Float? = nil
         if let text = request.query["threshold"] {
             guard let t = Float(text), t.isFinite, t >= 0, t < 1 else {
-                throw FunctionError(.invalidInput, "threshold must be a number in [\(Self.minimumThreshold), 1), not '\(text)'")
+                throw FunctionError(
+                    .invalidInput, "threshold must be a number in [\(Self.minimumThreshold), 1), not '\(text)'")
             }
             threshold = t
         }
@@ -83,9 +84,10 @@ package final class DetectFunction: LoadedFunction {
     /// The image bytes of a request: the body itself (JPEG, PNG, octet-stream or no type) or the
     /// `file` part of a multipart form.
     package static func imageBytes(of request: FunctionRequest) throws -> [UInt8] {
-        let type = request.contentType?.split(separator: ";").first.map {
-            $0.trimmed.lowercased()
-        } ?? ""
+        let type =
+            request.contentType?.split(separator: ";").first.map {
+                $0.trimmed.lowercased()
+            } ?? ""
         let bytes: [UInt8]
         switch type {
         case "", "image/jpeg", "image/jpg", "image/pjpeg", "image/png", "application/octet-stream":
@@ -101,7 +103,8 @@ package final class DetectFunction: LoadedFunction {
         default:
             throw FunctionError(
                 .unsupportedMediaType,
-                "Content-Type \(type) is not accepted; send image/jpeg, image/png or multipart/form-data with a 'file' part")
+                "Content-Type \(type) is not accepted; send image/jpeg, image/png or multipart/form-data with a 'file' part"
+            )
         }
         guard !bytes.isEmpty else { throw FunctionError(.invalidInput, "the image is empty (0 bytes)") }
         if ImageCodec.sniff(bytes) == nil, type == "image/jpeg" || type == "image/png" || type == "image/jpg",

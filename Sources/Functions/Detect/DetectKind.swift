@@ -33,14 +33,16 @@ package struct DetectKind: FunctionKind {
                 config: darknet, layers: try reader.finish(), concurrency: max(1, config.limits.concurrency))
             guard names.count >= network.classCount else {
                 throw InferenceError(
-                    .invalidModel, "classes.txt has \(names.count) names but the model predicts \(network.classCount) classes")
+                    .invalidModel,
+                    "classes.txt has \(names.count) names but the model predicts \(network.classCount) classes")
             }
             return DetectFunction(
                 network: network, classNames: names, modelName: model.model, version: model.version,
                 threshold: Float(config.params["threshold"] ?? 0.25), nms: Float(config.params["nms"] ?? 0.45),
                 maxPixels: config.limits.maxPixels)
         } catch let error as InferenceError {
-            throw FunctionError(.unavailable, "\(origin) cannot be loaded: \(error.message)", retryAfter: 30, underlying: error)
+            throw FunctionError(
+                .unavailable, "\(origin) cannot be loaded: \(error.message)", retryAfter: 30, underlying: error)
         }
     }
 

@@ -21,7 +21,9 @@ package enum ImageCodec {
     /// The format the magic bytes announce, or nil.
     package static func sniff(_ bytes: [UInt8]) -> Format? {
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
-        if bytes.count >= 8, bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if bytes.count >= 8, bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            return .png
+        }
         return nil
     }
 
@@ -30,7 +32,9 @@ package enum ImageCodec {
         func starts(_ p: [UInt8]) -> Bool { bytes.count >= p.count && bytes[0..<p.count].elementsEqual(p) }
         if starts(Array("GIF8".utf8)) { return "GIF" }
         if starts([0x42, 0x4D]) { return "BMP" }
-        if starts(Array("RIFF".utf8)), bytes.count >= 12, bytes[8..<12].elementsEqual(Array("WEBP".utf8)) { return "WebP" }
+        if starts(Array("RIFF".utf8)), bytes.count >= 12, bytes[8..<12].elementsEqual(Array("WEBP".utf8)) {
+            return "WebP"
+        }
         if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A]) { return "TIFF" }
         if bytes.count >= 12, bytes[4..<8].elementsEqual(Array("ftyp".utf8)) { return "HEIF/AVIF" }
         return nil
@@ -45,7 +49,9 @@ package enum ImageCodec {
             }
             throw FunctionError(.unsupportedMediaType, "the body is not a JPEG or PNG image")
         }
-        var w: Int32 = 0, h: Int32 = 0, orientation: Int32 = 1
+        var w: Int32 = 0
+        var h: Int32 = 0
+        var orientation: Int32 = 1
         var message = [CChar](repeating: 0, count: 256)
         let rc: Int32 = bytes.withUnsafeBufferPointer { p in
             switch format {
@@ -54,7 +60,10 @@ package enum ImageCodec {
             }
         }
         guard rc == 0 else { throw failure(rc, format, message) }
-        guard w > 0, h > 0 else { throw FunctionError(.unprocessable, "the \(format.rawValue.uppercased()) header says the image is \(w)x\(h)") }
+        guard w > 0, h > 0 else {
+            throw FunctionError(
+                .unprocessable, "the \(format.rawValue.uppercased()) header says the image is \(w)x\(h)")
+        }
         let rotated = format == .jpeg && orientation >= 5
         return Header(format: format, width: Int(rotated ? h : w), height: Int(rotated ? w : h))
     }
@@ -66,15 +75,19 @@ package enum ImageCodec {
         guard info.pixels <= maxPixels, info.pixels <= Int.max / 4 else {
             throw FunctionError(
                 .unprocessable,
-                "the image is \(info.width)x\(info.height) = \(info.pixels) pixels, over this function's limit of \(maxPixels)")
+                "the image is \(info.width)x\(info.height) = \(info.pixels) pixels, over this function's limit of \(maxPixels)"
+            )
         }
         var pixels = [UInt8](repeating: 0, count: info.pixels * 3)
         var message = [CChar](repeating: 0, count: 256)
         let rc: Int32 = bytes.withUnsafeBufferPointer { p in
             pixels.withUnsafeMutableBufferPointer { out in
                 switch info.format {
-                case .jpeg: return mscr_jpeg_decode(p.baseAddress, p.count, 1, out.baseAddress, out.count, &message, message.count)
-                case .png: return mscr_png_decode(p.baseAddress, p.count, out.baseAddress, out.count, &message, message.count)
+                case .jpeg:
+                    return mscr_jpeg_decode(
+                        p.baseAddress, p.count, 1, out.baseAddress, out.count, &message, message.count)
+                case .png:
+                    return mscr_png_decode(p.baseAddress, p.count, out.baseAddress, out.count, &message, message.count)
                 }
             }
         }
@@ -92,7 +105,9 @@ package enum ImageCodec {
         var size = 0
         var message = [CChar](repeating: 0, count: 256)
         let rc = image.pixels.withUnsafeBufferPointer { p in
-            mscr_jpeg_encode(p.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), &out, &size, &message, message.count)
+            mscr_jpeg_encode(
+                p.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), &out, &size, &message,
+                message.count)
         }
         defer { mscr_codecs_free(out) }
         guard rc == 0, let out else {

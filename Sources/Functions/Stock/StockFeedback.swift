@@ -68,7 +68,8 @@ package enum StockFeedback {
             if let date = p.date {
                 let u = Array(date.utf8)
                 guard u.count >= 10, u[4] == 0x2D, u[7] == 0x2D else {
-                    throw FunctionError(.invalidInput, "feedback point \(i): date '\(date.prefix(40))' is not YYYY-MM-DD")
+                    throw FunctionError(
+                        .invalidInput, "feedback point \(i): date '\(date.prefix(40))' is not YYYY-MM-DD")
                 }
                 return Point(target: .date(String(date.prefix(10))), actual: actual)
             }

@@ -89,7 +89,8 @@ package final class StockFunction: LoadedFunction {
         let close = StockSeries.close
         var days: [StockForecast.Day] = []
         days.reserveCapacity(n - w)
-        var se = 0.0, naive = 0.0
+        var se = 0.0
+        var naive = 0.0
         for d in w..<n {
             let actual = series.rows[d][close]
             let p = values[d - w]

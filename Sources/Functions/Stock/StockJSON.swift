@@ -1,4 +1,5 @@
 import Common
+
 /// The stock function's JSON, written by hand so key order and number format are stable
 /// (prices to 4 decimals, in dollars):
 ///

@@ -18,7 +18,8 @@ extension StockSeries {
         var bytes = body[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) else {
-            throw FunctionError(.invalidInput, "the body is empty: send CSV rows Open,High,Low,Volume,Close or JSON {\"rows\": […]}")
+            throw FunctionError(
+                .invalidInput, "the body is empty: send CSV rows Open,High,Low,Volume,Close or JSON {\"rows\": […]}")
         }
         if json || first == UInt8(ascii: "{") {
             return try parseJSON(Array(bytes), order: order)
@@ -37,16 +38,20 @@ extension StockSeries {
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw FunctionError(.invalidInput, "JSON \(path(context.codingPath)) is not a number")
         } catch let DecodingError.keyNotFound(key, _) {
-            throw FunctionError(.invalidInput, "JSON body needs \"\(key.stringValue)\": {\"rows\": [[Open, High, Low, Volume, Close], …]}")
+            throw FunctionError(
+                .invalidInput,
+                "JSON body needs \"\(key.stringValue)\": {\"rows\": [[Open, High, Low, Volume, Close], …]}")
         } catch let DecodingError.dataCorrupted(context) {
-            throw FunctionError(.invalidInput, "JSON body is malformed at \(path(context.codingPath)): \(context.debugDescription)")
+            throw FunctionError(
+                .invalidInput, "JSON body is malformed at \(path(context.codingPath)): \(context.debugDescription)")
         } catch {
             throw FunctionError(.invalidInput, "JSON body is malformed: \(error)")
         }
         for (i, row) in body.rows.enumerated() {
             let name = "JSON rows[\(i)]"
             guard row.count == 5 else {
-                throw FunctionError(.invalidInput, "\(name) has \(row.count) values, expected 5 (Open, High, Low, Volume, Close)")
+                throw FunctionError(
+                    .invalidInput, "\(name) has \(row.count) values, expected 5 (Open, High, Low, Volume, Close)")
             }
             try check(row, at: name)
         }
@@ -77,7 +82,9 @@ extension StockSeries {
             let line = trim(text[...], quotes: false)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { trim($0, quotes: true) }
-            if layout == nil, rows.isEmpty, Double(fields[0]) == nil, fields.contains(where: { $0.lowercased() == "close" }) {
+            if layout == nil, rows.isEmpty, Double(fields[0]) == nil,
+                fields.contains(where: { $0.lowercased() == "close" })
+            {
                 layout = try header(fields, line: lineNumber)
                 continue
             }
@@ -94,7 +101,8 @@ extension StockSeries {
             for (k, c) in columns.enumerated() {
                 guard let v = Double(fields[c]) else {
                     throw FunctionError(
-                        .invalidInput, "line \(lineNumber), column \(Self.columns[k]): '\(fields[c].prefix(40))' is not a number")
+                        .invalidInput,
+                        "line \(lineNumber), column \(Self.columns[k]): '\(fields[c].prefix(40))' is not a number")
                 }
                 row.append(v)
             }
@@ -128,7 +136,8 @@ extension StockSeries {
         for name in Self.columns {
             guard let i = names.firstIndex(of: name.lowercased()) else {
                 throw FunctionError(
-                    .invalidInput, "line \(line): the header has no '\(name)' column (need Open, High, Low, Close, Volume)")
+                    .invalidInput,
+                    "line \(line): the header has no '\(name)' column (need Open, High, Low, Close, Volume)")
             }
             columns.append(i)
         }
@@ -143,7 +152,8 @@ extension StockSeries {
             }
             guard k == 3 ? v >= 0 : v > 0 else {
                 throw FunctionError(
-                    .invalidInput, "\(place), column \(columns[k]): \(v) must be \(k == 3 ? "zero or more" : "positive")")
+                    .invalidInput,
+                    "\(place), column \(columns[k]): \(v) must be \(k == 3 ? "zero or more" : "positive")")
             }
         }
     }
@@ -151,7 +161,8 @@ extension StockSeries {
     private static func checkDate(_ d: String, at place: String) throws {
         let u = Array(d.utf8)
         let digit = { (i: Int) in u[i] >= 0x30 && u[i] <= 0x39 }
-        guard u.count >= 10, (0..<4).allSatisfy(digit), u[4] == 0x2D, digit(5), digit(6), u[7] == 0x2D, digit(8), digit(9)
+        guard u.count >= 10, (0..<4).allSatisfy(digit), u[4] == 0x2D, digit(5), digit(6), u[7] == 0x2D, digit(8),
+            digit(9)
         else {
             throw FunctionError(.invalidInput, "\(place): date '\(d.prefix(40))' is not YYYY-MM-DD")
         }

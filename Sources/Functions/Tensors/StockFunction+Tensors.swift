@@ -21,7 +21,8 @@ extension StockFunction: TensorFunction {
     package func infer(_ request: TensorRequest) throws -> [Tensor] {
         let input = try request.input("window")
         guard case .fp32(let values) = input.data, input.shape.count == 3 else {
-            throw FunctionError(.invalidInput, "input 'window' must be FP32 [-1, \(windowLength), \(regressor.columns.count)]")
+            throw FunctionError(
+                .invalidInput, "input 'window' must be FP32 [-1, \(windowLength), \(regressor.columns.count)]")
         }
         let (batch, rows, columns) = (input.shape[0], input.shape[1], input.shape[2])
         guard values.allSatisfy(\.isFinite) else {

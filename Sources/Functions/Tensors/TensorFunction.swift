@@ -55,7 +55,8 @@ extension TensorFunction {
         try signature.check(inputs: request.inputs)
         let outputs = try infer(request)
         guard outputs.map(\.name) == signature.outputs.map(\.name) else {
-            throw FunctionError(.internal, "the model returned outputs \(outputs.map(\.name)), not \(signature.outputs.map(\.name))")
+            throw FunctionError(
+                .internal, "the model returned outputs \(outputs.map(\.name)), not \(signature.outputs.map(\.name))")
         }
         for (tensor, spec) in zip(outputs, signature.outputs) {
             do {

@@ -72,7 +72,8 @@ package struct TensorSignature: Sendable, Equatable {
         guard tensor.datatype == spec.datatype else {
             throw FunctionError(
                 .invalidInput,
-                "\(what) '\(spec.name)' has datatype \(tensor.datatype.rawValue), the model takes \(spec.datatype.rawValue)")
+                "\(what) '\(spec.name)' has datatype \(tensor.datatype.rawValue), the model takes \(spec.datatype.rawValue)"
+            )
         }
         guard spec.accepts(shape: tensor.shape, dimensions: dimensions) else {
             throw FunctionError(

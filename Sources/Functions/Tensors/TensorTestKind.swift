@@ -13,7 +13,9 @@ package struct TensorTestKind: FunctionKind {
     package static let signature = TensorSignature(
         platform: kindName,
         inputs: [TensorSpec("x", .fp32, [-1, 2]), TensorSpec("s", .bytes, [-1])],
-        outputs: [TensorSpec("sum", .fp32, [-1]), TensorSpec("lengths", .int32, [-1]), TensorSpec("echo", .bytes, [-1])])
+        outputs: [
+            TensorSpec("sum", .fp32, [-1]), TensorSpec("lengths", .int32, [-1]), TensorSpec("echo", .bytes, [-1]),
+        ])
 
     package var kind: String { Self.kindName }
 
@@ -40,7 +42,8 @@ package struct TensorTestKind: FunctionKind {
         }
 
         package func infer(_ request: TensorRequest) throws -> [Tensor] {
-            guard case .fp32(let x) = try request.input("x").data, case .bytes(let s) = try request.input("s").data else {
+            guard case .fp32(let x) = try request.input("x").data, case .bytes(let s) = try request.input("s").data
+            else {
                 throw FunctionError(.invalidInput, "inputs 'x' (FP32) and 's' (BYTES) are required")
             }
             let rows = x.count / 2

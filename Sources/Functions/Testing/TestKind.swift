@@ -1,10 +1,11 @@
-import Dispatch
 import Common
+import Dispatch
 import FoundationEssentials
+import ObjectStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ObjectStore
 
 /// `mscr-test`: a function for testing the host and the runtime without a real model
 /// (enabled by `MSCR_ENABLE_TEST_FUNCTIONS=1`). Its model is one file, `model.txt`; the load

@@ -119,7 +119,8 @@ package enum CfgReader {
                 throw InferenceError(.invalidConfig, "cfg line \(lineNumber): expected key=value, got '\(line)'")
             }
             guard !sections.isEmpty else {
-                throw InferenceError(.invalidConfig, "cfg line \(lineNumber): option '\(line)' before the first [section]")
+                throw InferenceError(
+                    .invalidConfig, "cfg line \(lineNumber): option '\(line)' before the first [section]")
             }
             sections[sections.count - 1].append(
                 key: String(line[..<eq]), value: String(line[line.index(after: eq)...]), line: lineNumber)

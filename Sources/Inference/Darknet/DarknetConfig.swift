@@ -54,7 +54,8 @@ package struct DarknetConfig: Sendable {
             guard let entry = LayerRegistry.entries[section.type] else {
                 throw InferenceError(
                     .invalidConfig,
-                    "cfg line \(section.line): unknown section [\(section.type)] (supported: \(LayerRegistry.entries.keys.sorted().joined(separator: ", ")))")
+                    "cfg line \(section.line): unknown section [\(section.type)] (supported: \(LayerRegistry.entries.keys.sorted().joined(separator: ", ")))"
+                )
             }
             let context = LayerContext(index: layers.count, shapes: shapes, networkInput: input)
             let layer = try entry.parse(&section, context)

@@ -63,7 +63,8 @@ package struct LayerIO {
     package let index: Int
     package let workspace: UnsafeMutablePointer<Float>
 
-    package init(table: UnsafePointer<UnsafeMutablePointer<Float>>, index: Int, workspace: UnsafeMutablePointer<Float>) {
+    package init(table: UnsafePointer<UnsafeMutablePointer<Float>>, index: Int, workspace: UnsafeMutablePointer<Float>)
+    {
         self.table = table
         self.index = index
         self.workspace = workspace

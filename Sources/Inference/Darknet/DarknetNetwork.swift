@@ -62,7 +62,9 @@ package final class DarknetNetwork: Sendable {
     }
 
     /// Parses `cfg` and `weights` in one go (tests and the CLI; the function streams instead).
-    package convenience init(cfg: String, weights: [UInt8], width: Int? = nil, height: Int? = nil, concurrency: Int = 4) throws {
+    package convenience init(cfg: String, weights: [UInt8], width: Int? = nil, height: Int? = nil, concurrency: Int = 4)
+        throws
+    {
         let config = try DarknetConfig(text: cfg, width: width, height: height)
         var reader = DarknetWeightsReader(config: config)
         try reader.consume(weights)
@@ -82,7 +84,8 @@ package final class DarknetNetwork: Sendable {
     /// `[yolo]` head's raw map, in cfg order.
     package func forward(_ input: [Float]) throws -> [[Float]] {
         guard input.count == self.input.count else {
-            throw InferenceError(.shapeMismatch, "network input is \(self.input) (\(self.input.count) floats), got \(input.count)")
+            throw InferenceError(
+                .shapeMismatch, "network input is \(self.input) (\(self.input.count) floats), got \(input.count)")
         }
         return pool.withArena { arena in
             input.withUnsafeBufferPointer { arena.table[0].update(from: $0.baseAddress!, count: input.count) }
@@ -98,7 +101,8 @@ package final class DarknetNetwork: Sendable {
     /// `layerTimes`, when given, receives each layer's forward time in seconds (0 for identity
     /// layers), indexed like `layers`.
     package func detect(
-        _ image: RGBImage, threshold: Float = 0.25, nms: Float = 0.45, layerTimes: UnsafeMutableBufferPointer<Double>? = nil
+        _ image: RGBImage, threshold: Float = 0.25, nms: Float = 0.45,
+        layerTimes: UnsafeMutableBufferPointer<Double>? = nil
     ) throws -> DetectionResult {
         guard input.channels == 3 else {
             throw InferenceError(.invalidConfig, "detection needs a 3-channel network, this one has \(input.channels)")
@@ -114,17 +118,22 @@ package final class DarknetNetwork: Sendable {
             return DetectionResult(
                 width: image.width, height: image.height, detections: detections,
                 timings: DetectionTimings(
-                    preprocess: Double(t1 - t0) / 1e9, forward: Double(t2 - t1) / 1e9, postprocess: Double(t3 - t2) / 1e9))
+                    preprocess: Double(t1 - t0) / 1e9, forward: Double(t2 - t1) / 1e9,
+                    postprocess: Double(t3 - t2) / 1e9))
         }
     }
 
     /// Writes the network input for `image` into the arena.
     private func preprocess(_ image: RGBImage, into arena: ScratchArena) {
         let dst = arena.table[0]
-        var outW = input.width, outH = input.height, offX = 0, offY = 0
+        var outW = input.width
+        var outH = input.height
+        var offX = 0
+        var offY = 0
         if letterbox {
             (outW, outH) = Letterbox.scaledSize(
-                imageWidth: image.width, imageHeight: image.height, networkWidth: input.width, networkHeight: input.height)
+                imageWidth: image.width, imageHeight: image.height, networkWidth: input.width,
+                networkHeight: input.height)
             offX = (input.width - outW) / 2
             offY = (input.height - outH) / 2
             dst.update(repeating: 0.5, count: input.count)
@@ -141,7 +150,8 @@ package final class DarknetNetwork: Sendable {
     /// (identity layers get 0).
     private func run(_ arena: ScratchArena, layerTimes times: UnsafeMutableBufferPointer<Double>? = nil) {
         if let times {
-            precondition(times.count >= layers.count, "layerTimes holds \(times.count), the network has \(layers.count) layers")
+            precondition(
+                times.count >= layers.count, "layerTimes holds \(times.count), the network has \(layers.count) layers")
             times.update(repeating: 0)
         }
         for (i, layer) in layers.enumerated() where !layer.isIdentity {
@@ -160,7 +170,8 @@ package final class DarknetNetwork: Sendable {
         YoloDecoder.correctBoxes(
             &candidates, imageWidth: image.width, imageHeight: image.height, network: input, letterbox: letterbox)
         if nms > 0 { NonMaxSuppression.apply(&candidates, threshold: nms, kind: nmsKind, beta: betaNMS) }
-        return Self.detections(from: candidates, threshold: threshold, imageWidth: image.width, imageHeight: image.height)
+        return Self.detections(
+            from: candidates, threshold: threshold, imageWidth: image.width, imageHeight: image.height)
     }
 
     /// Every (candidate, class) with probability above `threshold`, in image pixels, best first.
@@ -168,7 +179,8 @@ package final class DarknetNetwork: Sendable {
         from candidates: [DetectionCandidate], threshold: Float, imageWidth: Int, imageHeight: Int
     ) -> [Detection] {
         var out: [Detection] = []
-        let w = Double(imageWidth), h = Double(imageHeight)
+        let w = Double(imageWidth)
+        let h = Double(imageHeight)
         for c in candidates {
             let b = c.box
             let box = PixelBox(

@@ -55,7 +55,8 @@ package struct DarknetWeightsReader {
             guard target < targets.count else {
                 throw InferenceError(
                     .invalidWeights,
-                    "weights file is longer than the cfg implies: expected \(expectedBytes ?? 0) bytes, got at least \(bytesConsumed + chunk.count - offset) (extra bytes after layer \(targets.last.map(describe) ?? "none"))")
+                    "weights file is longer than the cfg implies: expected \(expectedBytes ?? 0) bytes, got at least \(bytesConsumed + chunk.count - offset) (extra bytes after layer \(targets.last.map(describe) ?? "none"))"
+                )
             }
             let layerIndex = targets[target]
             let need = 4 * config.layers[layerIndex].weightCount
@@ -63,7 +64,8 @@ package struct DarknetWeightsReader {
             let n = min(need - bufferBytes, chunk.count - offset)
             let start = bufferBytes
             buffer.withUnsafeMutableBytes { dst in
-                dst.baseAddress!.advanced(by: start).copyMemory(from: chunk.baseAddress!.advanced(by: offset), byteCount: n)
+                dst.baseAddress!.advanced(by: start).copyMemory(
+                    from: chunk.baseAddress!.advanced(by: offset), byteCount: n)
             }
             bufferBytes += n
             offset += n
@@ -85,12 +87,14 @@ package struct DarknetWeightsReader {
     package func finish() throws -> [any DarknetLayer] {
         guard let expected = expectedBytes else {
             throw InferenceError(
-                .invalidWeights, "weights file ends inside its header: got \(bytesConsumed) bytes, a header needs at least 16")
+                .invalidWeights,
+                "weights file ends inside its header: got \(bytesConsumed) bytes, a header needs at least 16")
         }
         guard target == targets.count else {
             throw InferenceError(
                 .invalidWeights,
-                "weights file is shorter than the cfg implies: expected \(expected) bytes, got \(bytesConsumed); it ends inside layer \(describe(targets[target]))")
+                "weights file is shorter than the cfg implies: expected \(expected) bytes, got \(bytesConsumed); it ends inside layer \(describe(targets[target]))"
+            )
         }
         return config.layers.indices.map { loaded[$0] ?? config.layers[$0] }
     }
@@ -101,14 +105,17 @@ package struct DarknetWeightsReader {
         headerBytes.append(contentsOf: chunk[offset..<(offset + n)])
         bytesConsumed += n
         if headerBytes.count == 12 {
-            let major = int32(at: 0), minor = int32(at: 4), revision = int32(at: 8)
+            let major = int32(at: 0)
+            let minor = int32(at: 4)
+            let revision = int32(at: 8)
             guard major >= 0, minor >= 0, revision >= 0 else {
                 throw InferenceError(
                     .invalidWeights, "not a Darknet weights file: header version \(major).\(minor).\(revision)")
             }
         }
         if headerBytes.count > 12, headerBytes.count == Self.headerSize(headerBytes) {
-            let major = int32(at: 0), minor = int32(at: 4)
+            let major = int32(at: 0)
+            let minor = int32(at: 4)
             var seen: UInt64 = 0
             for i in (12..<headerBytes.count).reversed() { seen = seen << 8 | UInt64(headerBytes[i]) }
             header = DarknetWeightsHeader(major: major, minor: minor, revision: int32(at: 8), seen: seen)
@@ -119,21 +126,25 @@ package struct DarknetWeightsReader {
     private static func headerSize(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 12 else { return nil }
         func i32(_ at: Int) -> Int32 {
-            Int32(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24)
+            Int32(
+                bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(
+                    bytes[at + 3]) << 24)
         }
         return DarknetWeightsHeader.seenIs64Bit(major: i32(0), minor: i32(4)) ? 20 : 16
     }
 
     private func int32(at i: Int) -> Int32 {
-        Int32(bitPattern: UInt32(headerBytes[i]) | UInt32(headerBytes[i + 1]) << 8
-            | UInt32(headerBytes[i + 2]) << 16 | UInt32(headerBytes[i + 3]) << 24)
+        Int32(
+            bitPattern: UInt32(headerBytes[i]) | UInt32(headerBytes[i + 1]) << 8
+                | UInt32(headerBytes[i + 2]) << 16 | UInt32(headerBytes[i + 3]) << 24)
     }
 
     private func describe(_ layer: Int) -> String {
         let l = config.layers[layer]
         var text = "\(layer) [\(l.type)]"
         if let conv = l as? ConvolutionalLayer {
-            text += " (filters=\(conv.filters) size=\(conv.size) groups=\(conv.groups) batch_normalize=\(conv.batchNormalize ? 1 : 0), \(4 * l.weightCount) bytes)"
+            text +=
+                " (filters=\(conv.filters) size=\(conv.size) groups=\(conv.groups) batch_normalize=\(conv.batchNormalize ? 1 : 0), \(4 * l.weightCount) bytes)"
         }
         return text
     }

@@ -11,12 +11,14 @@ package enum LayerRegistry {
     }
 
     package static let entries: [String: Entry] = [
-        "convolutional": Entry(parse: { try ConvolutionalLayer(section: &$0, context: $1) }, trainingKeys: convTraining),
+        "convolutional": Entry(
+            parse: { try ConvolutionalLayer(section: &$0, context: $1) }, trainingKeys: convTraining),
         "conv": Entry(parse: { try ConvolutionalLayer(section: &$0, context: $1) }, trainingKeys: convTraining),
         "maxpool": Entry(parse: { try MaxPoolLayer(section: &$0, context: $1) }, trainingKeys: []),
         "max": Entry(parse: { try MaxPoolLayer(section: &$0, context: $1) }, trainingKeys: []),
         "route": Entry(parse: { try RouteLayer(section: &$0, context: $1) }, trainingKeys: ["stopbackward"]),
-        "shortcut": Entry(parse: { try ShortcutLayer(section: &$0, context: $1) }, trainingKeys: ["weights_normalization"]),
+        "shortcut": Entry(
+            parse: { try ShortcutLayer(section: &$0, context: $1) }, trainingKeys: ["weights_normalization"]),
         "upsample": Entry(parse: { try UpsampleLayer(section: &$0, context: $1) }, trainingKeys: []),
         "dropout": Entry(
             parse: { try DropoutLayer(section: &$0, context: $1) },
@@ -46,5 +48,7 @@ package enum LayerRegistry {
         "use_cuda_graph", "ema_alpha", "letter_box_train", "inputs", "burn_in_decay", "seed",
     ]
 
-    private static let convTraining: Set<String> = ["stopbackward", "train_only_bn", "share_index", "assisted_excitation"]
+    private static let convTraining: Set<String> = [
+        "stopbackward", "train_only_bn", "share_index", "assisted_excitation",
+    ]
 }

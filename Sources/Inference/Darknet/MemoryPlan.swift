@@ -32,9 +32,15 @@ package struct MemoryPlan: Sendable, Equatable {
         func allocate(_ buffer: Int, _ size: Int) {
             var best = -1
             for s in slotSize.indices where slotOwner[s] < 0 {
-                if best < 0 { best = s; continue }
-                let fits = slotSize[s] >= size, bestFits = slotSize[best] >= size
-                if fits && (!bestFits || slotSize[s] < slotSize[best]) || (!fits && !bestFits && slotSize[s] > slotSize[best]) {
+                if best < 0 {
+                    best = s
+                    continue
+                }
+                let fits = slotSize[s] >= size
+                let bestFits = slotSize[best] >= size
+                if fits && (!bestFits || slotSize[s] < slotSize[best])
+                    || (!fits && !bestFits && slotSize[s] > slotSize[best])
+                {
                     best = s
                 }
             }

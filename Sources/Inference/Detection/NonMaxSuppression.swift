@@ -22,7 +22,8 @@ package enum NonMaxSuppression {
             for i in candidates.indices where candidates[i].probabilities[k] != 0 { order.append(i) }
             guard order.count > 1 else { continue }
             order.sort { a, b in
-                let pa = candidates[a].probabilities[k], pb = candidates[b].probabilities[k]
+                let pa = candidates[a].probabilities[k]
+                let pb = candidates[b].probabilities[k]
                 return pa != pb ? pa > pb : a < b
             }
             for (position, i) in order.enumerated() where candidates[i].probabilities[k] != 0 {
@@ -53,7 +54,8 @@ package enum NonMaxSuppression {
         let bottom = max(a.y + a.height / 2, b.y + b.height / 2)
         let left = min(a.x - a.width / 2, b.x - b.width / 2)
         let right = max(a.x + a.width / 2, b.x + b.width / 2)
-        let w = right - left, h = bottom - top
+        let w = right - left
+        let h = bottom - top
         let c = w * w + h * h
         let iou = iou(a, b)
         if c == 0 { return iou }

@@ -15,7 +15,9 @@ package enum YoloDecoder {
         into candidates: inout [DetectionCandidate]
     ) {
         let shape = layer.outputShape
-        let lw = shape.width, lh = shape.height, spatial = shape.spatial
+        let lw = shape.width
+        let lh = shape.height
+        let spatial = shape.spatial
         let entries = 5 + layer.classes
         let s = layer.scaleXY
         let shift = -0.5 * (s - 1)
@@ -24,7 +26,8 @@ package enum YoloDecoder {
             for cell in 0..<spatial {
                 let objectness = logistic(base[4 * spatial + cell])
                 guard objectness > threshold else { continue }
-                let i = cell % lw, j = cell / lw
+                let i = cell % lw
+                let j = cell / lw
                 let tx = logistic(base[cell]) * s + shift
                 let ty = logistic(base[spatial + cell]) * s + shift
                 let box = RelativeBox(
@@ -50,10 +53,14 @@ package enum YoloDecoder {
     ) {
         guard letterbox else { return }
         let (newW, newH) = Letterbox.scaledSize(
-            imageWidth: imageWidth, imageHeight: imageHeight, networkWidth: network.width, networkHeight: network.height)
-        let netW = Float(network.width), netH = Float(network.height)
-        let deltaW = netW - Float(newW), deltaH = netH - Float(newH)
-        let ratioW = Float(newW) / netW, ratioH = Float(newH) / netH
+            imageWidth: imageWidth, imageHeight: imageHeight, networkWidth: network.width, networkHeight: network.height
+        )
+        let netW = Float(network.width)
+        let netH = Float(network.height)
+        let deltaW = netW - Float(newW)
+        let deltaH = netH - Float(newH)
+        let ratioW = Float(newW) / netW
+        let ratioH = Float(newH) / netH
         for i in candidates.indices {
             var b = candidates[i].box
             b.x = (b.x - deltaW / 2 / netW) / ratioW
@@ -72,7 +79,9 @@ package enum YoloDecoder {
 /// Darknet's `letterbox_image` geometry.
 package enum Letterbox {
     /// The size the image is resized to before being centred on a 0.5-grey network input.
-    package static func scaledSize(imageWidth: Int, imageHeight: Int, networkWidth: Int, networkHeight: Int) -> (Int, Int) {
+    package static func scaledSize(imageWidth: Int, imageHeight: Int, networkWidth: Int, networkHeight: Int) -> (
+        Int, Int
+    ) {
         if Float(networkWidth) / Float(imageWidth) < Float(networkHeight) / Float(imageHeight) {
             return (networkWidth, max(1, imageHeight * networkWidth / imageWidth))
         }

@@ -9,7 +9,8 @@ package struct RGBImage: Sendable, Equatable {
     package init(width: Int, height: Int, pixels: [UInt8]) throws {
         guard width > 0, height > 0, pixels.count == width * height * 3 else {
             throw InferenceError(
-                .invalidInput, "an RGB image of \(width)x\(height) needs \(max(0, width * height * 3)) bytes, got \(pixels.count)")
+                .invalidInput,
+                "an RGB image of \(width)x\(height) needs \(max(0, width * height * 3)) bytes, got \(pixels.count)")
         }
         self.width = width
         self.height = height

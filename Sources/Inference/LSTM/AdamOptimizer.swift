@@ -1,9 +1,10 @@
+import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import InferenceKernels
 
 /// Adam with Keras's defaults and update rule (Keras 3): `beta1` 0.9, `beta2` 0.999,
 /// `epsilon` 1e-7, bias correction folded into the step size.
@@ -17,7 +18,10 @@ package struct AdamOptimizer: Sendable {
     private var m: [Float]
     private var v: [Float]
 
-    package init(parameterCount: Int, learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7) {
+    package init(
+        parameterCount: Int, learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-7
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2

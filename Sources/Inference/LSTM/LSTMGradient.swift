@@ -1,4 +1,5 @@
 import InferenceKernels
+
 /// Scratch memory for one mini-batch's forward and backward pass (backpropagation through
 /// time), sized once for a network, a window length and a largest batch, then reused for
 /// every batch of a training run. One arena, freed in `deinit`. Not shared between threads.
@@ -34,7 +35,8 @@ package final class LSTMGradientWorkspace {
         for layer in network.layers {
             let u = layer.units
             layerBuffers.append(
-                LayerBuffers(gates: take(tb * 4 * u), c: take(tb * u), tanhC: take(tb * u), h: take(tb * u), dH: take(tb * u)))
+                LayerBuffers(
+                    gates: take(tb * 4 * u), c: take(tb * u), tanhC: take(tb * u), h: take(tb * u), dH: take(tb * u)))
         }
         let maxUnits = network.units.max() ?? 1
         inputsOffset = take(tb * network.inputSize)
@@ -93,7 +95,9 @@ package final class LSTMGradientWorkspace {
             let top = network.layers[network.layers.count - 1]
             let topBuf = layerBuffers[network.layers.count - 1]
             let hLast = UnsafePointer(a + topBuf.h + (steps - 1) * batch * top.units)
-            let y = a + yOffset, dy = a + dyOffset, targets = a + targetsOffset
+            let y = a + yOffset
+            let dy = a + dyOffset
+            let targets = a + targetsOffset
             LSTMKernels.denseForward(
                 batch: batch, inputSize: top.units, outputs: outs, useTanh: network.activation == .tanh,
                 h: hLast, kernel: p + network.denseKernel, bias: p + network.denseBias, y: y)
@@ -122,7 +126,8 @@ package final class LSTMGradientWorkspace {
                 let u = layer.units
                 let below: LayerBuffers? = l > 0 ? layerBuffers[l - 1] : nil
                 let x = below.map { UnsafePointer(a + $0.h) } ?? UnsafePointer(a + inputsOffset)
-                let dc = a + dcOffset, dhRec = a + dhRecOffset
+                let dc = a + dcOffset
+                let dhRec = a + dhRecOffset
                 for j in 0..<(batch * u) {
                     dc[j] = 0
                     dhRec[j] = 0

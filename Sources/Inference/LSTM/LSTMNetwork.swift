@@ -1,9 +1,10 @@
+import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import InferenceKernels
 
 /// A stack of Keras-style LSTM layers followed by one Dense layer, reading a sequence and
 /// answering from the last step's hidden state (`return_sequences=False` on the top layer).
@@ -70,7 +71,8 @@ package struct LSTMNetwork: Sendable, Equatable {
             let recurrent = kernel + inSize * 4 * u
             let bias = recurrent + u * 4 * u
             offset = bias + 4 * u
-            layers.append(LayerLayout(inputSize: inSize, units: u, kernel: kernel, recurrent: recurrent, bias: bias, end: offset))
+            layers.append(
+                LayerLayout(inputSize: inSize, units: u, kernel: kernel, recurrent: recurrent, bias: bias, end: offset))
             inSize = u
         }
         self.inputSize = inputSize
@@ -84,7 +86,8 @@ package struct LSTMNetwork: Sendable, Equatable {
         if let parameters {
             guard parameters.count == count else {
                 throw InferenceError(
-                    .invalidWeights, "LSTM \(units) over \(inputSize) inputs needs \(count) parameters, got \(parameters.count)")
+                    .invalidWeights,
+                    "LSTM \(units) over \(inputSize) inputs needs \(count) parameters, got \(parameters.count)")
             }
             guard parameters.allSatisfy({ $0.isFinite }) else {
                 throw InferenceError(.invalidWeights, "LSTM parameters contain NaN or infinity")
@@ -125,7 +128,8 @@ package struct LSTMNetwork: Sendable, Equatable {
     /// when there are fewer rows than columns. Gram-Schmidt gives the same Q with a positive
     /// diagonal R, which is what the sign correction produces. Returns [rows, cols] row-major.
     static func orthogonal(rows: Int, cols: Int, rng: inout SeededGenerator) -> [Float] {
-        let tall = max(rows, cols), narrow = min(rows, cols)
+        let tall = max(rows, cols)
+        let narrow = min(rows, cols)
         // a: [tall, narrow], column-major for Gram-Schmidt on columns.
         var a = [Double](repeating: 0, count: tall * narrow)
         for r in 0..<tall { for c in 0..<narrow { a[c * tall + r] = rng.normal() } }
@@ -188,7 +192,9 @@ package struct LSTMNetwork: Sendable, Equatable {
                                             let u = layer.units
                                             for j in 0..<(batch * u) { cb[j] = 0 }
                                             for t in 0..<steps {
-                                                let hPrev = t == 0 ? zb.baseAddress! : UnsafePointer(output + (t - 1) * batch * u)
+                                                let hPrev =
+                                                    t == 0
+                                                    ? zb.baseAddress! : UnsafePointer(output + (t - 1) * batch * u)
                                                 LSTMKernels.cellForward(
                                                     batch: batch, inputSize: layer.inputSize, units: u,
                                                     x: input + t * batch * layer.inputSize, hPrev: hPrev,

@@ -1,10 +1,11 @@
 import FoundationEssentials
+import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import InferenceKernels
 
 /// The `lstm-regressor` model file, `model.json` (format version 1):
 ///
@@ -108,7 +109,8 @@ extension LSTMRegressor {
         let file = File(
             magic: Self.magic, format_version: Self.formatVersion, columns: columns, target_column: targetColumn,
             window: window, scaler: scaler,
-            network: FileNetwork(input_size: network.inputSize, activation: network.activation.rawValue, lstm: lstm, dense: dense),
+            network: FileNetwork(
+                input_size: network.inputSize, activation: network.activation.rawValue, lstm: lstm, dense: dense),
             metadata: finiteMetadata)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -125,12 +127,14 @@ extension LSTMRegressor {
         }
         guard header.magic == magic else {
             throw InferenceError(
-                .invalidModel, "\(fileName) magic is \(header.magic.map { "'\($0)'" } ?? "missing"), expected '\(magic)'")
+                .invalidModel,
+                "\(fileName) magic is \(header.magic.map { "'\($0)'" } ?? "missing"), expected '\(magic)'")
         }
         guard header.format_version == formatVersion else {
             throw InferenceError(
                 .invalidModel,
-                "\(fileName) format_version \(header.format_version.map(String.init) ?? "missing") is not supported (this build reads \(formatVersion))")
+                "\(fileName) format_version \(header.format_version.map(String.init) ?? "missing") is not supported (this build reads \(formatVersion))"
+            )
         }
         let file: File
         do {
@@ -139,11 +143,13 @@ extension LSTMRegressor {
             throw InferenceError(.invalidModel, "\(fileName) is malformed: \(error)")
         }
         guard let activation = LSTMNetwork.Activation(rawValue: file.network.activation) else {
-            throw InferenceError(.invalidModel, "unknown Dense activation '\(file.network.activation)' (tanh or linear)")
+            throw InferenceError(
+                .invalidModel, "unknown Dense activation '\(file.network.activation)' (tanh or linear)")
         }
         guard !file.network.lstm.isEmpty else { throw InferenceError(.invalidModel, "\(fileName) has no LSTM layer") }
         let net = try LSTMNetwork(
-            inputSize: file.network.input_size, units: file.network.lstm.map(\.units), outputs: file.network.dense.units,
+            inputSize: file.network.input_size, units: file.network.lstm.map(\.units),
+            outputs: file.network.dense.units,
             activation: activation)
         var params: [Float] = []
         params.reserveCapacity(net.parameterCount)
@@ -163,7 +169,8 @@ extension LSTMRegressor {
         try append(file.network.dense.kernel, rows: top, cols: net.outputs, "dense.kernel")
         try append([file.network.dense.bias], rows: 1, cols: net.outputs, "dense.bias")
         let network = try LSTMNetwork(
-            inputSize: net.inputSize, units: net.units, outputs: net.outputs, activation: activation, parameters: params)
+            inputSize: net.inputSize, units: net.units, outputs: net.outputs, activation: activation, parameters: params
+        )
         let features: SeriesFeatures
         switch file.scaler.kind {
         case "minmax":
@@ -172,14 +179,17 @@ extension LSTMRegressor {
             }
             features = .minMax(try MinMaxScaler(min: lo, max: hi))
         case "relative":
-            guard let cols = file.scaler.price_columns, let ps = file.scaler.price_scale, let ls = file.scaler.log_scale,
+            guard let cols = file.scaler.price_columns, let ps = file.scaler.price_scale,
+                let ls = file.scaler.log_scale,
                 let ts = file.scaler.target_scale
             else {
                 throw InferenceError(
-                    .invalidModel, "a relative scaler needs 'price_columns', 'price_scale', 'log_scale' and 'target_scale'")
+                    .invalidModel,
+                    "a relative scaler needs 'price_columns', 'price_scale', 'log_scale' and 'target_scale'")
             }
             features = .relative(
-                try RelativeFeatures(priceColumns: cols, priceScale: ps, logScale: ls, targetScale: ts, drift: file.scaler.drift ?? 0))
+                try RelativeFeatures(
+                    priceColumns: cols, priceScale: ps, logScale: ls, targetScale: ts, drift: file.scaler.drift ?? 0))
         default:
             throw InferenceError(.invalidModel, "unknown scaler kind '\(file.scaler.kind)' (minmax or relative)")
         }

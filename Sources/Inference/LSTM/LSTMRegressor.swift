@@ -58,9 +58,11 @@ package struct LSTMRegressor: Sendable, Equatable {
                 throw InferenceError(.invalidModel, "the scaler has \(s.columns) columns, the model \(columns.count)")
             }
         case .relative(let r):
-            guard r.priceColumns.allSatisfy({ $0 >= 0 && $0 < columns.count }), r.priceColumns.contains(targetColumn) else {
+            guard r.priceColumns.allSatisfy({ $0 >= 0 && $0 < columns.count }), r.priceColumns.contains(targetColumn)
+            else {
                 throw InferenceError(
-                    .invalidModel, "relative features need price columns inside 0..<\(columns.count) including the target")
+                    .invalidModel,
+                    "relative features need price columns inside 0..<\(columns.count) including the target")
             }
         }
         self.network = network
@@ -98,7 +100,8 @@ package struct LSTMRegressor: Sendable, Equatable {
     private func check(_ rows: ArraySlice<[Double]>, offset: Int) throws {
         for (i, row) in rows.enumerated() {
             guard row.count == columns.count else {
-                throw InferenceError(.shapeMismatch, "row \(offset + i) has \(row.count) values, the model takes \(columns.count)")
+                throw InferenceError(
+                    .shapeMismatch, "row \(offset + i) has \(row.count) values, the model takes \(columns.count)")
             }
             guard row.allSatisfy(\.isFinite) else {
                 throw InferenceError(.invalidInput, "row \(offset + i) contains NaN or infinity")
@@ -118,7 +121,8 @@ package struct LSTMRegressor: Sendable, Equatable {
         var inputs = [Float](repeating: 0, count: window * count * width)
         inputs.withUnsafeMutableBufferPointer { buf in
             for n in 0..<count {
-                features.encode(slice(n), targetColumn: targetColumn, into: buf.baseAddress! + n * width, stride: count * width)
+                features.encode(
+                    slice(n), targetColumn: targetColumn, into: buf.baseAddress! + n * width, stride: count * width)
             }
         }
         return inputs
@@ -133,10 +137,12 @@ package struct LSTMRegressor: Sendable, Equatable {
         inputs.withUnsafeMutableBufferPointer { buf in
             for (n, s) in starts.enumerated() {
                 let w = rows[s..<(s + window)]
-                features.encode(w, targetColumn: targetColumn, into: buf.baseAddress! + n * window * width, stride: width)
+                features.encode(
+                    w, targetColumn: targetColumn, into: buf.baseAddress! + n * window * width, stride: width)
                 targets[n] = features.target(window: w, next: rows[s + window], targetColumn: targetColumn)
             }
         }
-        return LSTMSamples(count: starts.count, steps: window, inputSize: width, outputs: 1, inputs: inputs, targets: targets)
+        return LSTMSamples(
+            count: starts.count, steps: window, inputSize: width, outputs: 1, inputs: inputs, targets: targets)
     }
 }

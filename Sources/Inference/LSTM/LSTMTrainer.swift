@@ -30,7 +30,8 @@ package struct LSTMSamples: Sendable {
             x.append(contentsOf: inputs[(i * per)..<((i + 1) * per)])
             y.append(contentsOf: targets[(i * outputs)..<((i + 1) * outputs)])
         }
-        return LSTMSamples(count: indices.count, steps: steps, inputSize: inputSize, outputs: outputs, inputs: x, targets: y)
+        return LSTMSamples(
+            count: indices.count, steps: steps, inputSize: inputSize, outputs: outputs, inputs: x, targets: y)
     }
 
     /// The inputs transposed to time-major [steps, count, inputSize], as `LSTMNetwork.predict` takes them.
@@ -60,7 +61,10 @@ package struct LSTMTrainingOptions: Sendable {
     /// Stop after this many epochs without a better validation loss (needs validation samples).
     package var patience: Int?
 
-    package init(epochs: Int, batchSize: Int = 32, learningRate: Float = 0.001, shuffle: Bool = true, seed: UInt64 = 0, patience: Int? = nil) {
+    package init(
+        epochs: Int, batchSize: Int = 32, learningRate: Float = 0.001, shuffle: Bool = true, seed: UInt64 = 0,
+        patience: Int? = nil
+    ) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -112,7 +116,8 @@ package enum LSTMTrainer {
         var history = LSTMTrainingHistory()
         let validationInputs = validation?.timeMajorInputs()
         var best = network.parameters
-        var bestLoss = try validation.map { try validationLoss(network, $0, inputs: validationInputs ?? []) } ?? .infinity
+        var bestLoss =
+            try validation.map { try validationLoss(network, $0, inputs: validationInputs ?? []) } ?? .infinity
         var sinceBest = 0
         let (steps, width) = (samples.steps, samples.inputSize)
         let perSample = steps * width
@@ -125,7 +130,8 @@ package enum LSTMTrainer {
             while start < samples.count {
                 let b = min(batchSize, samples.count - start)
                 // Gather the batch time-major: inputs [steps, b, width], targets [b, outputs].
-                let x = workspace.inputs, y = workspace.targets
+                let x = workspace.inputs
+                let y = workspace.targets
                 samples.inputs.withUnsafeBufferPointer { src in
                     for n in 0..<b {
                         let s = src.baseAddress! + order[start + n] * perSample
@@ -135,7 +141,9 @@ package enum LSTMTrainer {
                     }
                 }
                 for n in 0..<b {
-                    for o in 0..<samples.outputs { y[n * samples.outputs + o] = samples.targets[order[start + n] * samples.outputs + o] }
+                    for o in 0..<samples.outputs {
+                        y[n * samples.outputs + o] = samples.targets[order[start + n] * samples.outputs + o]
+                    }
                 }
                 epochLoss += workspace.lossAndGradient(network: network, batch: b)
                 adam.step(&network.parameters, gradient: workspace.gradient)
@@ -171,7 +179,8 @@ package enum LSTMTrainer {
     }
 
     /// MSE of `network` on `samples` (inputs already time-major).
-    package static func validationLoss(_ network: LSTMNetwork, _ samples: LSTMSamples, inputs: [Float]) throws -> Float {
+    package static func validationLoss(_ network: LSTMNetwork, _ samples: LSTMSamples, inputs: [Float]) throws -> Float
+    {
         let out = try network.predict(inputs, batch: samples.count, steps: samples.steps)
         var s: Float = 0
         for j in 0..<out.count {

@@ -6,7 +6,8 @@ package struct MinMaxScaler: Codable, Sendable, Equatable {
 
     package init(min: [Double], max: [Double]) throws {
         guard min.count == max.count, !min.isEmpty else {
-            throw InferenceError(.invalidModel, "scaler min and max must have the same, non-zero length (\(min.count), \(max.count))")
+            throw InferenceError(
+                .invalidModel, "scaler min and max must have the same, non-zero length (\(min.count), \(max.count))")
         }
         guard min.allSatisfy(\.isFinite), max.allSatisfy(\.isFinite) else {
             throw InferenceError(.invalidModel, "scaler min/max contain NaN or infinity")
@@ -23,7 +24,8 @@ package struct MinMaxScaler: Codable, Sendable, Equatable {
         guard let first = rows.first, !first.isEmpty else {
             throw InferenceError(.invalidInput, "cannot fit a scaler on no rows")
         }
-        var lo = first, hi = first
+        var lo = first
+        var hi = first
         for row in rows {
             guard row.count == first.count else {
                 throw InferenceError(.invalidInput, "rows have \(row.count) and \(first.count) columns")

@@ -24,7 +24,9 @@ package enum SeriesFeatures: Sendable, Equatable {
 
     /// Writes the features of `window` (raw rows, oldest first) as `steps` rows of `stride`
     /// apart into `out`: step t goes to `out[t * stride ..< t * stride + columns]`.
-    package func encode(_ window: ArraySlice<[Double]>, targetColumn: Int, into out: UnsafeMutablePointer<Float>, stride: Int) {
+    package func encode(
+        _ window: ArraySlice<[Double]>, targetColumn: Int, into out: UnsafeMutablePointer<Float>, stride: Int
+    ) {
         switch self {
         case .minMax(let s):
             for (t, row) in window.enumerated() {
@@ -74,7 +76,9 @@ package struct RelativeFeatures: Codable, Sendable, Equatable {
     /// Mean relative change of the target per step on the training rows.
     package var drift: Double
 
-    package init(priceColumns: [Int], priceScale: Double, logScale: Double, targetScale: Double, drift: Double = 0) throws {
+    package init(priceColumns: [Int], priceScale: Double, logScale: Double, targetScale: Double, drift: Double = 0)
+        throws
+    {
         guard priceScale.isFinite, priceScale > 0, logScale.isFinite, logScale > 0,
             targetScale.isFinite, targetScale > 0
         else {
@@ -103,7 +107,8 @@ package struct RelativeFeatures: Codable, Sendable, Equatable {
         for i in 1..<rows.count {
             let prev = rows[i - 1][targetColumn]
             guard prev > 0 else {
-                throw InferenceError(.invalidInput, "row \(i - 1): the target column must be positive for relative features")
+                throw InferenceError(
+                    .invalidInput, "row \(i - 1): the target column must be positive for relative features")
             }
             changes.append(rows[i][targetColumn] / prev - 1)
         }

@@ -36,7 +36,8 @@ final class QueryDecoder: Decoder {
         guard T.self == EncodedImage.self else { return nil }
         guard let image else {
             throw FunctionError(
-                .invalidInput, "'\(name)' is an image: send it as the body (image/jpeg, image/png) or a multipart 'file' part")
+                .invalidInput,
+                "'\(name)' is an image: send it as the body (image/jpeg, image/png) or a multipart 'file' part")
         }
         usage.takeImage()
         return EncodedImage(bytes: image) as? T
@@ -47,7 +48,8 @@ final class QueryDecoder: Decoder {
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        throw FunctionError(.invalidInput, "this function's input is an object of named fields; send application/json for lists")
+        throw FunctionError(
+            .invalidInput, "this function's input is an object of named fields; send application/json for lists")
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
@@ -122,11 +124,14 @@ struct QueryContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         throw nested(key)
     }
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { throw nested(key) }
-    func superDecoder() throws -> any Decoder { throw FunctionError(.invalidInput, "inheritance is not supported in query input") }
+    func superDecoder() throws -> any Decoder {
+        throw FunctionError(.invalidInput, "inheritance is not supported in query input")
+    }
     func superDecoder(forKey key: Key) throws -> any Decoder { throw nested(key) }
 
     private func nested(_ key: Key) -> FunctionError {
         FunctionError(
-            .invalidInput, "'\(key.stringValue)' is not a single value, so it cannot come from the query; send application/json")
+            .invalidInput,
+            "'\(key.stringValue)' is not a single value, so it cannot come from the query; send application/json")
     }
 }

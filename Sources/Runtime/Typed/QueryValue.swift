@@ -43,8 +43,12 @@ struct QueryValue: Decoder, SingleValueDecodingContainer {
 
     func decode(_ type: String.Type) throws -> String { text }
     func decode(_ type: Bool.Type) throws -> Bool { try parse("true or false", Self.bool) }
-    func decode(_ type: Double.Type) throws -> Double { try parse("a number") { Double($0).flatMap { $0.isFinite ? $0 : nil } } }
-    func decode(_ type: Float.Type) throws -> Float { try parse("a number") { Float($0).flatMap { $0.isFinite ? $0 : nil } } }
+    func decode(_ type: Double.Type) throws -> Double {
+        try parse("a number") { Double($0).flatMap { $0.isFinite ? $0 : nil } }
+    }
+    func decode(_ type: Float.Type) throws -> Float {
+        try parse("a number") { Float($0).flatMap { $0.isFinite ? $0 : nil } }
+    }
     func decode(_ type: Int.Type) throws -> Int { try integer() }
     func decode(_ type: Int8.Type) throws -> Int8 { try integer() }
     func decode(_ type: Int16.Type) throws -> Int16 { try integer() }
@@ -61,6 +65,7 @@ struct QueryValue: Decoder, SingleValueDecodingContainer {
 
     private func nested() -> FunctionError {
         FunctionError(
-            .invalidInput, "'\(key.stringValue)' is not a single value, so it cannot come from the query; send application/json")
+            .invalidInput,
+            "'\(key.stringValue)' is not a single value, so it cannot come from the query; send application/json")
     }
 }

@@ -12,7 +12,9 @@ import MSCRFunctions
 /// - Anything else: 415. The output is JSON with sorted keys.
 package enum TypedCodec {
     /// The media types taken as an image body.
-    static let imageTypes: Set<String> = ["image/jpeg", "image/jpg", "image/pjpeg", "image/png", "application/octet-stream"]
+    static let imageTypes: Set<String> = [
+        "image/jpeg", "image/jpg", "image/pjpeg", "image/png", "application/octet-stream",
+    ]
 
     /// Decodes `request` into `T`; errors are ``FunctionError``s naming the field.
     package static func decode<T: Decodable>(_ type: T.Type, from request: FunctionRequest) throws -> T {
@@ -85,7 +87,9 @@ package enum TypedCodec {
     /// A JSON decoding error as a sentence naming the field.
     static func message(_ error: DecodingError) -> String {
         func path(_ keys: [any CodingKey]) -> String {
-            keys.isEmpty ? "the body" : "\"" + keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") + "\""
+            keys.isEmpty
+                ? "the body"
+                : "\"" + keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") + "\""
         }
         switch error {
         case .keyNotFound(let key, let context):

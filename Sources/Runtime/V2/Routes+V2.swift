@@ -16,13 +16,15 @@ extension MSCRServer {
             await v2.modelMetadata(name: context.parameters.get("name") ?? "", version: nil)
         }
         router.get("/v2/models/:name/versions/:version") { _, context in
-            await v2.modelMetadata(name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
+            await v2.modelMetadata(
+                name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
         }
         router.get("/v2/models/:name/ready") { _, context in
             await v2.modelReady(name: context.parameters.get("name") ?? "", version: nil)
         }
         router.get("/v2/models/:name/versions/:version/ready") { _, context in
-            await v2.modelReady(name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
+            await v2.modelReady(
+                name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
         }
         router.post("/v2/models/:name/infer") { request, context in
             await v2.infer(request, name: context.parameters.get("name") ?? "", version: nil, logger: context.logger)

@@ -34,7 +34,8 @@ struct V2InferRequest: Sendable {
             guard let n = Int(headerLength.trimmed), n >= 0, n <= body.count else {
                 throw FunctionError(
                     .invalidInput,
-                    "Inference-Header-Content-Length must be a byte count within the body of \(body.count) bytes, not '\(headerLength)'")
+                    "Inference-Header-Content-Length must be a byte count within the body of \(body.count) bytes, not '\(headerLength)'"
+                )
             }
             jsonEnd = n
         }
@@ -48,7 +49,9 @@ struct V2InferRequest: Sendable {
         let parameters = try Self.parameters(root["parameters"], what: "the request")
         var binaryOutput = false
         if let p = parameters["binary_data_output"] {
-            guard case .bool(let b) = p else { throw FunctionError(.invalidInput, "parameter 'binary_data_output' must be a boolean") }
+            guard case .bool(let b) = p else {
+                throw FunctionError(.invalidInput, "parameter 'binary_data_output' must be a boolean")
+            }
             binaryOutput = b
         }
         let requestBase64 = try Self.isBase64(parameters["content_type"], what: "the request")
@@ -56,7 +59,8 @@ struct V2InferRequest: Sendable {
             throw FunctionError(.invalidInput, "'inputs' must be an array of tensors")
         }
         guard !inputValues.isEmpty, inputValues.count <= maxTensors else {
-            throw FunctionError(.invalidInput, "'inputs' must have 1 to \(maxTensors) tensors, not \(inputValues.count)")
+            throw FunctionError(
+                .invalidInput, "'inputs' must have 1 to \(maxTensors) tensors, not \(inputValues.count)")
         }
         var binary = body[jsonEnd...]
         var inputs: [Tensor] = []
@@ -88,7 +92,8 @@ struct V2InferRequest: Sendable {
             case .string(let s): out[key] = .string(s)
             default:
                 throw FunctionError(
-                    .invalidInput, "parameter '\(key)' of \(what) must be a boolean, number or string, not \(v.typeName)")
+                    .invalidInput,
+                    "parameter '\(key)' of \(what) must be a boolean, number or string, not \(v.typeName)")
             }
         }
         return out
@@ -123,7 +128,8 @@ struct V2InferRequest: Sendable {
         var shape: [Int] = []
         for d in dims {
             guard case .number(_, let i?) = d, i >= 0, i <= Int64(Int32.max) else {
-                throw FunctionError(.invalidInput, "input '\(name)' has a shape with a size that is not a non-negative integer")
+                throw FunctionError(
+                    .invalidInput, "input '\(name)' has a shape with a size that is not a non-negative integer")
             }
             shape.append(Int(i))
         }
@@ -142,7 +148,8 @@ struct V2InferRequest: Sendable {
             }
             guard size64 <= Int64(binary.count) else {
                 throw FunctionError(
-                    .invalidInput, "input '\(name)' says binary_data_size \(size64) but only \(binary.count) binary bytes are left")
+                    .invalidInput,
+                    "input '\(name)' says binary_data_size \(size64) but only \(binary.count) binary bytes are left")
             }
             let size = Int(size64)
             let chunk = binary.prefix(size)

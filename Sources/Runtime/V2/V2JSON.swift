@@ -123,7 +123,9 @@ private struct V2JSONParser {
         }
         while true {
             skipWhitespace()
-            guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "\"") else {
+                throw error("expected a member name")
+            }
             let name = try string()
             guard names.insert(name).inserted else { throw error("duplicate member '\(name)'") }
             skipWhitespace()
@@ -170,7 +172,9 @@ private struct V2JSONParser {
         let start = index
         func digits() -> Int {
             let from = index
-            while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
             return index - from
         }
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
@@ -189,7 +193,9 @@ private struct V2JSONParser {
         if index < bytes.endIndex, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
             integral = false
-            if index < bytes.endIndex, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.endIndex, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digits() > 0 else { throw error("bad number") }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
@@ -229,7 +235,8 @@ private struct V2JSONParser {
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
                     if (0xD800..<0xDC00).contains(scalar) {
-                        guard bytes.endIndex - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                        guard bytes.endIndex - index >= 6, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
                         else { throw error("unpaired surrogate") }
                         index += 2
                         let low = try hex4()

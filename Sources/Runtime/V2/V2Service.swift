@@ -28,7 +28,9 @@ struct V2Service: Sendable {
     /// The function behind V2 model `name` and its static signature (404 when there is none).
     func model(_ name: String) throws -> (FunctionConfig, TensorSignature) {
         guard let config = host.config(name), let signature = TensorSignatures.signature(forKind: config.kind) else {
-            let models = host.names.filter { host.config($0).flatMap { TensorSignatures.signature(forKind: $0.kind) } != nil }
+            let models = host.names.filter {
+                host.config($0).flatMap { TensorSignatures.signature(forKind: $0.kind) } != nil
+            }
             throw FunctionError(.notFound, "unknown model '\(name)' (models: \(models.joined(separator: ", ")))")
         }
         return (config, signature)
@@ -58,7 +60,8 @@ struct V2Service: Sendable {
             let available = try await repositoryVersions(config)
             if let version, !available.contains(version) {
                 throw FunctionError(
-                    .notFound, "model '\(name)' has no version \(version) (versions: \(available.map(String.init).joined(separator: ", ")))"
+                    .notFound,
+                    "model '\(name)' has no version \(version) (versions: \(available.map(String.init).joined(separator: ", ")))"
                 )
             }
             var signature = staticSignature
@@ -69,7 +72,8 @@ struct V2Service: Sendable {
             return V2Response.json(
                 "{\"name\":\(V2Response.quote(name)),\"versions\":\(V2Response.strings(versions)),"
                     + "\"platform\":\(V2Response.quote(signature.platform)),"
-                    + "\"inputs\":\(V2Response.specs(signature.inputs)),\"outputs\":\(V2Response.specs(signature.outputs))}")
+                    + "\"inputs\":\(V2Response.specs(signature.inputs)),\"outputs\":\(V2Response.specs(signature.outputs))}"
+            )
         } catch {
             return V2Response.error(error)
         }
@@ -105,7 +109,9 @@ struct V2Service: Sendable {
             }
             let state = status?.state.rawValue ?? "cold"
             return V2Response.error(
-                .badRequest, "model '\(name)'\(version.map { " version \($0)" } ?? "") is not ready (\(state)); an infer request loads it")
+                .badRequest,
+                "model '\(name)'\(version.map { " version \($0)" } ?? "") is not ready (\(state)); an infer request loads it"
+            )
         } catch {
             return V2Response.error(error)
         }
@@ -127,7 +133,8 @@ struct V2Service: Sendable {
             for wanted in decoded.outputs ?? [] where signature.output(wanted.name) == nil {
                 throw FunctionError(
                     .invalidInput,
-                    "the model has no output named '\(wanted.name)' (outputs: \(signature.outputs.map(\.name).joined(separator: ", ")))")
+                    "the model has no output named '\(wanted.name)' (outputs: \(signature.outputs.map(\.name).joined(separator: ", ")))"
+                )
             }
             let tensors = decoded.tensors
             let (answer, timing) = try await host.call(name, version: version, bodyBytes: body.count) { loaded in

@@ -10,11 +10,15 @@ enum V2TensorCoding {
     /// must have the JSON type of `datatype`: numbers in range for numeric types (integers for
     /// integer types), booleans for `BOOL`, strings for `BYTES` (base64 when `base64`).
     static func decodeJSON(_ value: V2JSON, datatype: TensorDataType, name: String, base64: Bool) throws -> TensorData {
-        guard case .array = value else { throw FunctionError(.invalidInput, "input '\(name)': 'data' must be an array") }
+        guard case .array = value else {
+            throw FunctionError(.invalidInput, "input '\(name)': 'data' must be an array")
+        }
         var flat: [V2JSON] = []
         flatten(value, into: &flat)
         func bad(_ i: Int, _ what: String) -> FunctionError {
-            FunctionError(.invalidInput, "input '\(name)' (\(datatype.rawValue)): element \(i) is \(flat[i].typeName), not \(what)")
+            FunctionError(
+                .invalidInput,
+                "input '\(name)' (\(datatype.rawValue)): element \(i) is \(flat[i].typeName), not \(what)")
         }
         func integer(_ i: Int, in range: ClosedRange<Int64>) throws -> Int64 {
             guard case .number(let d, let exact) = flat[i] else { throw bad(i, "an integer") }
@@ -27,7 +31,8 @@ enum V2TensorCoding {
                 throw bad(i, "an integer")
             }
             guard range.contains(v) else {
-                throw FunctionError(.invalidInput, "input '\(name)' (\(datatype.rawValue)): element \(i) (\(v)) is out of range")
+                throw FunctionError(
+                    .invalidInput, "input '\(name)' (\(datatype.rawValue)): element \(i) (\(v)) is out of range")
             }
             return v
         }
@@ -38,7 +43,8 @@ enum V2TensorCoding {
                     guard case .number(let d, _) = flat[i] else { throw bad(i, "a number") }
                     let f = Float(d)
                     guard f.isFinite else {
-                        throw FunctionError(.invalidInput, "input '\(name)' (FP32): element \(i) is out of the FP32 range")
+                        throw FunctionError(
+                            .invalidInput, "input '\(name)' (FP32): element \(i) is out of the FP32 range")
                     }
                     return f
                 })
@@ -122,7 +128,8 @@ enum V2TensorCoding {
             while offset < bytes.count {
                 guard elements.count < count else {
                     throw FunctionError(
-                        .invalidInput, "input '\(name)' has shape \(shape) (\(count) elements) but its binary data holds more")
+                        .invalidInput,
+                        "input '\(name)' has shape \(shape) (\(count) elements) but its binary data holds more")
                 }
                 guard bytes.count - offset >= 4 else {
                     throw FunctionError(.invalidInput, "input '\(name)' (BYTES): a length prefix is cut off")
@@ -132,14 +139,17 @@ enum V2TensorCoding {
                 guard length <= bytes.count - offset else {
                     throw FunctionError(
                         .invalidInput,
-                        "input '\(name)' (BYTES): element \(elements.count) says \(length) bytes but \(bytes.count - offset) are left")
+                        "input '\(name)' (BYTES): element \(elements.count) says \(length) bytes but \(bytes.count - offset) are left"
+                    )
                 }
                 elements.append(Array(bytes[offset..<(offset + length)]))
                 offset += length
             }
             guard elements.count == count else {
                 throw FunctionError(
-                    .invalidInput, "input '\(name)' has shape \(shape) (\(count) elements) but its binary data holds \(elements.count)")
+                    .invalidInput,
+                    "input '\(name)' has shape \(shape) (\(count) elements) but its binary data holds \(elements.count)"
+                )
             }
             return .bytes(elements)
         default:
@@ -187,7 +197,8 @@ enum V2TensorCoding {
         func finite<F: BinaryFloatingPoint & LosslessStringConvertible>(_ v: [F]) throws -> String {
             guard v.allSatisfy(\.isFinite) else {
                 throw FunctionError(
-                    .unprocessable, "output '\(name)' has NaN or infinity, which JSON cannot carry; ask for it with binary_data")
+                    .unprocessable,
+                    "output '\(name)' has NaN or infinity, which JSON cannot carry; ask for it with binary_data")
             }
             return "[" + v.map { $0.description }.joined(separator: ",") + "]"
         }
@@ -202,7 +213,8 @@ enum V2TensorCoding {
             return try "["
                 + v.map { element in
                     guard let s = String(validating: element, as: UTF8.self) else {
-                        throw FunctionError(.unprocessable, "output '\(name)' is not UTF-8 text; ask for it with binary_data")
+                        throw FunctionError(
+                            .unprocessable, "output '\(name)' is not UTF-8 text; ask for it with binary_data")
                     }
                     return V2Response.quote(s)
                 }.joined(separator: ",") + "]"

@@ -1,9 +1,10 @@
 import Common
 import FoundationEssentials
+import ObjectStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ObjectStore
 
 /// One server to cold-start again and again: a shell command, and the routes to use on it.
 struct ColdstartTarget: Sendable {
@@ -87,7 +88,9 @@ struct SpawnColdstart {
         let command = target.command.replacing("{port}", with: String(port))
         var environment = ProcessInfo.processInfo.environment
         environment["PORT"] = String(port)
-        let log = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/mscr-coldstart-\(getpid())-\(target.label.filter { $0.isLetter || $0.isNumber })-\(index).log"
+        let log =
+            (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
+            + "/mscr-coldstart-\(getpid())-\(target.label.filter { $0.isLetter || $0.isNumber })-\(index).log"
         let base = "http://127.0.0.1:\(port)"
         let healthURL = base + (target.healthPath.hasPrefix("/") ? "" : "/") + target.healthPath
         let functionURL: String
@@ -140,8 +143,9 @@ struct SpawnColdstart {
                 return result
             }
             let start = Stopwatch.ms()
-            guard let answer = try? client.send(
-                HTTPRequest(method: "GET", url: healthURL, display: healthURL), timeout: max(0.001, remaining()))
+            guard
+                let answer = try? client.send(
+                    HTTPRequest(method: "GET", url: healthURL, display: healthURL), timeout: max(0.001, remaining()))
             else { continue }
             if result.portOpenMs == nil, answer.failure == nil || answer.timing.connectMs > 0 {
                 result.portOpenMs = start + max(answer.timing.connectMs, 0) - t0
@@ -173,7 +177,8 @@ struct SpawnColdstart {
                 result.requestMs = answer.timing.totalMs
                 result.server = ServerTimingHeader(answer.header("server-timing"))
             } else {
-                lastError = answer.failure.map { "\($0.kind.rawValue): \($0.message)" }
+                lastError =
+                    answer.failure.map { "\($0.kind.rawValue): \($0.message)" }
                     ?? "HTTP \(answer.status) \(InvokeCommand.errorSummary(answer.body) ?? "")"
                 Stopwatch.sleep(ms: pollMs)
             }

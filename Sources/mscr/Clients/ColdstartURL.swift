@@ -20,8 +20,11 @@ struct URLRun: Sendable {
             "run": run, "first_ms": firstMs.map { $0.rounded(toPlaces: 3) } ?? JSONNull(),
             "first_connect_ms": firstConnectMs.map { $0.rounded(toPlaces: 3) } ?? JSONNull(),
             "first_cold": firstServer.isCold,
-            "first_server_timing": firstServer.metrics.reduce(into: [String: Any]()) { $0[$1.name] = $1.ms ?? JSONNull() },
-            "warm_ms": warmMs.map { $0.rounded(toPlaces: 3) }, "warm_server_total_ms": warmServerMs.map { $0.rounded(toPlaces: 3) },
+            "first_server_timing": firstServer.metrics.reduce(into: [String: Any]()) {
+                $0[$1.name] = $1.ms ?? JSONNull()
+            },
+            "warm_ms": warmMs.map { $0.rounded(toPlaces: 3) },
+            "warm_server_total_ms": warmServerMs.map { $0.rounded(toPlaces: 3) },
         ]
         if let error { object["error"] = error }
         return object
@@ -65,7 +68,9 @@ struct URLColdstart {
                     return result
                 }
                 result.warmMs.append(warm.timing.totalMs)
-                if let total = ServerTimingHeader(warm.header("server-timing"))["total"] { result.warmServerMs.append(total) }
+                if let total = ServerTimingHeader(warm.header("server-timing"))["total"] {
+                    result.warmServerMs.append(total)
+                }
             }
         } catch {
             result.error = "\(error)"

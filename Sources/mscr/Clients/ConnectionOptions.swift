@@ -1,14 +1,16 @@
 import ArgumentParser
 import Common
 import FoundationEssentials
+import ObjectStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ObjectStore
 
 /// The HTTP options every client command shares: headers, TLS, timeouts.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .customLong("header"), help: "An extra request header 'Name: value' (repeatable), e.g. Authorization.")
+    @Option(
+        name: .customLong("header"), help: "An extra request header 'Name: value' (repeatable), e.g. Authorization.")
     var headers: [String] = []
     @Flag(help: "Do not verify the server's TLS certificate (self-signed test servers).")
     var insecure = false
@@ -21,7 +23,9 @@ struct ConnectionOptions: ParsableArguments {
 
     func validate() throws {
         _ = try parsedHeaders()
-        guard timeout > 0, connectTimeout > 0 else { throw ValidationError("--timeout and --connect-timeout must be > 0") }
+        guard timeout > 0, connectTimeout > 0 else {
+            throw ValidationError("--timeout and --connect-timeout must be > 0")
+        }
         if let cacert, !FileManager.default.fileExists(atPath: cacert) {
             throw ValidationError("--cacert \(cacert): no such file")
         }
@@ -38,7 +42,9 @@ struct ConnectionOptions: ParsableArguments {
                 throw ValidationError("--header '\(raw)' is not 'Name: value'")
             }
             let name = raw[..<colon].trimmingSpaces
-            guard !name.isEmpty, !name.contains(" ") else { throw ValidationError("--header '\(raw)' has no valid name") }
+            guard !name.isEmpty, !name.contains(" ") else {
+                throw ValidationError("--header '\(raw)' has no valid name")
+            }
             return (name, raw[raw.index(after: colon)...].trimmingSpaces)
         }
     }
@@ -48,7 +54,8 @@ struct ConnectionOptions: ParsableArguments {
 /// (another server's route, such as the original stack's `/predict`), plus query items.
 enum FunctionURL {
     static func make(base: String, function: String, path: String? = nil, query: [String] = []) throws -> String {
-        guard let scheme = base.firstRange(of: "://"), ["http", "https"].contains(base[..<scheme.lowerBound].lowercased())
+        guard let scheme = base.firstRange(of: "://"),
+            ["http", "https"].contains(base[..<scheme.lowerBound].lowercased())
         else {
             throw ValidationError("'\(base)' is not an http:// or https:// URL")
         }

@@ -22,7 +22,8 @@ struct FunctionPayload: Sendable {
         guard let data else { throw ValidationError("cannot read \(path)") }
         let body = [UInt8](data)
         if let override, !override.isEmpty { return FunctionPayload(body: body, contentType: override, source: path) }
-        return FunctionPayload(body: body, contentType: try contentType(for: body, function: function, path: path), source: path)
+        return FunctionPayload(
+            body: body, contentType: try contentType(for: body, function: function, path: path), source: path)
     }
 
     static func contentType(for body: [UInt8], function: String, path: String) throws -> String {

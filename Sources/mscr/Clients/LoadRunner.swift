@@ -1,5 +1,5 @@
-import Dispatch
 import Common
+import Dispatch
 import FoundationEssentials
 import ObjectStore
 import Synchronization
@@ -111,8 +111,10 @@ struct UserTally: Sendable {
         if timing.isCold { cold += 1 }
         switch result.status {
         case 200..<300: break
-        case 400..<500: count(error: "4xx", message: "HTTP \(result.status) " + (InvokeCommand.errorSummary(result.body) ?? ""))
-        case 500..<600: count(error: "5xx", message: "HTTP \(result.status) " + (InvokeCommand.errorSummary(result.body) ?? ""))
+        case 400..<500:
+            count(error: "4xx", message: "HTTP \(result.status) " + (InvokeCommand.errorSummary(result.body) ?? ""))
+        case 500..<600:
+            count(error: "5xx", message: "HTTP \(result.status) " + (InvokeCommand.errorSummary(result.body) ?? ""))
         default: count(error: "other_status", message: "HTTP \(result.status)")
         }
     }
@@ -143,7 +145,10 @@ struct LoadReport {
 
     init(tallies: [UserTally], planned: Int, start: Double, end: Double) {
         self.planned = planned
-        var latencies: [Double] = [], total: [Double] = [], queue: [Double] = [], infer: [Double] = []
+        var latencies: [Double] = []
+        var total: [Double] = []
+        var queue: [Double] = []
+        var infer: [Double] = []
         var lastEnd = start
         for t in tallies {
             sent += t.sent

@@ -62,7 +62,9 @@ extension ServerProcess {
         let client = HTTPClient(configuration: testTransport())
         let response = try client.send(
             HTTPRequest(method: "PUT", url: "http://127.0.0.1:\(port)/_objects/\(key)", display: key, body: bytes))
-        guard response.isSuccess else { throw TestSetupError(description: "fault server refused \(key): \(response.status)") }
+        guard response.isSuccess else {
+            throw TestSetupError(description: "fault server refused \(key): \(response.status)")
+        }
     }
 
     /// The fault server's log of requests whose path contains `text`.

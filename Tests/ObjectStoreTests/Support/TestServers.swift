@@ -56,7 +56,8 @@ final class ServerProcess: Sendable {
         try process.run()
         self.process = process
         self.stdin = stdin
-        let line = try ServerProcess.readLine(stdout.fileHandleForReading.fileDescriptor, timeout: timeout, script: script)
+        let line = try ServerProcess.readLine(
+            stdout.fileHandleForReading.fileDescriptor, timeout: timeout, script: script)
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             throw TestSetupError(description: "\(script) printed '\(line)' instead of a JSON line")
         }

@@ -1,9 +1,10 @@
+import InferenceKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import InferenceKernels
 
 /// `[convolutional]`: a 2-D convolution (grouped or depthwise) with optional batch-norm, which
 /// is folded into the weights and bias at load (eps 1e-5, as Darknet's `fuse_conv_batchnorm`),
@@ -63,11 +64,14 @@ package struct ConvolutionalLayer: DarknetLayer {
         let name = try section.string("activation", default: "logistic")
         guard let act = Activation(rawValue: name) else {
             throw section.error(
-                "activation '\(name)' is not supported (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+                "activation '\(name)' is not supported (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         activation = act
         for key in ["stride_x", "stride_y"] where section.has(key) {
-            guard try section.int(key) == stride else { throw section.error("\(key) different from stride is not supported") }
+            guard try section.int(key) == stride else {
+                throw section.error("\(key) different from stride is not supported")
+            }
         }
         for key in ["dilation"] where section.has(key) {
             guard try section.int(key) == 1 else { throw section.error("\(key) other than 1 is not supported") }
@@ -93,7 +97,8 @@ package struct ConvolutionalLayer: DarknetLayer {
         }
         outputShape = FeatureShape(channels: filters, height: oh, width: ow)
         let k = (input.channels / groups) * size * size
-        let budget = Self.prefersSmallGemm(m: filters / groups, k: k) ? Self.columnBlockFloats / 16 : Self.columnBlockFloats
+        let budget =
+            Self.prefersSmallGemm(m: filters / groups, k: k) ? Self.columnBlockFloats / 16 : Self.columnBlockFloats
         rowsPerBlock = max(1, min(oh, budget / max(1, k * ow)))
         direct = DirectConvolution.applies(channels: input.channels, groups: groups, kernel: size, stride: stride)
         winograd =
@@ -110,7 +115,9 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// faster, 64→128 @104 1.56×, 128→256 @52 1.89×, 256→512 @26 2.0×, 512→1024 @13 only
     /// 1.16× where F(2×2) gives 1.31× (a 13-wide map wastes less of F(2×2)'s last tile, and its
     /// per-call filter transform makes 16/9 of the weights instead of 36/9).
-    package static func winogradTile(channels: Int, filters: Int, outHeight: Int, outWidth: Int) -> WinogradConvolution.Tile? {
+    package static func winogradTile(channels: Int, filters: Int, outHeight: Int, outWidth: Int) -> WinogradConvolution
+        .Tile?
+    {
         guard channels >= 16, filters >= 16 else { return nil }
         return min(outHeight, outWidth) >= 20 ? .f4 : .f2
     }
@@ -192,7 +199,8 @@ package struct ConvolutionalLayer: DarknetLayer {
         let src = UnsafePointer(io.buffer(inputs[0]))
         let dst = io.output
         let residual = self.residual.map { UnsafePointer(io.buffer($0)) }
-        let oh = outputShape.height, ow = outputShape.width
+        let oh = outputShape.height
+        let ow = outputShape.width
         weights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 guard let wp = w.baseAddress, let bp = b.baseAddress else { return }
@@ -283,11 +291,15 @@ package struct ConvolutionalLayer: DarknetLayer {
         // C[ng × n] (ldc = spatialOut) = A[ng × k] · B[k × n] (ldb), split over the inference
         // threads: by columns, or by rows of A when A is the bigger operand (each part then packs
         // only its share of it). OpenBLAS itself runs single-threaded inside each part.
-        func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ g: Int) {
+        func product(
+            _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, _ ldb: Int,
+            _ c: UnsafeMutablePointer<Float>, _ g: Int
+        ) {
             let panels = (n + 15) / 16
             if small {
                 Parallel.forEach(panels, cost: 16 * k * ng) { r in
-                    let j0 = r.lowerBound * 16, j1 = min(n, r.upperBound * 16)
+                    let j0 = r.lowerBound * 16
+                    let j1 = min(n, r.upperBound * 16)
                     SmallGemm.multiply(
                         m: ng, n: j1 - j0, k: k, a: a, b: b + j0, ldb: ldb, c: c + j0, ldc: spatialOut,
                         bias: bias + g * ng, activation: activation)
@@ -300,8 +312,10 @@ package struct ConvolutionalLayer: DarknetLayer {
                 }
             } else {
                 Parallel.forEach(panels, cost: 16 * k * ng) { r in
-                    let j0 = r.lowerBound * 16, j1 = min(n, r.upperBound * 16)
-                    Gemm.multiply(m: ng, n: j1 - j0, k: k, a: a, lda: k, b: b + j0, ldb: ldb, c: c + j0, ldc: spatialOut)
+                    let j0 = r.lowerBound * 16
+                    let j1 = min(n, r.upperBound * 16)
+                    Gemm.multiply(
+                        m: ng, n: j1 - j0, k: k, a: a, lda: k, b: b + j0, ldb: ldb, c: c + j0, ldc: spatialOut)
                 }
             }
         }
@@ -317,7 +331,9 @@ package struct ConvolutionalLayer: DarknetLayer {
             while row < outputShape.height {
                 let rows = min(rowsPerBlock, outputShape.height - row)
                 // workspace: [k × rows·ow]
-                let taps = size * size, blockColumns = rows * ow, inSpatial = input.spatial
+                let taps = size * size
+                let blockColumns = rows * ow
+                let inSpatial = input.spatial
                 Parallel.forEach(cg, cost: taps * blockColumns) { channels in
                     Im2col.unfold(
                         input: plane + channels.lowerBound * inSpatial, channels: channels.count,

@@ -1,4 +1,5 @@
 import InferenceKernels
+
 /// `[maxpool]`: Darknet's max pooling with `padding` (default `size − 1`) split as
 /// `padding / 2` before and the rest after; output `(in + padding − size) / stride + 1`.
 package struct MaxPoolLayer: DarknetLayer {
@@ -17,7 +18,9 @@ package struct MaxPoolLayer: DarknetLayer {
         size = try section.int("size", default: stride)
         padding = try section.int("padding", default: size - 1)
         for key in ["stride_x", "stride_y"] where section.has(key) {
-            guard try section.int(key) == stride else { throw section.error("\(key) different from stride is not supported") }
+            guard try section.int(key) == stride else {
+                throw section.error("\(key) different from stride is not supported")
+            }
         }
         for key in ["maxpool_depth", "antialiasing"] where section.has(key) {
             guard try section.int(key) == 0 else { throw section.error("\(key)=1 is not supported") }

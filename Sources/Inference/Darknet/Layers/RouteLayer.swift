@@ -1,4 +1,5 @@
 import InferenceKernels
+
 /// `[route]`: concatenates earlier layers' outputs along channels; with `groups`/`group_id`
 /// it takes only group `group_id` of each input's channels.
 package struct RouteLayer: DarknetLayer {
@@ -25,7 +26,8 @@ package struct RouteLayer: DarknetLayer {
         for (i, shape) in zip(inputs, inputShapes) {
             guard shape.height == first.height, shape.width == first.width else {
                 throw section.error(
-                    "layer \(i) is \(shape) but layer \(inputs[0]) is \(first): routed layers must have the same height and width")
+                    "layer \(i) is \(shape) but layer \(inputs[0]) is \(first): routed layers must have the same height and width"
+                )
             }
             guard shape.channels % groups == 0 else {
                 throw section.error("groups=\(groups) does not divide the \(shape.channels) channels of layer \(i)")

@@ -1,4 +1,5 @@
 import InferenceKernels
+
 /// `[shortcut]`: adds an earlier layer's output to the previous layer's, then an activation.
 package struct ShortcutLayer: DarknetLayer {
     package var type: String { "shortcut" }
@@ -39,7 +40,9 @@ package struct ShortcutLayer: DarknetLayer {
 
     package func forward(_ io: LayerIO) {
         guard !fused else { return }
-        let a = io.buffer(inputs[0]), b = io.buffer(inputs[1]), out = io.output
+        let a = io.buffer(inputs[0])
+        let b = io.buffer(inputs[1])
+        let out = io.output
         let chunk = 4096
         Parallel.forEach((outputShape.count + chunk - 1) / chunk, cost: chunk) { range in
             let start = range.lowerBound * chunk

@@ -1,4 +1,5 @@
 import InferenceKernels
+
 /// `[upsample]`: nearest-neighbour upsampling by `stride`, times `scale`.
 package struct UpsampleLayer: DarknetLayer {
     package var type: String { "upsample" }
@@ -13,7 +14,9 @@ package struct UpsampleLayer: DarknetLayer {
         inputs = [context.index - 1]
         stride = try section.int("stride", default: 2)
         scale = try section.float("scale", default: 1)
-        guard stride > 0, stride <= 1 << 10 else { throw section.error("stride must be positive (downsampling is not supported)") }
+        guard stride > 0, stride <= 1 << 10 else {
+            throw section.error("stride must be positive (downsampling is not supported)")
+        }
         outputShape = FeatureShape(channels: input.channels, height: input.height * stride, width: input.width * stride)
     }
 

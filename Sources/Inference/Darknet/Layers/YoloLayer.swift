@@ -44,7 +44,8 @@ package struct YoloLayer: DarknetLayer {
         let expected = mask.count * (classes + 5)
         guard outputShape.channels == expected else {
             throw section.error(
-                "the previous layer has \(outputShape.channels) channels but \(mask.count) anchors x (classes=\(classes) + 5) needs \(expected): set filters=\(expected) in the [convolutional] before it")
+                "the previous layer has \(outputShape.channels) channels but \(mask.count) anchors x (classes=\(classes) + 5) needs \(expected): set filters=\(expected) in the [convolutional] before it"
+            )
         }
     }
 

@@ -1,12 +1,13 @@
+import CountPeople
+import MSCRFunctions
+import MSCRTesting
+import Testing
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import CountPeople
-import MSCRFunctions
-import MSCRTesting
-import Testing
 
 /// CountPeople through the real runtime (host, routes, codecs) with the real yolo-fastest-1.1,
 /// checked against what Darknet itself reports for the same photos (`shared/golden`).
@@ -115,7 +116,8 @@ struct CountPeopleTests {
             #expect(json.output?.enough == (reference >= 2))
 
             let boundary = "mscr-test-boundary"
-            var form = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"girl.png\"\r\n".utf8)
+            var form = Array(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"girl.png\"\r\n".utf8)
             form += Array("Content-Type: image/png\r\n\r\n".utf8) + photo + Array("\r\n--\(boundary)--\r\n".utf8)
             let multipart = try await client.invoke(
                 body: form, contentType: "multipart/form-data; boundary=\(boundary)", query: ["atLeast": "1"])
@@ -139,7 +141,8 @@ struct CountPeopleTests {
             #expect(fake.status == 422)
             #expect(fake.error?.code == "unprocessable")
 
-            let bytes = try await client.invoke(body: [0, 1, 2, 3, 4, 5, 6, 7], contentType: "application/octet-stream")
+            let bytes = try await client.invoke(
+                body: [0, 1, 2, 3, 4, 5, 6, 7], contentType: "application/octet-stream")
             #expect(bytes.status == 415)
             #expect(bytes.output == nil)
 
@@ -182,14 +185,18 @@ struct CountPeopleTests {
                 CountPeople.self, model: Self.model, repository: repository.uri, params: ["threshold": 2]
             ) { _ in Issue.record("the server started with threshold 2") }
         } catch {
-            #expect("\(error)".contains("function.json: \"params.threshold\" must be a number in 0.01...0.99, got 2.0"), "\(error)")
+            #expect(
+                "\(error)".contains("function.json: \"params.threshold\" must be a number in 0.01...0.99, got 2.0"),
+                "\(error)")
         }
         do {
             try await FunctionTester.run(
                 CountPeople.self, model: Self.model, repository: repository.uri, params: ["treshold": 0.5]
             ) { _ in Issue.record("the server started with a misspelt parameter") }
         } catch {
-            #expect("\(error)".contains("\"params.treshold\" is not a known parameter (allowed: nms, threshold)"), "\(error)")
+            #expect(
+                "\(error)".contains("\"params.treshold\" is not a known parameter (allowed: nms, threshold)"),
+                "\(error)")
         }
     }
 }
