@@ -7,6 +7,7 @@ import FoundationEssentials
 ///   published as `model.cfg`, `model.weights` and `classes.txt`.
 /// - `lstm-regressor`: a `model.json` (written by `mscr train`); published as is, and the
 ///   numbers under its `metadata.metrics` become the manifest's `metrics`.
+/// - `onnx`: a `model.onnx`, with an optional `classes.txt`.
 /// Other files in the folder are ignored; a folder matching both or neither is an error.
 package struct ModelBundle: Sendable, Equatable {
     package var format: String
@@ -36,6 +37,17 @@ package struct ModelBundle: Sendable, Equatable {
         let classes = names.filter { $0.hasSuffix(".names") || $0 == "classes.txt" }
         let darknet = !cfgs.isEmpty || !weights.isEmpty
         let lstm = names.contains("model.json")
+        let onnx = names.contains("model.onnx")
+        if onnx && !darknet && !lstm {
+            var files = ["model.onnx": directory + "/model.onnx"]
+            if names.contains("classes.txt") { files["classes.txt"] = directory + "/classes.txt" }
+            return ModelBundle(format: "onnx", files: files)
+        }
+        if onnx {
+            throw ObjectStoreError(
+                .invalidKey,
+                "\(directory) holds a model.onnx and another model (*.cfg/*.weights or model.json): which one is it?")
+        }
         if darknet && lstm {
             throw ObjectStoreError(
                 .invalidKey,
@@ -50,7 +62,8 @@ package struct ModelBundle: Sendable, Equatable {
                 .invalidKey,
                 """
                 \(directory) is not a model folder: expected exactly one *.cfg, one *.weights and one *.names or \
-                classes.txt (darknet-yolo), or a model.json (lstm-regressor, from `mscr train`); found cfg: \
+                classes.txt (darknet-yolo), a model.json (lstm-regressor, from `mscr train`), or a model.onnx \
+                (onnx, with an optional classes.txt); found cfg: \
                 \(found(cfgs)); weights: \(found(weights)); classes: \(found(classes))
                 """)
         }

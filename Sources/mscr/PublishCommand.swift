@@ -1,6 +1,7 @@
 import ArgumentParser
 import Common
 import FoundationEssentials
+import ONNX
 import ObjectStore
 
 #if canImport(Glibc)
@@ -16,8 +17,11 @@ struct PublishCommand: ParsableCommand {
         discussion: """
             DIR with exactly one *.cfg, one *.weights and one *.names or classes.txt is a darknet-yolo model \
             (published as model.cfg, model.weights, classes.txt); DIR with a model.json (from `mscr train`) is an \
-            lstm-regressor model. Prints {"model", "version", "format", "repository", "files"} as JSON. \
-            The repository defaults to $MSCR_MODEL_REPOSITORY, else ./models.
+            lstm-regressor model; DIR with a model.onnx (and optionally classes.txt) is an onnx model: it is \
+            imported first, so a graph the engine cannot run is refused here, naming the node, its op type and \
+            opset; its class names come from classes.txt, else the exporter's metadata (Ultralytics' `names`), \
+            else `class N` for a [1, 4+N, boxes] output. Prints {"model", "version", "format", "repository", \
+            "files"} as JSON. The repository defaults to $MSCR_MODEL_REPOSITORY, else ./models.
             """)
 
     @Argument(help: "The model folder.")
@@ -33,7 +37,11 @@ struct PublishCommand: ParsableCommand {
         let bundle = try ModelBundle.detect(directory: directory)
         let uri = RepositoryOption.resolve(repository)
         let repository = try ModelRepository.open(uri)
-        let files = try bundle.readFiles()
+        var files = try bundle.readFiles()
+        var classes: (count: Int, from: String)?
+        if bundle.format == "onnx", let onnx = files["model.onnx"] {
+            classes = try Self.checkONNX(onnx, classes: &files)
+        }
         let metrics = files["model.json"].flatMap { ModelBundle.metrics(ofModelJSON: $0) }
         let progress = TerminalProgress()
         let started = Date()
@@ -43,12 +51,53 @@ struct PublishCommand: ParsableCommand {
             progress: { name, size in progress.say("uploading \(name) (\(TerminalProgress.bytes(size)))") })
         progress.say(
             "published \(model) version \(manifest.version) in \(Date().timeIntervalSince(started).fixed(1)) s")
-        var fileObjects: [String: Any] = [:]
-        for (name, file) in manifest.files { fileObjects[name] = ["size": file.size, "sha256": file.sha256] }
-        printJSON([
-            "model": model, "version": manifest.version, "format": manifest.format,
-            "repository": repository.store.uri, "files": fileObjects,
-        ])
+        let report = Report(
+            model: model, version: manifest.version, format: manifest.format, repository: repository.store.uri,
+            files: manifest.files, classes: classes.map { Report.Classes(count: $0.count, from: $0.from) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+
+    /// What `publish` prints.
+    struct Report: Encodable {
+        struct Classes: Encodable {
+            var count: Int
+            /// `classes.txt`, `metadata` or `generated`.
+            var from: String
+        }
+        var model: String
+        var version: Int
+        var format: String
+        var repository: String
+        var files: [String: Manifest.File]
+        var classes: Classes?
+    }
+
+    /// Imports `bytes` (so a graph the engine cannot run is refused before anything is uploaded)
+    /// and makes sure a classes.txt goes with it when names can be found.
+    static func checkONNX(_ bytes: [UInt8], classes files: inout [String: [UInt8]]) throws -> (
+        count: Int, from: String
+    )? {
+        let network = try ONNXImporter.load(bytes)
+        if let text = files["classes.txt"] {
+            let names = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline).filter { !$0.isEmpty }
+            return (names.count, "classes.txt")
+        }
+        var names: [String]?
+        var from = "metadata"
+        if let entry = try ONNXModelInfo.metadata(bytes)["names"] {
+            names = ONNXModelInfo.classNames(fromNames: entry)
+        }
+        if names == nil, network.outputs.count == 1, network.outputs[0].shape.count == 3,
+            network.outputs[0].shape[1] > 4
+        {
+            names = (0..<(network.outputs[0].shape[1] - 4)).map { "class \($0)" }
+            from = "generated"
+        }
+        guard let names else { return nil }
+        files["classes.txt"] = Array((names.joined(separator: "\n") + "\n").utf8)
+        return (names.count, from)
     }
 }
 
