@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "Functions",
             dependencies: [
-                "Common", "Inference", "ObjectStore", "CImageCodecs",
+                "Common", "Inference", "ONNX", "ObjectStore", "CImageCodecs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -5,7 +5,7 @@ package enum FunctionKinds {
     package static func all(
         includeTest: Bool, onForecast: (@Sendable (StockForecastEvent) -> Void)? = nil
     ) -> [any FunctionKind] {
-        var kinds: [any FunctionKind] = [DetectKind(), StockKind(onForecast: onForecast)]
+        var kinds: [any FunctionKind] = [DetectKind(), StockKind(onForecast: onForecast), ONNXTensorKind()]
         if includeTest { kinds.append(TestKind()) }
         return kinds
     }

@@ -78,6 +78,7 @@ package enum TensorSignatures {
         case "darknet-yolo": return DetectFunction.staticTensorSignature
         case "lstm-regressor": return StockFunction.tensorSignature(window: StockFunction.defaultWindow, columns: 5)
         case TensorTestKind.kindName: return TensorTestKind.signature
+        case ONNXTensorKind.kindName: return ONNXTensorKind.staticSignature
         default: return nil
         }
     }

@@ -38,12 +38,19 @@ package struct TensorSignature: Sendable, Equatable {
     /// stock model trained with another window: then only names, datatypes and ranks can be
     /// checked before the model is loaded.
     package var sizesVaryByModel: Bool
+    /// Whether the kind has no signature of its own and the loaded model's is the only one (an
+    /// ONNX graph): then nothing can be checked before the model is loaded.
+    package var definedByModel: Bool
 
-    package init(platform: String, inputs: [TensorSpec], outputs: [TensorSpec], sizesVaryByModel: Bool = false) {
+    package init(
+        platform: String, inputs: [TensorSpec], outputs: [TensorSpec], sizesVaryByModel: Bool = false,
+        definedByModel: Bool = false
+    ) {
         self.platform = platform
         self.inputs = inputs
         self.outputs = outputs
-        self.sizesVaryByModel = sizesVaryByModel
+        self.sizesVaryByModel = sizesVaryByModel || definedByModel
+        self.definedByModel = definedByModel
     }
 
     /// Checks that `inputs` are exactly the declared inputs, each once, with the declared

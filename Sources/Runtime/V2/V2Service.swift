@@ -65,7 +65,16 @@ struct V2Service: Sendable {
                 )
             }
             var signature = staticSignature
-            if staticSignature.sizesVaryByModel, let serving = await servingSignature(name: name, version: version) {
+            if staticSignature.definedByModel {
+                // Only the graph knows its tensors: metadata loads the model (a cold start).
+                let (loaded, _) = try await host.call(name, version: version) { loaded in
+                    (loaded as? any TensorFunction)?.tensorSignature
+                }
+                guard let loaded else { throw FunctionError(.internal, "function '\(name)' has no tensor interface") }
+                signature = loaded
+            } else if staticSignature.sizesVaryByModel,
+                let serving = await servingSignature(name: name, version: version)
+            {
                 signature = serving
             }
             let versions = version.map { [String($0)] } ?? available.map(String.init)
@@ -117,6 +126,16 @@ struct V2Service: Sendable {
         }
     }
 
+    /// Every output the request asks for by name must be one the model has.
+    static func checkRequestedOutputs(_ decoded: V2InferRequest, against signature: TensorSignature) throws {
+        for wanted in decoded.outputs ?? [] where signature.output(wanted.name) == nil {
+            throw FunctionError(
+                .invalidInput,
+                "the model has no output named '\(wanted.name)' (outputs: \(signature.outputs.map(\.name).joined(separator: ", ")))"
+            )
+        }
+    }
+
     /// `POST /v2/models/{name}[/versions/{v}]/infer`: decode and check the request (before any
     /// load, so a malformed request never costs a cold start), run it under the host's rules,
     /// encode the outputs.
@@ -129,17 +148,18 @@ struct V2Service: Sendable {
             let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes, timeout: bodyTimeout)
             let decoded = try V2InferRequest.decode(
                 body: body, headerLength: request.headers[V2Response.inferenceHeaderLength])
-            try signature.check(inputs: decoded.tensors.inputs, dimensions: !signature.sizesVaryByModel)
-            for wanted in decoded.outputs ?? [] where signature.output(wanted.name) == nil {
-                throw FunctionError(
-                    .invalidInput,
-                    "the model has no output named '\(wanted.name)' (outputs: \(signature.outputs.map(\.name).joined(separator: ", ")))"
-                )
+            // A graph's own signature is known once it is loaded; the kind's is checked first.
+            if !signature.definedByModel {
+                try signature.check(inputs: decoded.tensors.inputs, dimensions: !signature.sizesVaryByModel)
+                try Self.checkRequestedOutputs(decoded, against: signature)
             }
             let tensors = decoded.tensors
             let (answer, timing) = try await host.call(name, version: version, bodyBytes: body.count) { loaded in
                 guard let function = loaded as? any TensorFunction else {
                     throw FunctionError(.internal, "function '\(name)' has no tensor interface")
+                }
+                if signature.definedByModel {
+                    try Self.checkRequestedOutputs(decoded, against: function.tensorSignature)
                 }
                 return (outputs: try function.run(tensors), version: loaded.version)
             }
