@@ -167,14 +167,24 @@ struct ONNXRunCommand: AsyncParsableCommand {
             }
         }
         let s = times.sorted()
-        func round(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
-        let output: [String: Any] = [
-            "model": Path.lastComponent(file), "threads": threads, "runs": s.count, "load_ms": round(loadMS),
-            "first_forward_ms": round(first),
-            "forward_ms": ["min": round(s[0]), "median": round(s[s.count / 2]), "max": round(s[s.count - 1])],
-            "forward_runs_ms": times.map(round),
-        ]
-        StandardStream.writeOutput(JSON.bytes(output) + [0x0A])
+        struct Forward: Encodable { var min, median, max: Double }
+        struct Report: Encodable {
+            var model: String
+            var threads, runs: Int
+            var load_ms, first_forward_ms: Double
+            var forward_ms: Forward
+            var forward_runs_ms: [Double]
+        }
+        let report = Report(
+            model: Path.lastComponent(file), threads: threads, runs: s.count, load_ms: loadMS.rounded(toPlaces: 3),
+            first_forward_ms: first.rounded(toPlaces: 3),
+            forward_ms: Forward(
+                min: s[0].rounded(toPlaces: 3), median: s[s.count / 2].rounded(toPlaces: 3),
+                max: s[s.count - 1].rounded(toPlaces: 3)),
+            forward_runs_ms: times.map { $0.rounded(toPlaces: 3) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        StandardStream.writeOutput(Array(try encoder.encode(report)) + [0x0A])
     }
 
     static func defaultThreads() -> Int {
