@@ -138,7 +138,7 @@ final class FunctionSlot: Sendable {
     /// backoff, and the next request after it tries again.
     private func coldLoad() async throws -> Loaded {
         do {
-            let loaded = try await loadOnPool(version: config.version, charge: true)
+            let loaded = try await loadOnPool(version: config.version, charge: .cold)
             state.withLock { s in
                 s.current = loaded
                 s.loadTask = nil
@@ -168,7 +168,15 @@ final class FunctionSlot: Sendable {
 
     /// Loads a version on the load pool and reports it. Errors become `FunctionError`
     /// (`notFound` for a missing model/version, `unavailable` for everything else).
-    private func loadOnPool(version: String, charge: Bool = false) async throws -> Loaded {
+    /// What a load charges to the memory budget: nothing (an explicit version beside the serving
+    /// one), the model (a cold load), or the model on top of the serving one it will replace (a
+    /// swap holds both until the old one's requests finish).
+    enum Charge {
+        case none, cold
+        case swap(servingBytes: Int)
+    }
+
+    private func loadOnPool(version: String, charge: Charge = .none) async throws -> Loaded {
         let config = self.config
         let kind = self.kind
         let repository = self.repository
@@ -180,16 +188,24 @@ final class FunctionSlot: Sendable {
                 let resolved = try ModelRepository(store: metered, cache: repository.cache).resolve(
                     model: config.model, version: version)
                 let estimate = kind.memoryEstimate(config: config, manifest: resolved.manifest)
-                if charge { try budget.charge(self, bytes: estimate) }
+                switch charge {
+                case .none: break
+                case .cold: try budget.charge(self, bytes: estimate)
+                case .swap(let serving): try budget.charge(self, bytes: serving + estimate)
+                }
                 let function: any LoadedFunction
                 do {
                     function = try kind.load(config: config, model: resolved)
                 } catch {
-                    if charge { budget.release(self) }
+                    switch charge {
+                    case .none: break
+                    case .cold: budget.release(self)
+                    case .swap(let serving): budget.settle(self, bytes: serving)
+                    }
                     throw error
                 }
                 let bytes = function.memoryBytes ?? estimate
-                if charge { budget.settle(self, bytes: bytes) }
+                if case .cold = charge { budget.settle(self, bytes: bytes) }
                 let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 let totals = metered.snapshot
                 let fetch = min(total, totals.fetchSeconds * 1000)
@@ -245,7 +261,8 @@ final class FunctionSlot: Sendable {
             guard let current = s.current else { return .coldLoad }
             if current.report.version == wanted { return .unchanged(wanted) }
             if let task = s.reloadTask { return .join(task, current.report.version) }
-            let task = Task { try await self.loadOnPool(version: String(wanted)) }
+            let serving = current.bytes
+            let task = Task { try await self.loadOnPool(version: String(wanted), charge: .swap(servingBytes: serving)) }
             s.reloadTask = task
             return .start(task, current.report.version)
         }

@@ -99,6 +99,42 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
         await host.shutdown()
     }
 
+    @Test(
+        "a swap is charged the old and the new model until it is done: it evicts an idle function, or fails and the old one keeps serving"
+    )
+    func swapsAreCharged() async throws {
+        let kind = SizedKind(megabytes: 100)
+        let (_, repo) = try makeRepository(versions: [1])
+        var settings = FunctionHost.Settings()
+        settings.memoryLimit = 250 << 20
+        settings.workers = 4
+        let configs = ["f1", "f2"].map {
+            FunctionConfig(
+                name: $0, kind: "sized", model: "m", limits: .init(maxBodyBytes: 100, maxPixels: 0, concurrency: 2))
+        }
+        let evicted = self.evicted
+        let host = try FunctionHost(
+            configs: configs, kinds: [kind], repository: repo, settings: settings,
+            onEvict: { config, _ in evicted.mutate { $0.append(config.name) } })
+        for name in ["f1", "f2"] { _ = try await host.invoke(name, FunctionRequest(body: [])) }
+        try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
+        #expect(try await host.reload("f1") == .swapped(from: 1, to: 2))
+        #expect(evicted.value == ["f2"], "100 serving + 100 new + f2's 100 did not fit in 250")
+        #expect(host.budget.charges == ["f1": 100 << 20], "after the swap only the new model is charged")
+
+        _ = try await host.invoke("f2", FunctionRequest(body: []))  // f2 back: 200 of 250
+        let held = Task { try await host.invoke("f2", FunctionRequest(body: [], query: ["hold": "1"])) }
+        try await waitUntil(timeout: .seconds(10)) { host.load.active == 1 }
+        try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v3".utf8)])
+        let error = try await #require(throws: FunctionError.self) { _ = try await host.reload("f1") }
+        #expect(error.message.contains("no memory for function 'f1'"), "\(error.message)")
+        #expect(host.status().first { $0.name == "f1" }?.version == 2, "the old version keeps serving")
+        #expect(host.budget.charges == ["f1": 100 << 20, "f2": 100 << 20])
+        kind.held.signal()
+        _ = try await held.value
+        await host.shutdown()
+    }
+
     @Test("a model larger than the whole budget is refused, naming MSCR_MEMORY_LIMIT")
     func tooLargeForTheBudget() async throws {
         let host = try host(SizedKind(megabytes: 300), functions: 1, limitMB: 250)
