@@ -9,7 +9,12 @@ import ObjectStore
 struct DetectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
-        abstract: "Detect objects in images with a Darknet YOLO model; prints one JSON object per image per line.")
+        abstract: "Detect objects in images with a Darknet YOLO model; prints one JSON object per image per line.",
+        discussion: """
+            Each line is exactly what POST /functions/detect answers for that image ({"model", "image", \
+            "detections"}, or {"error": {"code", "message"}}), with the model named --model-name (default: the cfg \
+            file's name without .cfg) and version 0 (no repository). Exit 1 if any image failed.
+            """)
 
     @Option(help: "Darknet .cfg file.")
     var cfg: String
@@ -27,6 +32,8 @@ struct DetectCommand: AsyncParsableCommand {
     var threads: Int?
     @Option(help: "Largest image accepted, in pixels.")
     var maxPixels: Int = 40_000_000
+    @Option(help: "The model name in the JSON (default: the cfg file's name without .cfg).")
+    var modelName: String?
     @Argument(help: "JPEG or PNG files.")
     var images: [String]
 
@@ -34,23 +41,26 @@ struct DetectCommand: AsyncParsableCommand {
         DarknetNetwork.setThreads(DetectCLI.threads(threads))
         let detector = try DetectCLI.load(
             cfg: cfg, weights: weights, names: names, size: size, threshold: threshold, nms: nms, maxPixels: maxPixels)
+        let model = modelName ?? Self.stem(of: cfg)
         var failed = false
         for path in images {
-            let file = DetectJSON.string(Path.lastComponent(path))
             do {
                 let result = try detector.detect(imageBytes: try DetectCLI.read(path), threshold: threshold)
-                print(
-                    "{\"image\":\(file),\"width\":\(result.width),\"height\":\(result.height),"
-                        + "\"detections\":\(DetectJSON.detections(result.detections, names: detector.classNames))}")
+                print(DetectJSON.response(model: model, version: 0, result: result, names: detector.classNames))
             } catch {
                 failed = true
-                let code = (error as? FunctionError)?.code.rawValue ?? "error"
-                print(
-                    "{\"image\":\(file),\"error\":{\"code\":\(DetectJSON.string(code)),\"message\":\(DetectJSON.string("\(error)"))}}"
-                )
+                let code = (error as? FunctionError)?.code.rawValue ?? "internal"
+                let message = (error as? FunctionError)?.message ?? "\(error)"
+                print("{\"error\":{\"code\":\(DetectJSON.string(code)),\"message\":\(DetectJSON.string(message))}}")
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// `yolo-fastest-1.1` of `path/to/yolo-fastest-1.1.cfg`.
+    static func stem(of path: String) -> String {
+        let name = Path.lastComponent(path)
+        return name.hasSuffix(".cfg") ? String(name.dropLast(4)) : name
     }
 }
 

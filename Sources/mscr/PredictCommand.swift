@@ -16,6 +16,8 @@ struct PredictCommand: AsyncParsableCommand {
     var order: String?
     @Option(help: "json or svg.")
     var format: String = "json"
+    @Option(help: "The model name in the JSON (default: the model folder's name).")
+    var modelName: String?
     @Argument(help: "CSV or JSON file of rows; '-' reads stdin.")
     var input: String
 
@@ -33,7 +35,7 @@ struct PredictCommand: AsyncParsableCommand {
         }
         guard let body else { throw ValidationError("cannot read \(input)") }
         let function = StockFunction(
-            regressor: regressor, modelName: Path.lastComponent(model), version: 0)
+            regressor: regressor, modelName: modelName ?? Path.lastComponent(model), version: 0)
         var query = ["format": format]
         if let order { query["order"] = order }
         let json = input.lowercased().hasSuffix(".json")
