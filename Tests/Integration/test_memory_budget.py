@@ -72,9 +72,12 @@ def test_six_functions_in_a_budget_for_two(tmp_path, start_server):
     assert f"mscr_memory_charged_bytes {200 * 1048576}" in text
 
     # Both loaded functions busy: no room for a third, and nothing is evicted from under a request.
+    # f2 first, then f3 once f2 is in flight, so f2 is the least recently used of the two.
     holders = [threading.Thread(target=post, args=(f"{server.url}/functions/{n}?sleep_ms=6000",)) for n in ("f2", "f3")]
-    for t in holders:
-        t.start()
+    holders[0].start()
+    # `requests` counts up in the same critical section that stamps the function as used.
+    assert wait_until(lambda: states(server)["f2"]["requests"] == 2)
+    holders[1].start()
     assert wait_until(lambda: "mscr_inflight_requests 2" in metrics_text(server))
     status, headers, body = post(f"{server.url}/functions/f4")
     assert status == 503 and headers.get("Retry-After") == "1", body
