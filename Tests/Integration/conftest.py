@@ -30,16 +30,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(condition, timeout: float = 30.0, interval: float = 0.05) -> bool:
+    """The one way the integration tests wait for something to happen: polls `condition` until
+    it holds (True) or `timeout` seconds pass (False). Never a fixed sleep that hopes."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
 def wait_healthy(url: str, timeout: float = 30.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    def healthy() -> bool:
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return
+                return r.status == 200
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not become healthy in {timeout}s")
+            return False
+
+    if not wait_until(healthy, timeout):
+        raise RuntimeError(f"{url} did not become healthy in {timeout}s")
 
 
 class Server:

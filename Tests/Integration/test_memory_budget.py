@@ -3,11 +3,10 @@ evicts the least recently used idle function (shown in /metrics, /functions and 
 every loaded function is busy the next cold load gets 503 + Retry-After, and the process lives."""
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 
-from conftest import publish_test_model
+from conftest import publish_test_model, wait_until
 
 
 def post(url, timeout=30):
@@ -38,15 +37,6 @@ def metric(server, name, labels):
 
 def states(server):
     return {f["name"]: f for f in get_json(server.url + "/functions")["functions"]}
-
-
-def wait_until(condition, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_six_functions_in_a_budget_for_two(tmp_path, start_server):

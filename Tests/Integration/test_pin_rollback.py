@@ -4,11 +4,10 @@ load, with no failed request."""
 import json
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 
-from conftest import mscr_binary, publish_test_model
+from conftest import mscr_binary, publish_test_model, wait_until
 
 TOKEN = "pin-test-token"
 
@@ -30,12 +29,7 @@ def status_of(server, name="t"):
 
 
 def wait_for_version(server, version, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if status_of(server)["version"] == version:
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(lambda: status_of(server)["version"] == version, timeout)
 
 
 class Load:
