@@ -1,223 +1,227 @@
-/// A strict RFC 8259 recursive-descent parser over bytes, for `JSON.parse`.
-struct JSONParser {
-    private let bytes: [UInt8]
-    private var at = 0
-    private let maxDepth: Int
+/// The strict recursive-descent parser behind `JSONValue.parse`.
+struct JSONValueParser {
+    let bytes: ArraySlice<UInt8>
+    let maxDepth: Int
+    var index: Int
 
-    init(_ bytes: [UInt8], maxDepth: Int) {
+    init(bytes: ArraySlice<UInt8>, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.index = bytes.startIndex
     }
 
-    mutating func document() throws(JSONError) -> Any {
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { at = 3 }
-        let value = try self.value(depth: 0)
-        skipSpace()
-        guard at == bytes.count else { throw JSONError("unexpected bytes after the JSON value", at: at) }
+    func error(_ message: String) -> JSONError {
+        JSONError(message, at: index - bytes.startIndex)
+    }
+
+    mutating func document() throws(JSONError) -> JSONValue {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index += 3 }
+        skipWhitespace()
+        let value = try value(depth: 0)
+        skipWhitespace()
+        guard index == bytes.endIndex else { throw error("unexpected data after the JSON value") }
         return value
     }
 
-    private mutating func skipSpace() {
-        while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 {
-            at += 1
+    mutating func skipWhitespace() {
+        while index < bytes.endIndex {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
         }
     }
 
-    private mutating func value(depth: Int) throws(JSONError) -> Any {
-        skipSpace()
-        guard at < bytes.count else { throw JSONError("unexpected end of JSON", at: at) }
-        switch bytes[at] {
-        case UInt8(ascii: "{"): return try object(depth: depth + 1)
-        case UInt8(ascii: "["): return try array(depth: depth + 1)
-        case UInt8(ascii: "\""): return try string()
+    mutating func value(depth: Int) throws(JSONError) -> JSONValue {
+        guard depth < maxDepth else { throw error("nested deeper than \(maxDepth) levels") }
+        guard index < bytes.endIndex else { throw error("unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"):
             try literal("true")
-            return true
+            return .bool(true)
         case UInt8(ascii: "f"):
             try literal("false")
-            return false
+            return .bool(false)
         case UInt8(ascii: "n"):
             try literal("null")
-            return JSONNull()
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
-        default: throw JSONError("unexpected character '\(Self.show(bytes[at]))'", at: at)
+        default: throw error("unexpected character")
         }
     }
 
-    private mutating func literal(_ word: String) throws(JSONError) {
-        let expected = Array(word.utf8)
-        let n = expected.count
-        guard at + n <= bytes.count, bytes[at..<at + n].elementsEqual(expected) else {
-            throw JSONError("invalid literal (expected \(word))", at: at)
+    mutating func literal(_ word: StaticString) throws(JSONError) {
+        let count = word.utf8CodeUnitCount
+        guard bytes.endIndex - index >= count else { throw error("unexpected end") }
+        let matches = word.withUTF8Buffer { buffer in
+            buffer.indices.allSatisfy { bytes[index + $0] == buffer[$0] }
         }
-        at += n
+        guard matches else { throw error("unexpected characters") }
+        index += count
     }
 
-    private mutating func object(depth: Int) throws(JSONError) -> [String: Any] {
-        guard depth <= maxDepth else { throw JSONError("JSON nested deeper than \(maxDepth) levels", at: at) }
-        at += 1
-        var out: [String: Any] = [:]
-        skipSpace()
-        if at < bytes.count, bytes[at] == UInt8(ascii: "}") {
-            at += 1
-            return out
+    mutating func object(depth: Int) throws(JSONError) -> JSONValue {
+        index += 1
+        var members: [(String, JSONValue)] = []
+        var names = Set<String>()
+        skipWhitespace()
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return .object(members)
         }
         while true {
-            skipSpace()
-            guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else {
-                throw JSONError("expected a string key", at: at)
+            skipWhitespace()
+            guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "\"") else {
+                throw error("expected a member name")
             }
-            let key = try string()
-            skipSpace()
-            guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw JSONError("expected ':'", at: at) }
-            at += 1
-            out[key] = try value(depth: depth)
-            skipSpace()
-            guard at < bytes.count else { throw JSONError("unexpected end of JSON in an object", at: at) }
-            if bytes[at] == UInt8(ascii: ",") {
-                at += 1
+            let name = try string()
+            guard names.insert(name).inserted else { throw error("duplicate member '\(name)'") }
+            skipWhitespace()
+            guard index < bytes.endIndex, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            index += 1
+            skipWhitespace()
+            members.append((name, try value(depth: depth + 1)))
+            skipWhitespace()
+            guard index < bytes.endIndex else { throw error("unexpected end") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
                 continue
             }
-            if bytes[at] == UInt8(ascii: "}") {
-                at += 1
-                return out
-            }
-            throw JSONError("expected ',' or '}'", at: at)
+            guard bytes[index] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
+            index += 1
+            return .object(members)
         }
     }
 
-    private mutating func array(depth: Int) throws(JSONError) -> [Any] {
-        guard depth <= maxDepth else { throw JSONError("JSON nested deeper than \(maxDepth) levels", at: at) }
-        at += 1
-        var out: [Any] = []
-        skipSpace()
-        if at < bytes.count, bytes[at] == UInt8(ascii: "]") {
-            at += 1
-            return out
+    mutating func array(depth: Int) throws(JSONError) -> JSONValue {
+        index += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return .array(elements)
         }
         while true {
-            out.append(try value(depth: depth))
-            skipSpace()
-            guard at < bytes.count else { throw JSONError("unexpected end of JSON in an array", at: at) }
-            if bytes[at] == UInt8(ascii: ",") {
-                at += 1
+            skipWhitespace()
+            elements.append(try value(depth: depth + 1))
+            skipWhitespace()
+            guard index < bytes.endIndex else { throw error("unexpected end") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
                 continue
             }
-            if bytes[at] == UInt8(ascii: "]") {
-                at += 1
-                return out
-            }
-            throw JSONError("expected ',' or ']'", at: at)
+            guard bytes[index] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
+            index += 1
+            return .array(elements)
         }
     }
 
-    private mutating func string() throws(JSONError) -> String {
-        let start = at
-        at += 1
+    mutating func number() throws(JSONError) -> JSONValue {
+        let start = index
+        func digits() -> Int {
+            let from = index
+            while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
+            return index - from
+        }
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.endIndex else { throw error("bad number") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if digits() == 0 {
+            throw error("bad number")
+        }
+        var integral = true
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            integral = false
+            guard digits() > 0 else { throw error("bad number") }
+        }
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            integral = false
+            if index < bytes.endIndex, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            guard digits() > 0 else { throw error("bad number") }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw error("number out of range") }
+        return .number(value, integral ? Int64(text) : nil)
+    }
+
+    mutating func string() throws(JSONError) -> String {
+        index += 1
         var out: [UInt8] = []
         while true {
-            guard at < bytes.count else { throw JSONError("unterminated string", at: start) }
-            let b = bytes[at]
-            switch b {
+            let run = index
+            while index < bytes.endIndex, bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\""),
+                bytes[index] != UInt8(ascii: "\\")
+            {
+                index += 1
+            }
+            out.append(contentsOf: bytes[run..<index])
+            guard index < bytes.endIndex else { throw error("unterminated string") }
+            let c = bytes[index]
+            index += 1
+            switch c {
             case UInt8(ascii: "\""):
-                at += 1
-                guard let s = String(validating: out, as: UTF8.self) else {
-                    throw JSONError("invalid UTF-8 in a string", at: start)
-                }
+                guard let s = String(validating: out, as: UTF8.self) else { throw error("a string is not valid UTF-8") }
                 return s
             case UInt8(ascii: "\\"):
-                at += 1
-                guard at < bytes.count else { throw JSONError("unterminated escape", at: at) }
-                let e = bytes[at]
-                at += 1
+                guard index < bytes.endIndex else { throw error("unterminated string") }
+                let e = bytes[index]
+                index += 1
                 switch e {
-                case UInt8(ascii: "\""): out.append(0x22)
-                case UInt8(ascii: "\\"): out.append(0x5C)
-                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
                 case UInt8(ascii: "b"): out.append(0x08)
                 case UInt8(ascii: "f"): out.append(0x0C)
                 case UInt8(ascii: "n"): out.append(0x0A)
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"): out += try unicodeEscape()
-                default: throw JSONError("invalid escape '\\\(Self.show(e))'", at: at - 2)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard bytes.endIndex - index >= 6, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        else { throw error("unpaired surrogate") }
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { throw error("unpaired surrogate") }
+                    out.append(contentsOf: Array(String(Character(u)).utf8))
+                default:
+                    throw error("bad escape")
                 }
             case 0..<0x20:
-                throw JSONError("unescaped control character in a string", at: at)
+                throw error("control character in a string")
             default:
-                out.append(b)
-                at += 1
+                out.append(c)
             }
         }
     }
 
-    private mutating func hex4() throws(JSONError) -> UInt32 {
-        guard at + 4 <= bytes.count else { throw JSONError("truncated \\u escape", at: at) }
+    mutating func hex4() throws(JSONError) -> UInt32 {
+        guard bytes.endIndex - index >= 4 else { throw error("bad \\u escape") }
         var v: UInt32 = 0
-        for b in bytes[at..<at + 4] {
+        for _ in 0..<4 {
+            let c = bytes[index]
             let d: UInt32
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(b - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(b - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(b - UInt8(ascii: "A") + 10)
-            default: throw JSONError("invalid \\u escape", at: at)
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A")) + 10
+            default: throw error("bad \\u escape")
             }
             v = v << 4 | d
+            index += 1
         }
-        at += 4
         return v
-    }
-
-    private mutating func unicodeEscape() throws(JSONError) -> [UInt8] {
-        let start = at - 2
-        var code = try hex4()
-        if (0xD800..<0xDC00).contains(code) {
-            guard at + 2 <= bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else {
-                throw JSONError("lone surrogate in a \\u escape", at: start)
-            }
-            at += 2
-            let low = try hex4()
-            guard (0xDC00..<0xE000).contains(low) else { throw JSONError("lone surrogate in a \\u escape", at: start) }
-            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-        } else if (0xDC00..<0xE000).contains(code) {
-            throw JSONError("lone surrogate in a \\u escape", at: start)
-        }
-        guard let scalar = Unicode.Scalar(code) else { throw JSONError("invalid \\u escape", at: start) }
-        return Array(String(Character(scalar)).utf8)
-    }
-
-    private mutating func number() throws(JSONError) -> Any {
-        let start = at
-        if bytes[at] == UInt8(ascii: "-") { at += 1 }
-        guard at < bytes.count, Self.isDigit(bytes[at]) else { throw JSONError("invalid number", at: start) }
-        if bytes[at] == UInt8(ascii: "0") {
-            at += 1
-        } else {
-            while at < bytes.count, Self.isDigit(bytes[at]) { at += 1 }
-        }
-        var integral = true
-        if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
-            integral = false
-            at += 1
-            guard at < bytes.count, Self.isDigit(bytes[at]) else { throw JSONError("invalid number", at: start) }
-            while at < bytes.count, Self.isDigit(bytes[at]) { at += 1 }
-        }
-        if at < bytes.count, bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
-            integral = false
-            at += 1
-            if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
-            guard at < bytes.count, Self.isDigit(bytes[at]) else { throw JSONError("invalid number", at: start) }
-            while at < bytes.count, Self.isDigit(bytes[at]) { at += 1 }
-        }
-        let text = String(decoding: bytes[start..<at], as: UTF8.self)
-        if integral, let i = Int(text) { return i }
-        guard let d = Double(text) else { throw JSONError("invalid number", at: start) }
-        return d
-    }
-
-    private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-
-    private static func show(_ b: UInt8) -> String {
-        b >= 0x20 && b < 0x7F ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16)
     }
 }

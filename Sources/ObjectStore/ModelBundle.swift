@@ -89,17 +89,12 @@ package struct ModelBundle: Sendable, Equatable {
 
     /// `metadata.metrics` of an lstm-regressor's `model.json`: its numeric entries, if any.
     package static func metrics(ofModelJSON bytes: [UInt8]) -> [String: Double]? {
-        guard let root = try? JSON.parse(bytes) as? [String: Any],
-            let metadata = root["metadata"] as? [String: Any], let metrics = metadata["metrics"] as? [String: Any]
-        else { return nil }
-        let numbers = metrics.compactMapValues { value -> Double? in
-            let double: Double
-            switch value {
-            case let v as Int: double = Double(v)
-            case let v as Double: double = v
-            default: return nil
-            }
-            return double.isFinite ? double : nil
+        guard let root = try? JSONValue.parse(bytes), let metrics = root["metadata"]?["metrics"]?.members else {
+            return nil
+        }
+        var numbers: [String: Double] = [:]
+        for (name, value) in metrics {
+            if let double = value.doubleValue, double.isFinite { numbers[name] = double }
         }
         return numbers.isEmpty ? nil : numbers
     }

@@ -35,8 +35,8 @@ package struct APIError: HTTPResponseError, Sendable {
     }
 
     static func body(code: String, message: String) -> [UInt8] {
-        let object = ["error": ["code": code, "message": message]]
-        return JSON.bytes(object)
+        let object: JSONValue = ["error": ["code": code.json, "message": message.json]]
+        return object.bytes()
     }
 
     /// Maps any error to what the client sees.

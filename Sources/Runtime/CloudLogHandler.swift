@@ -58,25 +58,25 @@ package struct CloudLogHandler: LogHandler {
     }
 
     func jsonLine(level: Logger.Level, message: String, fields: Logger.Metadata) -> String {
-        var object: [String: Any] = [
-            "severity": Self.severity(level),
-            "message": message,
-            "time": Self.timestamp(),
-            "logger": label,
+        var object: [String: JSONValue] = [
+            "severity": .string(Self.severity(level)),
+            "message": .string(message),
+            "time": .string(Self.timestamp()),
+            "logger": .string(label),
         ]
         for (key, value) in fields {
             if key == "trace" {
                 let id = "\(value)"
-                object["logging.googleapis.com/trace"] = project.map { "projects/\($0)/traces/\(id)" } ?? id
+                object["logging.googleapis.com/trace"] = .string(project.map { "projects/\($0)/traces/\(id)" } ?? id)
                 continue
             }
             if key == "span" {
-                object["logging.googleapis.com/spanId"] = "\(value)"
+                object["logging.googleapis.com/spanId"] = .string("\(value)")
                 continue
             }
             object[key] = Self.json(value)
         }
-        return JSON.string(object)
+        return object.json.text()
     }
 
     func textLine(level: Logger.Level, message: String, fields: Logger.Metadata) -> String {
@@ -87,16 +87,16 @@ package struct CloudLogHandler: LogHandler {
             + (rest.isEmpty ? "" : "  " + rest)
     }
 
-    static func json(_ value: Logger.MetadataValue) -> Any {
+    static func json(_ value: Logger.MetadataValue) -> JSONValue {
         switch value {
-        case .string(let s): return s
+        case .string(let s): return .string(s)
         case .stringConvertible(let c):
-            if let n = c as? Int { return n }
-            if let d = c as? Double, d.isFinite { return d }
-            if let b = c as? Bool { return b }
-            return "\(c)"
-        case .array(let a): return a.map(json)
-        case .dictionary(let d): return d.mapValues(json)
+            if let n = c as? Int { return .int(n) }
+            if let d = c as? Double, d.isFinite { return .double(d) }
+            if let b = c as? Bool { return .bool(b) }
+            return .string("\(c)")
+        case .array(let a): return .array(a.map(json))
+        case .dictionary(let d): return .object(d.map { ($0.key, json($0.value)) })
         }
     }
 

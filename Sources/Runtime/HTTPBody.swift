@@ -82,9 +82,9 @@ enum HTTPBody {
         return out
     }
 
-    static func json(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+    static func json(_ object: JSONValue, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
             status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: JSON.bytes(object))))
+            body: .init(byteBuffer: ByteBuffer(bytes: object.bytes())))
     }
 }

@@ -59,27 +59,29 @@ package final class RetrainingMonitor: Sendable {
     }
 
     /// `GET /functions` fields of one function: the serving version's live error.
-    func status(function: String) -> [String: Any]? {
+    func status(function: String) -> (String, JSONValue)? {
         guard let observer = byFunction[function] else { return nil }
         let snap = observer.snapshot()
-        var monitor: [String: Any] = [
-            "fired": snap.fired, "unmatched_feedback": snap.unmatched,
-            "threshold": observer.policy.threshold.map { $0 as Any } ?? JSONNull(),
+        var monitor: [(String, JSONValue)] = [
+            ("fired", snap.fired.json), ("unmatched_feedback", snap.unmatched.json),
+            ("threshold", observer.policy.threshold.json),
         ]
-        monitor["versions"] = snap.versions.map { v -> [String: Any] in
+        let versions: [JSONValue] = snap.versions.map { v in
             [
-                "version": v.version, "predictions": v.predictions, "feedback": v.feedback,
-                "rolling_rmse": v.rollingRMSE.map { $0 as Any } ?? JSONNull(),
+                "version": v.version.json, "predictions": v.predictions.json, "feedback": v.feedback.json,
+                "rolling_rmse": v.rollingRMSE.json,
             ]
         }
-        monitor["rolling_rmse"] = snap.serving?.rollingRMSE.map { $0 as Any } ?? JSONNull()
+        monitor.append(("versions", .array(versions)))
+        monitor.append(("rolling_rmse", snap.serving?.rollingRMSE.json ?? .null))
         if let d = dispatcher?.status {
-            monitor["trigger"] = [
-                "submitted": d.submitted, "completed": d.completed, "failed": d.failed, "running": d.running,
-                "last_outcome": d.lastOutcome.map { $0 as Any } ?? JSONNull(),
+            let trigger: JSONValue = [
+                "submitted": d.submitted.json, "completed": d.completed.json, "failed": d.failed.json,
+                "running": d.running.json, "last_outcome": d.lastOutcome.json,
             ]
+            monitor.append(("trigger", trigger))
         }
-        return ["monitor": monitor]
+        return ("monitor", .object(monitor))
     }
 
     /// Refreshes the live-error gauges before `/metrics` renders.

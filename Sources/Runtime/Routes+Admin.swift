@@ -15,12 +15,12 @@ extension MSCRServer {
             let outcome = try await host.reload(name)
             switch outcome {
             case .unchanged(let v):
-                return try HTTPBody.json(["function": name, "changed": false, "version": v])
+                return try HTTPBody.json(["function": name.json, "changed": false, "version": v.json])
             case .swapped(let from, let to):
                 context.logger.notice(
                     "model swapped", metadata: ["function": "\(name)", "from": "\(from ?? 0)", "to": "\(to)"])
                 return try HTTPBody.json([
-                    "function": name, "changed": true, "from": from.map { $0 as Any } ?? JSONNull(), "version": to,
+                    "function": name.json, "changed": true, "from": from.json, "version": to.json,
                 ])
             }
         }

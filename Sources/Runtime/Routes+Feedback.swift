@@ -23,10 +23,10 @@ extension MSCRServer {
             let result = observer.recordFeedback(points)
             let snap = observer.snapshot()
             return try HTTPBody.json([
-                "matched": result.matched, "unmatched": result.unmatched,
-                "fired": result.fired != nil,
-                "rolling_rmse": snap.serving?.rollingRMSE.map { $0 as Any } ?? JSONNull(),
-                "version": snap.servingVersion.map { $0 as Any } ?? JSONNull(),
+                "matched": result.matched.json, "unmatched": result.unmatched.json,
+                "fired": (result.fired != nil).json,
+                "rolling_rmse": snap.serving?.rollingRMSE.json ?? .null,
+                "version": snap.servingVersion.json,
             ])
         }
     }

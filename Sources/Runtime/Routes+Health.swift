@@ -20,37 +20,37 @@ extension MSCRServer {
             guard let status = host.status().first(where: { $0.name == name }) else {
                 throw FunctionError(.notFound, "no function named '\(name)'")
             }
-            if status.state == .warm { return try HTTPBody.json(["status": "ready", "function": name]) }
+            if status.state == .warm { return try HTTPBody.json(["status": "ready", "function": name.json]) }
             var response = try HTTPBody.json(
-                ["status": status.state.rawValue, "function": name], status: .serviceUnavailable)
+                ["status": status.state.rawValue.json, "function": name.json], status: .serviceUnavailable)
             response.headers[.retryAfter] = "1"
             return response
         }
         router.get("/functions") { _, _ -> Response in
-            var rows: [[String: Any]] = []
+            var rows: [JSONValue] = []
             for s in host.status() {
-                var row: [String: Any] = [
-                    "name": s.name, "kind": s.kind, "state": s.state.rawValue, "model": s.model,
-                    "requests": s.requests, "loads": s.loads, "evictions": s.evictions,
+                var row: [(String, JSONValue)] = [
+                    ("name", s.name.json), ("kind", s.kind.json), ("state", s.state.rawValue.json),
+                    ("model", s.model.json), ("requests", s.requests.json), ("loads", s.loads.json),
+                    ("evictions", s.evictions.json), ("version", s.version.json),
                 ]
-                row["version"] = s.version ?? JSONNull()
-                if let follows = s.follows { row["follows"] = follows }
-                if let load = s.load {
-                    row["load"] = [
-                        "fetch_ms": load.fetchMs.rounded(toPlaces: 3), "parse_ms": load.parseMs.rounded(toPlaces: 3),
-                        "total_ms": load.totalMs.rounded(toPlaces: 3), "bytes": load.bytes,
+                if let follows = s.follows { row.append(("follows", follows.json)) }
+                let load: JSONValue? = s.load.map { load in
+                    [
+                        "fetch_ms": load.fetchMs.rounded(toPlaces: 3).json,
+                        "parse_ms": load.parseMs.rounded(toPlaces: 3).json,
+                        "total_ms": load.totalMs.rounded(toPlaces: 3).json, "bytes": load.bytes.json,
                     ]
-                } else {
-                    row["load"] = JSONNull()
                 }
-                if let error = s.error { row["error"] = error }
-                if let extra = monitor.status(function: s.name) { row.merge(extra) { a, _ in a } }
-                rows.append(row)
+                row.append(("load", load ?? .null))
+                if let error = s.error { row.append(("error", error.json)) }
+                if let extra = monitor.status(function: s.name) { row.append(extra) }
+                rows.append(.object(row))
             }
             let load = host.load
             return try HTTPBody.json([
-                "functions": rows, "service": service,
-                "instance": ["inflight": load.active, "queued": load.queued],
+                "functions": .array(rows), "service": service.json,
+                "instance": ["inflight": load.active.json, "queued": load.queued.json],
             ])
         }
         router.get("/metrics") { _, _ -> Response in

@@ -62,7 +62,10 @@ struct BenchDetectCommand: AsyncParsableCommand {
         var layerMS = [[Double]](repeating: [], count: layerCount)
         let times = UnsafeMutableBufferPointer<Double>.allocate(capacity: layerCount)
         defer { times.deallocate() }
-        if step { StandardStream.writeOutput(JSON.bytes(["ready": true, "load_ms": Self.round(loadMS)]) + [0x0A]) }
+        if step {
+            let ready: JSONValue = ["ready": true, "load_ms": Self.round(loadMS).json]
+            StandardStream.writeOutput(ready.bytes() + [0x0A])
+        }
         for i in 0..<(max(0, warmup) + max(1, runs)) {
             if step, i >= warmup, readLine() == nil { break }
             let d0 = DispatchTime.now().uptimeNanoseconds
@@ -82,47 +85,47 @@ struct BenchDetectCommand: AsyncParsableCommand {
             forward.append(forwardMS)
             post.append(postMS)
             if step {
-                let line: [String: Any] = [
-                    "run": forward.count, "forward_ms": Self.round(forwardMS),
-                    "preprocess_ms": Self.round(preMS), "postprocess_ms": Self.round(postMS),
+                let line: JSONValue = [
+                    "run": forward.count.json, "forward_ms": Self.round(forwardMS).json,
+                    "preprocess_ms": Self.round(preMS).json, "postprocess_ms": Self.round(postMS).json,
                 ]
-                StandardStream.writeOutput(JSON.bytes(line) + [0x0A])
+                StandardStream.writeOutput(line.bytes() + [0x0A])
             }
         }
         let gflop = Double(network.flops) / 1e9
         let median = Self.stats(forward)["median"] ?? 1
-        var output: [String: Any] = [
-            "model": Path.lastComponent(cfg),
-            "input": "\(network.input.width)x\(network.input.height)",
-            "threads": threadCount,
-            "runs": forward.count,
-            "load_ms": Self.round(loadMS),
-            "first_forward_ms": Self.round(first),
-            "forward_ms": Self.stats(forward),
-            "forward_runs_ms": forward.map(Self.round),
-            "preprocess_ms": Self.stats(pre),
-            "postprocess_ms": Self.stats(post),
-            "model_gflop": Self.round(gflop),
-            "gflops": Self.round(gflop / (median / 1e3)),
+        var output: [String: JSONValue] = [
+            "model": Path.lastComponent(cfg).json,
+            "input": "\(network.input.width)x\(network.input.height)".json,
+            "threads": threadCount.json,
+            "runs": forward.count.json,
+            "load_ms": Self.round(loadMS).json,
+            "first_forward_ms": Self.round(first).json,
+            "forward_ms": Self.stats(forward).json,
+            "forward_runs_ms": forward.map(Self.round).json,
+            "preprocess_ms": Self.stats(pre).json,
+            "postprocess_ms": Self.stats(post).json,
+            "model_gflop": Self.round(gflop).json,
+            "gflops": Self.round(gflop / (median / 1e3)).json,
         ]
         if layers {
-            output["layers"] = network.layers.enumerated().map { (l, layer) -> [String: Any] in
+            let rows: [JSONValue] = network.layers.enumerated().map { (l, layer) in
                 let stats = Self.stats(layerMS[l])
                 let shape = layer.outputShape
-                var entry: [String: Any] = [
-                    "index": l, "type": layer.type,
-                    "output": "\(shape.channels)x\(shape.height)x\(shape.width)",
-                    "gflop": Self.round(Double(layer.flops) / 1e9),
-                    "ms": stats,
-                    "share": Self.round((stats["median"] ?? 0) / median),
+                var entry: [String: JSONValue] = [
+                    "index": l.json, "type": layer.type.json,
+                    "output": "\(shape.channels)x\(shape.height)x\(shape.width)".json,
+                    "gflop": Self.round(Double(layer.flops) / 1e9).json,
+                    "ms": stats.json,
+                    "share": Self.round((stats["median"] ?? 0) / median).json,
                 ]
                 // A shortcut the convolution before it adds as it stores (ResidualFusion).
-                if let shortcut = layer as? ShortcutLayer, shortcut.fused { entry["fused_into"] = l - 1 }
-                return entry
+                if let shortcut = layer as? ShortcutLayer, shortcut.fused { entry["fused_into"] = (l - 1).json }
+                return entry.json
             }
+            output["layers"] = .array(rows)
         }
-        let data = JSON.bytes(output)
-        print(String(decoding: data, as: UTF8.self))
+        print(output.json.text())
     }
 
     static func stats(_ xs: [Double]) -> [String: Double] {

@@ -55,15 +55,14 @@ struct BenchLoadCommand: ParsableCommand {
             bytes = file.count
         }
         let weightsMs = ms(since: weightsStart)
-        var report: [String: Any] = [
-            "mode": mode.rawValue, "model": model, "version": version.version, "bytes": bytes,
-            "weights_ms": (weightsMs * 1000).rounded() / 1000, "total_ms": (ms(since: start) * 1000).rounded() / 1000,
-            "peak_rss_mib": Self.peakRSSMiB(),
+        var report: [String: JSONValue] = [
+            "mode": mode.rawValue.json, "model": model.json, "version": version.version.json, "bytes": bytes.json,
+            "weights_ms": weightsMs.rounded(toPlaces: 3).json, "total_ms": ms(since: start).rounded(toPlaces: 3).json,
+            "peak_rss_mib": Self.peakRSSMiB().json,
         ]
-        if let fetchMs { report["fetch_ms"] = (fetchMs * 1000).rounded() / 1000 }
-        if let parseMs { report["parse_ms"] = (parseMs * 1000).rounded() / 1000 }
-        let data = JSON.bytes(report)
-        print(String(decoding: data, as: UTF8.self))
+        if let fetchMs { report["fetch_ms"] = fetchMs.rounded(toPlaces: 3).json }
+        if let parseMs { report["parse_ms"] = parseMs.rounded(toPlaces: 3).json }
+        print(report.json.text())
     }
 
     /// VmHWM of this process, in MiB.

@@ -175,21 +175,21 @@ struct ColdstartCommand: ParsableCommand {
     }
 
     private func spawnJSON(targets: [ColdstartTarget], results: [String: [SpawnRun]], payload: FunctionPayload)
-        -> [String: Any]
+        -> JSONValue
     {
-        [
-            "mode": "spawn", "function": function, "input": input, "content_type": payload.contentType,
-            "runs_per_target": runs, "warmup": warmup,
-            "targets": targets.map { target -> [String: Any] in
-                let runs = results[target.label] ?? []
-                var summary: [String: Any] = [:]
-                for m in Self.summary(runs) { summary[m.key] = m.values.coldstartJSON }
-                return [
-                    "label": target.label, "command": target.command, "health_path": target.healthPath,
-                    "path": target.path ?? "/functions/\(function)", "runs": runs.map(\.json), "summary": summary,
-                    "failures": runs.filter { $0.error != nil }.count,
-                ]
-            },
+        let rows: [JSONValue] = targets.map { target in
+            let runs = results[target.label] ?? []
+            var summary: [String: JSONValue] = [:]
+            for m in Self.summary(runs) { summary[m.key] = m.values.coldstartJSON }
+            return [
+                "label": target.label.json, "command": target.command.json, "health_path": target.healthPath.json,
+                "path": (target.path ?? "/functions/\(function)").json, "runs": .array(runs.map(\.json)),
+                "summary": summary.json, "failures": runs.filter { $0.error != nil }.count.json,
+            ]
+        }
+        return [
+            "mode": "spawn", "function": function.json, "input": input.json, "content_type": payload.contentType.json,
+            "runs_per_target": runs.json, "warmup": warmup.json, "targets": .array(rows),
         ]
     }
 
@@ -215,12 +215,13 @@ struct ColdstartCommand: ParsableCommand {
         let failures = results.filter { $0.error != nil }.count
         let cold = results.filter { $0.error == nil && $0.firstServer.isCold }.count
         if json {
-            var summary: [String: Any] = [:]
+            var summary: [String: JSONValue] = [:]
             for m in metrics { summary[m.key] = Distribution(m.values).coldstartJSON }
             print(
                 Format.prettyJSON([
-                    "mode": "url", "url": target, "function": function, "idle_s": idle, "warm": warm,
-                    "runs": results.map(\.json), "summary": summary, "cold_first_requests": cold, "failures": failures,
+                    "mode": "url", "url": target.json, "function": function.json, "idle_s": idle.json,
+                    "warm": warm.json, "runs": .array(results.map(\.json)), "summary": summary.json,
+                    "cold_first_requests": cold.json, "failures": failures.json,
                 ]))
         } else {
             var out =

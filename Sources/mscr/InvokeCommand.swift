@@ -79,11 +79,9 @@ struct InvokeCommand: ParsableCommand {
 
     /// `code: message` from `{"error": {"code", "message"}}`.
     static func errorSummary(_ body: [UInt8]) -> String? {
-        guard let object = try? JSON.parse(body) as? [String: Any],
-            let error = object["error"] as? [String: Any]
-        else { return nil }
-        let code = error["code"] as? String
-        let message = error["message"] as? String
+        guard let error = (try? JSONValue.parse(body))?["error"] else { return nil }
+        let code = error["code"]?.stringValue
+        let message = error["message"]?.stringValue
         return [code, message].compactMap { $0 }.joined(separator: ": ")
     }
 }

@@ -103,20 +103,21 @@ struct LoadCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    private func jsonObject(_ r: LoadReport, target: String) -> [String: Any] {
-        var errors: [String: Any] = [:]
+    private func jsonObject(_ r: LoadReport, target: String) -> JSONValue {
+        var errors: [String: Int] = [:]
         for k in LoadReport.errorKinds { errors[k] = r.errors[k] ?? 0 }
         return [
-            "url": target, "function": function, "users": users, "requests": requests, "rate": rate ?? JSONNull(),
-            "think_ms": thinkMs, "sent": r.sent, "not_sent": r.notSent, "succeeded": r.succeeded, "failed": r.failed,
-            "status": r.statuses.reduce(into: [String: Any]()) { $0[String($1.key)] = $1.value },
-            "errors": errors, "error_samples": r.messages,
-            "latency_ms": r.latencies.loadJSON, "duration_s": r.seconds.rounded(toPlaces: 3),
-            "rps": r.requestsPerSecond.rounded(toPlaces: 3),
+            "url": target.json, "function": function.json, "users": users.json, "requests": requests.json,
+            "rate": rate.json, "think_ms": thinkMs.json, "sent": r.sent.json, "not_sent": r.notSent.json,
+            "succeeded": r.succeeded.json, "failed": r.failed.json,
+            "status": r.statuses.reduce(into: [String: Int]()) { $0[String($1.key)] = $1.value }.json,
+            "errors": errors.json, "error_samples": r.messages.json,
+            "latency_ms": r.latencies.loadJSON, "duration_s": r.seconds.rounded(toPlaces: 3).json,
+            "rps": r.requestsPerSecond.rounded(toPlaces: 3).json,
             "server_ms": [
                 "total": r.serverTotal.loadJSON, "queue": r.serverQueue.loadJSON, "infer": r.serverInfer.loadJSON,
             ],
-            "cold_responses": r.cold, "connections": r.connections,
+            "cold_responses": r.cold.json, "connections": r.connections.json,
         ]
     }
 }

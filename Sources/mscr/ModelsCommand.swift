@@ -27,17 +27,19 @@ struct ModelsCommand: ParsableCommand {
 
         func run() throws {
             let repository = try ModelRepository.open(RepositoryOption.resolve(repository))
-            var models: [[String: Any]] = []
+            var models: [JSONValue] = []
             for name in try repository.models() {
                 let versions = try repository.versions(of: name)
-                var entry: [String: Any] = ["name": name, "versions": versions]
+                var entry: [(String, JSONValue)] = [("name", name.json), ("versions", versions.json)]
                 if let latest = versions.last {
-                    entry["latest"] = latest
-                    entry["format"] = (try? repository.resolve(model: name, version: String(latest)))?.manifest.format
+                    entry.append(("latest", latest.json))
+                    if let format = (try? repository.resolve(model: name, version: String(latest)))?.manifest.format {
+                        entry.append(("format", format.json))
+                    }
                 }
-                models.append(entry)
+                models.append(.object(entry))
             }
-            printJSON(["repository": repository.store.uri, "models": models])
+            printJSON(["repository": repository.store.uri.json, "models": .array(models)])
         }
     }
 
@@ -63,18 +65,21 @@ struct ModelsCommand: ParsableCommand {
             let repository = try ModelRepository.open(RepositoryOption.resolve(repository))
             let resolved = try repository.resolve(model: model, version: version)
             let progress = TerminalProgress()
-            var files: [String: Any] = [:]
+            var files: [String: JSONValue] = [:]
             var total = TransferStats()
             for name in resolved.manifest.files.keys.sorted() {
                 progress.say("verifying \(name) (\(TerminalProgress.bytes(resolved.manifest.files[name]?.size ?? 0)))")
                 let stats = try resolved.stream(name) { _ in }
-                files[name] = ["bytes": stats.bytes, "seconds": stats.totalSeconds, "cache_hit": stats.cacheHits > 0]
+                files[name] = [
+                    "bytes": stats.bytes.json, "seconds": stats.totalSeconds.json,
+                    "cache_hit": (stats.cacheHits > 0).json,
+                ]
                 total = total + stats
             }
             printJSON([
-                "model": model, "version": resolved.version, "repository": repository.store.uri, "files": files,
-                "bytes": total.bytes, "seconds": total.totalSeconds,
-                "mb_per_s": total.totalSeconds > 0 ? Double(total.bytes) / 1e6 / total.totalSeconds : 0,
+                "model": model.json, "version": resolved.version.json, "repository": repository.store.uri.json,
+                "files": files.json, "bytes": total.bytes.json, "seconds": total.totalSeconds.json,
+                "mb_per_s": (total.totalSeconds > 0 ? Double(total.bytes) / 1e6 / total.totalSeconds : 0).json,
             ])
         }
     }
@@ -133,11 +138,15 @@ struct ModelsCommand: ParsableCommand {
                     "\(outcome.model): \(outcome.action) version \(outcome.version) (\(outcome.detail))\n")
             }
             printJSON([
-                "repository": repository.store.uri,
-                "models": outcomes.map {
-                    ["model": $0.model, "action": $0.action, "version": $0.version, "detail": $0.detail]
-                },
-                "failed": failures,
+                "repository": repository.store.uri.json,
+                "models": .array(
+                    outcomes.map {
+                        [
+                            "model": $0.model.json, "action": $0.action.json, "version": $0.version.json,
+                            "detail": $0.detail.json,
+                        ]
+                    }),
+                "failed": failures.json,
             ])
             if !failures.isEmpty {
                 // A failure to fetch is not a usage error: say what failed, no usage text, exit 1.

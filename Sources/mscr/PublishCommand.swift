@@ -128,7 +128,6 @@ struct TerminalProgress: Sendable {
 }
 
 /// Prints `object` as one line of JSON with sorted keys.
-func printJSON(_ object: Any) {
-    let data = JSON.bytes(object)
-    print(String(decoding: data, as: UTF8.self))
+func printJSON(_ object: JSONValue) {
+    print(object.text())
 }

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import Functions
 import HTTPTypes
@@ -56,7 +57,7 @@ struct V2TensorCodingTests {
     func jsonRoundTrip(datatype: TensorDataType, count: Int) throws {
         let data = Self.randomData(datatype, count: count, seed: UInt64(count) &* 17 &+ 5)
         let text = try V2TensorCoding.encodeJSON(data, name: "t")
-        let parsed = try V2JSON.parse(Array(text.utf8)[...])
+        let parsed = try JSONValue.parseRequest(Array(text.utf8)[...])
         let back = try V2TensorCoding.decodeJSON(parsed, datatype: datatype, name: "t", base64: false)
         #expect(back == data, "\(text)")
     }
@@ -82,7 +83,7 @@ struct V2TensorCodingTests {
 
     @Test("the parser keeps JSON types apart and refuses what RFC 8259 refuses")
     func parser() throws {
-        let value = try V2JSON.parse(
+        let value = try JSONValue.parseRequest(
             Array(#" {"a": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude42\n"], "b": {}} "#.utf8)[...])
         #expect(value["a"] == .array([.number(1, 1), .number(-2500, nil), .bool(true), .null, .string("xé🙂\n")]))
         #expect(value["b"] == .object([]))
@@ -91,10 +92,10 @@ struct V2TensorCodingTests {
             "tru", "\"\\x\"", "1e999", String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
         ]
         for text in invalid {
-            #expect(throws: FunctionError.self, "\(text)") { try V2JSON.parse(Array(text.utf8)[...]) }
+            #expect(throws: FunctionError.self, "\(text)") { try JSONValue.parseRequest(Array(text.utf8)[...]) }
         }
         let bad: [UInt8] = [0x22, 0xFF, 0x22]  // a string that is not UTF-8
-        #expect(throws: FunctionError.self) { try V2JSON.parse(bad[...]) }
+        #expect(throws: FunctionError.self) { try JSONValue.parseRequest(bad[...]) }
     }
 
     @Test("a tensor's element count must match its shape; shapes that overflow are refused")

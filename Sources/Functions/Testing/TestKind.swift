@@ -48,10 +48,11 @@ package struct TestKind: FunctionKind {
             if request.query["fail"] != nil {
                 throw FunctionError(.invalidInput, "asked to fail")
             }
-            let object: [String: Any] = [
-                "model": ["name": name, "version": version], "text": text, "bytes": request.body.count,
+            let object: JSONValue = [
+                "model": ["name": name.json, "version": version.json], "text": text.json,
+                "bytes": request.body.count.json,
             ]
-            return FunctionResponse(body: JSON.bytes(object))
+            return FunctionResponse(body: object.bytes())
         }
     }
 }

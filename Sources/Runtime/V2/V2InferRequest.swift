@@ -39,7 +39,7 @@ struct V2InferRequest: Sendable {
             }
             jsonEnd = n
         }
-        let root = try V2JSON.parse(body[0..<jsonEnd])
+        let root = try JSONValue.parseRequest(body[0..<jsonEnd])
         guard case .object = root else { throw FunctionError(.invalidInput, "the request must be a JSON object") }
         var id: String?
         if let value = root["id"] {
@@ -79,7 +79,7 @@ struct V2InferRequest: Sendable {
     }
 
     /// `parameters`: an object of booleans, numbers and strings.
-    static func parameters(_ value: V2JSON?, what: String) throws -> [String: TensorParameter] {
+    static func parameters(_ value: JSONValue?, what: String) throws -> [String: TensorParameter] {
         guard let value else { return [:] }
         guard case .object(let members) = value else {
             throw FunctionError(.invalidInput, "'parameters' of \(what) must be an object")
@@ -108,7 +108,7 @@ struct V2InferRequest: Sendable {
         return true
     }
 
-    static func input(_ value: V2JSON, binary: inout ArraySlice<UInt8>, base64: Bool) throws -> Tensor {
+    static func input(_ value: JSONValue, binary: inout ArraySlice<UInt8>, base64: Bool) throws -> Tensor {
         guard case .object = value else { throw FunctionError(.invalidInput, "each input must be an object") }
         guard case .string(let name)? = value["name"], !name.isEmpty else {
             throw FunctionError(.invalidInput, "each input needs a non-empty string 'name'")
@@ -165,7 +165,7 @@ struct V2InferRequest: Sendable {
         return try Tensor(name: name, shape: shape, data: data)
     }
 
-    static func outputs(_ value: V2JSON?) throws -> [RequestedOutput]? {
+    static func outputs(_ value: JSONValue?) throws -> [RequestedOutput]? {
         guard let value else { return nil }
         guard case .array(let items) = value, items.count <= maxTensors else {
             throw FunctionError(.invalidInput, "'outputs' must be an array of at most \(maxTensors) objects")

@@ -1,3 +1,4 @@
+import Common
 import Functions
 
 /// Tensor elements to and from the protocol's two encodings: JSON arrays (flat or nested,
@@ -9,11 +10,13 @@ enum V2TensorCoding {
     /// The elements of a JSON `data` array (nested arrays are flattened in order). Each element
     /// must have the JSON type of `datatype`: numbers in range for numeric types (integers for
     /// integer types), booleans for `BOOL`, strings for `BYTES` (base64 when `base64`).
-    static func decodeJSON(_ value: V2JSON, datatype: TensorDataType, name: String, base64: Bool) throws -> TensorData {
+    static func decodeJSON(_ value: JSONValue, datatype: TensorDataType, name: String, base64: Bool) throws
+        -> TensorData
+    {
         guard case .array = value else {
             throw FunctionError(.invalidInput, "input '\(name)': 'data' must be an array")
         }
-        var flat: [V2JSON] = []
+        var flat: [JSONValue] = []
         flatten(value, into: &flat)
         func bad(_ i: Int, _ what: String) -> FunctionError {
             FunctionError(
@@ -81,7 +84,7 @@ enum V2TensorCoding {
         }
     }
 
-    private static func flatten(_ value: V2JSON, into out: inout [V2JSON]) {
+    private static func flatten(_ value: JSONValue, into out: inout [JSONValue]) {
         if case .array(let items) = value {
             for item in items { flatten(item, into: &out) }
         } else {

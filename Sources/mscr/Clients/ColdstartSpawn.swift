@@ -55,12 +55,12 @@ struct SpawnRun: Sendable {
         ]
     }
 
-    var json: [String: Any] {
-        var object: [String: Any] = ["target": target, "run": run, "attempts": attempts]
-        for m in metrics { object[m.key] = m.value.map { $0.rounded(toPlaces: 3) } ?? JSONNull() }
-        object["server_timing"] = server.metrics.reduce(into: [String: Any]()) { $0[$1.name] = $1.ms ?? JSONNull() }
-        if let error { object["error"] = error }
-        return object
+    var json: JSONValue {
+        var object: [String: JSONValue] = ["target": target.json, "run": run.json, "attempts": attempts.json]
+        for m in metrics { object[m.key] = m.value.map { $0.rounded(toPlaces: 3) }.json }
+        object["server_timing"] = server.metrics.reduce(into: [String: JSONValue]()) { $0[$1.name] = $1.ms.json }.json
+        if let error { object["error"] = error.json }
+        return object.json
     }
 }
 

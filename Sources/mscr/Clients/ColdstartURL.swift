@@ -15,19 +15,19 @@ struct URLRun: Sendable {
     var warmServerMs: [Double] = []
     var error: String?
 
-    var json: [String: Any] {
-        var object: [String: Any] = [
-            "run": run, "first_ms": firstMs.map { $0.rounded(toPlaces: 3) } ?? JSONNull(),
-            "first_connect_ms": firstConnectMs.map { $0.rounded(toPlaces: 3) } ?? JSONNull(),
-            "first_cold": firstServer.isCold,
-            "first_server_timing": firstServer.metrics.reduce(into: [String: Any]()) {
-                $0[$1.name] = $1.ms ?? JSONNull()
-            },
-            "warm_ms": warmMs.map { $0.rounded(toPlaces: 3) },
-            "warm_server_total_ms": warmServerMs.map { $0.rounded(toPlaces: 3) },
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "run": run.json, "first_ms": firstMs.map { $0.rounded(toPlaces: 3) }.json,
+            "first_connect_ms": firstConnectMs.map { $0.rounded(toPlaces: 3) }.json,
+            "first_cold": firstServer.isCold.json,
+            "first_server_timing": firstServer.metrics.reduce(into: [String: JSONValue]()) {
+                $0[$1.name] = $1.ms.json
+            }.json,
+            "warm_ms": warmMs.map { $0.rounded(toPlaces: 3) }.json,
+            "warm_server_total_ms": warmServerMs.map { $0.rounded(toPlaces: 3) }.json,
         ]
-        if let error { object["error"] = error }
-        return object
+        if let error { object["error"] = error.json }
+        return object.json
     }
 }
 

@@ -27,23 +27,22 @@ struct Distribution: Sendable {
     }
 
     /// `{"n", "min", "median", "p95", "max"}` (milliseconds or whatever the values are).
-    var coldstartJSON: [String: Any] {
+    var coldstartJSON: JSONValue {
         guard let min, let max, let median, let p95 = percentile(95) else { return ["n": 0] }
         return [
-            "n": count, "min": min.rounded(toPlaces: 3), "median": median.rounded(toPlaces: 3),
-            "p95": p95.rounded(toPlaces: 3),
-            "max": max.rounded(toPlaces: 3),
+            "n": count.json, "min": min.rounded(toPlaces: 3).json, "median": median.rounded(toPlaces: 3).json,
+            "p95": p95.rounded(toPlaces: 3).json, "max": max.rounded(toPlaces: 3).json,
         ]
     }
 
     /// `{"n", "min", "mean", "p50", "p90", "p99", "max"}`.
-    var loadJSON: [String: Any] {
+    var loadJSON: JSONValue {
         guard let min, let max, let mean, let p50 = percentile(50), let p90 = percentile(90), let p99 = percentile(99)
         else { return ["n": 0] }
         return [
-            "n": count, "min": min.rounded(toPlaces: 3), "mean": mean.rounded(toPlaces: 3),
-            "p50": p50.rounded(toPlaces: 3),
-            "p90": p90.rounded(toPlaces: 3), "p99": p99.rounded(toPlaces: 3), "max": max.rounded(toPlaces: 3),
+            "n": count.json, "min": min.rounded(toPlaces: 3).json, "mean": mean.rounded(toPlaces: 3).json,
+            "p50": p50.rounded(toPlaces: 3).json, "p90": p90.rounded(toPlaces: 3).json,
+            "p99": p99.rounded(toPlaces: 3).json, "max": max.rounded(toPlaces: 3).json,
         ]
     }
 }
@@ -80,13 +79,13 @@ enum Format {
     }
 
     /// One line of JSON with sorted keys.
-    static func json(_ object: Any) -> String {
-        JSON.string(object)
+    static func json(_ object: JSONValue) -> String {
+        object.text()
     }
 
     /// Pretty JSON with sorted keys.
-    static func prettyJSON(_ object: Any) -> String {
-        JSON.string(object, pretty: true)
+    static func prettyJSON(_ object: JSONValue) -> String {
+        object.text(pretty: true)
     }
 }
 
