@@ -48,9 +48,15 @@ let package = Package(
         // Libraries, in dependency order. `Common`: JSON, number and path text without Foundation
         // (only FoundationEssentials is linked: full Foundation brings ICU, 40 MB of the binary).
         .target(name: "Common"),
+        .target(name: "CCPUFeatures"),
+        // The GEMM register blocks for AVX-512 CPUs, chosen at run time (`KernelISA`).
+        .target(
+            name: "InferenceAVX512Kernels",
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "skylake-avx512"])]
+        ),
         .target(
             name: "InferenceKernels",
-            dependencies: ["CBLAS", "Common"],
+            dependencies: ["CBLAS", "CCPUFeatures", "Common", "InferenceAVX512Kernels"],
             swiftSettings: kernelFlags
         ),
         .target(

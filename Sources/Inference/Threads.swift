@@ -39,3 +39,22 @@ package enum InferenceThreads {
         return max(1, cpus)
     }
 }
+
+/// The GEMM instruction set (see `InferenceKernels.KernelISA`), for the runtime and the CLI.
+package typealias KernelISA = InferenceKernels.KernelISA
+
+extension KernelISA {
+    /// Reads `MSCR_KERNEL_ISA`: unset, empty or `auto` is what this CPU supports best; `avx2` or
+    /// `avx512` force one (for comparisons). Anything else, or `avx512` on a CPU without it, is
+    /// an error naming the variable.
+    package static func fromEnvironment(_ raw: String?) throws(InferenceError) -> KernelISA {
+        guard let raw, !raw.isEmpty, raw != "auto" else { return detected }
+        guard let isa = KernelISA(rawValue: raw) else {
+            throw InferenceError(.invalidInput, "MSCR_KERNEL_ISA=\(raw) is not auto, avx2 or avx512")
+        }
+        guard isa == .avx2 || detected == .avx512 else {
+            throw InferenceError(.invalidInput, "MSCR_KERNEL_ISA=\(raw): this CPU has no AVX-512 (use auto or avx2)")
+        }
+        return isa
+    }
+}

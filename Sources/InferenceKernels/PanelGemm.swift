@@ -1,3 +1,5 @@
+import InferenceAVX512Kernels
+
 /// `C[m×n] = A[m×k] · B[k×n]` on operands already laid out in panels, the way the Winograd
 /// transforms write them: A in panels of 4 rows (`[k][4]`, panel `q` at `a + q·4k`) and B in
 /// panels of 24 columns (`[k][24]`, panel `j` at `b + j·24k`). Register block: 4 rows × 24
@@ -52,15 +54,16 @@ package enum PanelGemm {
 
     /// Writes exactly `C[0 ..< m, 0 ..< n]`: A holds `⌈m/4⌉` panels (rows past `m` of the last
     /// one are read but not stored) and B `⌈n/24⌉` panels, read whole. Edge blocks go through a
-    /// small buffer.
+    /// small buffer. `isa` picks the register blocks (AVX-512 only where the CPU has it).
     package static func multiply(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        c: UnsafeMutablePointer<Float>, ldc: Int, isa: KernelISA = .current
     ) {
         guard m > 0, n > 0, k > 0 else { return }
         let aPanel = 4 * k
         let bPanel = 24 * k
+        let wide = isa == .avx512 && KernelISA.detected == .avx512
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 24) { buffer in
             let edge = buffer.baseAddress!
             var j = 0
@@ -75,14 +78,21 @@ package enum PanelGemm {
                 }
                 var q = 0
                 while 4 * q < m {
-                    // Two panels against an 8-column group when both are whole.
-                    let rows = width <= 8 && 4 * q + 8 <= m ? 8 : 4
+                    // Two panels against an 8-column group when both are whole; with AVX-512,
+                    // against a 24-column panel too.
+                    let rows = (width <= 8 || (wide && width > 16)) && 4 * q + 8 <= m ? 8 : 4
                     let valid = min(rows, m - 4 * q)
                     let whole = valid == rows && (width == 24 || width == 16 || width == 8)
                     let dst = whole ? cj + 4 * q * ldc : edge
                     let ld = whole ? ldc : 24
                     let pa = a + q * aPanel
-                    if width > 16 {
+                    if wide && width > 16 {
+                        if rows == 8 {
+                            PanelGemm512.block8x24(k, pa, pa + aPanel, pb, dst, ld)
+                        } else {
+                            PanelGemm512.block4x24(k, pa, pb, dst, ld)
+                        }
+                    } else if width > 16 {
                         block4x24(k, pa, pb, dst, ld)
                     } else if width > 8 {
                         block4x16(k, pa, pb, dst, ld)

@@ -24,6 +24,7 @@ package struct MSCRServer: Sendable {
         // Threads of a lone inference (process-wide); inferences at once share them, and how many
         // run at once comes from the worker pool.
         InferenceThreads.set(configuration.blasThreads)
+        KernelISA.select(configuration.kernelISA)
         MemoryBudget.returnFreedModelsToTheSystem()
         let metrics = RuntimeMetrics()
         self.metrics = metrics

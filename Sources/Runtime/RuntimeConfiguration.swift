@@ -27,6 +27,8 @@ package struct RuntimeConfiguration: Sendable {
     /// `MSCR_THREADS`: threads one inference uses when it runs alone (default: the CPU quota);
     /// inferences running at once share them.
     package var blasThreads = InferenceThreads.defaultCount()
+    /// `MSCR_KERNEL_ISA`: `auto` (default), `avx2` or `avx512`, the GEMM instruction set.
+    package var kernelISA = KernelISA.detected
     /// `MSCR_ENABLE_TEST_FUNCTIONS=1` enables the `mscr-test` kind.
     package var enableTestFunctions = false
     /// `MSCR_IDLE_TIMEOUT`: seconds a connection may sit idle or dribble a body.
@@ -84,6 +86,11 @@ package struct RuntimeConfiguration: Sendable {
         if let t = env["MSCR_ADMIN_TOKEN"], !t.isEmpty { c.adminToken = t }
         if let p = try seconds("MSCR_VERSION_POLL"), p > .zero { c.versionPoll = p }
         if let t = try int("MSCR_THREADS", min: 1) { c.blasThreads = t }
+        do {
+            c.kernelISA = try KernelISA.fromEnvironment(env["MSCR_KERNEL_ISA"])
+        } catch {
+            throw FunctionError(.invalidInput, error.message)
+        }
         if let raw = env["MSCR_ENABLE_TEST_FUNCTIONS"], !raw.isEmpty {
             guard raw == "0" || raw == "1" else {
                 throw FunctionError(.invalidInput, "MSCR_ENABLE_TEST_FUNCTIONS=\(raw) is not 0 or 1")

@@ -48,7 +48,7 @@ struct BenchDetectCommand: AsyncParsableCommand {
     var image: String
 
     func run() async throws {
-        let threadCount = DetectCLI.threads(threads)
+        let threadCount = try DetectCLI.configureEngine(threads: threads)
         DarknetNetwork.setThreads(threadCount)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let network = try DetectCLI.network(cfg: cfg, weights: weights, size: size)
@@ -98,6 +98,7 @@ struct BenchDetectCommand: AsyncParsableCommand {
             "model": Path.lastComponent(cfg).json,
             "input": "\(network.input.width)x\(network.input.height)".json,
             "threads": threadCount.json,
+            "kernel_isa": KernelISA.current.rawValue.json,
             "runs": forward.count.json,
             "load_ms": Self.round(loadMS).json,
             "first_forward_ms": Self.round(first).json,

@@ -38,7 +38,7 @@ struct DetectCommand: AsyncParsableCommand {
     var images: [String]
 
     func run() async throws {
-        DarknetNetwork.setThreads(DetectCLI.threads(threads))
+        DarknetNetwork.setThreads(try DetectCLI.configureEngine(threads: threads))
         let detector = try DetectCLI.load(
             cfg: cfg, weights: weights, names: names, size: size, threshold: threshold, nms: nms, maxPixels: maxPixels)
         let model = modelName ?? Self.stem(of: cfg)
@@ -66,8 +66,10 @@ struct DetectCommand: AsyncParsableCommand {
 
 /// Shared by `mscr detect` and `mscr bench detect`.
 enum DetectCLI {
-    /// `--threads`, else `MSCR_THREADS`, else the CPU quota.
-    static func threads(_ option: Int?) -> Int {
+    /// Selects the GEMM instruction set (`MSCR_KERNEL_ISA`, as `mscr serve` does) and returns the
+    /// threads to use: `--threads`, else `MSCR_THREADS`, else the CPU quota.
+    static func configureEngine(threads option: Int?) throws -> Int {
+        KernelISA.select(try KernelISA.fromEnvironment(ProcessInfo.processInfo.environment["MSCR_KERNEL_ISA"]))
         if let option { return max(1, option) }
         if let env = ProcessInfo.processInfo.environment["MSCR_THREADS"], let n = Int(env), n > 0 { return n }
         return InferenceThreads.defaultCount()

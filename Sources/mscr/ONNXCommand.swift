@@ -75,7 +75,7 @@ struct ONNXRunCommand: AsyncParsableCommand {
     var steps = false
 
     func run() async throws {
-        let threadCount = threads.map { max(1, $0) } ?? ONNXRunCommand.defaultThreads()
+        let threadCount = try DetectCLI.configureEngine(threads: threads)
         InferenceThreads.set(threadCount)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let network = try ONNXCommand.load(file)
@@ -169,14 +169,15 @@ struct ONNXRunCommand: AsyncParsableCommand {
         let s = times.sorted()
         struct Forward: Encodable { var min, median, max: Double }
         struct Report: Encodable {
-            var model: String
+            var model, kernel_isa: String
             var threads, runs: Int
             var load_ms, first_forward_ms: Double
             var forward_ms: Forward
             var forward_runs_ms: [Double]
         }
         let report = Report(
-            model: Path.lastComponent(file), threads: threads, runs: s.count, load_ms: loadMS.rounded(toPlaces: 3),
+            model: Path.lastComponent(file), kernel_isa: KernelISA.current.rawValue, threads: threads, runs: s.count,
+            load_ms: loadMS.rounded(toPlaces: 3),
             first_forward_ms: first.rounded(toPlaces: 3),
             forward_ms: Forward(
                 min: s[0].rounded(toPlaces: 3), median: s[s.count / 2].rounded(toPlaces: 3),
@@ -185,10 +186,5 @@ struct ONNXRunCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         StandardStream.writeOutput(Array(try encoder.encode(report)) + [0x0A])
-    }
-
-    static func defaultThreads() -> Int {
-        if let env = ProcessInfo.processInfo.environment["MSCR_THREADS"], let n = Int(env), n > 0 { return n }
-        return InferenceThreads.defaultCount()
     }
 }

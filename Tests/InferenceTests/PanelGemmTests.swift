@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Inference
@@ -14,8 +15,15 @@ struct PanelGemmTests {
         (1, 5, 3), (3, 30, 8), (7, 2, 9), (13, 16, 4), (37, 47, 20), (255, 26, 19), (33, 8, 6), (10, 57, 300),
     ]
 
+    /// Both register-block sets where the CPU has AVX-512, else AVX2's.
+    static let isas = KernelISA.detected == .avx512 ? [KernelISA.avx2, .avx512] : [.avx2]
+
     @Test(arguments: shapes)
     func matchesNaive(_ shape: (m: Int, n: Int, k: Int)) {
+        for isa in Self.isas { check(shape, isa: isa) }
+    }
+
+    func check(_ shape: (m: Int, n: Int, k: Int), isa: KernelISA) {
         let (m, n, k) = shape
         var rng = DetTestRandom(seed: UInt64(m * 10_007 + n * 101 + k))
         let a = rng.floats(m * k)
@@ -38,7 +46,8 @@ struct PanelGemmTests {
             bp.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
                     PanelGemm.multiply(
-                        m: m, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!, ldc: ldc)
+                        m: m, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, c: cp.baseAddress!, ldc: ldc,
+                        isa: isa)
                 }
             }
         }
@@ -55,6 +64,34 @@ struct PanelGemmTests {
         }
         // Nor past row m.
         #expect(c[(m * ldc)...].allSatisfy { $0.isNaN })
-        #expect(worst < 1e-4 * Float(k).squareRoot())
+        #expect(worst < 1e-4 * Float(k).squareRoot(), "\(isa)")
+    }
+}
+
+@Suite("Kernel instruction set")
+struct KernelISATests {
+    @Test("AVX-512 is detected exactly when /proc/cpuinfo lists the subset the kernels use")
+    func detectionAgreesWithCPUInfo() throws {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        let subset = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+        #expect((KernelISA.detected == .avx512) == subset.allSatisfy(flags.contains))
+    }
+
+    @Test("MSCR_KERNEL_ISA: auto, avx2 and (where supported) avx512; anything else names the variable")
+    func environmentSetting() throws {
+        #expect(try KernelISA.fromEnvironment(nil) == KernelISA.detected)
+        #expect(try KernelISA.fromEnvironment("auto") == KernelISA.detected)
+        #expect(try KernelISA.fromEnvironment("avx2") == .avx2)
+        if KernelISA.detected == .avx512 {
+            #expect(try KernelISA.fromEnvironment("avx512") == .avx512)
+        } else {
+            let error = try #require(throws: InferenceError.self) { try KernelISA.fromEnvironment("avx512") }
+            #expect(error.message.contains("no AVX-512"))
+        }
+        let error = try #require(throws: InferenceError.self) { try KernelISA.fromEnvironment("sse") }
+        #expect(error.message.contains("MSCR_KERNEL_ISA=sse"))
     }
 }
