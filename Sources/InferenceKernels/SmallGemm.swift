@@ -1,3 +1,5 @@
+import InferenceAVX512Kernels
+
 /// A direct GEMM for the skinny products OpenBLAS handles poorly (few output channels or a short
 /// reduction, e.g. the 1×1 convolutions of Yolo-Fastest with 4–48 channels on 160×160 maps),
 /// with the bias and a linear/leaky/relu activation applied in registers.
@@ -8,9 +10,10 @@ package enum SmallGemm {
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>?, activation: Activation
+        bias: UnsafePointer<Float>?, activation: Activation, isa: KernelISA = .current
     ) {
         let fused: Activation = activation == .leaky || activation == .relu ? activation : .linear
+        let wide = isa == .avx512 && KernelISA.detected == .avx512
         // Column panels small enough that B's panel stays in L1/L2 while every row block reads it.
         let panel = 512
         var j0 = 0
@@ -18,7 +21,14 @@ package enum SmallGemm {
             let nn = min(panel, n - j0)
             var row = 0
             while row + 4 <= m {
-                block4(nn, k, a + row * k, b + j0, ldb, c + row * ldc + j0, ldc, bias.map { $0 + row }, fused)
+                let rowBias = bias.map { $0 + row }
+                let done =
+                    wide
+                    ? SmallGemm512.block4(
+                        nn, k, a + row * k, b + j0, ldb, c + row * ldc + j0, ldc, rowBias,
+                        fused == .leaky ? .leaky : fused == .relu ? .relu : .linear) : 0
+                block4(
+                    nn - done, k, a + row * k, b + j0 + done, ldb, c + row * ldc + j0 + done, ldc, rowBias, fused)
                 row += 4
             }
             while row < m {
