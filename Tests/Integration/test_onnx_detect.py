@@ -287,3 +287,31 @@ def test_a_darknet2onnx_export_is_refused_naming_its_outputs(served):
     message = json.loads(refused.value.read())["error"]["message"]
     # Its outputs are the two raw [yolo] maps [1, 255, h, w], not [1, 4+classes, boxes].
     assert "[1, 4+classes, boxes]" in message and "255" in message, message
+
+
+def test_bench_detect_onnx_has_the_darknet_bench_fields(tmp_path):
+    def bench(*model):
+        p = subprocess.run([mscr_binary(), "bench", "detect", *model, "--threads", "1", "--runs", "2", "--warmup", "0",
+                            "--layers", str(IMAGES / "dog.jpg")], capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    ours = bench("--onnx", str(YOLOV8N))
+    darknet = bench("--cfg", str(FASTEST / "yolo-fastest-1.1.cfg"), "--weights",
+                    str(FASTEST / "yolo-fastest-1.1.weights"))
+    assert set(ours) == set(darknet)
+    assert ours["model"] == "yolov8n.onnx" and ours["input"] == "640x640" and ours["runs"] == 2
+    # Ultralytics quotes 8.7 GFLOPs for YOLOv8n at 640; the convolutions are nearly all of it.
+    assert 8.0 < ours["model_gflop"] < 9.0
+    assert ours["forward_ms"]["min"] > 0 and ours["preprocess_ms"]["min"] > 0
+    steps = ours["layers"]
+    assert [s["index"] for s in steps] == list(range(len(steps))) and len(steps) > 60
+    assert sum(s["type"].startswith("conv") for s in steps) == 64  # yolov8n's 64 convolutions, each one step
+
+
+def test_bench_and_cli_refuse_what_they_cannot_run(tmp_path):
+    p = subprocess.run([mscr_binary(), "bench", "detect", "--onnx", str(YOLOV8N), "--cfg", "x.cfg",
+                        str(IMAGES / "dog.jpg")], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "--onnx replaces" in p.stderr
+    p = subprocess.run([mscr_binary(), "detect", str(IMAGES / "dog.jpg")], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "--onnx" in p.stderr

@@ -62,6 +62,9 @@ package final class ONNXDetectFunction: DetectingFunction {
         anchorCount = output[2]
     }
 
+    /// The graph's constants and one call's buffers, plus the input it fills.
+    package var memoryBytes: Int? { network.memoryBytes + 4 * 3 * inputWidth * inputHeight }
+
     package func detect(image: RGBImage, threshold: Float?) throws -> DetectionResult {
         let t = threshold ?? self.threshold
         try Self.checkThreshold(t)
