@@ -5,7 +5,9 @@ package enum FunctionKinds {
     package static func all(
         includeTest: Bool, onForecast: (@Sendable (StockForecastEvent) -> Void)? = nil
     ) -> [any FunctionKind] {
-        var kinds: [any FunctionKind] = [DetectKind(), StockKind(onForecast: onForecast), ONNXTensorKind()]
+        var kinds: [any FunctionKind] = [
+            DetectKind(kind: "detect"), DetectKind(), StockKind(onForecast: onForecast), ONNXTensorKind(),
+        ]
         if includeTest { kinds.append(TestKind()) }
         return kinds
     }

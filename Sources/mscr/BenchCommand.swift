@@ -16,13 +16,19 @@ struct BenchCommand: AsyncParsableCommand {
 struct BenchDetectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
-        abstract: "Time detection on one image: preprocessing, forward and postprocessing, with GFLOP/s.")
+        abstract: "Time detection on one image: preprocessing, forward and postprocessing, with GFLOP/s.",
+        discussion: """
+            The model is a Darknet --cfg and --weights, or an Ultralytics-style ONNX export (--onnx, output \
+            [1, 4+classes, boxes]) run as the detect function runs it: letterbox, forward, class-wise NMS.
+            """)
 
     @Option(help: "Darknet .cfg file.")
-    var cfg: String
+    var cfg: String?
     @Option(help: "Darknet .weights file.")
-    var weights: String
-    @Option(help: "Network input size (overrides the cfg's width and height).")
+    var weights: String?
+    @Option(help: "ONNX detection export (instead of --cfg and --weights).")
+    var onnx: String?
+    @Option(help: "Network input size (overrides the cfg's width and height; Darknet only).")
     var size: Int?
     @Option(help: "Inference threads (default: MSCR_THREADS, else the CPU quota).")
     var threads: Int?
@@ -34,7 +40,7 @@ struct BenchDetectCommand: AsyncParsableCommand {
     var threshold: Float = 0.25
     @Flag(
         help:
-            "Also time every layer: adds `layers` (index, type, output shape, GFLOP, min/median/max ms, share of the forward) to the JSON."
+            "Also time every layer (ONNX: every step): adds `layers` (index, type, output shape and GFLOP for Darknet, min/median/max ms, share of the forward) to the JSON."
     )
     var layers = false
     @Flag(
@@ -47,18 +53,33 @@ struct BenchDetectCommand: AsyncParsableCommand {
     @Argument(help: "A JPEG or PNG file.")
     var image: String
 
+    func validate() throws {
+        if onnx != nil {
+            guard cfg == nil, weights == nil, size == nil else {
+                throw ValidationError("--onnx replaces --cfg, --weights and --size")
+            }
+        } else if cfg == nil || weights == nil {
+            throw ValidationError("give --cfg and --weights (Darknet) or --onnx (ONNX)")
+        }
+    }
+
     func run() async throws {
         let threadCount = try DetectCLI.configureEngine(threads: threads)
         DarknetNetwork.setThreads(threadCount)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let network = try DetectCLI.network(cfg: cfg, weights: weights, size: size)
+        let network =
+            if let onnx {
+                try BenchDetectEngine.onnx(onnx)
+            } else {
+                try BenchDetectEngine.darknet(cfg: cfg ?? "", weights: weights ?? "", size: size)
+            }
         let loadMS = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
         let bytes = try DetectCLI.read(image)
         var pre: [Double] = []
         var forward: [Double] = []
         var post: [Double] = []
         var first = 0.0
-        let layerCount = network.layers.count
+        let layerCount = network.layerCount
         var layerMS = [[Double]](repeating: [], count: layerCount)
         let times = UnsafeMutableBufferPointer<Double>.allocate(capacity: layerCount)
         defer { times.deallocate() }
@@ -71,7 +92,7 @@ struct BenchDetectCommand: AsyncParsableCommand {
             let d0 = DispatchTime.now().uptimeNanoseconds
             let decoded = try ImageCodec.decode(bytes, maxPixels: Int.max)
             let decodeMS = Double(DispatchTime.now().uptimeNanoseconds - d0) / 1e6
-            let result = try network.detect(decoded, threshold: threshold, nms: 0.45, layerTimes: layers ? times : nil)
+            let result = try network.detect(decoded, threshold, layers ? times : nil)
             if i == 0 { first = result.timings.forward * 1e3 }
             guard i >= warmup else { continue }
             if layers {
@@ -95,8 +116,8 @@ struct BenchDetectCommand: AsyncParsableCommand {
         let gflop = Double(network.flops) / 1e9
         let median = Self.stats(forward)["median"] ?? 1
         var output: [String: JSONValue] = [
-            "model": Path.lastComponent(cfg).json,
-            "input": "\(network.input.width)x\(network.input.height)".json,
+            "model": network.model.json,
+            "input": network.input.json,
             "threads": threadCount.json,
             "kernel_isa": KernelISA.current.rawValue.json,
             "runs": forward.count.json,
@@ -110,18 +131,11 @@ struct BenchDetectCommand: AsyncParsableCommand {
             "gflops": Self.round(gflop / (median / 1e3)).json,
         ]
         if layers {
-            let rows: [JSONValue] = network.layers.enumerated().map { (l, layer) in
+            let rows: [JSONValue] = (0..<layerCount).map { l in
                 let stats = Self.stats(layerMS[l])
-                let shape = layer.outputShape
-                var entry: [String: JSONValue] = [
-                    "index": l.json, "type": layer.type.json,
-                    "output": "\(shape.channels)x\(shape.height)x\(shape.width)".json,
-                    "gflop": Self.round(Double(layer.flops) / 1e9).json,
-                    "ms": stats.json,
-                    "share": Self.round((stats["median"] ?? 0) / median).json,
-                ]
-                // A shortcut the convolution before it adds as it stores (ResidualFusion).
-                if let shortcut = layer as? ShortcutLayer, shortcut.fused { entry["fused_into"] = (l - 1).json }
+                var entry = network.describe(l)
+                entry["ms"] = stats.json
+                entry["share"] = Self.round((stats["median"] ?? 0) / median).json
                 return entry.json
             }
             output["layers"] = .array(rows)

@@ -3,29 +3,35 @@ import Common
 import FoundationEssentials
 import Functions
 import Inference
+import ONNX
 import ObjectStore
 
 /// `mscr detect`: runs the detect function on image files, one JSON line per image.
 struct DetectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
-        abstract: "Detect objects in images with a Darknet YOLO model; prints one JSON object per image per line.",
+        abstract:
+            "Detect objects in images with a Darknet YOLO model or an ONNX export; prints one JSON object per image per line.",
         discussion: """
             Each line is exactly what POST /functions/detect answers for that image ({"model", "image", \
             "detections"}, or {"error": {"code", "message"}}), with the model named --model-name (default: the cfg \
-            file's name without .cfg) and version 0 (no repository). Exit 1 if any image failed.
+            or onnx file's name without its extension) and version 0 (no repository). Exit 1 if any image failed. \
+            --onnx takes an Ultralytics-style export (output [1, 4+classes, boxes]) and runs it as the detect \
+            function does: letterbox, forward, class-wise NMS.
             """)
 
     @Option(help: "Darknet .cfg file.")
-    var cfg: String
+    var cfg: String?
     @Option(help: "Darknet .weights file.")
-    var weights: String
-    @Option(help: "Class names, one per line (coco.names).")
-    var names: String
+    var weights: String?
+    @Option(help: "ONNX detection export (instead of --cfg and --weights).")
+    var onnx: String?
+    @Option(help: "Class names, one per line (coco.names); optional with --onnx (default: the model's names metadata).")
+    var names: String?
     @Option(help: "Score threshold.")
     var threshold: Float = 0.25
-    @Option(help: "NMS overlap threshold (0 turns NMS off).")
-    var nms: Float = 0.45
+    @Option(help: "NMS overlap threshold (default 0.45 for Darknet, where 0 turns NMS off; IoU 0.7 for ONNX).")
+    var nms: Float?
     @Option(help: "Network input size (overrides the cfg's width and height).")
     var size: Int?
     @Option(help: "Inference threads (default: MSCR_THREADS, else the CPU quota).")
@@ -37,11 +43,30 @@ struct DetectCommand: AsyncParsableCommand {
     @Argument(help: "JPEG or PNG files.")
     var images: [String]
 
+    func validate() throws {
+        if onnx != nil {
+            guard cfg == nil, weights == nil, size == nil else {
+                throw ValidationError("--onnx replaces --cfg, --weights and --size")
+            }
+        } else if cfg == nil || weights == nil || names == nil {
+            throw ValidationError("give --cfg, --weights and --names (Darknet) or --onnx (ONNX)")
+        }
+    }
+
     func run() async throws {
         DarknetNetwork.setThreads(try DetectCLI.configureEngine(threads: threads))
-        let detector = try DetectCLI.load(
-            cfg: cfg, weights: weights, names: names, size: size, threshold: threshold, nms: nms, maxPixels: maxPixels)
-        let model = modelName ?? Self.stem(of: cfg)
+        let detector: any DetectingFunction
+        let model: String
+        if let onnx {
+            detector = try DetectCLI.loadONNX(
+                onnx, names: names, threshold: threshold, iou: nms ?? 0.7, maxPixels: maxPixels)
+            model = modelName ?? Self.stem(of: onnx, extension: ".onnx")
+        } else {
+            detector = try DetectCLI.load(
+                cfg: cfg ?? "", weights: weights ?? "", names: names ?? "", size: size, threshold: threshold,
+                nms: nms ?? 0.45, maxPixels: maxPixels)
+            model = modelName ?? Self.stem(of: cfg ?? "")
+        }
         var failed = false
         for path in images {
             do {
@@ -58,9 +83,9 @@ struct DetectCommand: AsyncParsableCommand {
     }
 
     /// `yolo-fastest-1.1` of `path/to/yolo-fastest-1.1.cfg`.
-    static func stem(of path: String) -> String {
+    static func stem(of path: String, extension suffix: String = ".cfg") -> String {
         let name = Path.lastComponent(path)
-        return name.hasSuffix(".cfg") ? String(name.dropLast(4)) : name
+        return name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : name
     }
 }
 
@@ -106,5 +131,25 @@ enum DetectCLI {
         return DetectFunction(
             network: network, classNames: classNames, modelName: Path.lastComponent(cfg), version: 0,
             threshold: threshold, nms: nms, maxPixels: maxPixels)
+    }
+
+    /// An ONNX detection export with the class names of `names`, else of its metadata.
+    static func loadONNX(
+        _ path: String, names: String?, threshold: Float, iou: Float, maxPixels: Int
+    ) throws -> ONNXDetectFunction {
+        let network = try ONNXCommand.load(path)
+        var classNames: [String] = []
+        if let names {
+            classNames = DetectKind.classNames(String(decoding: try read(names), as: UTF8.self))
+        } else if let entry = try ONNXModelInfo.metadata(try read(path))["names"] {
+            classNames = ONNXModelInfo.classNames(fromNames: entry) ?? []
+        }
+        do {
+            return try ONNXDetectFunction(
+                network: network, classNames: classNames, modelName: Path.lastComponent(path), version: 0,
+                threshold: threshold, iou: iou, maxPixels: maxPixels)
+        } catch let error as FunctionError {
+            throw ValidationError("\(path): \(error.message)")
+        }
     }
 }

@@ -2,9 +2,10 @@ import Common
 import FoundationEssentials
 import Inference
 
-/// A loaded `darknet-yolo` model: the network, its class names and the function's settings.
-/// Immutable and shared by every request; each call borrows scratch memory from the network's pool.
-package final class DetectFunction: LoadedFunction {
+/// A loaded Darknet detect model (kind `detect` or `darknet-yolo`): the network, its class names
+/// and the function's settings. Immutable and shared by every request; each call borrows scratch
+/// memory from the network's pool. Requests, V2 and the CLI go through `DetectingFunction`.
+package final class DetectFunction: DetectingFunction {
     package let network: DarknetNetwork
     /// Class names, index = class id.
     package let classNames: [String]
@@ -32,21 +33,10 @@ package final class DetectFunction: LoadedFunction {
         self.maxPixels = maxPixels
     }
 
-    /// Decodes a JPEG or PNG and detects objects in it (the typed API for the V2 adapter and CLI).
-    package func detect(imageBytes: [UInt8], threshold: Float? = nil) throws -> DetectionResult {
-        guard !imageBytes.isEmpty else { throw FunctionError(.invalidInput, "the image is empty") }
-        let image = try ImageCodec.decode(imageBytes, maxPixels: maxPixels)
-        return try detect(image: image, threshold: threshold)
-    }
-
     /// Detects objects in a decoded image.
     package func detect(image: RGBImage, threshold: Float? = nil) throws -> DetectionResult {
         let t = threshold ?? self.threshold
-        // Below 0.01 every cell's every class passes: tens of thousands of boxes and seconds of
-        // NMS for a meaningless answer, so the floor bounds the work a request can ask for.
-        guard t >= Self.minimumThreshold, t < 1 else {
-            throw FunctionError(.invalidInput, "threshold must be in [\(Self.minimumThreshold), 1), got \(t)")
-        }
+        try Self.checkThreshold(t)
         do {
             return try network.detect(image, threshold: t, nms: nms)
         } catch let error as InferenceError {
@@ -56,30 +46,6 @@ package final class DetectFunction: LoadedFunction {
 
     /// The network's weights and scratch arenas (for the memory budget).
     package var memoryBytes: Int? { network.memoryBytes }
-
-    package func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
-        let format = request.query["format"]?.lowercased() ?? "json"
-        guard format == "json" || format == "jpeg" else {
-            throw FunctionError(.invalidInput, "format must be 'json' or 'jpeg', not '\(format)'")
-        }
-        var threshold: Float? = nil
-        if let text = request.query["threshold"] {
-            guard let t = Float(text), t.isFinite, t >= 0, t < 1 else {
-                throw FunctionError(
-                    .invalidInput, "threshold must be a number in [\(Self.minimumThreshold), 1), not '\(text)'")
-            }
-            threshold = t
-        }
-        let bytes = try Self.imageBytes(of: request)
-        let image = try ImageCodec.decode(bytes, maxPixels: maxPixels)
-        let result = try detect(image: image, threshold: threshold)
-        if format == "jpeg" {
-            let drawn = BoxRenderer.draw(result.detections, names: classNames, on: image)
-            return FunctionResponse(body: try ImageCodec.encodeJPEG(drawn), contentType: "image/jpeg")
-        }
-        let json = DetectJSON.response(model: modelName, version: version, result: result, names: classNames)
-        return FunctionResponse(body: Array(json.utf8), contentType: "application/json")
-    }
 
     /// The image bytes of a request: the body itself (JPEG, PNG, octet-stream or no type) or the
     /// `file` part of a multipart form.

@@ -3,15 +3,18 @@ import FoundationEssentials
 import Inference
 import ObjectStore
 
-/// The `darknet-yolo` function kind: loads `model.cfg`, `model.weights` (parsed while it
-/// streams) and `classes.txt` from a model version.
+/// The detect function kind, `detect` (and its older name `darknet-yolo`): by the version's
+/// format, a Darknet model (`model.cfg`, `model.weights` parsed while it streams, `classes.txt`)
+/// or an ONNX one (`ONNXDetectFunction`).
 package struct DetectKind: FunctionKind {
-    package var kind: String { "darknet-yolo" }
+    /// The kind's name in function.json.
+    package let kind: String
 
-    package init() {}
+    package init(kind: String = "darknet-yolo") { self.kind = kind }
 
     package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
-        try loadDetector(config: config, model: model)
+        if model.manifest.format == "onnx" { return try ONNXDetectFunction.load(config: config, model: model) }
+        return try loadDetector(config: config, model: model)
     }
 
     /// The weights file, and as much again for packed copies and the scratch arenas of the

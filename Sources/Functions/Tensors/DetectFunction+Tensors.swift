@@ -1,6 +1,6 @@
 import Inference
 
-extension DetectFunction: TensorFunction {
+extension DetectFunction {
     /// `image` BYTES [1] (an encoded JPEG or PNG) → `boxes` FP32 [-1, 4] (x1, y1, x2, y2 in
     /// pixels of the original image), `scores` FP32 [-1], `classes` INT32 [-1], `labels` BYTES [-1].
     package static let staticTensorSignature = TensorSignature(
@@ -11,7 +11,19 @@ extension DetectFunction: TensorFunction {
             TensorSpec("classes", .int32, [-1]), TensorSpec("labels", .bytes, [-1]),
         ])
 
-    package var tensorSignature: TensorSignature { Self.staticTensorSignature }
+    /// The image file in a `BYTES` element: the element itself when it sniffs as JPEG or PNG
+    /// (no image file is valid base64 text, so the two cannot be confused), else its base64
+    /// decoding when it is base64, else the element (which the decoder then rejects).
+    package static func imagePayload(_ element: [UInt8]) -> [UInt8] {
+        if ImageCodec.sniff(element) != nil { return element }
+        if let decoded = TensorBase64.decode(element), !decoded.isEmpty { return decoded }
+        return element
+    }
+}
+
+/// The V2 face of every detect function, Darknet or ONNX: the same signature and tensors.
+extension DetectingFunction {
+    package var tensorSignature: TensorSignature { DetectFunction.staticTensorSignature }
 
     /// Detects objects in the one image of `image`. The element is the file itself or, when it
     /// is not a JPEG/PNG but is base64 text (a JSON string), its base64 encoding. The request
@@ -27,7 +39,7 @@ extension DetectFunction: TensorFunction {
             }
             threshold = Float(t)
         }
-        let result = try detect(imageBytes: Self.imagePayload(element), threshold: threshold)
+        let result = try detect(imageBytes: DetectFunction.imagePayload(element), threshold: threshold)
         let detections = result.detections
         let n = detections.count
         var boxes: [Float] = []
@@ -44,14 +56,5 @@ extension DetectFunction: TensorFunction {
             try Tensor(name: "classes", shape: [n], data: .int32(detections.map { Int32(clamping: $0.classID) })),
             try Tensor(name: "labels", shape: [n], data: .bytes(labels)),
         ]
-    }
-
-    /// The image file in a `BYTES` element: the element itself when it sniffs as JPEG or PNG
-    /// (no image file is valid base64 text, so the two cannot be confused), else its base64
-    /// decoding when it is base64, else the element (which the decoder then rejects).
-    package static func imagePayload(_ element: [UInt8]) -> [UInt8] {
-        if ImageCodec.sniff(element) != nil { return element }
-        if let decoded = TensorBase64.decode(element), !decoded.isEmpty { return decoded }
-        return element
     }
 }
