@@ -14,7 +14,7 @@ run: deps build seed serve
 ## Install everything the tests need, then run every test
 test: test-deps lint
 	$(SWIFT) build --build-tests
-	scripts/in-scratch-tmp.sh $(SWIFT) test --skip-build
+	scripts/in-scratch-tmp.sh $(SWIFT) test --skip-build --no-parallel
 	MSCR_BINARY=$(CURDIR)/.build/debug/mscr scripts/in-scratch-tmp.sh .venv/bin/python -m pytest -q Tests/Integration
 	$(SWIFT) build --package-path examples/count-people --build-tests
 	$(SWIFT) test --package-path examples/count-people --skip-build
