@@ -100,16 +100,17 @@ def serve_and_predict(mscr, folder, csv_text):
              "params": {}, "limits": {"maxBodyBytes": 1048576, "maxPixels": 0, "concurrency": 2}}))
         port = free_port()
         env = dict(os.environ, MSCR_FUNCTIONS=str(work / "functions"), MSCR_MODEL_REPOSITORY=repo, PORT=str(port))
-        server = subprocess.Popen([mscr, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = open(work / "serve.log", "wb")
+        server = subprocess.Popen([mscr, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
                     break
                 except OSError:
                     if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError("mscr serve did not become healthy: " + server.stderr.read().decode())
+                        raise RuntimeError("mscr serve did not become healthy: " + (work / "serve.log").read_text())
                     time.sleep(0.1)
             request = urllib.request.Request(f"http://127.0.0.1:{port}/functions/stock?order=newest-first",
                                              data=csv_text.encode(), method="POST",

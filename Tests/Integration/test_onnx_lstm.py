@@ -300,7 +300,8 @@ def test_tf2onnx_export_of_the_keras_lstm_predicts_within_a_cent_of_keras(stock_
     server = stock_server[0]
     data = load_goog()
     keras = np.array(json.loads((KERAS / "keras-predictions.json").read_text())["predictions_usd"])
-    answer = post(server, "/functions/stock?order=newest-first", GOOG.read_bytes(), "text/csv")
+    answer = post(server, "/functions/keras?order=newest-first", GOOG.read_bytes(), "text/csv")
+    assert answer["model"] == {"name": "keras-fixture", "version": 1}
     got = np.array([p["predicted"] for p in answer["predictions"]] + [answer["next"]["predicted"]])
     assert len(got) == len(keras) == len(data) - WINDOW + 1
     assert np.abs(got - keras).max() < 0.01, np.abs(got - keras).max()
