@@ -87,17 +87,26 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve_and_predict(mscr, folder, csv_text):
-    """Publishes `folder`, serves it as the stock function and returns its JSON answer."""
+def serve_and_predict(mscr, folder, csv_text, bench=0):
+    """Publishes `folder`, serves it as the stock function and returns its JSON answer. With
+    `bench`, also trains a native model (`mscr train stock`), serves it beside, and times `bench`
+    requests of the whole series to each, alternating: returns (answer, {name: [ms, ...]})."""
     work = pathlib.Path(tempfile.mkdtemp(prefix="keras-lstm-"))
     try:
         repo = "file://" + str(work / "repo")
-        subprocess.run([mscr, "publish", str(folder), "--repository", repo, "--model", "keras-lstm"],
-                       check=True, capture_output=True, text=True)
-        (work / "functions/stock").mkdir(parents=True)
-        (work / "functions/stock/function.json").write_text(json.dumps(
-            {"name": "stock", "kind": "lstm-regressor", "model": "keras-lstm", "version": "latest",
-             "params": {}, "limits": {"maxBodyBytes": 1048576, "maxPixels": 0, "concurrency": 2}}))
+        models = {"stock": ("keras-lstm", folder)}
+        if bench:
+            native = work / "native"
+            subprocess.run([mscr, "train", "stock", "--data", str(DATA), "--order", "newest-first", "--out",
+                            str(native), "--epochs", "5"], check=True, capture_output=True, text=True)
+            models["native"] = ("native-lstm", native)
+        for function, (model, path) in models.items():
+            subprocess.run([mscr, "publish", str(path), "--repository", repo, "--model", model],
+                           check=True, capture_output=True, text=True)
+            (work / "functions" / function).mkdir(parents=True)
+            (work / "functions" / function / "function.json").write_text(json.dumps(
+                {"name": function, "kind": "lstm-regressor", "model": model, "version": "latest",
+                 "params": {}, "limits": {"maxBodyBytes": 1048576, "maxPixels": 0, "concurrency": 2}}))
         port = free_port()
         env = dict(os.environ, MSCR_FUNCTIONS=str(work / "functions"), MSCR_MODEL_REPOSITORY=repo, PORT=str(port))
         log = open(work / "serve.log", "wb")
@@ -112,10 +121,23 @@ def serve_and_predict(mscr, folder, csv_text):
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise RuntimeError("mscr serve did not become healthy: " + (work / "serve.log").read_text())
                     time.sleep(0.1)
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/functions/stock?order=newest-first",
-                                             data=csv_text.encode(), method="POST",
-                                             headers={"Content-Type": "text/csv"})
-            return json.loads(urllib.request.urlopen(request, timeout=60).read())
+
+            def post(function):
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/functions/{function}?order=newest-first",
+                                                 data=csv_text.encode(), method="POST",
+                                                 headers={"Content-Type": "text/csv"})
+                return json.loads(urllib.request.urlopen(request, timeout=60).read())
+
+            answer = post("stock")
+            times = {name: [] for name in models}
+            for name in models:
+                post(name)  # load and warm
+            for _ in range(bench):
+                for name in models:
+                    t0 = time.perf_counter()
+                    post(name)
+                    times[name].append((time.perf_counter() - t0) * 1000)
+            return answer, times
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -131,6 +153,8 @@ def main():
     parser.add_argument("--opset", type=int, default=13)
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--mscr", help="mscr binary: publish, serve and compare")
+    parser.add_argument("--bench", type=int, default=0,
+                        help="with --mscr: time N whole-series requests to the ONNX and a native model, alternating")
     args = parser.parse_args()
 
     data = load_csv(args.data)
@@ -167,7 +191,10 @@ def main():
     }
     ok = True
     if args.mscr:
-        answer = serve_and_predict(args.mscr, out, open(args.data).read())
+        answer, times = serve_and_predict(args.mscr, out, open(args.data).read(), args.bench)
+        if args.bench:
+            report["request_ms_median"] = {
+                {"stock": "onnx", "native": "native"}[k]: round(float(np.median(v)), 2) for k, v in times.items()}
         mscr_usd = np.asarray([p["predicted"] for p in answer["predictions"]] + [answer["next"]["predicted"]])
         diff = np.abs(mscr_usd - keras_usd)
         report["max_abs_usd_mscr_vs_keras"] = float(diff.max())

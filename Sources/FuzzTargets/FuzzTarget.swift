@@ -4,9 +4,9 @@ import Runtime
 
 /// The parsers that take bytes from the outside world, as fuzz targets: the image decode shim,
 /// the stock CSV/JSON reader, the Darknet cfg parser, the weights reader, the V2 request
-/// parser and the ONNX importer. `run` feeds one input; an input may be accepted or rejected with the module's typed
-/// error, and anything else (another error type, an `internal` error) is `unexpected`. A trap
-/// is a crash the fuzzer (or the replay test) reports.
+/// parser and the ONNX importer. `run` feeds one input; an input may be accepted or rejected
+/// with the module's typed error, and anything else (another error type, an `internal` error) is
+/// `unexpected`. A trap is a crash the fuzzer (or the replay test) reports.
 package enum FuzzTarget: String, CaseIterable, Sendable {
     case image, csv, cfg, weights, v2
     /// The ONNX importer (`FuzzTarget+ONNX.swift`).

@@ -83,11 +83,15 @@ extension GraphBuilder {
                 for j in 0..<hidden {
                     let row = onnxGate[gate] * hidden + j
                     let column = gate * hidden + j
-                    for k in 0..<input { kernel[k * 4 * hidden + column] = w.floats[(d * 4 * hidden + row) * input + k] }
+                    for k in 0..<input {
+                        kernel[k * 4 * hidden + column] = w.floats[(d * 4 * hidden + row) * input + k]
+                    }
                     for k in 0..<hidden {
                         recurrent[k * 4 * hidden + column] = r.floats[(d * 4 * hidden + row) * hidden + k]
                     }
-                    if let b { bias[column] = b.floats[d * 8 * hidden + row] + b.floats[d * 8 * hidden + 4 * hidden + row] }
+                    if let b {
+                        bias[column] = b.floats[d * 8 * hidden + row] + b.floats[d * 8 * hidden + 4 * hidden + row]
+                    }
                 }
             }
             return LSTMSpec.Direction(kernel: kernel, recurrent: recurrent, bias: bias, reverse: reverse[d])

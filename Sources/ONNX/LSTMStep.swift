@@ -66,10 +66,14 @@ struct LSTMSpec: Sendable {
             for (d, dir) in directions.enumerated() {
                 for b in 0..<batch {
                     let offset = stateOffset(d, b)
-                    if let i = initialH { hPrev.update(from: t[i] + offset, count: hidden) } else {
+                    if let i = initialH {
+                        hPrev.update(from: t[i] + offset, count: hidden)
+                    } else {
                         hPrev.update(repeating: 0, count: hidden)
                     }
-                    if let i = initialC { cPrev.update(from: t[i] + offset, count: hidden) } else {
+                    if let i = initialC {
+                        cPrev.update(from: t[i] + offset, count: hidden)
+                    } else {
                         cPrev.update(repeating: 0, count: hidden)
                     }
                     let length = lengths[b]

@@ -98,7 +98,8 @@ struct PublishCommand: ParsableCommand {
             return Report.Regressor(window: regressor.window, columns: regressor.columns)
         } catch let error as InferenceError {
             throw InferenceError(
-                error.code, "model.onnx with scaler.json is not a stock regressor the engine can serve: \(error.message)")
+                error.code,
+                "model.onnx with scaler.json is not a stock regressor the engine can serve: \(error.message)")
         }
     }
 

@@ -52,7 +52,8 @@ struct ONNXLSTMRefusalTests {
         ]
         for (model, mention) in refused {
             let message = try #require(try B.refusal(model), "\(mention) was imported")
-            #expect(message.contains("the_lstm") && message.contains("LSTM") && message.contains("opset 13"), "\(message)")
+            #expect(
+                message.contains("the_lstm") && message.contains("LSTM") && message.contains("opset 13"), "\(message)")
             #expect(message.contains(mention), "\(message)")
         }
     }

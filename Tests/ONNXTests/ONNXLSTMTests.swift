@@ -68,11 +68,14 @@ struct ONNXLSTMTests {
         var hidden = 3
         var lengths: [Int]? = nil
         var states = false
-        var description: String { "\(direction) layout \(layout) hidden \(hidden) lens \(lengths != nil) states \(states)" }
+        var description: String {
+            "\(direction) layout \(layout) hidden \(hidden) lens \(lengths != nil) states \(states)"
+        }
     }
 
     static let cases: [Case] = [
-        Case(hidden: 1), Case(hidden: 8, lengths: [5, 1, 3], states: true), Case(direction: "reverse", lengths: [2, 5, 0]),
+        Case(hidden: 1), Case(hidden: 8, lengths: [5, 1, 3], states: true),
+        Case(direction: "reverse", lengths: [2, 5, 0]),
         Case(direction: "bidirectional", hidden: 2, states: true), Case(layout: 1, hidden: 4, states: true),
         Case(direction: "bidirectional", layout: 1, lengths: [4, 5, 2]),
     ]
