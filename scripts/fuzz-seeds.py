@@ -55,6 +55,40 @@ def seeds(target):
                      b'"data":[1,2,3,4,5,6,7,8,9,10]}],"outputs":[{"name":"close"}]}')
         header = b'{"inputs":[{"name":"window","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}'
         return [b"\x00" + json_body, bytes([len(header)]) + header + struct.pack("<2f", 1, 2)]
+    if target == "onnx":
+        # First byte: import batch (odd = 3, for a symbolic batch); then the model file.
+        lstm = (ROOT / "Tests/Integration/fixtures/keras-lstm/model.onnx").read_bytes()
+        out = [b"\x00" + lstm, b"\x01" + lstm]
+        try:
+            import numpy as np
+            from onnx import TensorProto, helper, numpy_helper
+        except ImportError:
+            return out
+        rng = np.random.default_rng(1)
+        t = lambda name, shape: numpy_helper.from_array(rng.normal(0, 0.5, shape).astype(np.float32), name)  # noqa
+        info = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)  # noqa
+        def model(nodes, inputs, outputs, inits, opset=17):
+            graph = helper.make_graph(nodes, "seed", inputs, outputs, inits)
+            return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]).SerializeToString()
+        conv = model([
+            helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+            helper.make_node("Sigmoid", ["c"], ["s"]), helper.make_node("Mul", ["c", "s"], ["m"]),
+            helper.make_node("Split", ["m", "halves"], ["p", "q"], axis=1),
+            helper.make_node("Resize", ["p", "", "scales"], ["r"], mode="nearest"),
+            helper.make_node("MaxPool", ["q"], ["y"], kernel_shape=[2, 2], strides=[2, 2]),
+        ], [info("x", [1, 2, 6, 6])], [info("y", [1, 2, 3, 3]), info("r", [1, 2, 12, 12])],
+            [t("w", (4, 2, 3, 3)), t("b", (4,)), numpy_helper.from_array(np.array([2, 2], np.int64), "halves"),
+             numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")])
+        bidirectional = model([
+            helper.make_node("LSTM", ["x", "W", "R", "B", "lens", "h0", ""], ["Y", "Y_h"], hidden_size=3,
+                             direction="bidirectional", layout=1),
+            helper.make_node("Gemm", ["Y_h2", "k"], ["z"], transB=1),
+            helper.make_node("Reshape", ["Y_h", "flat"], ["Y_h2"]),
+        ], [info("x", [2, 4, 5]), info("h0", [2, 2, 3])], [info("Y", [2, 4, 2, 3]), info("z", [2, 1])],
+            [t("W", (2, 12, 5)), t("R", (2, 12, 3)), t("B", (2, 24)), t("k", (1, 6)),
+             numpy_helper.from_array(np.array([4, 2], np.int32), "lens"),
+             numpy_helper.from_array(np.array([2, 6], np.int64), "flat")], opset=14)
+        return out + [b"\x00" + conv, b"\x00" + bidirectional]
     raise SystemExit(f"unknown target {target}")
 
 

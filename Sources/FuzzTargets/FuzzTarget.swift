@@ -3,12 +3,14 @@ import Inference
 import Runtime
 
 /// The parsers that take bytes from the outside world, as fuzz targets: the image decode shim,
-/// the stock CSV/JSON reader, the Darknet cfg parser, the weights reader and the V2 request
-/// parser. `run` feeds one input; an input may be accepted or rejected with the module's typed
-/// error, and anything else (another error type, an `internal` error) is `unexpected`. A trap
-/// is a crash the fuzzer (or the replay test) reports.
+/// the stock CSV/JSON reader, the Darknet cfg parser, the weights reader, the V2 request
+/// parser and the ONNX importer. `run` feeds one input; an input may be accepted or rejected
+/// with the module's typed error, and anything else (another error type, an `internal` error) is
+/// `unexpected`. A trap is a crash the fuzzer (or the replay test) reports.
 package enum FuzzTarget: String, CaseIterable, Sendable {
     case image, csv, cfg, weights, v2
+    /// The ONNX importer (`FuzzTarget+ONNX.swift`).
+    case onnx
 
     /// What one input did.
     package enum Outcome: Equatable, Sendable {
@@ -44,6 +46,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
                     rest = rest.dropFirst(chunk)
                 }
                 _ = try reader.finish()
+            case .onnx:
+                return Self.runONNX(data)
             case .v2:
                 // First byte: 0 = JSON only; otherwise the JSON header is that many bytes.
                 let length = data.first.map { $0 == 0 ? nil : String($0) } ?? nil

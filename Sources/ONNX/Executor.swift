@@ -57,6 +57,8 @@ enum Executor {
                     m: m, n: n, k: k, a: t[a] + i * aStride, lda: k, b: t[b] + i * bStride, ldb: n,
                     c: t[output] + i * m * n, ldc: n)
             }
+        case .lstm(let spec):
+            spec.run(t)
         }
     }
 }

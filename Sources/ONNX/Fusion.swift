@@ -119,6 +119,7 @@ enum Fusion {
         case .maxPool(let p): return [p.input]
         case .resizeNearest(let input, _, _, _, _, _, _): return [input]
         case .matmul(let a, let b, _, _, _, _, _, _, _): return [a, b]
+        case .lstm(let spec): return spec.reads
         }
     }
 
@@ -139,6 +140,7 @@ enum Fusion {
         case .maxPool(let p): return [p.output]
         case .resizeNearest(_, _, _, _, _, _, let output): return [output]
         case .matmul(_, _, let output, _, _, _, _, _, _): return [output]
+        case .lstm(let spec): return spec.writes
         }
     }
 }

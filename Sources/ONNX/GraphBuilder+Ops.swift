@@ -21,6 +21,7 @@ extension GraphBuilder {
             }
             return c
         }
+        if node.opType == "LSTM" { return try addLSTM(node, inputs) }
         guard let first = node.output.first, !first.isEmpty else {
             throw ONNXError(.invalidModel, "\(node.label) has no output")
         }
@@ -29,7 +30,16 @@ extension GraphBuilder {
             guard folded.count >= node.output.filter({ !$0.isEmpty }).count else {
                 throw ONNXError(.invalidModel, "\(node.label) has more outputs than the op produces")
             }
-            for (name, value) in zip(node.output, folded) where !name.isEmpty { values[name] = .constant(value) }
+            for (name, value) in zip(node.output, folded) where !name.isEmpty {
+                foldedElements += value.count
+                guard foldedElements <= Self.maxFoldedElements else {
+                    throw ONNXError(
+                        .unsupported,
+                        "\(node.label): constants computed at import pass \(Self.maxFoldedElements) elements in all; refusing the model (is it built to exhaust memory?)"
+                    )
+                }
+                values[name] = .constant(value)
+            }
             return
         }
         func output(_ shape: [Int], _ i: Int = 0) throws -> Int {

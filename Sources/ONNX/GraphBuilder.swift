@@ -21,10 +21,12 @@ struct GraphBuilder {
         "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Softplus", "Neg", "Sqrt", "Abs",
         "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Concat", "Split", "Slice", "MaxPool", "Resize", "Reshape",
         "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Softmax", "MatMul", "Expand", "Identity", "Dropout", "Cast",
-        "Constant", "Shape", "Gather", "Range", "ConstantOfShape", "Gemm",
+        "Constant", "Shape", "Gather", "Range", "ConstantOfShape", "Gemm", "LSTM",
     ]
 
     let opset: Int
+    /// The size a symbolic batch dimension (axis 0 of a graph input) is imported at.
+    let batch: Int
     var values: [String: ImportValue] = [:]
     var bufferSizes: [Int] = []
     /// Sum of `bufferSizes`.
@@ -38,8 +40,9 @@ struct GraphBuilder {
     /// Step writing each buffer.
     var producer: [Int: Int] = [:]
 
-    init(opset: Int, graph: Onnx_GraphProto) {
+    init(opset: Int, graph: Onnx_GraphProto, batch: Int = 1) {
         self.opset = opset
+        self.batch = batch
         for node in graph.node {
             opCounts[node.opType, default: 0] += 1
             for input in node.input where !input.isEmpty { readers[input, default: 0] += 1 }
@@ -72,11 +75,11 @@ struct GraphBuilder {
             for (axis, dim) in type.shape.dim.enumerated() {
                 switch dim.value {
                 case .dimValue(let v)? where v > 0 && v <= 1 << 20: shape.append(Int(v))
-                case .dimParam? where axis == 0, nil where axis == 0: shape.append(1)  // a symbolic batch runs as 1
+                case .dimParam? where axis == 0, nil where axis == 0: shape.append(batch)  // a symbolic batch
                 default:
                     throw ONNXError(
                         .unsupported,
-                        "graph input '\(info.name)' dimension \(axis) is \(dim.value.map { "\($0)" } ?? "unknown"): only fixed positive sizes (and a symbolic batch, taken as 1) are supported; export with a fixed input size"
+                        "graph input '\(info.name)' dimension \(axis) is \(dim.value.map { "\($0)" } ?? "unknown"): only fixed positive sizes (and a symbolic batch) are supported; export with a fixed input size"
                     )
                 }
             }
@@ -85,6 +88,12 @@ struct GraphBuilder {
             inputs.append(ONNXTensorInfo(name: info.name, shape: shape, buffer: buffer))
         }
     }
+
+    /// Most elements all constants folded at import may hold together (2^26: 256 MiB of floats),
+    /// so a small file cannot make the importer itself allocate without bound.
+    static let maxFoldedElements = 1 << 26
+    /// Elements of every constant folded so far.
+    var foldedElements = 0
 
     /// Most floats all of a graph's buffers may take together (4 GiB), so a small hostile file
     /// cannot make every call allocate without bound.

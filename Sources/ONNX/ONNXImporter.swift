@@ -11,10 +11,14 @@ import Foundation
 /// convolutions absorb their batch norms and activations, and the rest becomes kernel steps.
 package enum ONNXImporter {
     /// Opsets of the default domain we import.
-    package static let supportedOpsets = 12...17
+    package static let supportedOpsets = 11...17
 
-    /// Imports the model in `bytes`.
-    package static func load(_ bytes: [UInt8]) throws -> ONNXNetwork {
+    /// Largest batch a symbolic batch dimension may be imported at.
+    package static let maxBatch = 4096
+
+    /// Imports the model in `bytes`. A symbolic first dimension of a graph input (a batch) is
+    /// fixed at `batch` (shape arithmetic on it is then folded at import like every other shape).
+    package static func load(_ bytes: [UInt8], batch: Int = 1) throws -> ONNXNetwork {
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: bytes)
@@ -23,18 +27,21 @@ package enum ONNXImporter {
                 .invalidModel, "not a readable ONNX model (protobuf decoding failed: \(error)); is the file complete?",
                 underlying: error)
         }
-        return try load(model)
+        return try load(model, batch: batch)
     }
 
     /// Imports an already decoded model.
-    static func load(_ model: Onnx_ModelProto) throws -> ONNXNetwork {
+    static func load(_ model: Onnx_ModelProto, batch: Int = 1) throws -> ONNXNetwork {
+        guard batch >= 1, batch <= maxBatch else {
+            throw ONNXError(.invalidInput, "batch \(batch) is outside 1…\(maxBatch)")
+        }
         guard model.hasGraph else {
             throw ONNXError(.invalidModel, "the model has no graph (is this an ONNX model file?)")
         }
         let opset = try defaultOpset(model)
         let graph = model.graph
         let order = try validate(graph, opset: opset)
-        var builder = GraphBuilder(opset: opset, graph: graph)
+        var builder = GraphBuilder(opset: opset, graph: graph, batch: batch)
         try builder.addInitializers(graph.initializer)
         try builder.addInputs(graph.input)
         for index in order { try builder.add(graph.node[index]) }

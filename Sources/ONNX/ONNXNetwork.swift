@@ -73,6 +73,9 @@ package final class ONNXNetwork: Sendable {
         }
     }
 
+    /// Floats one call takes: every buffer (constants included) and the kernels' workspace.
+    package var floatsPerCall: Int { bufferSizes.reduce(0, +) + workspaceFloats }
+
     /// Number of steps after folding and fusion (for `inspect`).
     package var stepCount: Int { steps.count }
     /// Number of convolutions and how many carry a fused activation.

@@ -62,6 +62,8 @@ enum Step: Sendable {
     case resizeNearest(input: Int, planes: Int, height: Int, width: Int, rows: [Int], columns: [Int], output: Int)
     /// `output[b] = a[b] · b[b]` (`m × k` by `k × n`), `batch` products; a stride of 0 repeats an operand.
     case matmul(a: Int, b: Int, output: Int, batch: Int, m: Int, n: Int, k: Int, aStride: Int, bStride: Int)
+    /// An LSTM layer (see `LSTMSpec`).
+    case lstm(LSTMSpec)
 }
 
 struct MaxPoolSpec: Sendable {

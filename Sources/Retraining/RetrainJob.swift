@@ -73,6 +73,7 @@ package struct RetrainJob: Sendable {
         guard options.minImprovement >= 0, options.minImprovement < 1 else {
             throw RetrainingError(.invalidData, "min-improvement must be in [0, 1), got \(options.minImprovement)")
         }
+        try refuseImportedModel()
         let (candidate, training) = try StockTrainer.train(
             rows: rows, recipe: options.recipe, source: source, progress: progress)
         let days = (rows.count - training.test)..<rows.count
@@ -133,6 +134,21 @@ package struct RetrainJob: Sendable {
         }
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return report
+    }
+}
+
+extension RetrainJob {
+    /// Retraining makes native `lstm-regressor` models only: a model whose latest version is an
+    /// imported ONNX graph (trained elsewhere, e.g. Keras) is refused, never replaced by a native one.
+    func refuseImportedModel() throws {
+        guard let latest = try? repository.versions(of: options.model).last,
+            let version = try? repository.resolve(model: options.model, version: String(latest)),
+            version.manifest.format == "onnx"
+        else { return }
+        throw RetrainingError(
+            .unsupportedModel,
+            "\(options.model) version \(latest) is an ONNX model (format onnx); retraining only makes native lstm-regressor models: retrain it where it was trained and publish the new model.onnx"
+        )
     }
 }
 

@@ -9,6 +9,8 @@ package struct RetrainingError: Error, CustomStringConvertible, Sendable {
         case repository = "repository"
         /// The trigger could not deliver (HTTP error, job failure).
         case trigger = "trigger"
+        /// The serving model is not one retraining makes (an imported ONNX model).
+        case unsupportedModel = "unsupported_model"
     }
 
     package var code: Code

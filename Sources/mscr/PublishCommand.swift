@@ -1,6 +1,8 @@
 import ArgumentParser
 import Common
 import FoundationEssentials
+import Functions
+import Inference
 import ONNX
 import ObjectStore
 
@@ -20,7 +22,9 @@ struct PublishCommand: ParsableCommand {
             lstm-regressor model; DIR with a model.onnx (and optionally classes.txt) is an onnx model: it is \
             imported first, so a graph the engine cannot run is refused here, naming the node, its op type and \
             opset; its class names come from classes.txt, else the exporter's metadata (Ultralytics' `names`), \
-            else `class N` for a [1, 4+N, boxes] output. Prints {"model", "version", "format", "repository", \
+            else `class N` for a [1, 4+N, boxes] output. A model.onnx with a scaler.json beside it is a stock \
+            regressor (the stock function serves it): the scaler (min, max per column, as the original stack's \
+            train.py writes it) is published with it and both are checked together. Prints {"model", "version", "format", "repository", \
             "files"} as JSON. The repository defaults to $MSCR_MODEL_REPOSITORY, else ./models.
             """)
 
@@ -39,8 +43,14 @@ struct PublishCommand: ParsableCommand {
         let repository = try ModelRepository.open(uri)
         var files = try bundle.readFiles()
         var classes: (count: Int, from: String)?
+        var regressor: Report.Regressor?
         if bundle.format == "onnx", let onnx = files["model.onnx"] {
-            classes = try Self.checkONNX(onnx, classes: &files)
+            if let scaler = FileManager.default.contents(atPath: Path.appending(directory, "scaler.json")) {
+                files["scaler.json"] = Array(scaler)
+                regressor = try Self.checkStockONNX(onnx, scaler: Array(scaler))
+            } else {
+                classes = try Self.checkONNX(onnx, classes: &files)
+            }
         }
         let metrics = files["model.json"].flatMap { ModelBundle.metrics(ofModelJSON: $0) }
         let progress = TerminalProgress()
@@ -53,7 +63,8 @@ struct PublishCommand: ParsableCommand {
             "published \(model) version \(manifest.version) in \(Date().timeIntervalSince(started).fixed(1)) s")
         let report = Report(
             model: model, version: manifest.version, format: manifest.format, repository: repository.store.uri,
-            files: manifest.files, classes: classes.map { Report.Classes(count: $0.count, from: $0.from) })
+            files: manifest.files, classes: classes.map { Report.Classes(count: $0.count, from: $0.from) },
+            regressor: regressor)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -72,6 +83,24 @@ struct PublishCommand: ParsableCommand {
         var repository: String
         var files: [String: Manifest.File]
         var classes: Classes?
+        /// A stock regressor's window and columns (model.onnx with scaler.json).
+        struct Regressor: Encodable {
+            var window: Int
+            var columns: [String]
+        }
+        var regressor: Regressor?
+    }
+
+    /// Imports a stock regressor's graph with its scaler, as the stock function will.
+    static func checkStockONNX(_ bytes: [UInt8], scaler: [UInt8]) throws -> Report.Regressor {
+        do {
+            let regressor = try ONNXStockRegressor(model: bytes, scaler: scaler)
+            return Report.Regressor(window: regressor.window, columns: regressor.columns)
+        } catch let error as InferenceError {
+            throw InferenceError(
+                error.code,
+                "model.onnx with scaler.json is not a stock regressor the engine can serve: \(error.message)")
+        }
     }
 
     /// Imports `bytes` (so a graph the engine cannot run is refused before anything is uploaded)

@@ -9,6 +9,10 @@ enum FuzzSeeds {
     static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../../shared").standardized
 
+    /// The committed tf2onnx export of the original stack's Keras LSTM (scripts/keras-lstm-onnx.py).
+    static let kerasLSTM = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Integration/fixtures/keras-lstm/model.onnx").standardized
+
     /// A 5×4 RGB PNG (80 bytes).
     static let png: [UInt8] = [
         137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 5, 0, 0, 0, 4, 8, 2, 0, 0, 0, 201, 81,
@@ -50,6 +54,10 @@ enum FuzzSeeds {
                 #"{"inputs":[{"name":"window","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}"#
             let binary = Array(header.utf8) + [0, 0, 128, 63, 0, 0, 0, 64]
             return [[0] + Array(json.utf8), [UInt8(header.utf8.count)] + binary]
+        case .onnx:
+            // First byte: import batch (odd = 3); then tf2onnx's export of the Keras stock LSTM.
+            let lstm = [UInt8](try Data(contentsOf: kerasLSTM))
+            return [[0] + lstm, [1] + lstm]
         }
     }
 

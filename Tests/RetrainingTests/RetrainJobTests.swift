@@ -84,6 +84,19 @@ struct RetrainJobTests {
         #expect(report.reason.contains("cannot be scored"))
     }
 
+    @Test("an imported ONNX model is never retrained into a native one: the job refuses and publishes nothing")
+    func onnxServingIsRefused() throws {
+        let repo = ModelRepository(store: MemoryObjectStore())
+        try repo.publish(
+            model: "stock-lstm", format: "onnx",
+            files: ["model.onnx": [1, 2, 3], "scaler.json": Array("{}".utf8)])
+        let error = try #require(throws: RetrainingError.self) {
+            try RetrainJob(repository: repo, options: .init(recipe: quick)).run(rows: try googRows())
+        }
+        #expect(error.code == .unsupportedModel && error.message.contains("ONNX"))
+        #expect(try repo.versions(of: "stock-lstm") == [1])
+    }
+
     @Test("the report is JSON with both scores and the decision")
     func reportJSON() throws {
         let repo = ModelRepository(store: MemoryObjectStore())

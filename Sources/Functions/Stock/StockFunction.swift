@@ -38,9 +38,10 @@ package struct StockForecastEvent: Sendable, Equatable {
     package var predicted: Double
 }
 
-/// A loaded `lstm-regressor` model serving `POST /functions/stock`. Immutable and shared.
+/// A loaded `lstm-regressor` model serving `POST /functions/stock`: the native LSTM
+/// (model.json) or an ONNX regressor with its scaler. Immutable and shared.
 package final class StockFunction: LoadedFunction {
-    package let regressor: LSTMRegressor
+    package let regressor: any StockRegressor
     package let modelName: String
     package let version: Int
     /// What the load cost (bytes of model.json, fetch and parse time).
@@ -48,7 +49,7 @@ package final class StockFunction: LoadedFunction {
     private let onForecast: (@Sendable (StockForecastEvent) -> Void)?
 
     package init(
-        regressor: LSTMRegressor, modelName: String, version: Int, loadStats: LoadReport? = nil,
+        regressor: any StockRegressor, modelName: String, version: Int, loadStats: LoadReport? = nil,
         onForecast: (@Sendable (StockForecastEvent) -> Void)? = nil
     ) {
         self.regressor = regressor
