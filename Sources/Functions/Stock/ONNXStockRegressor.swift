@@ -128,32 +128,30 @@ package struct ONNXStockRegressor: StockRegressor {
     static func parseScaler(_ bytes: [UInt8], columns count: Int) throws -> (
         scaler: MinMaxScaler, columns: [String], window: Int?, target: Int
     ) {
-        let object: [String: Any]
+        let object: JSONValue
         do {
-            guard let o = try JSON.parse(bytes, maxDepth: 8) as? [String: Any] else {
-                throw InferenceError(.invalidModel, "scaler.json must be a JSON object")
-            }
-            object = o
-        } catch let error as JSONError {
+            object = try JSONValue.parse(bytes, maxDepth: 8)
+        } catch {
             throw InferenceError(.invalidModel, "scaler.json is not valid JSON: \(error)")
         }
+        guard object.members != nil else { throw InferenceError(.invalidModel, "scaler.json must be a JSON object") }
         func numbers(_ key: String) throws -> [Double] {
-            guard let list = object[key] as? [Any], list.count == count else {
+            guard let list = object[key]?.elements, list.count == count else {
                 throw InferenceError(
                     .invalidModel, "scaler.json needs \"\(key)\": \(count) numbers (one per column of model.onnx)")
             }
             return try list.map {
-                switch $0 {
-                case let v as Double: return v
-                case let v as Int: return Double(v)
-                default: throw InferenceError(.invalidModel, "scaler.json \"\(key)\" holds a non-number")
+                guard let v = $0.doubleValue else {
+                    throw InferenceError(.invalidModel, "scaler.json \"\(key)\" holds a non-number")
                 }
+                return v
             }
         }
         let scaler = try MinMaxScaler(min: try numbers("min"), max: try numbers("max"))
         var columns = ["Open", "High", "Low", "Volume", "Close"]
         if let given = object["columns"] {
-            guard let names = given as? [String], names.count == count else {
+            let names = given.elements?.compactMap(\.stringValue)
+            guard let names, names.count == count, given.elements?.count == count else {
                 throw InferenceError(.invalidModel, "scaler.json \"columns\" must be \(count) names")
             }
             columns = names
@@ -162,7 +160,7 @@ package struct ONNXStockRegressor: StockRegressor {
         }
         var window: Int?
         if let w = object["window"] {
-            guard let w = w as? Int, w >= 1 else {
+            guard let w = w.intValue, w >= 1 else {
                 throw InferenceError(.invalidModel, "scaler.json \"window\" must be a positive integer")
             }
             window = w
@@ -170,13 +168,16 @@ package struct ONNXStockRegressor: StockRegressor {
         var target = columns.firstIndex(of: "Close") ?? count - 1
         switch object["target"] {
         case nil: break
-        case let name as String:
+        case .string(let name)?:
             guard let i = columns.firstIndex(of: name) else {
                 throw InferenceError(.invalidModel, "scaler.json \"target\" '\(name)' is not one of \(columns)")
             }
             target = i
-        case let i as Int where i >= 0 && i < count: target = i
-        default: throw InferenceError(.invalidModel, "scaler.json \"target\" must be a column name or index")
+        case let value?:
+            guard let i = value.intValue, i >= 0, i < count else {
+                throw InferenceError(.invalidModel, "scaler.json \"target\" must be a column name or index")
+            }
+            target = i
         }
         return (scaler, columns, window, target)
     }
