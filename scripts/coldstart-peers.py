@@ -11,7 +11,7 @@ forward / warm forward. Peak RSS: the process group's VmHWM (mscr coldstart) and
 
   scripts/coldstart-peers.py --mscr .build/release/mscr --rounds 5 --json /tmp/coldstart.json
 
-Needs: a Python with onnxruntime, openvino, onnx, opencv (--peer-python, default /tmp/onnxvenv),
+Needs: a Python with onnxruntime, openvino, onnx, Pillow (--peer-python, default /tmp/onnxvenv),
 the test venv's moto (--moto-python, default .venv or /work/main/.venv) and ../shared.
 Progress on stderr; a Markdown table on stdout.
 """
@@ -37,8 +37,8 @@ import sys, time, json, os
 t0 = time.perf_counter()
 engine, onnx, image, size, threads, cache = sys.argv[1:7]
 size, threads = int(size), int(threads)
-import numpy as np, cv2
-cv2.setNumThreads(1)
+import numpy as np
+from PIL import Image
 if engine == "openvino":
     import openvino as ov
     t1 = time.perf_counter()
@@ -56,8 +56,8 @@ else:
     name = s.get_inputs()[0].name
     run = lambda blob: s.run(None, {name: blob})
 t2 = time.perf_counter()
-img = cv2.imread(image, cv2.IMREAD_COLOR)
-blob = cv2.dnn.blobFromImage(img, 1 / 255.0, (size, size), swapRB=True, crop=False)
+img = Image.open(image).convert("RGB").resize((size, size), Image.BILINEAR)
+blob = np.ascontiguousarray((np.asarray(img, dtype=np.float32) / 255.0).transpose(2, 0, 1)[None])
 t3 = time.perf_counter()
 run(blob)
 t4 = time.perf_counter()
@@ -164,7 +164,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--threads', type=int, default=2, help='peers\' threads (mscr: its default)')
     ap.add_argument('--image', default=os.path.join(SHARED, 'data/images/dog.jpg'))
-    ap.add_argument('--work', default='/tmp/mscr-coldstart')
+    ap.add_argument('--work', default=os.path.join(ROOT, '.build', 'coldstart-peers'))
     ap.add_argument('--peer-python', default='/tmp/onnxvenv/bin/python')
     default_venv = next((p for p in [os.path.join(ROOT, '.venv/bin/python'), '/work/main/.venv/bin/python']
                          if os.path.exists(p)), sys.executable)

@@ -20,6 +20,14 @@ extension ModelVersion {
         let expected = try entry(file)
         let key = "\(model)/\(version)/\(file)"
         let origin = "\(store.uri)/\(key)"
+        if let size = expected.chunkSize, let chunks = expected.chunks {
+            guard size > 0, expected.size > 0, chunks.count == (expected.size + size - 1) / size else {
+                throw ObjectStoreError(
+                    .malformed,
+                    "\(origin): the manifest lists \(chunks.count) chunk digests of \(size) bytes for a file of \(expected.size) bytes"
+                )
+            }
+        }
         let start = Monotonic.seconds()
         var stats = TransferStats()
         let bytes: MappedBytes

@@ -26,7 +26,9 @@ package enum DarknetModelLoader {
         package var fallbackReason: String?
     }
 
-    /// Loads `model`. `MSCR_ARTIFACT=off` in `environment` skips the artifact.
+    /// Loads `model`. `MSCR_ARTIFACT=off` in `environment` skips the artifact. A mapped network
+    /// skips the warm-up forward of a source load (its weights are faulted in by verification,
+    /// its scratch touched at allocation); `MSCR_ARTIFACT_WARMUP=1` runs it anyway.
     package static func load(
         model: ModelVersion, cfgText: String, concurrency: Int,
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -39,7 +41,8 @@ package enum DarknetModelLoader {
                 do {
                     let (bytes, stats) = try model.mapVerified(artifactName)
                     let network = try DarknetArtifact.load(
-                        bytes.base, count: bytes.count, owner: bytes, concurrency: concurrency)
+                        bytes.base, count: bytes.count, owner: bytes, concurrency: concurrency,
+                        warmUp: environment["MSCR_ARTIFACT_WARMUP"] == "1")
                     logger.info(
                         "model '\(model.model)' version \(model.version): loaded from its compiled artifact (\(bytes.count) bytes, mapped and verified in \(Int(stats.totalSeconds * 1000)) ms)"
                     )
