@@ -25,6 +25,16 @@
 #   podman build --target runtime --build-arg BINARY_SOURCE=prebuilt \
 #     --build-context prebuilt-bin=DIR -t mscr .     # DIR holds the mscr binary
 #
+# A model baked into the image (`--target runtime-baked`): one published version of a file
+# repository (a folder `mscr publish` or `mscr compile` wrote, or a copy of an s3/gs version's
+# keys) is copied in as /app/models/MODEL/VERSION, the image's default repository. With its
+# compiled artifact (model.compiled) the first load is a memory map of the image's file:
+#
+#   podman build --target runtime-baked --build-context model-repo=REPO \
+#     --build-arg BAKED_MODEL=yolov3-416 --build-arg BAKED_VERSION=1 -t mscr:yolov3 .
+#
+# REPO is outside the build context (.dockerignore keeps models out), hence the named context.
+#
 # The binary needs x86-64 with AVX2 and FMA (its kernels are compiled for Haswell); every machine
 # Cloud Run, Fargate and Lambda run x86 containers on has them.
 
@@ -32,6 +42,9 @@ ARG SWIFT_VERSION=6.3.1
 ARG DEBIAN_RELEASE=bookworm
 # `build` compiles from source here; `prebuilt` takes the binary from the prebuilt-bin context.
 ARG BINARY_SOURCE=build
+# `runtime-baked`: the model and version copied from the `model-repo` build context.
+ARG BAKED_MODEL=model
+ARG BAKED_VERSION=1
 
 # ---------------------------------------------------------------------------------------------
 FROM --platform=linux/amd64 swift:${SWIFT_VERSION}-${DEBIAN_RELEASE} AS build
@@ -106,6 +119,26 @@ RUN set -eu; \
     cp /etc/passwd /etc/group /etc/nsswitch.conf /etc/ld.so.cache /rootfs/etc/; \
     cp -R /app /rootfs/app; \
     chroot /rootfs /app/mscr --version
+
+# ---------------------------------------------------------------------------------------------
+# `runtime` with one model version baked in (see the top of this file): the same files, the
+# version copied to /app/models (the image's default repository), the same settings as `runtime`
+# below (Tests/Integration/test_runtime_manifests.py holds them equal). `runtime` stays the last
+# stage, so a build without --target needs no model.
+FROM scratch AS runtime-baked
+COPY --from=runtime-root /rootfs/ /
+ARG BAKED_MODEL
+ARG BAKED_VERSION
+COPY --from=model-repo ${BAKED_MODEL}/${BAKED_VERSION}/ /app/models/${BAKED_MODEL}/${BAKED_VERSION}/
+WORKDIR /app
+ENV PORT=8080 \
+    MSCR_FUNCTIONS=/app/functions \
+    MSCR_MODEL_REPOSITORY=/app/models \
+    MSCR_LOG_FORMAT=json
+EXPOSE 8080
+USER 10001:10001
+ENTRYPOINT ["/app/mscr"]
+CMD ["serve"]
 
 # ---------------------------------------------------------------------------------------------
 FROM scratch AS runtime

@@ -11,6 +11,8 @@ package struct InferenceError: Error, CustomStringConvertible, Sendable {
         case invalidInput = "invalid_input"
         /// A model file of our own format with a bad magic, version or contents.
         case invalidModel = "invalid_model"
+        /// A compiled artifact laid out for another artifact format version or CPU: use the sources.
+        case incompatibleArtifact = "incompatible_artifact"
     }
 
     package var code: Code

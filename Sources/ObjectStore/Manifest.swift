@@ -6,9 +6,15 @@ package struct Manifest: Codable, Sendable, Equatable {
     package struct File: Codable, Sendable, Equatable {
         package var size: Int
         package var sha256: String
-        package init(size: Int, sha256: String) {
+        /// For large files (compiled artifacts): the sha256 of every `chunkSize` bytes, so the
+        /// file can be verified on all cores at once (`ChunkDigests`). Absent for other files.
+        package var chunkSize: Int?
+        package var chunks: [String]?
+        package init(size: Int, sha256: String, chunkSize: Int? = nil, chunks: [String]? = nil) {
             self.size = size
             self.sha256 = sha256
+            self.chunkSize = chunkSize
+            self.chunks = chunks
         }
     }
 

@@ -87,7 +87,7 @@ package struct ModelRepository: Sendable {
     @discardableResult
     package func publish(
         model: String, version: Int? = nil, format: String, files: [String: [UInt8]],
-        metrics: [String: Double]? = nil, parent: Int? = nil, source: String? = nil,
+        metrics: [String: Double]? = nil, parent: Int? = nil, source: String? = nil, chunked: Set<String> = [],
         progress: ((String, Int) -> Void)? = nil
     ) throws -> Manifest {
         try ObjectKey.validateSegment(model, what: "model name")
@@ -108,12 +108,62 @@ package struct ModelRepository: Sendable {
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
             progress?(name, bytes.count)
             try store.put("\(model)/\(number)/\(name)", bytes: bytes, contentType: "application/octet-stream")
-            entries[name] = Manifest.File(size: bytes.count, sha256: SHA256Digest.hex(of: bytes))
+            entries[name] = Self.entry(bytes, chunked: chunked.contains(name))
         }
         let manifest = Manifest(
             format: format, version: number, created: Manifest.timestamp(), files: entries,
             metrics: metrics, parent: parent, source: source)
         try store.put("\(model)/\(number)/manifest.json", bytes: manifest.encoded(), contentType: "application/json")
         return manifest
+    }
+
+    /// The manifest entry of `bytes`: size, sha256 and, when `chunked`, chunk digests.
+    package static func entry(_ bytes: [UInt8], chunked: Bool) -> Manifest.File {
+        var file = Manifest.File(size: bytes.count, sha256: SHA256Digest.hex(of: bytes))
+        if chunked {
+            file.chunkSize = ChunkDigests.defaultChunkSize
+            file.chunks = bytes.withUnsafeBytes { ChunkDigests.compute($0) }
+        }
+        return file
+    }
+
+    /// Adds file `name` to committed version `version` of `model` (`mscr compile`): the file
+    /// is uploaded first, under a name no manifest lists yet, so no reader sees it; then the
+    /// manifest is replaced, in one put, by the same manifest listing it too. A reader sees the
+    /// old manifest or the new one, and both name only complete files that never change. The
+    /// manifest is read again just before it is replaced and must be unchanged (the stores have
+    /// no compare-and-swap, so two writers racing inside that window are not detected). A file
+    /// the manifest already lists is never replaced: identical bytes are a no-op, others an error.
+    @discardableResult
+    package func addFile(
+        model: String, version: Int, name: String, bytes: [UInt8], chunked: Bool = false
+    ) throws -> Manifest {
+        try ObjectKey.validateSegment(name, what: "file name")
+        guard name != "manifest.json" else {
+            throw ObjectStoreError(.invalidKey, "a model may not contain its own manifest.json")
+        }
+        let before = try resolve(model: model, version: String(version)).manifest
+        let entry = Self.entry(bytes, chunked: chunked)
+        if let existing = before.files[name] {
+            guard existing.sha256 == entry.sha256, existing.size == entry.size else {
+                throw ObjectStoreError(
+                    .alreadyExists,
+                    "model '\(model)' version \(version) already has a different \(name); a version's files never change, publish a new version"
+                )
+            }
+            return before
+        }
+        try store.put("\(model)/\(version)/\(name)", bytes: bytes, contentType: "application/octet-stream")
+        var after = before
+        after.files[name] = entry
+        let current = try resolve(model: model, version: String(version)).manifest
+        guard current == before else {
+            throw ObjectStoreError(
+                .alreadyExists,
+                "model '\(model)' version \(version)'s manifest changed while \(name) was uploaded; run the command again"
+            )
+        }
+        try store.put("\(model)/\(version)/manifest.json", bytes: after.encoded(), contentType: "application/json")
+        return after
     }
 }

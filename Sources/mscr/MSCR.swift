@@ -24,6 +24,7 @@ struct MSCR: AsyncParsableCommand {
             LoadCommand.self,
             HealthCommand.self,
             ONNXCommand.self,
+            CompileCommand.self,
         ]
     )
 

@@ -24,8 +24,10 @@ struct PublishCommand: ParsableCommand {
             opset; its class names come from classes.txt, else the exporter's metadata (Ultralytics' `names`), \
             else `class N` for a [1, 4+N, boxes] output. A model.onnx with a scaler.json beside it is a stock \
             regressor (the stock function serves it): the scaler (min, max per column, as the original stack's \
-            train.py writes it) is published with it and both are checked together. Prints {"model", "version", "format", "repository", \
-            "files"} as JSON. The repository defaults to $MSCR_MODEL_REPOSITORY, else ./models.
+            train.py writes it) is published with it and both are checked together. A darknet-yolo model also \
+            gets its compiled artifact, model.compiled (weights in execution layout, loaded by a memory map; \
+            docs/formats.md), unless --no-compile. Prints {"model", "version", "format", "repository", "files"} \
+            as JSON. The repository defaults to $MSCR_MODEL_REPOSITORY, else ./models.
             """)
 
     @Argument(help: "The model folder.")
@@ -36,6 +38,8 @@ struct PublishCommand: ParsableCommand {
     var model: String
     @Option(help: "Version number (default: the latest + 1). An existing version is never overwritten.")
     var version: Int?
+    @Flag(help: "Do not write the compiled artifact of a darknet-yolo model.")
+    var noCompile = false
 
     func run() throws {
         let bundle = try ModelBundle.detect(directory: directory)
@@ -54,10 +58,17 @@ struct PublishCommand: ParsableCommand {
         }
         let metrics = files["model.json"].flatMap { ModelBundle.metrics(ofModelJSON: $0) }
         let progress = TerminalProgress()
+        if bundle.format == "darknet-yolo", !noCompile, let cfg = files["model.cfg"],
+            let weights = files["model.weights"]
+        {
+            progress.say("compiling \(CompileCommand.artifactName)")
+            files[CompileCommand.artifactName] = try DarknetArtifact.compile(
+                cfg: String(decoding: cfg, as: UTF8.self), weights: weights)
+        }
         let started = Date()
         let manifest = try repository.publish(
             model: model, version: version, format: bundle.format, files: files, metrics: metrics,
-            source: Path.standardized(directory),
+            source: Path.standardized(directory), chunked: [CompileCommand.artifactName],
             progress: { name, size in progress.say("uploading \(name) (\(TerminalProgress.bytes(size)))") })
         progress.say(
             "published \(model) version \(manifest.version) in \(Date().timeIntervalSince(started).fixed(1)) s")

@@ -304,6 +304,32 @@ def test_dockerfile_shape():
     assert not any(".build" in p for p in patterns if p.startswith("!"))
 
 
+def test_baked_stage_and_manifests_match_the_plain_ones():
+    """runtime-baked is runtime plus one model version; the -baked manifests are the plain ones
+    with the baked image, the image's own repository, and no object-store settings."""
+    text = (ROOT / "Dockerfile").read_text()
+    stages = {m.group(1): m.group(2) for m in re.finditer(r"^FROM scratch AS (\S+)\n(.*?)(?=^# ---|\Z)", text,
+                                                          re.M | re.S)}
+    settings = lambda stage: [ln for ln in stages[stage].splitlines()
+                              if re.match(r"(ENV|EXPOSE|USER|WORKDIR|ENTRYPOINT|CMD)|\s+[A-Z_]+=", ln)]
+    assert settings("runtime-baked") == settings("runtime")
+    assert "COPY --from=model-repo ${BAKED_MODEL}/${BAKED_VERSION}/ /app/models/" in stages["runtime-baked"]
+    for plain, baked in [(cloud_run_service(), load_one("cloudrun/service-baked.yaml")),
+                         (knative_service(), load_one("knative/service-baked.yaml"))]:
+        a, b = only_container(plain["spec"]["template"]["spec"]), only_container(baked["spec"]["template"]["spec"])
+        assert b["image"] == a["image"] + "-baked"
+        env = {e["name"]: e.get("value") for e in b["env"]}
+        assert env["MSCR_MODEL_REPOSITORY"] == "/app/models"
+        assert not {"MSCR_VERSION_POLL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} & set(env)
+        assert b["resources"] == a["resources"] and b["ports"] == a["ports"]
+        kubernetes_validate.validate(as_pod(baked["spec"]["template"]["spec"]), K8S_VERSION, strict=True)
+    task = json.loads((RUNTIME / "ecs/task-definition-baked.json").read_text())
+    c, p = task["containerDefinitions"][0], ecs_task()["containerDefinitions"][0]
+    assert c["image"].endswith(":${TAG}-baked") and c["healthCheck"] == p["healthCheck"]
+    env = {e["name"]: e["value"] for e in c["environment"]}
+    assert env["MSCR_MODEL_REPOSITORY"] == "/app/models" and "MSCR_VERSION_POLL" not in env
+
+
 def test_build_context_holds_every_folder_the_package_builds_from():
     """A target in a new top-level folder (or a plugin) must reach the image's build stage: the
     folder is in .dockerignore's allow-list and copied. Test targets are not (their folders are

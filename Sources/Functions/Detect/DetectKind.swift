@@ -20,7 +20,7 @@ package struct DetectKind: FunctionKind {
     /// The weights file, and as much again for packed copies and the scratch arenas of the
     /// requests it runs at once; the loaded model then reports its own size.
     package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {
-        2 * manifest.files.values.reduce(0) { $0 + $1.size }
+        2 * manifest.files.filter { $0.key != DarknetModelLoader.artifactName }.values.reduce(0) { $0 + $1.size }
     }
 
     /// `load` with its concrete type.
@@ -29,11 +29,9 @@ package struct DetectKind: FunctionKind {
         let names = Self.classNames(String(decoding: try model.read("classes.txt").bytes, as: UTF8.self))
         let origin = "model '\(model.model)' version \(model.version)"
         do {
-            let darknet = try DarknetConfig(text: cfgText)
-            var reader = DarknetWeightsReader(config: darknet)
-            try model.stream("model.weights") { chunk in try reader.consume(chunk) }
-            let network = try DarknetNetwork(
-                config: darknet, layers: try reader.finish(), concurrency: max(1, config.limits.concurrency))
+            let network = try DarknetModelLoader.load(
+                model: model, cfgText: cfgText, concurrency: max(1, config.limits.concurrency)
+            ).network
             guard names.count >= network.classCount else {
                 throw InferenceError(
                     .invalidModel,

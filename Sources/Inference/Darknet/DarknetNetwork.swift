@@ -24,6 +24,10 @@ package final class DarknetNetwork: Sendable {
     package let nmsKind: NMSKind
     package let betaNMS: Float
     package let pool: ScratchPool
+    /// True when every weight is a view into a mapped compiled artifact (no heap copy).
+    package var isMapped: Bool {
+        layers.allSatisfy { ($0 as? ConvolutionalLayer).map { $0.weights.isEmpty || $0.weights.isView } ?? true }
+    }
 
     /// Builds a network from a parsed cfg and the layers `DarknetWeightsReader.finish()` returned.
     /// `concurrency` arenas may be kept; `prepared` of them are allocated (and touched) now.

@@ -31,8 +31,10 @@ package struct ConvolutionalLayer: DarknetLayer {
     package let rowsPerBlock: Int
     /// `[filters × (channels / groups) × size × size]`, batch-norm folded in; for a Winograd
     /// layer regrouped by `WinogradConvolution.packWeights`, for a panel layer by
-    /// `PanelGemm.packA` (`unpackedWeights` reads them back in Darknet's order). Empty until loaded.
-    package private(set) var weights: [Float] = []
+    /// `PanelGemm.packA` (`unpackedWeights` reads them back in Darknet's order). Empty until loaded;
+    /// owned when parsed from a `.weights` file, a view into the mapping when loaded from a
+    /// compiled artifact (`DarknetArtifact`).
+    package private(set) var weights = WeightStorage()
     /// Winograd tile size for this layer, or nil for im2col + GEMM (see `winogradTile(...)`). The
     /// filters are transformed per call, a block at a time, into the workspace: nothing but the
     /// folded (and regrouped) `weights` is kept with the model.
@@ -174,19 +176,51 @@ package struct ConvolutionalLayer: DarknetLayer {
                 }
             }
         }
-        copy.weights = weights.withUnsafeBufferPointer {
-            if winograd != nil {
-                return WinogradConvolution.packWeights($0.baseAddress!, filters: filters, channels: input.channels)
-            }
-            return panel ? PanelGemm.packA($0.baseAddress!, m: filters, k: perFilter) : weights
+        copy.weights = WeightStorage(
+            weights.withUnsafeBufferPointer {
+                if winograd != nil {
+                    return WinogradConvolution.packWeights($0.baseAddress!, filters: filters, channels: input.channels)
+                }
+                return panel ? PanelGemm.packA($0.baseAddress!, m: filters, k: perFilter) : weights
+            })
+        copy.bias = bias
+        return copy
+    }
+
+    /// How `weights` are laid out for the kernel that runs this layer (`winograd-f4`,
+    /// `winograd-f2`, `panel` or `plain`): a compiled artifact records it per layer and is used
+    /// only when this build picks the same kernel.
+    package var weightLayout: String {
+        if let tile = winograd { return tile == .f4 ? "winograd-f4" : "winograd-f2" }
+        return panel ? "panel" : "plain"
+    }
+
+    /// Floats of `weights` once loaded (packing pads Winograd groups to 8 filters and panels to 4 rows).
+    package var executionWeightCount: Int {
+        let perFilter = (input.channels / groups) * size * size
+        if winograd != nil { return (filters + 7) / 8 * 72 * input.channels }
+        if panel { return (filters + 3) / 4 * 4 * perFilter }
+        return filters * perFilter
+    }
+
+    /// A copy with weights already in execution layout (batch-norm folded and packed, as
+    /// `loadingWeights` leaves them), e.g. a view into a mapped compiled artifact.
+    package func loadingCompiled(weights: WeightStorage, bias: [Float]) throws -> ConvolutionalLayer {
+        guard weights.count == executionWeightCount, bias.count == filters else {
+            throw InferenceError(
+                .invalidModel,
+                "convolutional layer expects \(executionWeightCount) packed weights and \(filters) biases, got \(weights.count) and \(bias.count)"
+            )
         }
+        var copy = self
+        copy.weights = weights
         copy.bias = bias
         return copy
     }
 
     /// The folded weights in Darknet's order `[filters × (channels / groups) × size × size]`.
     package var unpackedWeights: [Float] {
-        guard winograd != nil || panel, !weights.isEmpty else { return weights }
+        guard winograd != nil || panel, !weights.isEmpty else { return weights.array }
         return weights.withUnsafeBufferPointer {
             if winograd != nil {
                 return WinogradConvolution.unpackWeights($0.baseAddress!, filters: filters, channels: input.channels)
