@@ -6,13 +6,14 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      default: 120 s, all targets
 #
 # Targets: image (the libjpeg/libpng shim), csv (stock CSV/JSON), cfg (Darknet cfg parser),
-# weights (the streaming weights reader), v2 (the Open Inference Protocol request parser).
+# weights (the streaming weights reader), v2 (the Open Inference Protocol request parser), grpc
+# (the gRPC V2 ModelInferRequest decoding).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-120}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(image csv cfg weights v2)
+[ ${#targets[@]} -gt 0 ] || targets=(image csv cfg weights v2 grpc)
 scratch=.build-fuzz
 py=.venv/bin/python; [ -x "$py" ] || py=python3
 # libFuzzer's coverage flags and ASan, with libFuzzer linked without its main (mscr-fuzz hands

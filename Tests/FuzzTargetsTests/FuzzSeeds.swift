@@ -50,6 +50,8 @@ enum FuzzSeeds {
                 #"{"inputs":[{"name":"window","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}"#
             let binary = Array(header.utf8) + [0, 0, 128, 63, 0, 0, 0, 64]
             return [[0] + Array(json.utf8), [UInt8(header.utf8.count)] + binary]
+        case .grpc:
+            return FuzzTarget.grpcSeeds
         }
     }
 
