@@ -245,7 +245,8 @@ def test_rest_over_http2_prior_knowledge_and_http1_on_the_same_port(server):
     for version in ("--http2-prior-knowledge", "--http1.1"):
         done = curl(version, "-o", "/dev/null", "-w", "%{http_version} %{http_code}", server.url + "/healthz")
         assert done.stdout.decode() == ("2 200" if version.startswith("--http2") else "1.1 200"), done.stderr
-    rows = "\n".join(",".join(str(v) for v in row) for row in goog_windows(1)[0].tolist()).encode()
+    rows = "\n".join([line for line in GOOG.read_text().splitlines() if line and not line.startswith("#")][:20])
+    rows = rows.encode()
     answers = []
     for version in ("--http2-prior-knowledge", "--http1.1"):
         done = subprocess.run(["curl", "-sS", "--max-time", "30", version, "-H", "Content-Type: text/csv",

@@ -93,7 +93,17 @@ struct GRPCInferenceService: Sendable {
             let timeout = deadline.map { max(.zero, $0 - ContinuousClock.now) }
             return try await v2.infer(
                 name: name, version: Self.version(request.modelVersion), timeout: timeout, logger: logger,
-                decode: { _ in (try GRPCInferRequest.decode(request), message.count) },
+                decode: { config in
+                    // The function's body limit, before any decoding (as REST's body read).
+                    let limit = config.limits.maxBodyBytes
+                    guard message.count <= limit else {
+                        throw FunctionError(
+                            .payloadTooLarge,
+                            "the request message of \(message.count) bytes exceeds the limit of \(limit) bytes for '\(name)'"
+                        )
+                    }
+                    return (try GRPCInferRequest.decode(request), message.count)
+                },
                 encode: { decoded, answer in
                     let reply = try GRPCInferResponse.message(model: name, request: decoded, answer: answer)
                     return (try Self.bytes(reply), [V2Response.serverTiming: answer.timing.headerValue])

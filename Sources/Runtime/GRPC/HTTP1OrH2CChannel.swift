@@ -8,16 +8,17 @@ import NIOCore
 /// start an HTTP/1.1 request), then handed to Hummingbird's HTTP/1.1 or HTTP/2 channel, so the
 /// REST routes answer over both and gRPC calls arrive as HTTP/2 streams of the same router.
 struct HTTP1OrH2CChannel: ServerChildChannel {
-    enum Value: ServerChildChannelValue {
+    /// A connection whose protocol its first bytes will tell. The child channel is registered
+    /// (and reads) only once `setup` has completed, so setup completes at once and the
+    /// protocol is a future that `handle` waits for.
+    struct Value: ServerChildChannelValue {
+        let channel: any Channel
+        let negotiated: EventLoopFuture<Negotiated>
+    }
+
+    enum Negotiated: Sendable {
         case http1(HTTP1Channel.Value)
         case http2(HTTP2Channel.Value)
-
-        var channel: any Channel {
-            switch self {
-            case .http1(let value): value.channel
-            case .http2(let value): value.channel
-            }
-        }
     }
 
     let http1: HTTP1Channel
@@ -35,26 +36,28 @@ struct HTTP1OrH2CChannel: ServerChildChannel {
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let promise = channel.eventLoop.makePromise(of: Value.self)
+        let promise = channel.eventLoop.makePromise(of: Negotiated.self)
         let http1 = self.http1
         let http2 = self.http2
         let detector = PrefaceDetector(promise: promise, timeout: firstBytesTimeout) { isHTTP2 in
             isHTTP2
-                ? http2.setup(channel: channel, logger: logger).map { Value.http2($0) }
-                : http1.setup(channel: channel, logger: logger).map { Value.http1($0) }
+                ? http2.setup(channel: channel, logger: logger).map { Negotiated.http2($0) }
+                : http1.setup(channel: channel, logger: logger).map { Negotiated.http1($0) }
         }
-        do {
+        return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(detector)
-        } catch {
-            promise.fail(error)
+            return Value(channel: channel, negotiated: promise.futureResult)
         }
-        return promise.futureResult
     }
 
     func handle(value: Value, logger: Logger) async {
-        switch value {
-        case .http1(let value): await http1.handle(value: value, logger: logger)
-        case .http2(let value): await http2.handle(value: value, logger: logger)
+        do {
+            switch try await value.negotiated.get() {
+            case .http1(let connection): await http1.handle(value: connection, logger: logger)
+            case .http2(let connection): await http2.handle(value: connection, logger: logger)
+            }
+        } catch {
+            logger.debug("connection closed before its protocol was known: \(error)")
         }
     }
 }
