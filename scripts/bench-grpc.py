@@ -103,6 +103,12 @@ def check_same_answer(url, name, w):
     assert b"".join(reply.raw_output_contents) == body[n:], f"{name}: gRPC and REST answers differ"
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of the process so far (/proc/PID/stat, clock ticks)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def h2load(args, url, path, body, headers, h1):
     with tempfile.NamedTemporaryFile(delete=False) as f:
         f.write(body)
@@ -116,7 +122,7 @@ def h2load(args, url, path, body, headers, h1):
     ok = re.search(r"requests: .* (\d+) succeeded, (\d+) failed", done.stdout)
     if not rps or not ok or int(ok.group(2)) > 0:
         raise SystemExit(f"h2load failed:\n{done.stdout[-1500:]}\n{done.stderr[-500:]}")
-    return float(rps.group(1))
+    return float(rps.group(1)), int(ok.group(1))
 
 
 def triton_worker(kind, address, name, w, seconds, queue):
@@ -186,6 +192,7 @@ def main():
                 time.sleep(0.2)
         loads = workloads(url)
         results = {name: {"rest-h1": [], "rest-h2c": [], "grpc": []} for name in loads}
+        cpu = {name: {p: [] for p in results[name]} for name in loads}
         for name, w in loads.items():
             check_same_answer(url, name, w)
         if args.client == "triton":
@@ -197,18 +204,25 @@ def main():
                 order = list(results[name])
                 order = order[round_ % len(order):] + order[:round_ % len(order)]
                 for protocol in order:
+                    cpu_before = cpu_seconds(server.pid)
+                    count = None
                     if args.client == "triton":
                         rps = triton(args, url, name, w, "grpc" if protocol == "grpc" else "http")
                     elif protocol == "grpc":
                         body = b"\x00" + len(w["grpc"].SerializeToString()).to_bytes(4, "big") + \
                             w["grpc"].SerializeToString()
-                        rps = h2load(args, url, "/inference.GRPCInferenceService/ModelInfer", body,
-                                     ["content-type: application/grpc", "te: trailers"], h1=False)
+                        rps, count = h2load(args, url, "/inference.GRPCInferenceService/ModelInfer", body,
+                                            ["content-type: application/grpc", "te: trailers"], h1=False)
                     else:
-                        rps = h2load(args, url, f"/v2/models/{name}/infer", w["rest"],
-                                     [f"inference-header-content-length: {w['header']}"], h1=protocol == "rest-h1")
+                        rps, count = h2load(args, url, f"/v2/models/{name}/infer", w["rest"],
+                                            [f"inference-header-content-length: {w['header']}"],
+                                            h1=protocol == "rest-h1")
                     results[name][protocol].append(rps)
-                    log(f"round {round_ + 1} {name} {protocol}: {rps:.1f} req/s")
+                    # Server CPU per request (warm-up second included in the CPU, so a little high).
+                    if count:
+                        cpu[name][protocol].append((cpu_seconds(server.pid) - cpu_before) * 1e6 / count)
+                    log(f"round {round_ + 1} {name} {protocol}: {rps:.1f} req/s"
+                        + (f", {cpu[name][protocol][-1]:.0f} us server CPU/request" if count else ""))
         print(f"| workload ({args.clients} clients, {args.client}) | " + " | ".join(
             f"{p} req/s" for p in next(iter(results.values()))) + " | gRPC / REST (median of rounds) |")
         print("|---" * (len(next(iter(results.values()))) + 2) + "|")
@@ -217,9 +231,17 @@ def main():
             ratios = [g / h for g, h in zip(r["grpc"], r[rest])]
             print(f"| {name} | " + " | ".join(f"{statistics.median(v):.1f}" for v in r.values())
                   + f" | {statistics.median(ratios):.3f} (min {min(ratios):.3f}) |")
+        if args.client == "h2load":
+            print()
+            print("| server CPU per request (median of rounds) | " + " | ".join(
+                f"{p} µs" for p in next(iter(cpu.values()))) + " | gRPC / REST h1 |")
+            print("|---" * (len(next(iter(cpu.values()))) + 2) + "|")
+            for name, c in cpu.items():
+                print(f"| {name} | " + " | ".join(f"{statistics.median(v):.0f}" for v in c.values())
+                      + f" | {statistics.median(c['grpc']) / statistics.median(c['rest-h1']):.3f} |")
         if args.json:
             with open(args.json, "w") as f:
-                json.dump(results, f, indent=1)
+                json.dump({"rps": results, "cpu_us_per_request": cpu}, f, indent=1)
     finally:
         server.terminate()
         server.wait(15)

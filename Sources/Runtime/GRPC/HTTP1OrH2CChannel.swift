@@ -27,11 +27,12 @@ struct HTTP1OrH2CChannel: ServerChildChannel {
     let firstBytesTimeout: TimeAmount
 
     init(responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount) {
-        let stream = HTTP1Channel.Configuration(idleTimeout: idleTimeout)
-        self.http1 = HTTP1Channel(responder: responder, configuration: stream)
+        self.http1 = HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout))
+        // The connection's idle timeout covers its streams: a per-stream idle timer would be
+        // scheduled and cancelled on every request (every gRPC call is a stream).
         self.http2 = HTTP2Channel(
             responder: responder,
-            configuration: .init(idleTimeout: .nanoseconds(idleTimeout.nanoseconds), streamConfiguration: stream))
+            configuration: .init(idleTimeout: .nanoseconds(idleTimeout.nanoseconds), streamConfiguration: .init()))
         self.firstBytesTimeout = idleTimeout
     }
 
