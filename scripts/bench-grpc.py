@@ -130,8 +130,11 @@ def triton_worker(kind, address, name, w, seconds, queue):
         import tritonclient.grpc as client_module
     else:
         import tritonclient.http as client_module
-    client = client_module.InferenceServerClient(url=address)
-    g = w["grpc"]
+    # grpcio's BDP pings (one per call here) trip swift-nio-http2's control-frame flood limit
+    # (200 per 30 s) after ~1000 calls on a connection, which then closes: see BENCHMARKS.md.
+    options = {"channel_args": [("grpc.http2.bdp_probe", 0)]} if kind == "grpc" else {}
+    client = client_module.InferenceServerClient(url=address, **options)
+    g = service_pb2.ModelInferRequest.FromString(w)
     tensor = g.inputs[0]
     data = (np.frombuffer(g.raw_input_contents[0], dtype=np.float32).reshape(list(tensor.shape))
             if tensor.datatype == "FP32" else np.array([open(DOG, "rb").read()], dtype=np.object_))
@@ -151,13 +154,16 @@ def triton_worker(kind, address, name, w, seconds, queue):
 
 
 def triton(args, url, name, w, kind):
-    queue = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=triton_worker, args=(kind, url.removeprefix("http://"), name, w,
+    # Spawned, not forked: grpcio breaks in a child forked after the parent used it.
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    procs = [context.Process(target=triton_worker, args=(kind, url.removeprefix("http://"), name,
+                                                         w["grpc"].SerializeToString(),
                                                                   args.seconds, queue)) for _ in range(args.clients)]
     start = time.monotonic()
     for p in procs:
         p.start()
-    total = sum(queue.get() for _ in procs)
+    total = sum(queue.get(timeout=args.seconds + 120) for _ in procs)
     for p in procs:
         p.join()
     return total / (time.monotonic() - start)
