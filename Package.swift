@@ -100,13 +100,16 @@ let package = Package(
             dependencies: [
                 "Common", "Functions", "Retraining", "ObjectStore", "Inference", "MSCRFunctions",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // h2c on the same port (REST and gRPC V2 over HTTP/2 cleartext).
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            exclude: ["Web"],
+            exclude: ["Web", "GRPC/Protos"],
             plugins: ["EmbedWeb"]
         ),
         // The public function API (issue 16): typed functions (no HTTP), the serve entry point,
@@ -160,6 +163,7 @@ let package = Package(
             dependencies: [
                 "Runtime", "Functions", "ObjectStore", "MSCRFunctions", "MSCRTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),

@@ -55,6 +55,8 @@ def seeds(target):
                      b'"data":[1,2,3,4,5,6,7,8,9,10]}],"outputs":[{"name":"close"}]}')
         header = b'{"inputs":[{"name":"window","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}'
         return [b"\x00" + json_body, bytes([len(header)]) + header + struct.pack("<2f", 1, 2)]
+    if target == "grpc":
+        return grpc_seeds()
     if target == "onnx":
         # First byte: import batch (odd = 3, for a symbolic batch); then the model file.
         lstm = (ROOT / "Tests/Integration/fixtures/keras-lstm/model.onnx").read_bytes()
@@ -90,6 +92,38 @@ def seeds(target):
              numpy_helper.from_array(np.array([2, 6], np.int64), "flat")], opset=14)
         return out + [b"\x00" + conv, b"\x00" + bidirectional]
     raise SystemExit(f"unknown target {target}")
+
+
+def grpc_seeds():
+    """ModelInferRequest messages (FuzzTarget+GRPC.swift): flag 0 and the bare message, or flag 1
+    and the message in its 5-byte gRPC frame. Encoded by hand (field numbers of
+    grpc_predict_v2.proto) so the corpus needs no protobuf package."""
+    def varint(n):
+        out = b""
+        while True:
+            out += bytes([n & 0x7F | (0x80 if n > 0x7F else 0)])
+            n >>= 7
+            if not n:
+                return out
+
+    def field(number, payload):
+        return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+    def tensor(name, datatype, shape, contents=b""):
+        shape_bytes = b"".join(varint(d) for d in shape)
+        return field(1, name) + field(2, datatype) + field(3, shape_bytes) + (field(5, contents) if contents else b"")
+
+    window = struct.pack("<10f", *[i + 0.5 for i in range(10)])
+    typed = field(1, b"stock") + field(3, b"1") + field(5, tensor(b"window", b"FP32", [1, 2, 5], field(6, window)))
+    raw = field(1, b"stock") + field(5, tensor(b"window", b"FP32", [1, 2, 5])) + field(6, field(1, b"close")) + \
+        field(7, window)
+    image = b"\xff\xd8\xff\xd9"
+    detect = field(1, b"detect") + field(5, tensor(b"image", b"BYTES", [1])) + \
+        field(7, struct.pack("<I", len(image)) + image)
+    out = []
+    for message in (typed, raw, detect):
+        out += [b"\x00" + message, b"\x01" + b"\x00" + struct.pack(">I", len(message)) + message]
+    return out
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@
 #
 # Targets: image (the libjpeg/libpng shim), csv (stock CSV/JSON), cfg (Darknet cfg parser),
 # weights (the streaming weights reader), v2 (the Open Inference Protocol request parser),
-# onnx (the ONNX importer: protobuf, validation, folding, kernels; then a run of small graphs).
+# onnx (the ONNX importer: protobuf, validation, folding, kernels; then a run of small graphs),
+# grpc (the gRPC V2 ModelInferRequest decoding).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-120}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(image csv cfg weights v2 onnx)
+[ ${#targets[@]} -gt 0 ] || targets=(image csv cfg weights v2 onnx grpc)
 scratch=.build-fuzz
 py=.venv/bin/python; [ -x "$py" ] || py=python3
 # libFuzzer's coverage flags and ASan, with libFuzzer linked without its main (mscr-fuzz hands

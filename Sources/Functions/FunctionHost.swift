@@ -126,16 +126,20 @@ package final class FunctionHost: Sendable {
 
     /// Runs `body` with the loaded function under the same admission, load, pool and deadline
     /// rules as `invoke` (the V2 protocol adapter uses it for typed calls).
+    /// `timeout`: the caller's own deadline (gRPC's `grpc-timeout`), when shorter than the
+    /// host's request timeout.
     package func call<T: Sendable>(
-        _ name: String, version: Int? = nil, bodyBytes: Int = 0,
+        _ name: String, version: Int? = nil, bodyBytes: Int = 0, timeout: Duration? = nil,
         _ body: @escaping @Sendable (any LoadedFunction) throws -> T
     ) async throws -> (T, ServerTiming) {
-        try await callAdmitted(name, version: version, bodyBytes: bodyBytes) { function, _ in try body(function) }
+        try await callAdmitted(name, version: version, bodyBytes: bodyBytes, timeout: timeout) { function, _ in
+            try body(function)
+        }
     }
 
     /// `call`, with what the request waited for passed to `body`.
     package func callAdmitted<T: Sendable>(
-        _ name: String, version: Int? = nil, bodyBytes: Int = 0,
+        _ name: String, version: Int? = nil, bodyBytes: Int = 0, timeout: Duration? = nil,
         _ body: @escaping @Sendable (any LoadedFunction, Admitted) throws -> T
     ) async throws -> (T, ServerTiming) {
         let slot = try slot(name)
@@ -145,10 +149,11 @@ package final class FunctionHost: Sendable {
                 .payloadTooLarge, "the body of \(bodyBytes) bytes exceeds the limit of \(limit) bytes for '\(name)'")
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let deadline = ContinuousClock.now.advanced(by: settings.requestTimeout)
+        let requestTimeout = min(settings.requestTimeout, timeout ?? settings.requestTimeout)
+        let deadline = ContinuousClock.now.advanced(by: requestTimeout)
         let instanceGate = self.instanceGate
         let workPool = self.workPool
-        return try await Deadline.run(settings.requestTimeout) {
+        return try await Deadline.run(requestTimeout) {
             var timing = ServerTiming()
             let queueStart = DispatchTime.now().uptimeNanoseconds
             // From here until its slot is given back the request counts as demand: while there

@@ -4,13 +4,16 @@ import Runtime
 
 /// The parsers that take bytes from the outside world, as fuzz targets: the image decode shim,
 /// the stock CSV/JSON reader, the Darknet cfg parser, the weights reader, the V2 request
-/// parser and the ONNX importer. `run` feeds one input; an input may be accepted or rejected
-/// with the module's typed error, and anything else (another error type, an `internal` error) is
-/// `unexpected`. A trap is a crash the fuzzer (or the replay test) reports.
+/// parser, the ONNX importer and the gRPC infer request decoding. `run` feeds one input; an input
+/// may be accepted or rejected with the module's typed error, and anything else (another error
+/// type, an `internal` error) is `unexpected`. A trap is a crash the fuzzer (or the replay test)
+/// reports.
 package enum FuzzTarget: String, CaseIterable, Sendable {
     case image, csv, cfg, weights, v2
     /// The ONNX importer (`FuzzTarget+ONNX.swift`).
     case onnx
+    /// The gRPC V2 `ModelInferRequest` decoding (FuzzTarget+GRPC.swift).
+    case grpc
 
     /// What one input did.
     package enum Outcome: Equatable, Sendable {
@@ -52,6 +55,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
                 // First byte: 0 = JSON only; otherwise the JSON header is that many bytes.
                 let length = data.first.map { $0 == 0 ? nil : String($0) } ?? nil
                 _ = try V2RequestParser.decode(body: Array(data.dropFirst()), headerLength: length)
+            case .grpc:
+                try Self.runGRPC(data)
             }
             return .accepted
         } catch let error as FunctionError {

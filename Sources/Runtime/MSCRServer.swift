@@ -79,10 +79,11 @@ package struct MSCRServer: Sendable {
         addAdminRoutes(to: router)
         addWebRoutes(to: router)
         addV2Routes(to: router)
+        addGRPCRoutes(to: router)
         return router
     }
 
-    /// The application: HTTP/1.1 on `host:port`, idle timeout against slow clients, the
+    /// The application: HTTP/1.1 and HTTP/2 cleartext (h2c, which carries gRPC) on `host:port`, idle timeout against slow clients, the
     /// host's pools, the retraining monitor and the version poller as services (they stop after
     /// the server has drained, the pools last), warm-up before the port opens.
     package func makeApplication(
@@ -96,7 +97,7 @@ package struct MSCRServer: Sendable {
         let idle = configuration.idleTimeout
         var app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(idle.seconds * 1e9)))),
+            server: .http1OrH2C(idleTimeout: .nanoseconds(Int64(idle.seconds * 1e9))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "mscr"),
             services: services,

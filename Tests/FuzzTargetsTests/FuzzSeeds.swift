@@ -58,6 +58,8 @@ enum FuzzSeeds {
             // First byte: import batch (odd = 3); then tf2onnx's export of the Keras stock LSTM.
             let lstm = [UInt8](try Data(contentsOf: kerasLSTM))
             return [[0] + lstm, [1] + lstm]
+        case .grpc:
+            return FuzzTarget.grpcSeeds
         }
     }
 

@@ -15,17 +15,7 @@ struct V2InferResponse: Sendable {
     /// Encodes the outputs the request asked for (all of them, in the model's order, when it
     /// named none), binary where asked.
     init(model: String, version: Int, request: V2InferRequest, outputs: [Tensor]) throws {
-        let selected: [(Tensor, Bool)]
-        if let wanted = request.outputs {
-            selected = try wanted.map { w in
-                guard let tensor = outputs.first(where: { $0.name == w.name }) else {
-                    throw FunctionError(.invalidInput, "the model has no output named '\(w.name)'")
-                }
-                return (tensor, w.binary ?? request.binaryOutput)
-            }
-        } else {
-            selected = outputs.map { ($0, request.binaryOutput) }
-        }
+        let selected = try Self.select(outputs, for: request)
         var binary: [UInt8] = []
         var items: [String] = []
         for (tensor, isBinary) in selected {
@@ -46,6 +36,18 @@ struct V2InferResponse: Sendable {
         self.json = Array(text.utf8)
         self.binary = binary
         self.isBinary = selected.contains { $0.1 }
+    }
+
+    /// The outputs the request asked for (all of them, in the model's order, when it named
+    /// none), each with whether it goes binary.
+    static func select(_ outputs: [Tensor], for request: V2InferRequest) throws -> [(Tensor, Bool)] {
+        guard let wanted = request.outputs else { return outputs.map { ($0, request.binaryOutput) } }
+        return try wanted.map { w in
+            guard let tensor = outputs.first(where: { $0.name == w.name }) else {
+                throw FunctionError(.invalidInput, "the model has no output named '\(w.name)'")
+            }
+            return (tensor, w.binary ?? request.binaryOutput)
+        }
     }
 
     /// The HTTP response: plain JSON, or JSON then the binary section.

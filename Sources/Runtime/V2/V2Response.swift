@@ -21,11 +21,14 @@ enum V2Response {
     /// The V2 error response for any error.
     static func error(_ error: any Error) -> Response {
         let api = APIError.from(error)
-        var status = api.status
-        if status == .unsupportedMediaType || status == .unprocessableContent { status = .badRequest }
-        var response = json("{\"error\":\(quote(api.message))}", status: status)
+        var response = json("{\"error\":\(quote(api.message))}", status: status(api))
         if let retryAfter = api.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
+    }
+
+    /// The status of a V2 error: `APIError`'s, with 415 and 422 as 400.
+    static func status(_ api: APIError) -> HTTPResponse.Status {
+        api.status == .unsupportedMediaType || api.status == .unprocessableContent ? .badRequest : api.status
     }
 
     /// An error response with a message.

@@ -52,40 +52,57 @@ struct V2Service: Sendable {
         return try await host.runBlocking { try repository.versions(of: model) }
     }
 
+    /// What `GET /v2/models/{name}[/versions/{v}]` (and gRPC's ModelMetadata) tells of a model.
+    struct ModelMetadata: Sendable {
+        var name: String
+        var versions: [String]
+        var platform: String
+        var inputs: [TensorSpec]
+        var outputs: [TensorSpec]
+    }
+
     /// `GET /v2/models/{name}[/versions/{v}]`.
     func modelMetadata(name: String, version text: String?) async -> Response {
         do {
-            let (config, staticSignature) = try model(name)
-            let version = try Self.version(text, model: name)
-            let available = try await repositoryVersions(config)
-            if let version, !available.contains(version) {
-                throw FunctionError(
-                    .notFound,
-                    "model '\(name)' has no version \(version) (versions: \(available.map(String.init).joined(separator: ", ")))"
-                )
-            }
-            var signature = staticSignature
-            if staticSignature.definedByModel {
-                // Only the graph knows its tensors: metadata loads the model (a cold start).
-                let (loaded, _) = try await host.call(name, version: version) { loaded in
-                    (loaded as? any TensorFunction)?.tensorSignature
-                }
-                guard let loaded else { throw FunctionError(.internal, "function '\(name)' has no tensor interface") }
-                signature = loaded
-            } else if staticSignature.sizesVaryByModel,
-                let serving = await servingSignature(name: name, version: version)
-            {
-                signature = serving
-            }
-            let versions = version.map { [String($0)] } ?? available.map(String.init)
+            let m = try await metadata(name: name, version: text)
             return V2Response.json(
-                "{\"name\":\(V2Response.quote(name)),\"versions\":\(V2Response.strings(versions)),"
-                    + "\"platform\":\(V2Response.quote(signature.platform)),"
-                    + "\"inputs\":\(V2Response.specs(signature.inputs)),\"outputs\":\(V2Response.specs(signature.outputs))}"
+                "{\"name\":\(V2Response.quote(m.name)),\"versions\":\(V2Response.strings(m.versions)),"
+                    + "\"platform\":\(V2Response.quote(m.platform)),"
+                    + "\"inputs\":\(V2Response.specs(m.inputs)),\"outputs\":\(V2Response.specs(m.outputs))}"
             )
         } catch {
             return V2Response.error(error)
         }
+    }
+
+    /// A model's metadata; throws `notFound` for an unknown model or version.
+    func metadata(name: String, version text: String?) async throws -> ModelMetadata {
+        let (config, staticSignature) = try model(name)
+        let version = try Self.version(text, model: name)
+        let available = try await repositoryVersions(config)
+        if let version, !available.contains(version) {
+            throw FunctionError(
+                .notFound,
+                "model '\(name)' has no version \(version) (versions: \(available.map(String.init).joined(separator: ", ")))"
+            )
+        }
+        var signature = staticSignature
+        if staticSignature.definedByModel {
+            // Only the graph knows its tensors: metadata loads the model (a cold start).
+            let (loaded, _) = try await host.call(name, version: version) { loaded in
+                (loaded as? any TensorFunction)?.tensorSignature
+            }
+            guard let loaded else { throw FunctionError(.internal, "function '\(name)' has no tensor interface") }
+            signature = loaded
+        } else if staticSignature.sizesVaryByModel,
+            let serving = await servingSignature(name: name, version: version)
+        {
+            signature = serving
+        }
+        let versions = version.map { [String($0)] } ?? available.map(String.init)
+        return ModelMetadata(
+            name: name, versions: versions, platform: signature.platform, inputs: signature.inputs,
+            outputs: signature.outputs)
     }
 
     /// The signature of the loaded model when `name` is warm on `version` (or any version when
@@ -106,24 +123,29 @@ struct V2Service: Sendable {
     /// 400 when it is not yet (it loads on its first infer request), 404 when unknown.
     func modelReady(name: String, version text: String?) async -> Response {
         do {
-            let (config, _) = try model(name)
-            let version = try Self.version(text, model: name)
-            let status = host.status().first { $0.name == name }
-            let serving = status?.state == .warm ? status?.version : nil
-            if let serving, version == nil || version == serving {
-                return V2Response.json("{\"name\":\(V2Response.quote(name)),\"ready\":true}")
+            if let notReady = try await readiness(name: name, version: text) {
+                return V2Response.error(.badRequest, notReady)
             }
-            if let version, !(try await repositoryVersions(config)).contains(version) {
-                throw FunctionError(.notFound, "model '\(name)' has no version \(version)")
-            }
-            let state = status?.state.rawValue ?? "cold"
-            return V2Response.error(
-                .badRequest,
-                "model '\(name)'\(version.map { " version \($0)" } ?? "") is not ready (\(state)); an infer request loads it"
-            )
+            return V2Response.json("{\"name\":\(V2Response.quote(name)),\"ready\":true}")
         } catch {
             return V2Response.error(error)
         }
+    }
+
+    /// Nil when the model (version) is loaded, else why it is not ready; throws `notFound` for
+    /// an unknown model or version.
+    func readiness(name: String, version text: String?) async throws -> String? {
+        let (config, _) = try model(name)
+        let version = try Self.version(text, model: name)
+        let status = host.status().first { $0.name == name }
+        let serving = status?.state == .warm ? status?.version : nil
+        if let serving, version == nil || version == serving { return nil }
+        if let version, !(try await repositoryVersions(config)).contains(version) {
+            throw FunctionError(.notFound, "model '\(name)' has no version \(version)")
+        }
+        let state = status?.state.rawValue ?? "cold"
+        return
+            "model '\(name)'\(version.map { " version \($0)" } ?? "") is not ready (\(state)); an infer request loads it"
     }
 
     /// Every output the request asks for by name must be one the model has.
@@ -133,50 +155,6 @@ struct V2Service: Sendable {
                 .invalidInput,
                 "the model has no output named '\(wanted.name)' (outputs: \(signature.outputs.map(\.name).joined(separator: ", ")))"
             )
-        }
-    }
-
-    /// `POST /v2/models/{name}[/versions/{v}]/infer`: decode and check the request (before any
-    /// load, so a malformed request never costs a cold start), run it under the host's rules,
-    /// encode the outputs.
-    func infer(_ request: Request, name: String, version text: String?, logger: Logger) async -> Response {
-        let start = DispatchTime.now().uptimeNanoseconds
-        func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        do {
-            let (config, signature) = try model(name)
-            let version = try Self.version(text, model: name)
-            let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes, timeout: bodyTimeout)
-            let decoded = try V2InferRequest.decode(
-                body: body, headerLength: request.headers[V2Response.inferenceHeaderLength])
-            // A graph's own signature is known once it is loaded; the kind's is checked first.
-            if !signature.definedByModel {
-                try signature.check(inputs: decoded.tensors.inputs, dimensions: !signature.sizesVaryByModel)
-                try Self.checkRequestedOutputs(decoded, against: signature)
-            }
-            let tensors = decoded.tensors
-            let (answer, timing) = try await host.call(name, version: version, bodyBytes: body.count) { loaded in
-                guard let function = loaded as? any TensorFunction else {
-                    throw FunctionError(.internal, "function '\(name)' has no tensor interface")
-                }
-                if signature.definedByModel {
-                    try Self.checkRequestedOutputs(decoded, against: function.tensorSignature)
-                }
-                return (outputs: try function.run(tensors), version: loaded.version)
-            }
-            let encoded = try V2InferResponse(
-                model: name, version: answer.version, request: decoded, outputs: answer.outputs)
-            metrics.recordRequest(function: name, status: 200, seconds: seconds(), cold: timing.coldMs != nil)
-            return encoded.response(extraHeaders: [V2Response.serverTiming: timing.headerValue])
-        } catch {
-            let response = V2Response.error(error)
-            let status = Int(response.status.code)
-            if host.config(name) != nil {
-                metrics.recordRequest(function: name, status: status, seconds: seconds(), cold: false)
-            }
-            logger.log(
-                level: status >= 500 ? .warning : .info, "v2 infer failed",
-                metadata: ["model": "\(name)", "status": "\(status)", "error": "\(APIError.from(error).message)"])
-            return response
         }
     }
 }
