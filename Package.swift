@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // No default traits: "BinaryDelimitedStreams" is the one file importing full Foundation.
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
@@ -100,8 +102,10 @@ let package = Package(
             dependencies: [
                 "Common", "Functions", "Retraining", "ObjectStore", "Inference", "MSCRFunctions",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                // h2c on the same port (REST and gRPC V2 over HTTP/2 cleartext).
-                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                // h2c on the same port (REST and gRPC V2 over HTTP/2 cleartext): NIO's HTTP/2
+                // (HummingbirdHTTP2 would bring TLS, BoringSSL, for nothing and fixes NIO's limits).
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

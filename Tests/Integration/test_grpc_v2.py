@@ -365,3 +365,38 @@ def test_grpc_timeout_is_the_request_deadline(busy_server, tmp_path):
     done = curl("--http2-prior-knowledge", "-D", "-", "-o", "/dev/null", "-H", "Content-Type: application/grpc",
                 "-H", "grpc-timeout: 20S", "--data-binary", f"@{body}", server.url + INFER)
     assert "grpc-status: 0" in done.stdout.decode().lower(), done.stdout.decode()
+
+
+def test_a_long_lived_grpcio_channel_is_not_cut_by_its_bandwidth_probes(server, client):
+    """grpcio probes bandwidth with PINGs (BDP, on by default) as calls complete; the server's
+    control-frame limit must leave such a client alone: 3000 calls on one default channel, none
+    fails (NIO's default limit, 200 per 30 s, cut it after about a thousand)."""
+    windows = goog_windows(1)
+    failures = []
+    for i in range(3000):
+        x = grpcclient.InferInput("window", list(windows.shape), "FP32")
+        x.set_data_from_numpy(windows)
+        try:
+            client.infer("stock", [x], outputs=[grpcclient.InferRequestedOutput("close")])
+        except InferenceServerException as e:
+            failures.append((i, str(e)))
+            if len(failures) > 3:
+                break
+    assert failures == []
+
+
+def test_sigterm_closes_an_open_h2c_connection_gracefully(demo_repository):
+    """A gRPC client holding its HTTP/2 connection open does not keep the process alive past
+    SIGTERM: the connection gets GOAWAY, the call in hand completes, the process exits 0."""
+    s = Server({**demo_repository.env, "MSCR_SHUTDOWN_GRACE": "5"})
+    try:
+        c = grpcclient.InferenceServerClient(url=address(s))
+        assert c.is_server_live()
+        windows = goog_windows(1)
+        x = grpcclient.InferInput("window", list(windows.shape), "FP32")
+        x.set_data_from_numpy(windows)
+        assert c.infer("stock", [x]).as_numpy("close").shape == (1, 1)
+        s.proc.terminate()
+        assert s.proc.wait(15) == 0
+    finally:
+        s.stop()

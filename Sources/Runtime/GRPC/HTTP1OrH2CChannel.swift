@@ -1,11 +1,10 @@
 import HummingbirdCore
-import HummingbirdHTTP2
 import Logging
 import NIOCore
 
 /// HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on one port: each connection is told apart
 /// by its first bytes (HTTP/2's client preface, `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`, can never
-/// start an HTTP/1.1 request), then handed to Hummingbird's HTTP/1.1 or HTTP/2 channel, so the
+/// start an HTTP/1.1 request), then handed to Hummingbird's HTTP/1.1 channel or to `H2CConnection`, so the
 /// REST routes answer over both and gRPC calls arrive as HTTP/2 streams of the same router.
 struct HTTP1OrH2CChannel: ServerChildChannel {
     /// A connection whose protocol its first bytes will tell. The child channel is registered
@@ -18,11 +17,11 @@ struct HTTP1OrH2CChannel: ServerChildChannel {
 
     enum Negotiated: Sendable {
         case http1(HTTP1Channel.Value)
-        case http2(HTTP2Channel.Value)
+        case http2(H2CConnection.Value)
     }
 
     let http1: HTTP1Channel
-    let http2: HTTP2Channel
+    let http2: H2CConnection
     /// How long a new connection may stay silent before it is closed.
     let firstBytesTimeout: TimeAmount
 
@@ -30,9 +29,7 @@ struct HTTP1OrH2CChannel: ServerChildChannel {
         self.http1 = HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout))
         // The connection's idle timeout covers its streams: a per-stream idle timer would be
         // scheduled and cancelled on every request (every gRPC call is a stream).
-        self.http2 = HTTP2Channel(
-            responder: responder,
-            configuration: .init(idleTimeout: .nanoseconds(idleTimeout.nanoseconds), streamConfiguration: .init()))
+        self.http2 = H2CConnection(responder: responder, idleTimeout: idleTimeout, graceTime: .seconds(30))
         self.firstBytesTimeout = idleTimeout
     }
 
