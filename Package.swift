@@ -33,6 +33,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // No default traits: "BinaryDelimitedStreams" is the one file importing full Foundation.
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
+        // Traces (issue 20): the Tracing API for every layer, swift-otel (OTLP/HTTP exporter only,
+        // no gRPC exporter) for Runtime. See docs/design.md "Traces".
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // C shims
@@ -80,6 +84,7 @@ let package = Package(
                 "Common", "Inference", "ONNX", "ObjectStore", "CImageCodecs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .target(
@@ -99,6 +104,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ],
             exclude: ["Web"],
             plugins: ["EmbedWeb"]

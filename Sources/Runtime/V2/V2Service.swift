@@ -3,6 +3,7 @@ import Functions
 import HTTPTypes
 import Hummingbird
 import Logging
+import Tracing
 
 /// The handlers of the Open Inference Protocol (KServe V2) REST API. A V2 model is a
 /// function whose kind has a tensor signature (`TensorSignatures`); its V2 name is the
@@ -163,8 +164,11 @@ struct V2Service: Sendable {
                 }
                 return (outputs: try function.run(tensors), version: loaded.version)
             }
-            let encoded = try V2InferResponse(
-                model: name, version: answer.version, request: decoded, outputs: answer.outputs)
+            let encoded = try withSpan("encode") { span in
+                span.attributes[FunctionSpans.functionKey] = name
+                return try V2InferResponse(
+                    model: name, version: answer.version, request: decoded, outputs: answer.outputs)
+            }
             metrics.recordRequest(function: name, status: 200, seconds: seconds(), cold: timing.coldMs != nil)
             return encoded.response(extraHeaders: [V2Response.serverTiming: timing.headerValue])
         } catch {
