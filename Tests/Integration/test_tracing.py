@@ -43,7 +43,12 @@ def spans_of(receiver, trace_id):
 
 
 def wait_for_spans(receiver, trace_id, names, timeout=30):
-    assert wait_until(lambda: set(names) <= {s.name for s in spans_of(receiver, trace_id)}, timeout), \
+    """Waits for the named spans and the server span of the trace (it ends last, so it may
+    come in a later batch)."""
+    def arrived():
+        spans = spans_of(receiver, trace_id)
+        return set(names) <= {s.name for s in spans} and any(s.kind == SERVER for s in spans)
+    assert wait_until(arrived, timeout), \
         f"spans {names} of trace {trace_id}: got {[s.name for s in spans_of(receiver, trace_id)]}"
     return {s.name: s for s in spans_of(receiver, trace_id)}
 
@@ -133,8 +138,7 @@ def test_unsampled_caller_is_not_exported_and_errors_are_marked(traced, receiver
     trace, parent = new_trace()
     status, _ = post(traced, "/functions/nope", b"x", "text/plain", {"traceparent": f"00-{trace}-{parent}-01"})
     assert status == 404
-    assert wait_until(lambda: spans_of(receiver, trace), 30)
-    root = server_span({s.name: s for s in spans_of(receiver, trace)})
+    root = server_span(wait_for_spans(receiver, trace, []))
     assert attributes(root)["http.response.status_code"] == 404
     # Spans leave in the order they ended: the later trace has arrived, so the unsampled one would have too.
     assert spans_of(receiver, unsampled) == []
@@ -190,6 +194,20 @@ def test_nothing_is_exported_when_tracing_is_off(demo_repository, receiver, mscr
     assert next(l for l in lines if l["message"] == "listening")["tracing"] == "off"
     spans = {l.get("logging.googleapis.com/spanId") for l in lines if l.get("logging.googleapis.com/trace") == trace}
     assert spans == {parent}
+
+
+def test_samplers_from_the_environment_decide_what_is_exported(mscr_test_function, receiver):
+    """always_off drops even a sampled caller's trace; always_on keeps an unsampled one (the
+    default, parent-based, would drop it: see the test above). SIGTERM flushes what is kept."""
+    for sampler, flags, exported in (("always_off", "01", False), ("always_on", "00", True)):
+        s = Server({**mscr_test_function, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                    "OTEL_TRACES_SAMPLER": sampler, "OTEL_BSP_SCHEDULE_DELAY": "600000"})
+        trace, parent = new_trace()
+        assert post(s, "/functions/t", b"ok", "text/plain", {"traceparent": f"00-{trace}-{parent}-{flags}"})[0] == 200
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(15) == 0
+        names = {sp.name for sp in spans_of(receiver, trace)}
+        assert ({"queue wait", "inference"} <= names) if exported else names == set(), (sampler, names)
 
 
 @pytest.mark.parametrize("name,value", [
