@@ -33,10 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // No default traits: "BinaryDelimitedStreams" is the one file importing full Foundation.
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
-        // Traces (issue 20): the Tracing API for every layer, swift-otel (OTLP/HTTP exporter only,
-        // no gRPC exporter) for Runtime. See docs/design.md "Traces".
+        // Traces (issue 20): the Tracing API for every layer; Runtime has its own OTLP/HTTP-protobuf
+        // exporter (Sources/Runtime/Tracing), see docs/design.md "Traces".
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
-        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // C shims
@@ -105,7 +104,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["Web"],
             plugins: ["EmbedWeb"]
@@ -162,6 +162,8 @@ let package = Package(
                 "Runtime", "Functions", "ObjectStore", "MSCRFunctions", "MSCRTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["ObjectStore", "mscr"]),

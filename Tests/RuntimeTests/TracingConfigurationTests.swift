@@ -86,6 +86,7 @@ import Testing
         arguments: [
             ("OTEL_TRACES_SAMPLER", "sometimes"), ("OTEL_TRACES_EXPORTER", "jaeger"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"), ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"), ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://x/y"),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"), ("OTEL_BSP_SCHEDULE_DELAY", "-1"),
             ("OTEL_BSP_EXPORT_TIMEOUT", "soon"), ("OTEL_BSP_MAX_QUEUE_SIZE", "0"),

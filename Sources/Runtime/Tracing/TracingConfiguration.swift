@@ -8,10 +8,10 @@ import Functions
 package struct TracingConfiguration: Sendable, Equatable {
     /// `OTEL_TRACES_EXPORTER`.
     package enum Exporter: String, Sendable { case otlp, none }
-    /// `OTEL_EXPORTER_OTLP_PROTOCOL` (gRPC is not built in).
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL`: only `http/protobuf` is built in (no `http/json`, no
+    /// `grpc`).
     package enum OTLPProtocol: String, Sendable {
         case httpProtobuf = "http/protobuf"
-        case httpJSON = "http/json"
     }
     /// `OTEL_TRACES_SAMPLER` and its `OTEL_TRACES_SAMPLER_ARG`.
     package enum Sampler: Sendable, Equatable {
@@ -105,7 +105,7 @@ package struct TracingConfiguration: Sendable, Equatable {
         for name in ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] {
             guard let raw = value(name) else { continue }
             guard let p = OTLPProtocol(rawValue: raw.lowercased()) else {
-                throw bad(name, raw, "http/protobuf or http/json (this build has no OTLP/gRPC exporter)")
+                throw bad(name, raw, "http/protobuf (the only OTLP protocol this build exports: no http/json, no grpc)")
             }
             c.otlpProtocol = p
         }
