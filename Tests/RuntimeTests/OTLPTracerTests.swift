@@ -137,15 +137,22 @@ import Tracing
         #expect(resource["service.name"] == "svc" && resource["deployment.environment"] == "test")
         let p = try #require(rs.scopeSpans.first?.spans.first)
         #expect(rs.scopeSpans.first?.scope.name == "mscr")
-        #expect(p.traceID.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined() == trace)
-        #expect(
-            Array(p.spanID) == [0, 0, 0, 0, 0, 0, 0, 7]
-                && Array(p.parentSpanID) == [0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7])
-        #expect(p.kind == .server && p.status.code == .error && p.startTimeUnixNano == 10 && p.endTimeUnixNano == 20)
+        let traceHex: String = p.traceID.map { (b: UInt8) -> String in
+            let h = String(b, radix: 16)
+            return h.count == 1 ? "0" + h : h
+        }.joined()
+        #expect(traceHex == trace)
+        let spanID: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 7]
+        let parentID: [UInt8] = [0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]
+        #expect(Array(p.spanID) == spanID)
+        #expect(Array(p.parentSpanID) == parentID)
+        #expect(p.kind == .server && p.status.code == .error)
+        #expect(p.startTimeUnixNano == 10 && p.endTimeUnixNano == 20)
         let a = Dictionary(uniqueKeysWithValues: p.attributes.map { ($0.key, $0.value) })
-        #expect(
-            a["s"]?.stringValue == "x" && a["i"]?.intValue == 3 && a["d"]?.doubleValue == 0.5
-                && a["b"]?.boolValue == true)
+        #expect(a["s"]?.stringValue == "x")
+        #expect(a["i"]?.intValue == 3)
+        #expect(a["d"]?.doubleValue == 0.5)
+        #expect(a["b"]?.boolValue == true)
     }
 }
 

@@ -63,12 +63,20 @@ package final class OTLPBatchProcessor: Service, Sendable {
     package func run() async throws {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
-        async let exported: Void = pool.runIfActive { self.exportLoop() }
-        // Returns on graceful shutdown (or throws when cancelled): stop either way.
-        try? await gracefulShutdown()
-        queue.withLock { $0.stopBy = .now + shutdownTimeout }
-        wake()
-        try? await exported
+        await withTaskCancellationHandler {
+            async let exported: Void = pool.runIfActive { self.exportLoop() }
+            // Returns on graceful shutdown (or throws when cancelled): stop either way.
+            try? await gracefulShutdown()
+            queue.withLock { q in
+                if q.stopBy == nil { q.stopBy = .now + shutdownTimeout }
+            }
+            wake()
+            try? await exported
+        } onCancel: {
+            // Cancelled (the group's grace is over): stop after the POST in flight.
+            queue.withLock { $0.stopBy = .now }
+            wake()
+        }
         try? await pool.shutdownGracefully()
     }
 

@@ -107,4 +107,19 @@ package struct FinishedSpan: Sendable {
     package var attributes: SpanAttributes
     package var status: SpanStatus?
     package var events: [SpanEvent]
+
+    package init(
+        name: String, kind: SpanKind, context: OTLPSpanContext, parentSpanID: UInt64, startNanoseconds: UInt64,
+        endNanoseconds: UInt64, attributes: SpanAttributes, status: SpanStatus?, events: [SpanEvent]
+    ) {
+        self.name = name
+        self.kind = kind
+        self.context = context
+        self.parentSpanID = parentSpanID
+        self.startNanoseconds = startNanoseconds
+        self.endNanoseconds = endNanoseconds
+        self.attributes = attributes
+        self.status = status
+        self.events = events
+    }
 }
