@@ -1,6 +1,7 @@
 import Dispatch
 import Inference
 import ObjectStore
+import Tracing
 
 /// Hosts the configured functions: cold until their first request, loaded once (single
 /// flight), bounded by per-instance and per-function concurrency, run on a bounded pool,
@@ -156,6 +157,7 @@ package final class FunctionHost: Sendable {
         return try await Deadline.run(requestTimeout) {
             var timing = ServerTiming()
             let queueStart = DispatchTime.now().uptimeNanoseconds
+            let queueSpan = FunctionSpans.start("queue wait", config: slot.config)
             // From here until its slot is given back the request counts as demand: while there
             // are several, every inference runs on its share of the threads.
             InferenceThreads.requestStarted()
@@ -167,22 +169,27 @@ package final class FunctionHost: Sendable {
                 try await instanceGate.acquire()
             } catch {
                 InferenceThreads.requestEnded()
+                FunctionSpans.fail(queueSpan, error)
                 throw error
             }
             do {
                 try await slot.gate.acquire()
             } catch {
                 releaseInstance()
+                FunctionSpans.fail(queueSpan, error)
                 throw error
             }
+            queueSpan.end()
             timing.queueMs = Double(DispatchTime.now().uptimeNanoseconds - queueStart) / 1e6
             let loaded: FunctionSlot.Loaded
             do {
+                let waitStart = DefaultTracerClock.now
                 let acquired = try await slot.acquire(version: version)
                 loaded = acquired.loaded
                 if let cold = acquired.coldMs {
                     timing.coldMs = cold
                     timing.load = loaded.report
+                    FunctionSpans.recordLoad(config: slot.config, report: loaded.report, waitStart: waitStart)
                 }
                 try Task.checkCancellation()
             } catch {
@@ -192,10 +199,19 @@ package final class FunctionHost: Sendable {
             }
             let inferStart = DispatchTime.now().uptimeNanoseconds
             let admitted = Admitted(timing: timing, deadline: deadline)
-            let value = try await workPool.run({ try body(loaded.function, admitted) }) {
-                slot.gate.release()
-                releaseInstance()
+            let inferSpan = FunctionSpans.start(
+                "inference", config: slot.config, version: loaded.function.version, cold: timing.coldMs != nil)
+            let value: T
+            do {
+                value = try await workPool.run({ try body(loaded.function, admitted) }) {
+                    slot.gate.release()
+                    releaseInstance()
+                }
+            } catch {
+                FunctionSpans.fail(inferSpan, error)
+                throw error
             }
+            inferSpan.end()
             let end = DispatchTime.now().uptimeNanoseconds
             timing.inferMs = Double(end - inferStart) / 1e6
             timing.totalMs = Double(end - start) / 1e6

@@ -108,9 +108,11 @@ struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         var context = context
-        if let trace = TraceContext.parse(
-            cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
-            traceparent: request.headers[HTTPField.Name("traceparent")!])
+        // The server span (when tracing is on) has already named its own trace and span.
+        if context.logger[metadataKey: "trace"] == nil,
+            let trace = TraceContext.parse(
+                cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
+                traceparent: request.headers[HTTPField.Name("traceparent")!])
         {
             context.logger[metadataKey: "trace"] = .string(trace.traceID)
             if let span = trace.spanID { context.logger[metadataKey: "span"] = .string(span) }

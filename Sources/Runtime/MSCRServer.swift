@@ -72,6 +72,7 @@ package struct MSCRServer: Sendable {
     /// page and the V2 protocol.
     package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        if configuration.tracing.enabled { router.add(middleware: RequestTracingMiddleware()) }
         router.add(middleware: ErrorAndTraceMiddleware(project: configuration.project, metrics: metrics))
         addHealthRoutes(to: router)
         addFunctionRoutes(to: router)

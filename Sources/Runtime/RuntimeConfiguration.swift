@@ -53,6 +53,8 @@ package struct RuntimeConfiguration: Sendable {
     package var retrainData: String?
     /// `MSCR_RETRAIN_ORDER`: row order of headerless retrain data (`oldest-first` or `newest-first`).
     package var retrainOrder: StockSeries.Order?
+    /// OpenTelemetry traces (`OTEL_*`): off unless an OTLP endpoint or exporter is set.
+    package var tracing = TracingConfiguration()
 
     package init() {}
 
@@ -151,6 +153,7 @@ package struct RuntimeConfiguration: Sendable {
         // stops the start with its name even when the repository is local.
         _ = try TransportConfiguration(environment: env)
         _ = try ModelCache.fromEnvironment(env)
+        c.tracing = try TracingConfiguration.fromEnvironment(env)
         return c
     }
 
@@ -172,6 +175,7 @@ package struct RuntimeConfiguration: Sendable {
             "shutdown_grace_s": "\(shutdownGrace.seconds)", "admin": "\(adminToken != nil ? "on" : "off")",
             "warm": "\(warm.joined(separator: ","))",
             "memory_limit": "\(hostSettings.memoryLimit.map(String.init) ?? "none")",
+            "tracing": "\(tracing.summary)",
         ]
         for (k, v) in service { m[k] = "\(v)" }
         return m

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Functions
 import Logging
 import ServiceLifecycle
+import Tracing
 
 #if canImport(Glibc)
 import Glibc
@@ -33,13 +34,26 @@ package enum Serve {
         } catch {
             terminate("cannot start: \(error)", logger: logger)
         }
+        // Traces: the tracer is process-wide (the Tracing API's bootstrap); its exporter runs
+        // in the group below, before the application, so it stops after the application has
+        // drained and flushes the spans of the last requests within the grace period.
+        var tracingService: (any Service)?
+        do {
+            if let backend = try TracingBackend.make(config.tracing, logger: logger) {
+                InstrumentationSystem.bootstrap(backend.tracer)
+                tracingService = backend.service
+            }
+        } catch {
+            terminate("cannot start tracing: \(error)", logger: logger)
+        }
         let summary = config.summary
         let app = server.makeApplication(router: server.makeRouter()) { port in
             logger.notice("listening", metadata: summary.merging(["bound_port": "\(port)"]) { _, new in new })
             if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         }
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: (tracingService.map { [.init(service: $0)] } ?? []) + [.init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = config.shutdownGrace
         groupConfig.maximumCancellationDuration = .seconds(1)
         do {

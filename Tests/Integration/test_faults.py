@@ -57,11 +57,13 @@ def wait_until(predicate, timeout=20.0, what="condition"):
 
 class FaultyStore:
     """Serves a model repository folder over HTTP (the `http(s)://` store), with a fault applied
-    to GETs of files whose name ends in `target`: `503` (the first `count` requests), `stall`
-    (headers and part of the body, then silence), `truncate` (half the body, then close) or
-    `wrong` (right length, wrong bytes). `mode = None` serves correctly."""
+    to GETs of files whose name ends in one of `target` (by default the model's weights in both
+    forms: the source `.weights` and the compiled artifact, which a load reads first and falls
+    back from): `503` (the first `count` requests), `stall` (headers and part of the body, then
+    silence), `truncate` (half the body, then close) or `wrong` (right length, wrong bytes).
+    `mode = None` serves correctly."""
 
-    def __init__(self, root: pathlib.Path, target=".weights"):
+    def __init__(self, root: pathlib.Path, target=(".weights", ".compiled")):
         self.root, self.target = root, target
         self.mode, self.count = None, 0
         self.hits = 0

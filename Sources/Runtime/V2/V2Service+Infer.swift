@@ -2,6 +2,7 @@ import Dispatch
 import Functions
 import Hummingbird
 import Logging
+import Tracing
 
 /// The one infer path of the V2 protocol, REST (`POST /v2/models/{name}/infer`) and gRPC
 /// (`ModelInfer`): only how the request is read and the answer written differ.
@@ -66,8 +67,11 @@ extension V2Service {
                 }
                 return (outputs: try function.run(tensors), version: loaded.version)
             }
-            let encoded = try encode(
-                decoded, InferAnswer(version: answer.version, outputs: answer.outputs, timing: timing))
+            let encoded = try withSpan("encode") { span in
+                span.attributes[FunctionSpans.functionKey] = name
+                return try encode(
+                    decoded, InferAnswer(version: answer.version, outputs: answer.outputs, timing: timing))
+            }
             metrics.recordRequest(function: name, status: 200, seconds: seconds(), cold: timing.coldMs != nil)
             return encoded
         } catch {

@@ -3,6 +3,7 @@ import Functions
 import HTTPTypes
 import Hummingbird
 import Logging
+import Tracing
 
 /// The handlers of the Open Inference Protocol (KServe V2) REST API. A V2 model is a
 /// function whose kind has a tensor signature (`TensorSignatures`); its V2 name is the

@@ -1,0 +1,67 @@
+import Tracing
+
+/// The child spans of one function call, through the swift-distributed-tracing API only (the
+/// runtime bootstraps the backend; with none, every call here is a no-op).
+///
+/// A call records `queue wait` (admission), on a cold start `model load` with `model fetch`
+/// and `model parse` under it, and `inference`; each carries ``functionKey``, ``modelKey``
+/// and, once known, ``versionKey`` and ``coldKey``.
+package enum FunctionSpans {
+    /// The function's name.
+    package static let functionKey = "mscr.function"
+    /// The model the function serves.
+    package static let modelKey = "mscr.model"
+    /// The model version that answered.
+    package static let versionKey = "mscr.model.version"
+    /// Whether this request waited for a model load.
+    package static let coldKey = "mscr.cold"
+
+    /// Starts a child span of the current context with the function's attributes.
+    static func start(_ name: String, config: FunctionConfig, version: Int? = nil, cold: Bool? = nil) -> any Span {
+        let span = startSpan(name)
+        guard span.isRecording else { return span }
+        span.updateAttributes { a in
+            a[functionKey] = config.name
+            a[modelKey] = config.model
+            if let version { a[versionKey] = version }
+            if let cold { a[coldKey] = cold }
+        }
+        return span
+    }
+
+    /// Records the load a cold request waited for, after the fact: `model load` from
+    /// `waitStart` until now, `model fetch` then `model parse` inside it. Streaming loads fetch
+    /// and parse at once, so the two are laid end to end with their measured durations (time
+    /// waiting for bytes, the rest of the load) clipped to the wait; the exact sums are
+    /// attributes of `model load`.
+    static func recordLoad(config: FunctionConfig, report: LoadReport, waitStart: DefaultTracerClock.Instant) {
+        let end = DefaultTracerClock.now
+        let load = startSpan("model load", at: waitStart)
+        guard load.isRecording else { return load.end(at: end) }
+        load.updateAttributes { a in
+            a[functionKey] = config.name
+            a[modelKey] = config.model
+            a[versionKey] = report.version
+            a[coldKey] = true
+            a["mscr.load.fetch_ms"] = report.fetchMs
+            a["mscr.load.parse_ms"] = report.parseMs
+            a["mscr.load.total_ms"] = report.totalMs
+            a["mscr.load.bytes"] = report.bytes
+        }
+        let span = end.nanosecondsSinceEpoch - waitStart.nanosecondsSinceEpoch
+        let parseNs = min(span, UInt64(max(0, report.parseMs * 1e6)))
+        let parseStart = DefaultTracerClock.Instant(nanosecondsSinceEpoch: end.nanosecondsSinceEpoch - parseNs)
+        let fetch = startSpan("model fetch", at: waitStart, context: load.context)
+        fetch.end(at: parseStart)
+        let parse = startSpan("model parse", at: parseStart, context: load.context)
+        parse.end(at: end)
+        load.end(at: end)
+    }
+
+    /// Ends `span`, marking it failed with `error`.
+    static func fail(_ span: any Span, _ error: any Error) {
+        span.recordError(error)
+        span.setStatus(SpanStatus(code: .error))
+        span.end()
+    }
+}

@@ -1,0 +1,58 @@
+import Tracing
+
+/// The process's tracer (bootstrapped into `InstrumentationSystem` when tracing is on): W3C
+/// `traceparent`/`tracestate` propagation, random ids, the configured sampler, and the batch
+/// processor sampled spans go to when they end.
+package struct OTLPTracer: Tracer {
+    package typealias Span = OTLPSpan
+
+    let sampler: TraceSampler
+    let processor: OTLPBatchProcessor
+
+    package init(sampler: TraceSampler, processor: OTLPBatchProcessor) {
+        self.sampler = sampler
+        self.processor = processor
+    }
+
+    package func startSpan<Instant: TracerInstant>(
+        _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
+    ) -> OTLPSpan {
+        var context = context()
+        let parent = context[OTLPSpanContextKey.self]
+        var rng = SystemRandomNumberGenerator()
+        var high = parent?.traceIDHigh ?? rng.next()
+        var low = parent?.traceIDLow ?? rng.next()
+        if high | low == 0 { (high, low) = (1, rng.next() | 1) }
+        var spanID: UInt64 = rng.next()
+        if spanID == 0 { spanID = 1 }
+        let sampled = sampler.shouldSample(traceIDLow: low, parent: parent)
+        let own = OTLPSpanContext(
+            traceIDHigh: high, traceIDLow: low, spanID: spanID, sampled: sampled, traceState: parent?.traceState)
+        context[OTLPSpanContextKey.self] = own
+        return OTLPSpan(
+            name: operationName, context: context, spanContext: own, kind: kind, parentSpanID: parent?.spanID ?? 0,
+            startNanoseconds: sampled ? instant().nanosecondsSinceEpoch : 0, processor: sampled ? processor : nil)
+    }
+
+    /// Asks the processor to export what is queued (without waiting for it).
+    package func forceFlush() { processor.wake() }
+
+    package func extract<Carrier, Extract>(
+        _ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract
+    ) where Extract: Extractor, Carrier == Extract.Carrier {
+        guard let traceparent = extractor.extract(key: "traceparent", from: carrier),
+            let remote = OTLPSpanContext(
+                traceparent: traceparent, traceState: extractor.extract(key: "tracestate", from: carrier))
+        else { return }
+        context[OTLPSpanContextKey.self] = remote
+    }
+
+    package func inject<Carrier, Inject>(
+        _ context: ServiceContext, into carrier: inout Carrier, using injector: Inject
+    ) where Inject: Injector, Carrier == Inject.Carrier {
+        guard let own = context[OTLPSpanContextKey.self] else { return }
+        injector.inject(own.traceparent, forKey: "traceparent", into: &carrier)
+        if let state = own.traceState, !state.isEmpty { injector.inject(state, forKey: "tracestate", into: &carrier) }
+    }
+}

@@ -1,0 +1,86 @@
+import Functions
+import Logging
+import Tracing
+
+/// One server span per request, continuing the caller's trace: W3C `traceparent` (and
+/// `tracestate`), or Cloud Run's `X-Cloud-Trace-Context` when `traceparent` is absent.
+///
+/// Transports call ``withServerSpan(_:headers:attributes:logger:_:)`` around their handler
+/// (the REST middleware ``RequestTracingMiddleware`` does; gRPC passes its metadata). Child
+/// spans started below it (queue wait, model load, inference, encode) become its children.
+package enum RequestTracing {
+    /// The trace headers of a request, as the transport found them.
+    package struct Headers: Sendable {
+        package var traceparent: String?
+        package var tracestate: String?
+        package var cloudTrace: String?
+
+        package init(traceparent: String?, tracestate: String? = nil, cloudTrace: String? = nil) {
+            self.traceparent = traceparent
+            self.tracestate = tracestate
+            self.cloudTrace = cloudTrace
+        }
+
+        /// The `traceparent` to continue: the header, else the Cloud Trace header translated.
+        package var effectiveTraceparent: String? {
+            if let traceparent, TraceContext.traceparentParts(traceparent) != nil { return traceparent }
+            return cloudTrace.flatMap(TraceContext.traceparent(fromCloudTrace:))
+        }
+    }
+
+    /// Runs `operation` inside a server span named `name` whose parent is the caller's span.
+    /// `operation` gets the span and `logger` with the span's trace and span ids, so the log
+    /// lines of the request name the span that produced them.
+    package static func withServerSpan<T>(
+        _ name: String, headers: Headers, attributes: SpanAttributes = [:], logger: Logger,
+        _ operation: (any Span, Logger) async throws -> T
+    ) async throws -> T {
+        var context = ServiceContext.current ?? .topLevel
+        InstrumentationSystem.instrument.extract(headers, into: &context, using: HeadersExtractor())
+        let span = startSpan(name, context: context, ofKind: .server)
+        defer { span.end() }
+        var logger = logger
+        if span.isRecording {
+            if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
+            var carrier: [String: String] = [:]
+            InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryInjector())
+            if let own = carrier["traceparent"].flatMap(TraceContext.traceparentParts) {
+                logger[metadataKey: "trace"] = .string(own.trace)
+                logger[metadataKey: "span"] = .string(own.span)
+            }
+        }
+        let log = logger
+        do {
+            return try await ServiceContext.withValue(span.context) { try await operation(span, log) }
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
+        }
+    }
+
+    /// The function a request path names (`/functions/NAME…`, `/v2/models/NAME…`), for the
+    /// server span's `mscr.function` attribute.
+    package static func functionName(path: String) -> String? {
+        let parts = path.split(separator: "/")
+        if parts.count >= 2, parts[0] == "functions" { return String(parts[1]) }
+        if parts.count >= 3, parts[0] == "v2", parts[1] == "models" { return String(parts[2]) }
+        return nil
+    }
+
+    struct HeadersExtractor: Extractor {
+        func extract(key: String, from carrier: Headers) -> String? {
+            switch key.lowercased() {
+            case "traceparent": return carrier.effectiveTraceparent
+            case "tracestate": return carrier.tracestate
+            default: return nil
+            }
+        }
+    }
+
+    struct DictionaryInjector: Injector {
+        func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+            carrier[key] = value
+        }
+    }
+}

@@ -1,0 +1,79 @@
+"""A minimal OTLP/HTTP trace receiver: POST /v1/traces with an ExportTraceServiceRequest
+(application/x-protobuf), decoded with the `opentelemetry-proto` package. Used by
+Tests/Integration/test_tracing.py and scripts/bench-tracing.sh.
+
+As a script it prints its port on the first line of stdout and serves until killed:
+    python Tests/Support/otlp_receiver.py
+"""
+import http.server
+import sys
+import threading
+
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+
+class OTLPReceiver:
+    """Collects every span it receives, each with its resource's attributes."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.spans = []  # (resource attributes dict, span protobuf)
+        self.requests = []  # (path, content type)
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                request = trace_service_pb2.ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                with receiver.lock:
+                    receiver.requests.append((self.path, self.headers.get("Content-Type")))
+                    for rs in request.resource_spans:
+                        resource = {a.key: value(a.value) for a in rs.resource.attributes}
+                        for ss in rs.scope_spans:
+                            for span in ss.spans:
+                                receiver.spans.append((resource, span))
+                reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.spans)
+
+    def count(self):
+        with self.lock:
+            return len(self.spans)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def value(v):
+    kind = v.WhichOneof("value")
+    return getattr(v, kind) if kind else None
+
+
+def attributes(span) -> dict:
+    return {a.key: value(a.value) for a in span.attributes}
+
+
+if __name__ == "__main__":
+    r = OTLPReceiver()
+    print(r.port, flush=True)
+    # Serves until stdin closes, then prints how many spans arrived.
+    sys.stdin.read()
+    print(r.count(), flush=True)

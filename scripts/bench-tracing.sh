@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Issue 20's tracing cost: warm stock requests at 10 clients (`mscr load`), the same binary with
+# tracing off (no OTEL_* variable) and on (every request sampled, exported over OTLP/HTTP to a
+# local receiver, Tests/Support/otlp_receiver.py), each a fresh `serve` warmed before the port
+# opens; runs alternate (off, on, on, off, …) so drift in the machine's load hits both.
+#
+#   scripts/bench-tracing.sh [ROUNDS] [REQUESTS]      (default 6 rounds of 3000 requests)
+#
+# Env: MSCR_BINARY (default .build/release/mscr), PYTHON (one with opentelemetry-proto;
+# default .venv/bin/python). Prints one line per run and the median requests/s of each mode,
+# and on/off as a ratio.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-6}
+requests=${2:-3000}
+mscr=${MSCR_BINARY:-.build/release/mscr}
+py=${PYTHON:-.venv/bin/python}
+csv=Sources/Runtime/Web/sample-goog.csv
+work=$(mktemp -d)
+cleanup() { exec 3>&- 2>/dev/null || true; [ -n "${receiver_pid:-}" ] && kill "$receiver_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "bench-tracing: training and publishing the stock model" >&2
+"$mscr" train stock --data ../shared/data/stock/goog-daily.csv --order newest-first --out "$work/stock" \
+  --epochs 5 >/dev/null
+"$mscr" publish "$work/stock" --repository "file://$work/models" --model stock-lstm >/dev/null
+
+mkfifo "$work/receiver-in"
+"$py" Tests/Support/otlp_receiver.py < "$work/receiver-in" > "$work/receiver.out" &
+receiver_pid=$!
+exec 3>"$work/receiver-in"
+for _ in $(seq 1 300); do [ -s "$work/receiver.out" ] && break; sleep 0.1; done
+receiver_port=$(head -1 "$work/receiver.out")
+
+run() {
+  local mode=$1 port pid
+  port=$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
+  local env=(PORT="$port" MSCR_FUNCTIONS=functions MSCR_MODEL_REPOSITORY="file://$work/models" MSCR_WARM=stock
+             LOG_LEVEL=warning)
+  if [ "$mode" = on ]; then
+    env+=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" OTEL_SERVICE_NAME=mscr-bench)
+  fi
+  env "${env[@]}" "$mscr" serve >/dev/null 2>&1 &
+  pid=$!
+  until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.05; done
+  "$mscr" load "http://127.0.0.1:$port" --function stock --input "$csv" --users 10 --requests "$requests" --json \
+    | python3 -c "import json,sys; d=json.load(sys.stdin); print('$mode', d['rps'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failed'])" \
+    | tee -a "$work/results"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+echo "bench-tracing: load average $(cut -d' ' -f1-3 /proc/loadavg); mode rps p50_ms p99_ms failed" >&2
+for i in $(seq 1 "$rounds"); do
+  if [ $((i % 2)) -eq 1 ]; then run off; run on; else run on; run off; fi
+done
+echo "bench-tracing: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+exec 3>&-
+wait "$receiver_pid" || true
+receiver_pid=
+echo "spans received: $(tail -1 "$work/receiver.out")"
+python3 - "$work/results" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+med = {m: statistics.median(float(r[1]) for r in rows if r[0] == m) for m in ("off", "on")}
+p50 = {m: statistics.median(float(r[2]) for r in rows if r[0] == m) for m in ("off", "on")}
+print(f"median rps: off {med['off']:.0f}, on {med['on']:.0f}; on/off = {med['on'] / med['off']:.3f} "
+      f"(cost {100 * (1 - med['on'] / med['off']):.1f} %); p50 ms off {p50['off']:.2f}, on {p50['on']:.2f}")
+PY
