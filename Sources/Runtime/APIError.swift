@@ -34,6 +34,9 @@ package struct APIError: HTTPResponseError, Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
+    /// The JSON body clients get for this error, as `mscr detect` and `mscr predict` print it too.
+    package var body: [UInt8] { Self.body(code: code, message: message) }
+
     static func body(code: String, message: String) -> [UInt8] {
         let object: JSONValue = ["error": ["code": code.json, "message": message.json]]
         return object.bytes()

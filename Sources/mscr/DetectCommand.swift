@@ -5,6 +5,7 @@ import Functions
 import Inference
 import ONNX
 import ObjectStore
+import Runtime
 
 /// `mscr detect`: runs the detect function on image files, one JSON line per image.
 struct DetectCommand: AsyncParsableCommand {
@@ -74,9 +75,7 @@ struct DetectCommand: AsyncParsableCommand {
                 print(DetectJSON.response(model: model, version: 0, result: result, names: detector.classNames))
             } catch {
                 failed = true
-                let code = (error as? FunctionError)?.code.rawValue ?? "internal"
-                let message = (error as? FunctionError)?.message ?? "\(error)"
-                print("{\"error\":{\"code\":\(DetectJSON.string(code)),\"message\":\(DetectJSON.string(message))}}")
+                print(String(decoding: APIError.from(error).body, as: UTF8.self))
             }
         }
         if failed { throw ExitCode(1) }

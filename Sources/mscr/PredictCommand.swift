@@ -3,6 +3,7 @@ import Common
 import FoundationEssentials
 import Functions
 import Inference
+import Runtime
 
 /// `mscr predict`: runs the stock function on a file, through the same code path as HTTP.
 struct PredictCommand: AsyncParsableCommand {
@@ -39,9 +40,16 @@ struct PredictCommand: AsyncParsableCommand {
         var query = ["format": format]
         if let order { query["order"] = order }
         let json = input.lowercased().hasSuffix(".json")
-        let response = try function.invoke(
-            FunctionRequest(body: Array(body), contentType: json ? "application/json" : "text/csv", query: query))
-        StandardStream.writeOutput(response.body)
-        if format == "json" { StandardStream.writeOutput("\n") }
+        do {
+            let response = try function.invoke(
+                FunctionRequest(body: Array(body), contentType: json ? "application/json" : "text/csv", query: query))
+            StandardStream.writeOutput(response.body)
+            if format == "json" { StandardStream.writeOutput("\n") }
+        } catch {
+            // The body `POST /functions/<name>` answers for the same input.
+            StandardStream.writeOutput(APIError.from(error).body)
+            StandardStream.writeOutput("\n")
+            throw ExitCode(1)
+        }
     }
 }

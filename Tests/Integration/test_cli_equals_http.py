@@ -53,3 +53,15 @@ def test_mscr_predict_prints_what_http_answers(server, demo_repository):
     http = post(server, "/functions/stock", CSV.read_bytes(), "text/csv")
     assert without_version(json.loads(done.stdout)) == without_version(http)
     assert http["predictions"]
+
+
+def test_mscr_predict_prints_the_http_error_for_bad_rows(server, demo_repository, tmp_path):
+    model = demo_repository.path.parent / "stock-model"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("2024-01-02,not-a-price\n")
+    done = subprocess.run([mscr_binary(), "predict", "--model", str(model), "--model-name", "stock-lstm", str(bad)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, "a request the function refuses exits 1"
+    http = post(server, "/functions/stock", bad.read_bytes(), "text/csv")
+    assert http["error"]["code"] == "invalid_input", http
+    assert json.loads(done.stdout) == http
