@@ -95,7 +95,10 @@ enum DetectCLI {
     static func configureEngine(threads option: Int?) throws -> Int {
         KernelISA.select(try KernelISA.fromEnvironment(ProcessInfo.processInfo.environment["MSCR_KERNEL_ISA"]))
         if let option { return max(1, option) }
-        if let env = ProcessInfo.processInfo.environment["MSCR_THREADS"], let n = Int(env), n > 0 { return n }
+        if let env = ProcessInfo.processInfo.environment["MSCR_THREADS"], !env.isEmpty {
+            guard let n = Int(env), n > 0 else { throw ValidationError("MSCR_THREADS=\(env) is not an integer >= 1") }
+            return n
+        }
         return InferenceThreads.defaultCount()
     }
 

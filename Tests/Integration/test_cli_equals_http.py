@@ -1,6 +1,7 @@
 """`mscr detect` and `mscr predict` print exactly what `POST /functions/…` answers for the same
 input (the repository's model version aside: the CLI reads files, not a repository)."""
 import json
+import os
 import subprocess
 import urllib.error
 import urllib.request
@@ -65,3 +66,12 @@ def test_mscr_predict_prints_the_http_error_for_bad_rows(server, demo_repository
     http = post(server, "/functions/stock", bad.read_bytes(), "text/csv")
     assert http["error"]["code"] == "invalid_input", http
     assert json.loads(done.stdout) == http
+
+
+def test_mscr_detect_refuses_a_bad_thread_count_naming_it():
+    env = dict(os.environ, MSCR_THREADS="two")
+    done = subprocess.run([mscr_binary(), "detect", "--cfg", str(MODEL / "yolo-fastest-1.1.cfg"),
+                           "--weights", str(MODEL / "yolo-fastest-1.1.weights"), "--names", str(MODEL / "coco.names"),
+                           str(IMAGES[0])], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode != 0
+    assert "MSCR_THREADS=two" in done.stderr, done.stderr
