@@ -27,6 +27,9 @@ final class TransferSink {
     /// No byte moved for `stallTimeout` seconds: the progress callback aborted the transfer.
     var stalled = false
     var stallTimeout = 15.0
+    /// Monotonic seconds when the exchange started and when its first header line arrived.
+    var started = 0.0
+    var firstHeaderAt: Double?
     private var progressBytes: Int64 = -1
     private var lastProgress = 0.0
 
@@ -73,6 +76,7 @@ final class TransferSink {
 
     /// One header line. A status line starts a new header block (redirects, `100 Continue`).
     func header(_ line: UnsafeRawBufferPointer) {
+        if firstHeaderAt == nil { firstHeaderAt = Monotonic.seconds() }
         let text = String(decoding: line, as: UTF8.self).trimmingSpaces
         if text.hasPrefix("HTTP/") {
             headers = [:]
@@ -163,58 +167,91 @@ private let progressCallback: mscr_curl_xferinfo_cb = { context, _, downloaded, 
     return sink.progress(moved: Int64(downloaded) + Int64(uploaded)) ? 0 : 1
 }
 
+/// The libcurl settings of one exchange that differ between the store client (`HTTPClient`:
+/// stall detection, keep-alive probes) and the measuring client (`TimedHTTPClient`: optional
+/// `--insecure`, a fresh connection on demand).
+struct ExchangeSettings {
+    var connectTimeout: Double
+    /// Seconds the whole exchange may take.
+    var timeout: Double
+    var verifyTLS = true
+    var caFile: String?
+    /// Abort below this many bytes per second for `stallTimeout` seconds; nil: no stall check.
+    var stallBytesPerSecond: Int?
+    var stallTimeout = 15.0
+    var freshConnection = false
+}
+
+extension CurlEasy {
+    /// One exchange of `request` on this handle: every libcurl option both clients share is set
+    /// here, once, then the transfer runs into `sink`.
+    func exchange(_ request: HTTPRequest, settings: ExchangeSettings, sink: TransferSink) throws -> AttemptResult {
+        try set(CURLOPT_URL, request.url)
+        try set(CURLOPT_NOSIGNAL, true)
+        try set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
+        try set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(settings.connectTimeout * 1000)))
+        try set(CURLOPT_TIMEOUT_MS, max(1, Int(settings.timeout * 1000)))
+        try set(CURLOPT_SSL_VERIFYPEER, settings.verifyTLS)
+        try set(CURLOPT_SSL_VERIFYHOST, settings.verifyTLS ? 2 : 0)
+        if let ca = settings.caFile { try set(CURLOPT_CAINFO, ca) }
+        try set(CURLOPT_TCP_NODELAY, true)
+        try set(CURLOPT_TCP_KEEPALIVE, true)
+        if settings.freshConnection { try set(CURLOPT_FRESH_CONNECT, true) }
+        // A hint only: libcurl 7.88 refuses CURLOPT_BUFFERSIZE (CURLE_BAD_FUNCTION_ARGUMENT) on a
+        // handle whose previous transfer failed (its receive buffer is still allocated), which
+        // would turn a retry after a failed connection into a setopt error.
+        hint(CURLOPT_BUFFERSIZE, 256 * 1024)
+        if request.followRedirects {
+            try set(CURLOPT_FOLLOWLOCATION, true)
+            try set(CURLOPT_MAXREDIRS, 5)
+            try set(CURLOPT_REDIR_PROTOCOLS_STR, request.url.hasPrefix("https:") ? "https" : "http,https")
+        }
+        if let sigv4 = request.awsSigV4 { try set(CURLOPT_AWS_SIGV4, sigv4) }
+        if let user = request.username { try set(CURLOPT_USERNAME, user) }
+        if let password = request.password { try set(CURLOPT_PASSWORD, password) }
+
+        let list = CurlEasy.headerList(for: request)
+        defer { curl_slist_free_all(list) }
+        try set(CURLOPT_HTTPHEADER, list: list)
+
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        try set(CURLOPT_WRITEFUNCTION, callback: writeCallback)
+        try set(CURLOPT_WRITEDATA, pointer: context)
+        try set(CURLOPT_HEADERFUNCTION, callback: headerCallback)
+        try set(CURLOPT_HEADERDATA, pointer: context)
+        if let bytesPerSecond = settings.stallBytesPerSecond {
+            try set(CURLOPT_LOW_SPEED_LIMIT, bytesPerSecond)
+            try set(CURLOPT_LOW_SPEED_TIME, max(1, Int(settings.stallTimeout.rounded(.up))))
+            sink.stallTimeout = settings.stallTimeout
+            try set(CURLOPT_NOPROGRESS, false)
+            try set(CURLOPT_XFERINFOFUNCTION, progress: progressCallback)
+            try set(CURLOPT_XFERINFODATA, pointer: context)
+        }
+
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return try errorBuffer.withUnsafeMutableBytes { errorBytes in
+            try set(CURLOPT_ERRORBUFFER, pointer: errorBytes.baseAddress)
+            defer { try? set(CURLOPT_ERRORBUFFER, pointer: nil) }
+            sink.started = Monotonic.seconds()
+            let code = try withExtendedLifetime(sink) { try perform(request) }
+            if sink.status == 0 { sink.status = responseCode() }
+            let message = String(decoding: errorBytes.prefix { $0 != 0 }, as: UTF8.self)
+            return AttemptResult(code: code, message: message)
+        }
+    }
+}
+
 extension HTTPClient {
     /// One transfer on `easy`, at most `timeout` seconds long.
     func perform(_ request: HTTPRequest, on easy: CurlEasy, sink: TransferSink, timeout: Double) throws -> AttemptResult
     {
         let config = configuration
-        try easy.set(CURLOPT_URL, request.url)
-        try easy.set(CURLOPT_NOSIGNAL, true)
-        try easy.set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
-        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
-        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(config.connectTimeout * 1000)))
-        try easy.set(CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000)))
-        try easy.set(CURLOPT_LOW_SPEED_LIMIT, config.stallBytesPerSecond)
-        try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(config.stallTimeout.rounded(.up))))
-        try easy.set(CURLOPT_SSL_VERIFYPEER, true)
-        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
-        if let ca = config.caFile { try easy.set(CURLOPT_CAINFO, ca) }
-        try easy.set(CURLOPT_TCP_KEEPALIVE, true)
-        // A hint only: libcurl 7.88 refuses CURLOPT_BUFFERSIZE (CURLE_BAD_FUNCTION_ARGUMENT) on a
-        // handle whose previous transfer failed (its receive buffer is still allocated), which
-        // would turn a retry after a failed connection into a setopt error.
-        easy.hint(CURLOPT_BUFFERSIZE, 256 * 1024)
-        if request.followRedirects {
-            try easy.set(CURLOPT_FOLLOWLOCATION, true)
-            try easy.set(CURLOPT_MAXREDIRS, 5)
-            try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, request.url.hasPrefix("https:") ? "https" : "http,https")
-        }
-        if let sigv4 = request.awsSigV4 { try easy.set(CURLOPT_AWS_SIGV4, sigv4) }
-        if let user = request.username { try easy.set(CURLOPT_USERNAME, user) }
-        if let password = request.password { try easy.set(CURLOPT_PASSWORD, password) }
-
-        let list = CurlEasy.headerList(for: request)
-        defer { curl_slist_free_all(list) }
-        try easy.set(CURLOPT_HTTPHEADER, list: list)
-
-        let context = Unmanaged.passUnretained(sink).toOpaque()
-        try easy.set(CURLOPT_WRITEFUNCTION, callback: writeCallback)
-        try easy.set(CURLOPT_WRITEDATA, pointer: context)
-        try easy.set(CURLOPT_HEADERFUNCTION, callback: headerCallback)
-        try easy.set(CURLOPT_HEADERDATA, pointer: context)
-        sink.stallTimeout = config.stallTimeout
-        try easy.set(CURLOPT_NOPROGRESS, false)
-        try easy.set(CURLOPT_XFERINFOFUNCTION, progress: progressCallback)
-        try easy.set(CURLOPT_XFERINFODATA, pointer: context)
-
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        return try errorBuffer.withUnsafeMutableBytes { errorBytes in
-            try easy.set(CURLOPT_ERRORBUFFER, pointer: errorBytes.baseAddress)
-            defer { try? easy.set(CURLOPT_ERRORBUFFER, pointer: nil) }
-            let code = try withExtendedLifetime(sink) { try easy.perform(request) }
-            if sink.status == 0 { sink.status = easy.responseCode() }
-            let message = String(decoding: errorBytes.prefix { $0 != 0 }, as: UTF8.self)
-            return AttemptResult(code: code, message: message)
-        }
+        return try easy.exchange(
+            request,
+            settings: ExchangeSettings(
+                connectTimeout: config.connectTimeout, timeout: timeout, caFile: config.caFile,
+                stallBytesPerSecond: config.stallBytesPerSecond, stallTimeout: config.stallTimeout),
+            sink: sink)
     }
 }

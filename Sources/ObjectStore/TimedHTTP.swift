@@ -46,56 +46,28 @@ package final class TimedHTTPClient {
     package func send(_ request: HTTPRequest, freshConnection: Bool = false, timeout: Double? = nil)
         throws(ObjectStoreError) -> TimedHTTPResult
     {
-        let sink = TimedSink()
-        var list: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(list) }
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let code: CURLcode
+        let sink = TransferSink(consumer: nil)
+        easy.reset()
+        let settings = ExchangeSettings(
+            connectTimeout: options.connectTimeout, timeout: timeout ?? options.timeout, verifyTLS: !options.insecure,
+            caFile: options.caFile, freshConnection: freshConnection)
+        var plain = request
+        plain.awsSigV4 = nil
+        let attempt: AttemptResult
         do {
-            easy.reset()
-            try easy.set(CURLOPT_URL, request.url)
-            try easy.set(CURLOPT_NOSIGNAL, true)
-            try easy.set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
-            try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
-            try easy.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(options.connectTimeout * 1000)))
-            try easy.set(CURLOPT_TIMEOUT_MS, max(1, Int((timeout ?? options.timeout) * 1000)))
-            try easy.set(CURLOPT_SSL_VERIFYPEER, !options.insecure)
-            try easy.set(CURLOPT_SSL_VERIFYHOST, options.insecure ? 0 : 2)
-            if let ca = options.caFile { try easy.set(CURLOPT_CAINFO, ca) }
-            try easy.set(CURLOPT_TCP_NODELAY, true)
-            if freshConnection { try easy.set(CURLOPT_FRESH_CONNECT, true) }
-            if let user = request.username { try easy.set(CURLOPT_USERNAME, user) }
-            if let password = request.password { try easy.set(CURLOPT_PASSWORD, password) }
-            if request.followRedirects {
-                try easy.set(CURLOPT_FOLLOWLOCATION, true)
-                try easy.set(CURLOPT_MAXREDIRS, 5)
-            }
-            list = CurlEasy.headerList(for: request)
-            try easy.set(CURLOPT_HTTPHEADER, list: list)
-            let context = Unmanaged.passUnretained(sink).toOpaque()
-            try easy.set(CURLOPT_WRITEFUNCTION, callback: timedWriteCallback)
-            try easy.set(CURLOPT_WRITEDATA, pointer: context)
-            try easy.set(CURLOPT_HEADERFUNCTION, callback: timedHeaderCallback)
-            try easy.set(CURLOPT_HEADERDATA, pointer: context)
-            code = try errorBuffer.withUnsafeMutableBytes { errorBytes in
-                try easy.set(CURLOPT_ERRORBUFFER, pointer: errorBytes.baseAddress)
-                defer { try? easy.set(CURLOPT_ERRORBUFFER, pointer: nil) }
-                sink.started = Monotonic.seconds()
-                return try withExtendedLifetime(sink) { try easy.perform(request) }
-            }
+            attempt = try easy.exchange(plain, settings: settings, sink: sink)
         } catch let error as ObjectStoreError {
             throw error
         } catch {
             throw ObjectStoreError(.transport, "\(error)")
         }
         var result = TimedHTTPResult(
-            status: sink.status == 0 ? easy.responseCode() : sink.status, headers: sink.headers, body: sink.body,
-            timing: timing(firstByte: sink.firstByte.map { ($0 - sink.started) * 1000 }))
-        if code != CURLE_OK {
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            status: sink.status, headers: sink.headers, body: sink.body,
+            timing: timing(firstByte: sink.firstHeaderAt.map { ($0 - sink.started) * 1000 }))
+        if attempt.code != CURLE_OK {
             result.failure = TransferFailure(
-                kind: TransferFailure.Kind(code), curlCode: Int(code.rawValue),
-                message: detail.isEmpty ? CurlEasy.describe(code) : detail)
+                kind: TransferFailure.Kind(attempt.code), curlCode: Int(attempt.code.rawValue),
+                message: attempt.message.isEmpty ? CurlEasy.describe(attempt.code) : attempt.message)
         }
         return result
     }
@@ -209,43 +181,4 @@ package struct TransferFailure: Sendable, Equatable {
     package var curlCode: Int
     /// libcurl's words, e.g. "Failed to connect to 127.0.0.1 port 8080: Connection refused".
     package var message: String
-}
-
-/// Collects one transfer's headers and body from libcurl's callbacks.
-private final class TimedSink {
-    var status = 0
-    var headers: [String: String] = [:]
-    var body: [UInt8] = []
-    /// Monotonic seconds when the transfer started and when the first header line arrived.
-    var started = 0.0
-    var firstByte: Double?
-
-    /// One header line; a status line starts a new block (`100 Continue`, redirects).
-    func header(_ line: UnsafeRawBufferPointer) {
-        if firstByte == nil { firstByte = Monotonic.seconds() }
-        let text = String(decoding: line, as: UTF8.self).trimmingSpaces
-        if text.hasPrefix("HTTP/") {
-            headers = [:]
-            let parts = text.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-        } else if let colon = text.firstIndex(of: ":") {
-            headers[text[..<colon].lowercased()] = text[text.index(after: colon)...].trimmingSpaces
-        }
-    }
-}
-
-private let timedWriteCallback: mscr_curl_data_cb = { data, size, count, context in
-    let bytes = size * count
-    guard let context else { return 0 }
-    let sink = Unmanaged<TimedSink>.fromOpaque(context).takeUnretainedValue()
-    sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: bytes))
-    return bytes
-}
-
-private let timedHeaderCallback: mscr_curl_data_cb = { data, size, count, context in
-    let bytes = size * count
-    guard let context else { return 0 }
-    let sink = Unmanaged<TimedSink>.fromOpaque(context).takeUnretainedValue()
-    sink.header(UnsafeRawBufferPointer(start: data, count: bytes))
-    return bytes
 }
