@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "MSCRTesting",
             dependencies: [
-                "MSCRFunctions", "Runtime", "Functions", "ObjectStore",
+                "MSCRFunctions", "Runtime", "Functions", "ObjectStore", "Common",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

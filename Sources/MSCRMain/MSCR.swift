@@ -19,8 +19,9 @@ public enum MSCR {
     /// Serves the functions configured in `$MSCR_FUNCTIONS` (default `./functions`,
     /// one `<name>/function.json` each) over HTTP on `$PORT`, exactly as `mscr serve` does: the
     /// same flags and environment variables (README.md), the same routes
-    /// (`POST /functions/<name>`, health, metrics, admin; the V2 tensor protocol only for the
-    /// built-in kinds), JSON logs, and a graceful drain on SIGTERM or SIGINT.
+    /// (`POST /functions/<name>`, health, metrics, admin; the V2 tensor protocol, REST and gRPC,
+    /// for the built-in kinds and the functions that adopt ``TensorInterface``), JSON logs, and a
+    /// graceful drain on SIGTERM or SIGINT.
     ///
     /// The process's arguments are `mscr serve`'s: `[serve] [--port N] [--host A] [--functions DIR]
     /// [--repository URI] [--log-format json|text] [--port-file PATH]`; `--version` prints the

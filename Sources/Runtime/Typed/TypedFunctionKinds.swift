@@ -21,7 +21,13 @@ package enum TypedFunctionKinds {
         return kinds
     }
 
+    /// The kind of one type: with the V2 protocol when it is a ``TensorInterface``.
     private static func kindOf<F: InferenceFunction>(_ type: F.Type) -> any FunctionKind {
-        TypedFunctionKind(type)
+        if let tensors = type as? any TensorInterface.Type { return tensorKindOf(tensors) }
+        return TypedFunctionKind(type)
+    }
+
+    private static func tensorKindOf<F: TensorInterface>(_ type: F.Type) -> any FunctionKind {
+        TypedFunctionKind(tensors: type)
     }
 }
