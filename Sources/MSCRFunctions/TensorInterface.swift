@@ -40,6 +40,14 @@ public protocol TensorInterface: InferenceFunction {
     /// The tensors of an output: every one of ``outputTensors``, in order, with its datatype and
     /// a fitting shape (anything else is a bug of the function, a 500).
     func outputTensors(from output: Output) throws -> [NamedTensor]
+
+    /// The `platform` metadata reports (default: the function's ``InferenceFunction/kind``).
+    static var tensorPlatform: String { get }
+}
+
+extension TensorInterface {
+    /// The function's kind.
+    public static var tensorPlatform: String { kind }
 }
 
 /// A scalar request parameter of the V2 protocol (`"parameters": {"threshold": 0.5}`).

@@ -85,7 +85,6 @@ package enum TensorSignatures {
     /// The static signature of `kind`, or nil when the kind has no tensor interface.
     package static func signature(forKind kind: String) -> TensorSignature? {
         switch kind {
-        case "detect", "darknet-yolo": return DetectFunction.staticTensorSignature
         case "lstm-regressor": return StockFunction.tensorSignature(window: StockFunction.defaultWindow, columns: 5)
         case TensorTestKind.kindName: return TensorTestKind.signature
         case ONNXTensorKind.kindName: return ONNXTensorKind.staticSignature

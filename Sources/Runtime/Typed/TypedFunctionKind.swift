@@ -31,6 +31,11 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
         }
     }
 
+    /// The model type's estimate for the version's files.
+    package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {
+        Function.Model.memoryEstimate(fileSizes: manifest.files.mapValues(\.size))
+    }
+
     package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
         let origin = "model '\(model.model)' version \(model.version)"
         let formats = Function.Model.formats
@@ -46,6 +51,8 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
             let function = try Function(parameters: parameters)
             return wrap(TypedLoadedFunction(function: function, model: loaded, config: config, version: model.version))
         } catch let failure as FunctionFailure {
+            // The runtime's own load errors (a model that does not parse) already say so.
+            if let original = failure.underlying as? FunctionError, original.code == .unavailable { throw original }
             throw FunctionError(
                 .unavailable, "\(origin) cannot be loaded: \(failure.message)", retryAfter: 30, underlying: failure)
         }
@@ -59,14 +66,19 @@ struct TypedLoadedFunction<Function: InferenceFunction>: LoadedFunction {
     let config: FunctionConfig
     let version: Int
 
+    /// What the model says it holds.
+    var memoryBytes: Int? { model.memoryBytes }
+
     func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
-        let input = try TypedCodec.decode(Function.Input.self, from: request)
+        // An image answer's format is checked before anything is read.
+        if Function.Output.self == DetectedImage.self { _ = try TypedCodec.imageFormat(request.query) }
+        let input = try TypedCodec.decode(Function.Input.self, from: request, body: Function.inputBody)
         let output = try handle(
             input,
             context: context(
                 logger: request.logger, deadline: request.deadline, coldWaitMs: request.coldWaitMs,
                 coldLoad: request.coldLoad, traceID: request.traceID))
-        return FunctionResponse(body: try TypedCodec.encode(output), contentType: "application/json")
+        return try TypedCodec.response(output, query: request.query)
     }
 
     /// Runs the handler; its failures become the runtime's errors.

@@ -4,7 +4,7 @@ import MSCRFunctions
 /// The host kinds of a list of ``InferenceFunction`` types, checked for clashes.
 package enum TypedFunctionKinds {
     /// One ``TypedFunctionKind`` per type. Throws when two share a `kind`, or one takes the
-    /// `kind` of a built-in function (`darknet-yolo`, `lstm-regressor`, `mscr-test`).
+    /// `kind` of a built-in function (`lstm-regressor`, `mscr-test`, …).
     package static func make(_ functions: [any InferenceFunction.Type]) throws -> [any FunctionKind] {
         var seen = Set(FunctionKinds.all(includeTest: true).map(\.kind))
         var kinds: [any FunctionKind] = []

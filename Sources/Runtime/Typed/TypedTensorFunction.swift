@@ -17,11 +17,12 @@ struct TypedTensorFunction<Function: TensorInterface>: TensorFunction {
     /// The function's declared tensors; its kind is the V2 `platform`.
     static var signature: TensorSignature {
         TensorSignature(
-            platform: Function.kind, inputs: Function.inputTensors.map(\.spec),
+            platform: Function.tensorPlatform, inputs: Function.inputTensors.map(\.spec),
             outputs: Function.outputTensors.map(\.spec))
     }
 
     var version: Int { base.version }
+    var memoryBytes: Int? { base.memoryBytes }
     var tensorSignature: TensorSignature { Self.signature }
 
     func invoke(_ request: FunctionRequest) throws -> FunctionResponse { try base.invoke(request) }
