@@ -65,6 +65,7 @@ RUN swift package dump-package \
 # .dockerignore's allow-list.
 COPY Plugins ./Plugins
 COPY Sources ./Sources
+COPY functions ./functions
 # OpenBLAS is linked statically: only the kernels mscr calls end up in the binary (~26 MB),
 # instead of the 40 MB shared library, its LAPACK and libgfortran in the image. An openblas.pc
 # that points at a folder holding only libopenblas.a makes `-lopenblas` pick the archive.

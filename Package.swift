@@ -128,17 +128,20 @@ let package = Package(
             name: "MSCRFunctions",
             dependencies: ["Functions", "Inference", "ObjectStore", .product(name: "Logging", package: "swift-log")]
         ),
+        // The detect function (kinds `detect`, `darknet-yolo`) on the public API only; its
+        // function.json stays beside the sources (functions/detect).
+        .target(name: "Detect", dependencies: ["MSCRFunctions"], path: "functions/detect/Sources/Detect"),
         .target(
             name: "MSCRMain",
             dependencies: [
-                "MSCRFunctions", "Runtime", "Functions", "InferenceKernels",
+                "MSCRFunctions", "Runtime", "Functions", "InferenceKernels", "Detect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "MSCRTesting",
             dependencies: [
-                "MSCRFunctions", "Runtime", "Functions", "ObjectStore",
+                "MSCRFunctions", "Runtime", "Functions", "ObjectStore", "Common",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -155,7 +158,7 @@ let package = Package(
             name: "mscr",
             dependencies: [
                 "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference", "InferenceKernels", "ONNX",
-                "MSCRMain",
+                "MSCRMain", "Detect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -171,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Functions", "ObjectStore", "MSCRFunctions", "MSCRTesting",
+                "Runtime", "Functions", "ObjectStore", "MSCRFunctions", "MSCRTesting", "Detect",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

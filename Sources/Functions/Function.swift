@@ -74,11 +74,17 @@ package protocol FunctionKind: Sendable {
     /// Checks a function.json of this kind at start (its `params`), so a bad value stops the
     /// start instead of failing the first request. Throws an error naming the key.
     func validate(config: FunctionConfig) throws
+    /// The kind's tensor signature, known without loading a model (so V2 metadata answers while
+    /// the function is cold); nil when the kind has no tensor interface.
+    var tensorSignature: TensorSignature? { get }
 }
 
 extension FunctionKind {
     /// Accepts every config.
     package func validate(config: FunctionConfig) throws {}
+
+    /// The built-in kinds' signature from the one table (`TensorSignatures`).
+    package var tensorSignature: TensorSignature? { TensorSignatures.signature(forKind: kind) }
 
     /// The size of the version's files.
     package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {

@@ -95,6 +95,9 @@ package final class FunctionHost: Sendable {
     /// The config of `name`, if it exists.
     package func config(_ name: String) -> FunctionConfig? { slots[name]?.config }
 
+    /// The static tensor signature of function `name`'s kind, nil when it has no tensor interface.
+    package func tensorSignature(_ name: String) -> TensorSignature? { slots[name]?.kind.tensorSignature }
+
     /// Status of every function, sorted by name.
     package func status() -> [FunctionStatus] { names.compactMap { slots[$0]?.status } }
 

@@ -1,48 +1,74 @@
 internal import Functions
 internal import Inference
 
-/// A Darknet YOLO detector (manifest format `darknet-yolo`: `model.cfg`, `model.weights`,
-/// `classes.txt`), loaded while its weights stream from the repository.
+/// An object detector, loaded by the version's manifest `format`:
+/// - `darknet-yolo`: a Darknet YOLO network (`model.cfg`, `model.weights` parsed while it
+///   streams, `classes.txt`), on mscr's own kernels;
+/// - `onnx`: an Ultralytics-style export (YOLOv5u/v8/11: `model.onnx`, one input `[1, 3, H, W]`,
+///   one output `[1, 4+classes, boxes]`; class names from `classes.txt` or the export's `names`).
 ///
-/// Reads `params.threshold` (default score threshold, 0.25) and `params.nms` (overlap threshold of
-/// non-maximum suppression, 0.45; 0 turns it off) and `limits.maxPixels` (largest image decoded).
+/// Reads `params.threshold` (default score threshold, 0.25), `params.nms` (overlap threshold of
+/// non-maximum suppression: 0.45 for Darknet, 0 turns it off; 0.7 for ONNX), `params.max_det`
+/// (ONNX: most detections, 300) and `limits.maxPixels` (largest image decoded).
 public final class DetectionModel: FunctionModel {
-    /// `["darknet-yolo"]`.
-    public static var formats: [String] { ["darknet-yolo"] }
+    /// `["darknet-yolo", "onnx"]`.
+    public static var formats: [String] { ["darknet-yolo", "onnx"] }
 
-    let detector: DetectFunction
+    let detector: any DetectingFunction
 
-    /// Loads the network and its class names from `files`.
+    /// Loads the network and its class names from `files`, by their format.
     public init(files: ModelFiles, parameters: FunctionParameters) throws {
         _ = try parameters.float("threshold", default: 0.25, in: DetectFunction.minimumThreshold...0.999)
         _ = try parameters.float("nms", default: 0.45, in: 0...1)
         do {
-            detector = try DetectKind().loadDetector(config: parameters.config, model: files.model)
+            if files.format == "onnx" {
+                detector = try ONNXDetectFunction.load(config: parameters.config, model: files.model)
+            } else {
+                detector = try DetectKind().loadDetector(config: parameters.config, model: files.model)
+            }
         } catch let error as FunctionError {
             throw FunctionFailure(error)
         }
     }
 
+    /// The format it was loaded from: `"darknet-yolo"` or `"onnx"`.
+    public var format: String { detector is ONNXDetectFunction ? "onnx" : "darknet-yolo" }
     /// Class names, indexed by class id.
     public var classNames: [String] { detector.classNames }
     /// The score threshold used when `detect` is not given one (`params.threshold`).
-    public var defaultThreshold: Float { detector.threshold }
+    public var defaultThreshold: Float {
+        (detector as? DetectFunction)?.threshold ?? (detector as? ONNXDetectFunction)?.threshold ?? 0.25
+    }
+    /// The bytes the loaded network holds (weights, packed copies, scratch), for the memory budget.
+    public var memoryBytes: Int? { detector.memoryBytes }
+
+    /// The memory of a Darknet load: the weights and as much again for packed copies and
+    /// scratch (the compiled artifact, when published, is not counted).
+    public static func memoryEstimate(fileSizes: [String: Int]) -> Int {
+        2 * fileSizes.filter { $0.key != DarknetModelLoader.artifactName }.values.reduce(0, +)
+    }
 
     /// Decodes a JPEG or PNG and detects objects in it: detections scoring at least `threshold`
     /// (default ``defaultThreshold``), after non-maximum suppression, highest score first.
     ///
     /// Throws ``FunctionFailure`` with `.unsupportedInput` for bytes that are not JPEG or PNG,
-    /// `.unprocessable` for a corrupt image or one over `limits.maxPixels`, `.invalidInput` for a
-    /// threshold outside [0.01, 1).
+    /// `.unprocessable` for a corrupt image or one over `limits.maxPixels`, `.invalidInput` for an
+    /// empty image or a threshold outside [0.01, 1).
     public func detect(_ image: EncodedImage, threshold: Float? = nil) throws -> [Detection] {
+        try detectImage(image, threshold: threshold).detections
+    }
+
+    /// ``detect(_:threshold:)`` with the image's size and the model's name and version: an
+    /// output the runtime renders as the detect JSON, or with `?format=jpeg` as the image with
+    /// its boxes drawn.
+    public func detectImage(_ image: EncodedImage, threshold: Float? = nil) throws -> DetectedImage {
         do {
-            let result = try detector.detect(imageBytes: image.bytes, threshold: threshold)
-            let names = detector.classNames
-            return result.detections.map { d in
-                Detection(
-                    label: d.classID < names.count ? names[d.classID] : "class \(d.classID)", classID: d.classID,
-                    score: d.score, box: Detection.Box(x1: d.box.x1, y1: d.box.y1, x2: d.box.x2, y2: d.box.y2))
-            }
+            guard !image.bytes.isEmpty else { throw FunctionError(.invalidInput, "the image is empty") }
+            let decoded = try ImageCodec.decode(image.bytes, maxPixels: detector.maxPixels)
+            let result = try detector.detect(image: decoded, threshold: threshold)
+            return DetectedImage(
+                result: result, image: decoded, classNames: detector.classNames, modelName: detector.modelName,
+                modelVersion: detector.version)
         } catch let error as FunctionError {
             throw FunctionFailure(error)
         }

@@ -13,6 +13,22 @@ public protocol FunctionModel: Sendable {
     /// Loads the model from a version's files. Read them only through `files`: every byte is
     /// checked against the manifest's size and SHA-256 as it arrives.
     init(files: ModelFiles, parameters: FunctionParameters) throws
+
+    /// The memory a load of a version whose files have these sizes (by name) will take, charged
+    /// to the runtime's memory budget (`MSCR_MEMORY_LIMIT`) before loading. Default: their sum.
+    static func memoryEstimate(fileSizes: [String: Int]) -> Int
+
+    /// The bytes this loaded model holds, when it knows better than ``memoryEstimate(fileSizes:)``
+    /// (the budget is then charged this). Default: nil.
+    var memoryBytes: Int? { get }
+}
+
+extension FunctionModel {
+    /// The sum of the file sizes.
+    public static func memoryEstimate(fileSizes: [String: Int]) -> Int { fileSizes.values.reduce(0, +) }
+
+    /// nil: the estimate stands.
+    public var memoryBytes: Int? { nil }
 }
 
 /// The files of one model version in the repository, read with verification.

@@ -51,4 +51,24 @@ public protocol InferenceFunction: Sendable {
     /// Answers one request. Runs on the runtime's worker pool (blocking work is fine); throw a
     /// ``FunctionFailure`` for input the function cannot answer.
     func handle(_ input: Input, model: Model, context: FunctionContext) throws -> Output
+
+    /// Which request bodies `Input` is decoded from (default ``InputBody/jsonOrImage``).
+    static var inputBody: InputBody { get }
+}
+
+extension InferenceFunction {
+    /// A JSON body, or an image body with the other fields from the query.
+    public static var inputBody: InputBody { .jsonOrImage }
+}
+
+/// The request bodies of `POST /functions/<name>` a function's `Input` is decoded from.
+public enum InputBody: Sendable, Equatable {
+    /// An `application/json` body decoded into `Input` as a whole (images as base64 strings), or
+    /// an image body (`image/jpeg`, `image/png`, `application/octet-stream`, no type) or a
+    /// multipart `file` part for the ``EncodedImage`` field, every other field from the query.
+    case jsonOrImage
+    /// Only an image body or a multipart `file` part (any other type, JSON included, is a 415),
+    /// every other field from the query. The image is not sniffed before the function runs: the
+    /// model's decoder answers for bytes that are not JPEG or PNG.
+    case imageOnly
 }

@@ -1,4 +1,5 @@
-internal import Functions
+internal import Detect
+package import Functions
 internal import InferenceKernels
 public import MSCRFunctions
 internal import Runtime
@@ -16,18 +17,27 @@ internal import Runtime
 /// }
 /// ```
 public enum MSCR {
+    /// The functions every server offers on the public API: detect (kinds `detect`, `darknet-yolo`).
+    static let builtInFunctions: [any InferenceFunction.Type] = [Detect.self, DarknetYOLO.self]
+
+    /// The host kinds of ``builtInFunctions`` (what `mscr serve` registers).
+    package static func builtInFunctionKinds() throws -> [any FunctionKind] {
+        try TypedFunctionKinds.make(builtInFunctions)
+    }
+
     /// Serves the functions configured in `$MSCR_FUNCTIONS` (default `./functions`,
     /// one `<name>/function.json` each) over HTTP on `$PORT`, exactly as `mscr serve` does: the
     /// same flags and environment variables (README.md), the same routes
-    /// (`POST /functions/<name>`, health, metrics, admin; the V2 tensor protocol only for the
-    /// built-in kinds), JSON logs, and a graceful drain on SIGTERM or SIGINT.
+    /// (`POST /functions/<name>`, health, metrics, admin; the V2 tensor protocol, REST and gRPC,
+    /// for the built-in kinds and the functions that adopt ``TensorInterface``), JSON logs, and a
+    /// graceful drain on SIGTERM or SIGINT.
     ///
     /// The process's arguments are `mscr serve`'s: `[serve] [--port N] [--host A] [--functions DIR]
     /// [--repository URI] [--log-format json|text] [--port-file PATH]`; `--version` prints the
     /// program's name and returns, `--help` lists the flags.
     ///
     /// A `function.json` whose `kind` is one of `functions`' ``InferenceFunction/kind`` runs that
-    /// function; the built-in kinds (`darknet-yolo`, `lstm-regressor`) stay available.
+    /// function; the built-in kinds (`detect`, `darknet-yolo`, `lstm-regressor`) stay available.
     ///
     /// Returns after a graceful shutdown. A bad configuration (environment, `function.json`, an
     /// unknown `kind`, a bad `params` value) exits the process with status 1 and the reason on
@@ -51,7 +61,7 @@ public enum MSCR {
         }
         let kinds: [any FunctionKind]
         do {
-            kinds = try TypedFunctionKinds.make(functions)
+            kinds = try TypedFunctionKinds.make(Self.builtInFunctions + functions)
         } catch {
             throw FunctionFailure.invalidInput("\(error)")
         }

@@ -21,6 +21,14 @@ internal import Runtime
 /// }
 /// ```
 public enum FunctionTester {
+    /// How the test client reaches the server.
+    public enum Transport: Sendable {
+        /// Straight into the router, no socket (fast; the default).
+        case router
+        /// Over a real HTTP connection to the server listening on a free port of 127.0.0.1.
+        case live
+    }
+
     /// Serves `function` as a function named `name` (default: its kind) over `model` from
     /// `repository` (a repository URI: `file:///…`, `s3://…`, …), calls `body` with a client,
     /// then removes the temporary functions folder.
@@ -29,12 +37,14 @@ public enum FunctionTester {
     ///   - maxPixels, maxBodyBytes, concurrency: its `limits` (runtime defaults when nil).
     ///   - requestTimeout: the deadline of one request, cold load included.
     ///   - logger: where the runtime logs (default: nowhere).
+    ///   - transport: ``Transport/router`` (default) or ``Transport/live`` (a real socket).
     @discardableResult
     public static func run<Function: InferenceFunction, Value: Sendable>(
         _ function: Function.Type, model: String, repository: String, version: String = "latest",
         name: String? = nil, params: [String: Double] = [:], maxPixels: Int? = nil, maxBodyBytes: Int? = nil,
         concurrency: Int? = nil, requestTimeout: Duration = .seconds(60),
         logger: Logger = Logger(label: "mscr-testing") { _ in SwiftLogNoOpLogHandler() },
+        transport: Transport = .router,
         _ body: @Sendable (FunctionTestClient<Function>) async throws -> Value
     ) async throws -> Value {
         let name = name ?? Function.kind
@@ -61,7 +71,7 @@ public enum FunctionTester {
         let server = try MSCRServer(
             configuration: configuration, logger: logger, extraKinds: try TypedFunctionKinds.make([Function.self]))
         let app = server.makeApplication(router: server.makeRouter())
-        return try await app.test(.router) { client in
+        return try await app.test(transport == .live ? .live : .router) { client in
             try await body(FunctionTestClient(client: client, name: name))
         }
     }

@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var config = Serve.configurationFromEnvironment()
         try options.apply(to: &config)
-        await Serve.run(configuration: config, extraKinds: [], portFile: options.portFile)
+        await Serve.run(
+            configuration: config, extraKinds: try MSCRMain.MSCR.builtInFunctionKinds(), portFile: options.portFile)
     }
 }

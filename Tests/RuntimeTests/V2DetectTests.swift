@@ -1,3 +1,4 @@
+import Detect
 import Foundation
 import Functions
 import Hummingbird
@@ -16,8 +17,9 @@ struct V2DetectTests {
     )
     .standardizedFileURL.path
 
-    /// A functions folder with the repo's `detect` config and a repository holding the model.
-    static func server(root: String) throws -> MSCRServer {
+    /// A functions folder with the repo's `detect` config and a repository holding the model,
+    /// served by `kinds` (default: the detect function of `functions/detect`).
+    static func server(root: String, kinds: [any FunctionKind]? = nil) throws -> MSCRServer {
         let fm = FileManager.default
         let functions = root + "/functions/detect"
         try fm.createDirectory(atPath: functions, withIntermediateDirectories: true)
@@ -36,7 +38,9 @@ struct V2DetectTests {
         c.port = 0
         c.functionsDirectory = root + "/functions"
         c.modelRepository = "file://" + root + "/models"
-        return try MSCRServer(configuration: c, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        return try MSCRServer(
+            configuration: c, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            extraKinds: try kinds ?? TypedFunctionKinds.make([Detect.self, DarknetYOLO.self]))
     }
 
     @Test("binary and base64-JSON infer on dog.jpg equal POST /functions/detect")

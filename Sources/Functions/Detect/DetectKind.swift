@@ -12,6 +12,9 @@ package struct DetectKind: FunctionKind {
 
     package init(kind: String = "darknet-yolo") { self.kind = kind }
 
+    /// `image` → `boxes`, `scores`, `classes`, `labels` (`DetectingFunction`'s V2 face).
+    package var tensorSignature: TensorSignature? { DetectFunction.staticTensorSignature }
+
     package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
         if model.manifest.format == "onnx" { return try ONNXDetectFunction.load(config: config, model: model) }
         return try loadDetector(config: config, model: model)

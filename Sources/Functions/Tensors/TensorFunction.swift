@@ -1,3 +1,5 @@
+import Logging
+
 /// A request parameter of the tensor API (V2 `parameters`): a JSON scalar.
 package enum TensorParameter: Sendable, Equatable {
     case bool(Bool)
@@ -21,6 +23,14 @@ package struct TensorRequest: Sendable {
     package var inputs: [Tensor]
     /// Request-level parameters (e.g. `threshold` for detect); unknown ones are ignored.
     package var parameters: [String: TensorParameter]
+    /// The request's logger (trace metadata attached by the transport), if it has one.
+    package var logger: Logger?
+    /// When the request must have its answer; set by the host's caller.
+    package var deadline: ContinuousClock.Instant?
+    /// The load this request waited for and how long (nil: warm); set by the host's caller.
+    package var coldWaitMs: Double?
+    /// The load report of that cold start.
+    package var coldLoad: LoadReport?
 
     package init(inputs: [Tensor], parameters: [String: TensorParameter] = [:]) {
         self.inputs = inputs
@@ -75,7 +85,6 @@ package enum TensorSignatures {
     /// The static signature of `kind`, or nil when the kind has no tensor interface.
     package static func signature(forKind kind: String) -> TensorSignature? {
         switch kind {
-        case "detect", "darknet-yolo": return DetectFunction.staticTensorSignature
         case "lstm-regressor": return StockFunction.tensorSignature(window: StockFunction.defaultWindow, columns: 5)
         case TensorTestKind.kindName: return TensorTestKind.signature
         case ONNXTensorKind.kindName: return ONNXTensorKind.staticSignature

@@ -15,14 +15,30 @@ final class QueryDecoder: Decoder {
     }
 
     let query: [String: String]
-    let image: [UInt8]?
+    /// Reads the image when a field first asks for it (an image-only input reads the body then,
+    /// so its other fields are checked first).
+    private let imageSource: () throws -> [UInt8]?
+    private var read: [UInt8]??
     let usage = Usage()
     var codingPath: [any CodingKey] = []
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     init(query: [String: String], image: [UInt8]?) {
         self.query = query
-        self.image = image
+        self.imageSource = { image }
+    }
+
+    init(query: [String: String], imageSource: @escaping () throws -> [UInt8]?) {
+        self.query = query
+        self.imageSource = imageSource
+    }
+
+    /// The image, read once.
+    func image() throws -> [UInt8]? {
+        if let read { return read }
+        let bytes = try imageSource()
+        read = .some(bytes)
+        return bytes
     }
 
     /// Decodes the whole input (an input that is itself an ``EncodedImage`` takes the image).
@@ -34,7 +50,7 @@ final class QueryDecoder: Decoder {
     /// The image as `T` when `T` is ``EncodedImage``, nil for other types.
     func imageValue<T>(_ type: T.Type, name: String) throws -> T? {
         guard T.self == EncodedImage.self else { return nil }
-        guard let image else {
+        guard let image = try image() else {
             throw FunctionError(
                 .invalidInput,
                 "'\(name)' is an image: send it as the body (image/jpeg, image/png) or a multipart 'file' part")
@@ -107,7 +123,7 @@ struct QueryContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         if T.self == EncodedImage.self {
-            return decoder.image == nil ? nil : try decode(T.self, forKey: key)
+            return try decoder.image() == nil ? nil : try decode(T.self, forKey: key)
         }
         guard contains(key) else { return nil }
         return try decode(T.self, forKey: key)

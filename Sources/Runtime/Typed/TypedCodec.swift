@@ -17,9 +17,15 @@ package enum TypedCodec {
     ]
 
     /// Decodes `request` into `T`; errors are ``FunctionError``s naming the field.
-    package static func decode<T: Decodable>(_ type: T.Type, from request: FunctionRequest) throws -> T {
+    package static func decode<T: Decodable>(
+        _ type: T.Type, from request: FunctionRequest, body: InputBody = .jsonOrImage
+    ) throws -> T {
         let media = request.contentType?.split(separator: ";").first.map { $0.trimmed.lowercased() } ?? ""
         do {
+            if body == .imageOnly {
+                let decoder = QueryDecoder(query: request.query) { try DetectFunction.imageBytes(of: request) }
+                return try decoder.decodeTopLevel(T.self)
+            }
             if media == "application/json" || media.hasSuffix("+json") {
                 guard !request.body.isEmpty else {
                     throw FunctionError(.invalidInput, "the JSON body is empty; send a JSON object")
@@ -71,6 +77,32 @@ package enum TypedCodec {
             throw FunctionError(.unprocessable, "the body is declared \(declared) but is not a valid image")
         }
         throw FunctionError(.unsupportedMediaType, "the body is not a JPEG or PNG image")
+    }
+
+    /// The answer of `POST /functions/<name>` for `output`: JSON with sorted keys, except a
+    /// ``DetectedImage``, which is the detect JSON or, with `?format=jpeg`, the image with its
+    /// boxes drawn.
+    package static func response<T: Encodable>(_ output: T, query: [String: String]) throws -> FunctionResponse {
+        guard let detected = output as? DetectedImage else {
+            return FunctionResponse(body: try encode(output), contentType: "application/json")
+        }
+        if try imageFormat(query) == "jpeg" {
+            let drawn = BoxRenderer.draw(detected.result.detections, names: detected.classNames, on: detected.image)
+            return FunctionResponse(body: try ImageCodec.encodeJPEG(drawn), contentType: "image/jpeg")
+        }
+        let json = DetectJSON.response(
+            model: detected.modelName, version: detected.modelVersion, result: detected.result,
+            names: detected.classNames)
+        return FunctionResponse(body: Array(json.utf8), contentType: "application/json")
+    }
+
+    /// `?format=` of a function answering images: `json` (the default) or `jpeg`; else a 400.
+    package static func imageFormat(_ query: [String: String]) throws -> String {
+        let format = query["format"]?.lowercased() ?? "json"
+        guard format == "json" || format == "jpeg" else {
+            throw FunctionError(.invalidInput, "format must be 'json' or 'jpeg', not '\(format)'")
+        }
+        return format
     }
 
     /// `value` as JSON, keys sorted.

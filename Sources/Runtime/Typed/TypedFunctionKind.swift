@@ -9,7 +9,16 @@ import ObjectStore
 /// function's model, and per request decodes the input, calls the handler and encodes the
 /// output with the runtime's codecs.
 package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
-    package init(_ function: Function.Type = Function.self) {}
+    /// The V2 signature when `Function` is a ``TensorInterface``.
+    package let tensorSignature: TensorSignature?
+    /// Makes the loaded function: a plain one, or one that also speaks tensors.
+    let wrap: @Sendable (TypedLoadedFunction<Function>) -> any LoadedFunction
+
+    /// A function without a tensor interface: `POST /functions/<name>` only.
+    package init(_ function: Function.Type = Function.self) {
+        tensorSignature = nil
+        wrap = { $0 }
+    }
 
     package var kind: String { Function.kind }
 
@@ -20,6 +29,11 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
         } catch let failure as FunctionFailure {
             throw FunctionError(.invalidInput, failure.message, underlying: failure)
         }
+    }
+
+    /// The model type's estimate for the version's files.
+    package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {
+        Function.Model.memoryEstimate(fileSizes: manifest.files.mapValues(\.size))
     }
 
     package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
@@ -35,8 +49,10 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
         do {
             let loaded = try Function.Model(files: ModelFiles(model), parameters: parameters)
             let function = try Function(parameters: parameters)
-            return TypedLoadedFunction(function: function, model: loaded, config: config, version: model.version)
+            return wrap(TypedLoadedFunction(function: function, model: loaded, config: config, version: model.version))
         } catch let failure as FunctionFailure {
+            // The runtime's own load errors (a model that does not parse) already say so.
+            if let original = failure.underlying as? FunctionError, original.code == .unavailable { throw original }
             throw FunctionError(
                 .unavailable, "\(origin) cannot be loaded: \(failure.message)", retryAfter: 30, underlying: failure)
         }
@@ -50,26 +66,44 @@ struct TypedLoadedFunction<Function: InferenceFunction>: LoadedFunction {
     let config: FunctionConfig
     let version: Int
 
+    /// What the model says it holds.
+    var memoryBytes: Int? { model.memoryBytes }
+
     func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
-        let input = try TypedCodec.decode(Function.Input.self, from: request)
-        var logger = request.logger ?? Logger(label: "mscr.function")
-        logger[metadataKey: "function"] = .string(config.name)
-        let cold = request.coldWaitMs.map { wait in
-            FunctionContext.ColdStart(
-                waitMs: wait, version: request.coldLoad?.version ?? version, fetchMs: request.coldLoad?.fetchMs ?? 0,
-                parseMs: request.coldLoad?.parseMs ?? 0, totalMs: request.coldLoad?.totalMs ?? wait,
-                bytes: request.coldLoad?.bytes ?? 0)
-        }
-        let context = FunctionContext(
-            logger: logger, functionName: config.name, modelName: config.model, modelVersion: version,
-            deadline: request.deadline ?? ContinuousClock.now.advanced(by: .seconds(60)), coldStart: cold,
-            traceID: request.traceID)
-        let output: Function.Output
+        // An image answer's format is checked before anything is read.
+        if Function.Output.self == DetectedImage.self { _ = try TypedCodec.imageFormat(request.query) }
+        let input = try TypedCodec.decode(Function.Input.self, from: request, body: Function.inputBody)
+        let output = try handle(
+            input,
+            context: context(
+                logger: request.logger, deadline: request.deadline, coldWaitMs: request.coldWaitMs,
+                coldLoad: request.coldLoad, traceID: request.traceID))
+        return try TypedCodec.response(output, query: request.query)
+    }
+
+    /// Runs the handler; its failures become the runtime's errors.
+    func handle(_ input: Function.Input, context: FunctionContext) throws -> Function.Output {
         do {
-            output = try function.handle(input, model: model, context: context)
+            return try function.handle(input, model: model, context: context)
         } catch let failure as FunctionFailure {
             throw failure.functionError
         }
-        return FunctionResponse(body: try TypedCodec.encode(output), contentType: "application/json")
+    }
+
+    /// The context of one request (whichever transport it came by).
+    func context(
+        logger: Logger?, deadline: ContinuousClock.Instant?, coldWaitMs: Double?, coldLoad: LoadReport?,
+        traceID: String?
+    ) -> FunctionContext {
+        var logger = logger ?? Logger(label: "mscr.function")
+        logger[metadataKey: "function"] = .string(config.name)
+        let cold = coldWaitMs.map { wait in
+            FunctionContext.ColdStart(
+                waitMs: wait, version: coldLoad?.version ?? version, fetchMs: coldLoad?.fetchMs ?? 0,
+                parseMs: coldLoad?.parseMs ?? 0, totalMs: coldLoad?.totalMs ?? wait, bytes: coldLoad?.bytes ?? 0)
+        }
+        return FunctionContext(
+            logger: logger, functionName: config.name, modelName: config.model, modelVersion: version,
+            deadline: deadline ?? ContinuousClock.now.advanced(by: .seconds(60)), coldStart: cold, traceID: traceID)
     }
 }

@@ -4,7 +4,7 @@ import MSCRFunctions
 /// The host kinds of a list of ``InferenceFunction`` types, checked for clashes.
 package enum TypedFunctionKinds {
     /// One ``TypedFunctionKind`` per type. Throws when two share a `kind`, or one takes the
-    /// `kind` of a built-in function (`darknet-yolo`, `lstm-regressor`, `mscr-test`).
+    /// `kind` of a built-in function (`lstm-regressor`, `mscr-test`, …).
     package static func make(_ functions: [any InferenceFunction.Type]) throws -> [any FunctionKind] {
         var seen = Set(FunctionKinds.all(includeTest: true).map(\.kind))
         var kinds: [any FunctionKind] = []
@@ -21,7 +21,13 @@ package enum TypedFunctionKinds {
         return kinds
     }
 
+    /// The kind of one type: with the V2 protocol when it is a ``TensorInterface``.
     private static func kindOf<F: InferenceFunction>(_ type: F.Type) -> any FunctionKind {
-        TypedFunctionKind(type)
+        if let tensors = type as? any TensorInterface.Type { return tensorKindOf(tensors) }
+        return TypedFunctionKind(type)
+    }
+
+    private static func tensorKindOf<F: TensorInterface>(_ type: F.Type) -> any FunctionKind {
+        TypedFunctionKind(tensors: type)
     }
 }

@@ -56,15 +56,22 @@ extension V2Service {
                 try signature.check(inputs: decoded.tensors.inputs, dimensions: !signature.sizesVaryByModel)
                 try Self.checkRequestedOutputs(decoded, against: signature)
             }
-            let tensors = decoded.tensors
-            let (answer, timing) = try await host.call(name, version: version, bodyBytes: bodyBytes, timeout: timeout) {
-                loaded in
+            var request = decoded.tensors
+            request.logger = logger
+            let tensors = request
+            let (answer, timing) = try await host.callAdmitted(
+                name, version: version, bodyBytes: bodyBytes, timeout: timeout
+            ) { loaded, admitted in
                 guard let function = loaded as? any TensorFunction else {
                     throw FunctionError(.internal, "function '\(name)' has no tensor interface")
                 }
                 if signature.definedByModel {
                     try Self.checkRequestedOutputs(decoded, against: function.tensorSignature)
                 }
+                var tensors = tensors
+                tensors.deadline = admitted.deadline
+                tensors.coldWaitMs = admitted.timing.coldMs
+                tensors.coldLoad = admitted.timing.load
                 return (outputs: try function.run(tensors), version: loaded.version)
             }
             let encoded = try withSpan("encode") { span in

@@ -6,7 +6,7 @@ import Logging
 import Tracing
 
 /// The handlers of the Open Inference Protocol (KServe V2) REST API. A V2 model is a
-/// function whose kind has a tensor signature (`TensorSignatures`); its V2 name is the
+/// function whose kind has a tensor signature (`FunctionKind.tensorSignature`); its V2 name is the
 /// function's name and its versions are the repository versions of the function's model.
 struct V2Service: Sendable {
     /// `GET /v2`: the server's name, version and protocol extensions.
@@ -28,10 +28,8 @@ struct V2Service: Sendable {
 
     /// The function behind V2 model `name` and its static signature (404 when there is none).
     func model(_ name: String) throws -> (FunctionConfig, TensorSignature) {
-        guard let config = host.config(name), let signature = TensorSignatures.signature(forKind: config.kind) else {
-            let models = host.names.filter {
-                host.config($0).flatMap { TensorSignatures.signature(forKind: $0.kind) } != nil
-            }
+        guard let config = host.config(name), let signature = host.tensorSignature(name) else {
+            let models = host.names.filter { host.tensorSignature($0) != nil }
             throw FunctionError(.notFound, "unknown model '\(name)' (models: \(models.joined(separator: ", ")))")
         }
         return (config, signature)

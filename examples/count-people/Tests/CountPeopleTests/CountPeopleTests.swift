@@ -81,6 +81,47 @@ struct CountPeopleTests {
         }
     }
 
+    @Test("V2 over a real socket: metadata, then infer in JSON and binary answers as POST /functions/count-people")
+    func tensorProtocol() async throws {
+        let repository = try Self.repository()
+        defer { repository.remove() }
+        let expected = try Self.goldenPersonScores("street").filter { $0 >= 0.5 }
+        let photo = try Self.image("street.jpg")
+        try await FunctionTester.run(
+            CountPeople.self, model: Self.model, repository: repository.uri, params: ["threshold": 0.5],
+            transport: .live
+        ) { client in
+            let metadata = try await client.tensorMetadata()
+            #expect(metadata.platform == "count-people")
+            #expect(metadata.inputs == [TensorDescriptor("image", .bytes, [1])])
+            #expect(metadata.outputs.map(\.name) == ["people", "enough", "scores"])
+
+            let rest = try #require(
+                try await client.invoke(image: photo, query: ["atLeast": "\(expected.count)"]).output)
+            let image = try NamedTensor(name: "image", shape: [1], elements: .bytes([photo]))
+            for binary in [false, true] {
+                let v2 = try await client.infer(
+                    [image], parameters: ["atLeast": .int(Int64(expected.count))], binary: binary)
+                #expect(v2.status == 200, "\(v2.text)")
+                #expect(try v2.output("people")?.integers() == [Int64(expected.count)])
+                #expect(try v2.output("enough")?.booleans() == [true])
+                let scores = try #require(try v2.output("scores")?.floats())
+                #expect(scores == rest.scores)
+                for (score, reference) in zip(scores, expected) { #expect(abs(score - reference) <= 0.01) }
+            }
+            let tooMany = try await client.infer([image], parameters: ["atLeast": .int(Int64(expected.count + 1))])
+            #expect(try tooMany.output("enough")?.booleans() == [false])
+
+            let notImage = try NamedTensor(name: "image", shape: [1], elements: .bytes([Array("hello".utf8)]))
+            let refused = try await client.infer([notImage])
+            #expect(refused.status == 400, "\(refused.text)")
+            #expect(refused.error == "the body is not a JPEG or PNG image")
+            let badParameter = try await client.infer([image], parameters: ["atLeast": .double(1.5)])
+            #expect(badParameter.status == 400)
+            #expect(badParameter.error == "parameter 'atLeast' must be a whole number, got 1.5")
+        }
+    }
+
     @Test("atLeast decides enough")
     func atLeastChangesEnough() async throws {
         let repository = try Self.repository()
