@@ -17,6 +17,8 @@ Usage (Python needs numpy, onnxruntime; optionally openvino):
       --threads 1,2 --rounds 5 --runs 10 --warmup 3
 
 Prints progress on stderr, a Markdown table on stdout; --json FILE also writes every number.
+--baseline OTHER_MSCR adds a second mscr build to the rotation (the before of a change) and the
+paired ratio mscr / baseline.
 """
 import argparse
 import json
@@ -81,6 +83,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('model')
     ap.add_argument('--mscr', required=True, help='the mscr binary (a release build)')
+    ap.add_argument('--baseline', help='another mscr binary (e.g. before a change), run in the same rotation')
     ap.add_argument('--threads', default='1,2', help='comma-separated thread counts')
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--runs', type=int, default=10)
@@ -94,7 +97,7 @@ def main():
         peers.append('openvino')
     except ImportError:
         log('openvino not installed: comparing with ONNX Runtime only')
-    engines = ['mscr'] + peers
+    engines = ['mscr'] + (['baseline'] if args.baseline else []) + peers
     results = {}
     for threads in [int(t) for t in args.threads.split(',')]:
         rounds = []
@@ -102,8 +105,9 @@ def main():
             order = engines[r % len(engines):] + engines[:r % len(engines)]
             medians = {}
             for engine in order:
-                if engine == 'mscr':
-                    out = run_json([args.mscr, 'onnx', 'run', args.model, '--bench', str(args.runs), '--warmup',
+                if engine in ('mscr', 'baseline'):
+                    binary = args.mscr if engine == 'mscr' else args.baseline
+                    out = run_json([binary, 'onnx', 'run', args.model, '--bench', str(args.runs), '--warmup',
                                     str(args.warmup), '--threads', str(threads)])
                 else:
                     out = run_json([sys.executable, '-c', PEER, engine, args.model, str(threads), str(args.runs),
@@ -112,17 +116,25 @@ def main():
             fastest = min(peers, key=lambda p: medians[p])
             medians['ratio'] = medians['mscr'] / medians[fastest]
             medians['fastest_peer'] = fastest
+            if args.baseline:
+                medians['vs_baseline'] = medians['mscr'] / medians['baseline']
             log(f'{threads} thread(s), round {r + 1}: ' + ', '.join(
                 f'{e} {medians[e]:.1f} ms' for e in engines) + f'; ratio {medians["ratio"]:.2f} vs {fastest}')
             rounds.append(medians)
         results[threads] = rounds
 
-    print('| threads | ' + ' | '.join(f'{e} median ms' for e in engines) + ' | mscr / fastest peer (median, worst) |')
-    print('|---|' + '---|' * len(engines) + '---|')
+    extra = ' mscr / baseline (median, worst) |' if args.baseline else ''
+    print('| threads | ' + ' | '.join(f'{e} median ms' for e in engines) + ' | mscr / fastest peer (median, worst) |'
+          + extra)
+    print('|---|' + '---|' * len(engines) + '---|' + ('---|' if args.baseline else ''))
     for threads, rounds in results.items():
         cells = [f'{statistics.median(r[e] for r in rounds):.1f}' for e in engines]
         ratios = [r['ratio'] for r in rounds]
-        print(f'| {threads} | ' + ' | '.join(cells) + f' | {statistics.median(ratios):.2f} ({max(ratios):.2f}) |')
+        line = f'| {threads} | ' + ' | '.join(cells) + f' | {statistics.median(ratios):.2f} ({max(ratios):.2f}) |'
+        if args.baseline:
+            vs = [r['vs_baseline'] for r in rounds]
+            line += f' {statistics.median(vs):.2f} ({max(vs):.2f}) |'
+        print(line)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump({str(k): v for k, v in results.items()}, f, indent=1)
