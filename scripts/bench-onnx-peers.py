@@ -18,10 +18,11 @@ Usage (Python needs numpy, onnxruntime; optionally openvino):
 
 Prints progress on stderr, a Markdown table on stdout; --json FILE also writes every number.
 --baseline OTHER_MSCR adds a second mscr build to the rotation (the before of a change) and the
-paired ratio mscr / baseline.
+paired ratio mscr / baseline. --cpu-time compares CPU time per forward instead (for a loaded box).
 """
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -79,6 +80,14 @@ def run_json(cmd):
     return json.loads(lines[-1])
 
 
+def cpu_seconds(cmd):
+    """User + system seconds of the process `cmd` (and its children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run_json(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('model')
@@ -89,6 +98,11 @@ def main():
     ap.add_argument('--runs', type=int, default=10)
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--json', help='also write every number here')
+    ap.add_argument('--cpu-time', action='store_true',
+                    help='compare CPU time per forward instead of wall time: each engine runs twice (2 and '
+                         '2 + RUNS forwards) and the difference of the two processes\' user + system time is '
+                         'divided by RUNS. Meant for 1 thread on a loaded machine, where wall time measures '
+                         'the other work more than the engines')
     args = ap.parse_args()
 
     peers = ['ort']
@@ -105,14 +119,17 @@ def main():
             order = engines[r % len(engines):] + engines[:r % len(engines)]
             medians = {}
             for engine in order:
-                if engine in ('mscr', 'baseline'):
-                    binary = args.mscr if engine == 'mscr' else args.baseline
-                    out = run_json([binary, 'onnx', 'run', args.model, '--bench', str(args.runs), '--warmup',
-                                    str(args.warmup), '--threads', str(threads)])
+                def command(runs):
+                    if engine in ('mscr', 'baseline'):
+                        binary = args.mscr if engine == 'mscr' else args.baseline
+                        return [binary, 'onnx', 'run', args.model, '--bench', str(runs), '--warmup',
+                                str(args.warmup), '--threads', str(threads)]
+                    return [sys.executable, '-c', PEER, engine, args.model, str(threads), str(runs),
+                            str(args.warmup)]
+                if args.cpu_time:
+                    medians[engine] = (cpu_seconds(command(2 + args.runs)) - cpu_seconds(command(2))) / args.runs * 1e3
                 else:
-                    out = run_json([sys.executable, '-c', PEER, engine, args.model, str(threads), str(args.runs),
-                                    str(args.warmup)])
-                medians[engine] = out['forward_ms']['median']
+                    medians[engine] = run_json(command(args.runs))['forward_ms']['median']
             fastest = min(peers, key=lambda p: medians[p])
             medians['ratio'] = medians['mscr'] / medians[fastest]
             medians['fastest_peer'] = fastest
@@ -124,7 +141,8 @@ def main():
         results[threads] = rounds
 
     extra = ' mscr / baseline (median, worst) |' if args.baseline else ''
-    print('| threads | ' + ' | '.join(f'{e} median ms' for e in engines) + ' | mscr / fastest peer (median, worst) |'
+    unit = 'CPU ms/forward' if args.cpu_time else 'median ms'
+    print('| threads | ' + ' | '.join(f'{e} {unit}' for e in engines) + ' | mscr / fastest peer (median, worst) |'
           + extra)
     print('|---|' + '---|' * len(engines) + '---|' + ('---|' if args.baseline else ''))
     for threads, rounds in results.items():

@@ -207,7 +207,9 @@ package enum WinogradConvolution {
                             let at = (f * outHeight + y0) * outWidth
                             let count = min(m, outHeight - y0) * outWidth
                             BiasActivation.apply(output + at, count: count, activation: .swish, isa: .avx512)
-                            if let residual { Elementwise.add(output + at, residual + at, into: output + at, count: count) }
+                            if let residual {
+                                Elementwise.add(output + at, residual + at, into: output + at, count: count)
+                            }
                         }
                     }
                 }

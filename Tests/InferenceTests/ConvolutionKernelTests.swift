@@ -105,13 +105,16 @@ struct ConvolutionKernelTests {
             ("filters=32\nsize=1", false), ("filters=64\nsize=3\npad=1", false),
             ("filters=40\nsize=1\ngroups=2", false),
         ] {
+            // Leaky (piecewise linear): the shape alone decides (see the swish cases below).
             let layer = try #require(
-                try makeLayers(input: shape, "[convolutional]\n\(section)\n")[0] as? ConvolutionalLayer)
+                try makeLayers(input: shape, "[convolutional]\n\(section)\nactivation=leaky\n")[0]
+                    as? ConvolutionalLayer)
             #expect(layer.panel == panel, "\(section)")
         }
         let pointwise = FeatureShape(channels: 48, height: 5, width: 5)
         let small = try #require(
-            try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\n")[0] as? ConvolutionalLayer)
+            try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\nactivation=leaky\n")[0]
+                as? ConvolutionalLayer)
         #expect(!small.panel)  // a reduction of 48: SmallGemm
         // The same with swish: panels, which apply it while each part is in cache; fewer than 8
         // filters stay on SmallGemm.
