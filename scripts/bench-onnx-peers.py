@@ -17,9 +17,12 @@ Usage (Python needs numpy, onnxruntime; optionally openvino):
       --threads 1,2 --rounds 5 --runs 10 --warmup 3
 
 Prints progress on stderr, a Markdown table on stdout; --json FILE also writes every number.
+--baseline OTHER_MSCR adds a second mscr build to the rotation (the before of a change) and the
+paired ratio mscr / baseline. --cpu-time compares CPU time per forward instead (for a loaded box).
 """
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,15 +80,29 @@ def run_json(cmd):
     return json.loads(lines[-1])
 
 
+def cpu_seconds(cmd):
+    """User + system seconds of the process `cmd` (and its children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run_json(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('model')
     ap.add_argument('--mscr', required=True, help='the mscr binary (a release build)')
+    ap.add_argument('--baseline', help='another mscr binary (e.g. before a change), run in the same rotation')
     ap.add_argument('--threads', default='1,2', help='comma-separated thread counts')
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--runs', type=int, default=10)
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--json', help='also write every number here')
+    ap.add_argument('--cpu-time', action='store_true',
+                    help='compare CPU time per forward instead of wall time: each engine runs twice (2 and '
+                         '2 + RUNS forwards) and the difference of the two processes\' user + system time is '
+                         'divided by RUNS. Meant for 1 thread on a loaded machine, where wall time measures '
+                         'the other work more than the engines')
     args = ap.parse_args()
 
     peers = ['ort']
@@ -94,7 +111,7 @@ def main():
         peers.append('openvino')
     except ImportError:
         log('openvino not installed: comparing with ONNX Runtime only')
-    engines = ['mscr'] + peers
+    engines = ['mscr'] + (['baseline'] if args.baseline else []) + peers
     results = {}
     for threads in [int(t) for t in args.threads.split(',')]:
         rounds = []
@@ -102,27 +119,40 @@ def main():
             order = engines[r % len(engines):] + engines[:r % len(engines)]
             medians = {}
             for engine in order:
-                if engine == 'mscr':
-                    out = run_json([args.mscr, 'onnx', 'run', args.model, '--bench', str(args.runs), '--warmup',
-                                    str(args.warmup), '--threads', str(threads)])
+                def command(runs):
+                    if engine in ('mscr', 'baseline'):
+                        binary = args.mscr if engine == 'mscr' else args.baseline
+                        return [binary, 'onnx', 'run', args.model, '--bench', str(runs), '--warmup',
+                                str(args.warmup), '--threads', str(threads)]
+                    return [sys.executable, '-c', PEER, engine, args.model, str(threads), str(runs),
+                            str(args.warmup)]
+                if args.cpu_time:
+                    medians[engine] = (cpu_seconds(command(2 + args.runs)) - cpu_seconds(command(2))) / args.runs * 1e3
                 else:
-                    out = run_json([sys.executable, '-c', PEER, engine, args.model, str(threads), str(args.runs),
-                                    str(args.warmup)])
-                medians[engine] = out['forward_ms']['median']
+                    medians[engine] = run_json(command(args.runs))['forward_ms']['median']
             fastest = min(peers, key=lambda p: medians[p])
             medians['ratio'] = medians['mscr'] / medians[fastest]
             medians['fastest_peer'] = fastest
+            if args.baseline:
+                medians['vs_baseline'] = medians['mscr'] / medians['baseline']
             log(f'{threads} thread(s), round {r + 1}: ' + ', '.join(
                 f'{e} {medians[e]:.1f} ms' for e in engines) + f'; ratio {medians["ratio"]:.2f} vs {fastest}')
             rounds.append(medians)
         results[threads] = rounds
 
-    print('| threads | ' + ' | '.join(f'{e} median ms' for e in engines) + ' | mscr / fastest peer (median, worst) |')
-    print('|---|' + '---|' * len(engines) + '---|')
+    extra = ' mscr / baseline (median, worst) |' if args.baseline else ''
+    unit = 'CPU ms/forward' if args.cpu_time else 'median ms'
+    print('| threads | ' + ' | '.join(f'{e} {unit}' for e in engines) + ' | mscr / fastest peer (median, worst) |'
+          + extra)
+    print('|---|' + '---|' * len(engines) + '---|' + ('---|' if args.baseline else ''))
     for threads, rounds in results.items():
         cells = [f'{statistics.median(r[e] for r in rounds):.1f}' for e in engines]
         ratios = [r['ratio'] for r in rounds]
-        print(f'| {threads} | ' + ' | '.join(cells) + f' | {statistics.median(ratios):.2f} ({max(ratios):.2f}) |')
+        line = f'| {threads} | ' + ' | '.join(cells) + f' | {statistics.median(ratios):.2f} ({max(ratios):.2f}) |'
+        if args.baseline:
+            vs = [r['vs_baseline'] for r in rounds]
+            line += f' {statistics.median(vs):.2f} ({max(vs):.2f}) |'
+        print(line)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump({str(k): v for k, v in results.items()}, f, indent=1)

@@ -1,3 +1,5 @@
+import InferenceAVX512Kernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -67,10 +69,12 @@ extension Activation {
 package enum BiasActivation {
     /// `data[c, i] = activation(data[c, i] + bias[c])` for `data [channels × spatial]`.
     /// `bias` nil adds nothing.
+    /// `isa` picks the swish loop (AVX-512 only where the CPU has it; both give the same values).
     package static func apply(
         _ data: UnsafeMutablePointer<Float>, channels: Int, spatial: Int,
-        bias: UnsafePointer<Float>?, activation: Activation
+        bias: UnsafePointer<Float>?, activation: Activation, isa: KernelISA = .current
     ) {
+        let wide = isa == .avx512 && KernelISA.detected == .avx512
         for c in 0..<channels {
             let b = bias?[c] ?? 0
             let p = data + c * spatial
@@ -78,7 +82,9 @@ package enum BiasActivation {
             case .linear: addLinear(p, spatial, b)
             case .leaky: addLeaky(p, spatial, b)
             case .relu: addRelu(p, spatial, b)
-            case .swish: addSwish(p, spatial, b)
+            case .swish:
+                let done = wide ? Swish512.apply(p, spatial, b) : 0
+                addSwish(p + done, spatial - done, b)
             case .logistic, .mish:
                 for i in 0..<spatial { p[i] = activation.apply(p[i] + b) }
             }
@@ -86,8 +92,10 @@ package enum BiasActivation {
     }
 
     /// Applies `activation` to `data[0 ..< count]` in place (no bias).
-    package static func apply(_ data: UnsafeMutablePointer<Float>, count: Int, activation: Activation) {
-        apply(data, channels: 1, spatial: count, bias: nil, activation: activation)
+    package static func apply(
+        _ data: UnsafeMutablePointer<Float>, count: Int, activation: Activation, isa: KernelISA = .current
+    ) {
+        apply(data, channels: 1, spatial: count, bias: nil, activation: activation, isa: isa)
     }
 
     @inline(__always)

@@ -25,8 +25,8 @@ package enum DirectConvolution {
 
     /// `output[f, y, x] = act(bias[f] + Σ_c Σ_ky Σ_kx w[f, c, ky, kx] · input[c, y·s − pad + ky, x·s − pad + kx])`
     /// for `input [channels × height × width]`, `weights [filters × channels × 3 × 3]` and
-    /// `output [filters × outHeight × outWidth]`; `act` is `activation` when it is piecewise
-    /// linear, else the identity (the bias is still added; the caller applies the activation).
+    /// `output [filters × outHeight × outWidth]`. Piecewise-linear activations are applied in
+    /// registers; the others (swish, …) over each finished output row while it is in L1.
     package static func run(
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int, stride: Int, pad: Int,
@@ -34,7 +34,6 @@ package enum DirectConvolution {
         workspace: UnsafeMutablePointer<Float>
     ) {
         guard channels > 0, filters > 0, outHeight > 0, outWidth > 0 else { return }
-        let act: Activation = activation.isPiecewiseLinear ? activation : .linear
         let ph = PaddedPlane.height(kernel: 3, stride: stride, outHeight: outHeight)
         let pw = PaddedPlane.width(kernel: 3, stride: stride, outWidth: outWidth)
         let planeFloats = PaddedPlane.size(kernel: 3, stride: stride, outHeight: outHeight, outWidth: outWidth)
@@ -75,11 +74,11 @@ package enum DirectConvolution {
                 if stride == 2 {
                     row(
                         2, g, y, count, planes, planeFloats, half, ph, channels, regrouped + g * taps * lanes,
-                        bias + g * lanes, act, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
+                        bias + g * lanes, activation, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
                 } else {
                     row(
                         1, g, y, count, planes, planeFloats, pw, ph, channels, regrouped + g * taps * lanes,
-                        bias + g * lanes, act, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
+                        bias + g * lanes, activation, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
                 }
             }
         }
@@ -148,6 +147,9 @@ package enum DirectConvolution {
             if count > 7 { store(a7, o + 7 * plane, n, act) }
             x += 8
         }
+        if !act.isPiecewiseLinear {
+            for l in 0..<count { BiasActivation.apply(out + l * oh * ow + y * ow, count: ow, activation: act) }
+        }
     }
 
     /// Stores the first `n` lanes of `act(v)` at `p`.
@@ -157,7 +159,7 @@ package enum DirectConvolution {
         switch act {
         case .leaky: r = v.replacing(with: v * SIMD8(repeating: 0.1), where: v .<= 0)
         case .relu: r = v.replacing(with: SIMD8(repeating: 0), where: v .<= 0)
-        default: r = v
+        default: r = v  // linear, or applied over the finished row
         }
         SIMD8Memory.store(r, p, count: n)
     }

@@ -36,7 +36,7 @@ package enum PanelConvolution {
         kernel: Int, stride: Int, pad: Int, activation: Activation,
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
         residual: UnsafePointer<Float>? = nil,
-        workspace: UnsafeMutablePointer<Float>
+        workspace: UnsafeMutablePointer<Float>, isa: KernelISA = .current
     ) {
         let k = channels * kernel * kernel
         let pixels = outHeight * outWidth
@@ -50,10 +50,11 @@ package enum PanelConvolution {
             Im2col.unfoldPanels(
                 input: input, channels: channels, height: height, width: width, kernel: kernel, stride: stride,
                 pad: pad, outWidth: outWidth, first: first, count: count, panels: b)
-            PanelGemm.multiply(m: filters, n: count, k: k, a: packed, b: b, c: output + first, ldc: pixels)
+            PanelGemm.multiply(m: filters, n: count, k: k, a: packed, b: b, c: output + first, ldc: pixels, isa: isa)
             for f in 0..<filters {
                 let row = output + f * pixels + first
-                BiasActivation.apply(row, channels: 1, spatial: count, bias: bias + f, activation: activation)
+                BiasActivation.apply(
+                    row, channels: 1, spatial: count, bias: bias + f, activation: activation, isa: isa)
                 if let residual { Elementwise.add(row, residual + f * pixels + first, into: row, count: count) }
             }
         }

@@ -144,9 +144,13 @@ package enum WinogradConvolution {
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
         residual: UnsafePointer<Float>? = nil,
         workspace: UnsafeMutablePointer<Float>,
-        blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock
+        blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock,
+        isa: KernelISA = .current
     ) {
         guard channels > 0, filters > 0, outHeight > 0, outWidth > 0 else { return }
+        // With AVX-512, swish runs over each finished tile row of a filter (hot in L1) sixteen
+        // lanes at a time instead of eight in the output transform; the residual follows it.
+        let rowSwish = activation == .swish && isa == .avx512 && KernelISA.detected == .avx512
         let plan = Plan(
             tile: tile, channels: channels, filters: filters, outHeight: outHeight, outWidth: outWidth,
             blockFloats: blockFloats, filterBlock: filterBlock)
@@ -189,15 +193,23 @@ package enum WinogradConvolution {
                         while tx < tilesX {
                             let at = (f * outHeight + y0) * outWidth + tx * m
                             let out = OutputTiles(
-                                base: output + at, residual: residual.map { $0 + at }, width: outWidth,
-                                rows: min(m, outHeight - y0), columns: min(8 * m, outWidth - tx * m),
-                                bias: bias[f], activation: activation)
+                                base: output + at, residual: rowSwish ? nil : residual.map { $0 + at },
+                                width: outWidth, rows: min(m, outHeight - y0), columns: min(8 * m, outWidth - tx * m),
+                                bias: bias[f], activation: rowSwish ? .linear : activation)
                             let src = mm + j * stride + r * tilesX + tx
                             switch tile {
                             case .f2: outputF2(src, fb * stride, out, t)
                             case .f4: outputF4(src, fb * stride, out, t)
                             }
                             tx += 8
+                        }
+                        if rowSwish {
+                            let at = (f * outHeight + y0) * outWidth
+                            let count = min(m, outHeight - y0) * outWidth
+                            BiasActivation.apply(output + at, count: count, activation: .swish, isa: .avx512)
+                            if let residual {
+                                Elementwise.add(output + at, residual + at, into: output + at, count: count)
+                            }
                         }
                     }
                 }
@@ -257,11 +269,15 @@ package enum WinogradConvolution {
                                     let split = PanelGemm.columns - lane
                                     let next =
                                         first / PanelGemm.columns + 1 < plan.tilePanels ? out + panel - lane : nil
+                                    // Element by element: a call to memmove per piece of
+                                    // at most 8 floats cost more than the copy.
                                     for p in 0..<planes {
                                         let values = straddle + 8 * p
-                                        (out + p * vStride).update(from: values, count: split)
+                                        let head = out + p * vStride
+                                        for i in 0..<split { head[i] = values[i] }
                                         if let next {
-                                            (next + p * vStride).update(from: values + split, count: 8 - split)
+                                            let tail = next + p * vStride
+                                            for i in split..<8 { tail[i - split] = values[i] }
                                         }
                                     }
                                 }
@@ -485,14 +501,15 @@ package enum WinogradConvolution {
         let four = SIMD8<Float>(repeating: 4)
         let five = SIMD8<Float>(repeating: 5)
         let two = SIMD8<Float>(repeating: 2)
+        // Products with the constants as fused multiply-adds (14 vector operations, not 22).
         let a = d4 - d2
         let b = d3 - d1
-        let e0 = (d4 + four * d0) - five * d2
-        let e1 = (d4 + d3) - four * (d1 + d2)
-        let e2 = (d4 - d3) + four * (d1 - d2)
-        let e3 = a + two * b
-        let e4 = a - two * b
-        let e5 = (d5 + four * d1) - five * d3
+        let e0 = d4.addingProduct(four, d0).addingProduct(-five, d2)
+        let e1 = (d4 + d3).addingProduct(-four, d1 + d2)
+        let e2 = (d4 - d3).addingProduct(four, d1 - d2)
+        let e3 = a.addingProduct(two, b)
+        let e4 = a.addingProduct(-two, b)
+        let e5 = d5.addingProduct(four, d1).addingProduct(-five, d3)
         return (e0, e1, e2, e3, e4, e5)
     }
 
@@ -507,9 +524,9 @@ package enum WinogradConvolution {
         let p34 = m3 + m4
         let q34 = m3 - m4
         let y0 = m0 + p12 + p34
-        let y1 = q12 + SIMD8(repeating: 2) * q34
-        let y2 = p12 + SIMD8(repeating: 4) * p34
-        let y3 = q12 + SIMD8(repeating: 8) * q34 + m5
+        let y1 = q12.addingProduct(SIMD8(repeating: 2), q34)
+        let y2 = p12.addingProduct(SIMD8(repeating: 4), p34)
+        let y3 = q12.addingProduct(SIMD8(repeating: 8), q34) + m5
         return (y0, y1, y2, y3)
     }
 
@@ -569,14 +586,42 @@ package enum WinogradConvolution {
         let rows = min(height, plan.paddedRows - pad)
         let cols = min(width, plan.tilesX * m + 2 - pad)
         guard rows > 0, cols > 0 else { return }
+        // Elements `vector0 ..< vector1` of every phase come from whole 16-float loads, split
+        // into the phases by lane (16/m elements of each per load); the rest one by one.
+        let step = 16 / m
+        let vector0 = (pad + m - 1) / m
+        var vector1 = vector0
+        if m == 2 || m == 4 {
+            while m * vector1 - pad + 16 <= cols { vector1 += step }
+        }
         for y in 0..<rows {
             let s = src + y * width
             let d = dst + (y + pad) * m * pw
+            var t = vector0
+            while t < vector1 {
+                let v = UnsafeRawPointer(s + m * t - pad).loadUnaligned(as: SIMD16<Float>.self)
+                if m == 4 {
+                    let even = v.evenHalf
+                    let odd = v.oddHalf
+                    UnsafeMutableRawPointer(d + t).storeBytes(of: even.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d + pw + t).storeBytes(of: odd.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d + 2 * pw + t).storeBytes(of: even.oddHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d + 3 * pw + t).storeBytes(of: odd.oddHalf, as: SIMD4<Float>.self)
+                } else {
+                    SIMD8Memory.store(v.evenHalf, d + t)
+                    SIMD8Memory.store(v.oddHalf, d + pw + t)
+                }
+                t += step
+            }
             for q in 0..<m {
                 // Padded column X = m·t + q reads input column X − pad.
                 var t = q >= pad ? 0 : (pad - q + m - 1) / m
                 let row = d + q * pw
                 while m * t + q - pad < cols {
+                    if t == vector0 && vector1 > vector0 {
+                        t = vector1
+                        continue
+                    }
                     row[t] = s[m * t + q - pad]
                     t += 1
                 }

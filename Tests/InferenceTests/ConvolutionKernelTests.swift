@@ -74,6 +74,10 @@ struct ConvolutionKernelTests {
         ConvCase(c: 4, h: 9, w: 10, filters: 9, size: 3, stride: 2, pad: 0, groups: 1, activation: .relu),
         ConvCase(c: 1, h: 6, w: 25, filters: 8, size: 3, stride: 1, pad: 0, groups: 1, activation: .linear),
         ConvCase(c: 3, h: 10, w: 12, filters: 4, size: 3, stride: 1, pad: 1, groups: 1, activation: .logistic),
+        // Direct with swish (yolov8n's input layer), applied over each finished row: 9 filters
+        // (a group of 1), a width that ends mid-vector.
+        ConvCase(c: 3, h: 12, w: 37, filters: 9, size: 3, stride: 2, pad: 1, groups: 1, activation: .swish),
+        ConvCase(c: 2, h: 7, w: 21, filters: 16, size: 3, stride: 1, pad: 1, groups: 1, activation: .swish),
         // PanelConvolution (more than 32 filters and a reduction longer than 64): 1×1, strided
         // 1×1 and 3×3, 3×3 stride 1 below Winograd's 16 channels, odd filter counts (A's last
         // panel partial), maps whose pixels end mid-panel, and one of several parts.
@@ -82,6 +86,12 @@ struct ConvolutionKernelTests {
         ConvCase(c: 16, h: 13, w: 11, filters: 35, size: 3, stride: 2, pad: 1, groups: 1),
         ConvCase(c: 8, h: 9, w: 14, filters: 40, size: 3, stride: 1, pad: 1, groups: 1, activation: .relu),
         ConvCase(c: 9, h: 6, w: 5, filters: 34, size: 3, stride: 2, pad: 0, groups: 1, activation: .mish),
+        // Skinny products with swish go to panels too (`activatesInPanels`): 1×1 with a short
+        // reduction, 3×3 stride 2 with 32 filters (yolov8n's second layer), and 8 filters.
+        ConvCase(c: 24, h: 11, w: 13, filters: 16, size: 1, stride: 1, pad: 0, groups: 1, activation: .swish),
+        ConvCase(c: 16, h: 15, w: 30, filters: 32, size: 3, stride: 2, pad: 1, groups: 1, activation: .swish),
+        ConvCase(c: 5, h: 9, w: 7, filters: 8, size: 3, stride: 2, pad: 1, groups: 1, activation: .swish),
+        ConvCase(c: 6, h: 5, w: 7, filters: 7, size: 1, stride: 1, pad: 0, groups: 1, activation: .swish),
         ConvCase(c: 72, h: 40, w: 41, filters: 36, size: 1, stride: 1, pad: 0, groups: 1),
         // Rows wide enough for the stride-2 unfold's vector path, with and without padding.
         ConvCase(c: 8, h: 9, w: 70, filters: 40, size: 3, stride: 2, pad: 1, groups: 1),
@@ -95,14 +105,25 @@ struct ConvolutionKernelTests {
             ("filters=32\nsize=1", false), ("filters=64\nsize=3\npad=1", false),
             ("filters=40\nsize=1\ngroups=2", false),
         ] {
+            // Leaky (piecewise linear): the shape alone decides (see the swish cases below).
             let layer = try #require(
-                try makeLayers(input: shape, "[convolutional]\n\(section)\n")[0] as? ConvolutionalLayer)
+                try makeLayers(input: shape, "[convolutional]\n\(section)\nactivation=leaky\n")[0]
+                    as? ConvolutionalLayer)
             #expect(layer.panel == panel, "\(section)")
         }
         let pointwise = FeatureShape(channels: 48, height: 5, width: 5)
         let small = try #require(
-            try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\n")[0] as? ConvolutionalLayer)
+            try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\nactivation=leaky\n")[0]
+                as? ConvolutionalLayer)
         #expect(!small.panel)  // a reduction of 48: SmallGemm
+        // The same with swish: panels, which apply it while each part is in cache; fewer than 8
+        // filters stay on SmallGemm.
+        for (filters, panel) in [(64, true), (8, true), (7, false)] {
+            let swish = try #require(
+                try makeLayers(input: pointwise, "[convolutional]\nfilters=\(filters)\nsize=1\nactivation=swish\n")[0]
+                    as? ConvolutionalLayer)
+            #expect(swish.panel == panel, "\(filters)")
+        }
     }
 
     @Test(arguments: cases)

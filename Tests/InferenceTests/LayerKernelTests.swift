@@ -151,6 +151,30 @@ struct LayerKernelTests {
         }
     }
 
+    /// Swish over rows of every length around the vector widths: the AVX-512 loop (16 lanes, the
+    /// AVX2 one finishing the rest) gives exactly the AVX2 values, and both the reference's.
+    @Test func swishSetsAgree() {
+        var rng = DetTestRandom(seed: 17)
+        for count in [1, 7, 8, 15, 16, 17, 31, 33, 100] {
+            let data = rng.floats(count, in: -90...90)
+            let bias: Float = 0.375
+            let want = data.map { Float(referenceActivation(.swish, Double($0) + Double(bias))) }
+            var results: [[Float]] = []
+            for isa in WinogradConvolutionTests.isas {
+                var out = data
+                out.withUnsafeMutableBufferPointer { d in
+                    withUnsafePointer(to: bias) { b in
+                        BiasActivation.apply(
+                            d.baseAddress!, channels: 1, spatial: count, bias: b, activation: .swish, isa: isa)
+                    }
+                }
+                #expect(maxRelativeError(out, want) < 1e-6, "\(isa) \(count)")
+                results.append(out)
+            }
+            #expect(results.allSatisfy { $0 == results[0] }, "\(count)")
+        }
+    }
+
     @Test func activationsFollowDarknet() {
         #expect(Activation.leaky.apply(-2) == -0.2)
         #expect(Activation.relu.apply(-2) == 0)

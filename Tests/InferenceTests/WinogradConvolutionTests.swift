@@ -10,8 +10,11 @@ struct WinogradCase: CustomTestStringConvertible, Sendable {
     var blockFloats = WinogradConvolution.blockFloats
     /// Most filters in one block; fewer than `filters` forces several filter blocks.
     var filterBlock = WinogradConvolution.filterBlock
+    /// Whether a residual (of the output's shape) is added after the activation.
+    var residual = false
     var testDescription: String {
         "c\(c) \(h)x\(w) n\(filters) p\(pad) \(activation) block \(blockFloats) filters/block \(filterBlock)"
+            + (residual ? " residual" : "")
     }
 }
 
@@ -50,20 +53,37 @@ struct WinogradConvolutionTests {
         WinogradCase(c: 9, h: 10, w: 11, filters: 12, pad: 1, activation: .linear, filterBlock: 4),
         WinogradCase(c: 5, h: 9, w: 18, filters: 11, pad: 0, activation: .relu, filterBlock: 1),
         WinogradCase(c: 13, h: 17, w: 21, filters: 10, pad: 1, blockFloats: 36 * 20 * 12, filterBlock: 3),
+        // Swish (SiLU, every ONNX YOLO layer): with AVX-512 it runs over each finished tile row,
+        // then the residual; odd maps so that the last tile row and column are clipped.
+        WinogradCase(c: 9, h: 11, w: 21, filters: 12, pad: 1, activation: .swish),
+        WinogradCase(c: 6, h: 13, w: 10, filters: 9, pad: 1, activation: .swish, residual: true),
+        WinogradCase(c: 5, h: 9, w: 35, filters: 8, pad: 0, activation: .swish, blockFloats: 1, residual: true),
+        WinogradCase(c: 4, h: 7, w: 9, filters: 6, pad: 1, activation: .leaky, residual: true),
     ]
+
+    static let isas = KernelISA.detected == .avx512 ? [KernelISA.avx2, .avx512] : [.avx2]
 
     @Test(arguments: cases, WinogradConvolution.Tile.allCases)
     func matchesNaive(_ t: WinogradCase, _ tile: WinogradConvolution.Tile) {
         var rng = DetTestRandom(seed: UInt64(t.c * 7919 + t.h * 31 + t.w + t.filters * 101 + tile.rawValue))
         let shape = FeatureShape(channels: t.c, height: t.h, width: t.w)
-        let oh = t.h + 2 * t.pad - 2
-        let ow = t.w + 2 * t.pad - 2
         let input = rng.floats(shape.count)
         let weights = rng.floats(t.filters * t.c * 9)
         let bias = rng.floats(t.filters)
-        let want = naiveConvolution(
+        var want = naiveConvolution(
             input: input, shape: shape, weights: weights, bias: bias, filters: t.filters,
             size: 3, stride: 1, pad: t.pad, groups: 1, activation: t.activation)
+        let residual = t.residual ? rng.floats(want.count) : []
+        if t.residual { for i in want.indices { want[i] += residual[i] } }
+        for isa in Self.isas { check(t, tile, isa, input, weights, bias, residual, want) }
+    }
+
+    func check(
+        _ t: WinogradCase, _ tile: WinogradConvolution.Tile, _ isa: KernelISA, _ input: [Float], _ weights: [Float],
+        _ bias: [Float], _ residual: [Float], _ want: [Float]
+    ) {
+        let oh = t.h + 2 * t.pad - 2
+        let ow = t.w + 2 * t.pad - 2
         let workspaceSize = WinogradConvolution.workspaceSize(
             tile: tile, channels: t.c, filters: t.filters, outHeight: oh, outWidth: ow, blockFloats: t.blockFloats,
             filterBlock: t.filterBlock)
@@ -78,17 +98,20 @@ struct WinogradConvolutionTests {
                 bias.withUnsafeBufferPointer { b in
                     got.withUnsafeMutableBufferPointer { out in
                         workspace.withUnsafeMutableBufferPointer { ws in
-                            WinogradConvolution.run(
-                                tile: tile, input: x.baseAddress!, channels: t.c, height: t.h, width: t.w, pad: t.pad,
-                                weights: up.baseAddress!, bias: b.baseAddress!, filters: t.filters,
-                                activation: t.activation, output: out.baseAddress!, outHeight: oh, outWidth: ow,
-                                workspace: ws.baseAddress!, blockFloats: t.blockFloats, filterBlock: t.filterBlock)
+                            residual.withUnsafeBufferPointer { r in
+                                WinogradConvolution.run(
+                                    tile: tile, input: x.baseAddress!, channels: t.c, height: t.h, width: t.w,
+                                    pad: t.pad, weights: up.baseAddress!, bias: b.baseAddress!, filters: t.filters,
+                                    activation: t.activation, output: out.baseAddress!, outHeight: oh, outWidth: ow,
+                                    residual: t.residual ? r.baseAddress! : nil, workspace: ws.baseAddress!,
+                                    blockFloats: t.blockFloats, filterBlock: t.filterBlock, isa: isa)
+                            }
                         }
                     }
                 }
             }
         }
-        #expect(maxErrorOverMagnitude(got, want) < 1e-4)
+        #expect(maxErrorOverMagnitude(got, want) < 1e-4, "\(isa)")
     }
 
     @Test func blocksOfTileRowsPartitionTheMap() {

@@ -107,7 +107,8 @@ package struct ConvolutionalLayer: DarknetLayer {
             !direct && size == 3 && stride == 1 && groups == 1
             ? Self.winogradTile(channels: input.channels, filters: filters, outHeight: oh, outWidth: ow) : nil
         panel =
-            !direct && winograd == nil && groups == 1 && !Self.prefersSmallGemm(m: filters, k: k)
+            !direct && winograd == nil && groups == 1
+            && (!Self.prefersSmallGemm(m: filters, k: k) || Self.activatesInPanels(act, filters: filters))
             && filters * k <= Self.panelWeightFloats
     }
 
@@ -266,7 +267,6 @@ package struct ConvolutionalLayer: DarknetLayer {
                         input: src, channels: input.channels, height: input.height, width: input.width,
                         weights: wp, bias: bp, filters: filters, stride: stride, pad: pad, activation: activation,
                         output: dst, outHeight: oh, outWidth: ow, workspace: io.workspace)
-                    if !activation.isPiecewiseLinear { activate(bias: nil) }
                     return
                 }
                 if isDepthwise {
@@ -308,6 +308,16 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// (measured: it beats OpenBLAS on these skinny shapes, which dominate Yolo-Fastest).
     package static func prefersSmallGemm(m: Int, k: Int) -> Bool {
         k <= 64 || m <= 32
+    }
+
+    /// Whether a skinny product that would go to `SmallGemm` goes to panels instead because of its
+    /// activation: `SmallGemm` applies only piecewise-linear ones in registers and leaves swish,
+    /// mish and logistic to a pass over the whole output (out of cache on big maps), where
+    /// `PanelConvolution` applies them to each part while it is in cache. Measured on yolov8n
+    /// @640 (ONNX, swish everywhere): its 16→32 3×3 stride-2 layer at 320×320 and its 1×1 layers
+    /// of 32–64 channels at 160×160 and 80×80 (BENCHMARKS.md, session 8).
+    package static func activatesInPanels(_ activation: Activation, filters: Int) -> Bool {
+        !activation.isPiecewiseLinear && filters >= 8
     }
 
     /// im2col + GEMM per group, a block of output rows at a time (1×1 stride-1 convolutions skip
