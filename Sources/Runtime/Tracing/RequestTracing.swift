@@ -42,11 +42,16 @@ package enum RequestTracing {
         var logger = logger
         if span.isRecording {
             if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
-            var carrier: [String: String] = [:]
-            InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryInjector())
-            if let own = carrier["traceparent"].flatMap(TraceContext.traceparentParts) {
-                logger[metadataKey: "trace"] = .string(own.trace)
-                logger[metadataKey: "span"] = .string(own.span)
+            if let own = (span as? OTLPSpan)?.spanContext {
+                logger[metadataKey: "trace"] = .string(own.traceIDHex)
+                logger[metadataKey: "span"] = .string(OTLPSpanContext.hex(own.spanID))
+            } else {
+                var carrier: [String: String] = [:]
+                InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryInjector())
+                if let own = carrier["traceparent"].flatMap(TraceContext.traceparentParts) {
+                    logger[metadataKey: "trace"] = .string(own.trace)
+                    logger[metadataKey: "span"] = .string(own.span)
+                }
             }
         }
         let log = logger
@@ -70,7 +75,7 @@ package enum RequestTracing {
 
     struct HeadersExtractor: Extractor {
         func extract(key: String, from carrier: Headers) -> String? {
-            switch key.lowercased() {
+            switch key == "traceparent" || key == "tracestate" ? key : key.lowercased() {
             case "traceparent": return carrier.effectiveTraceparent
             case "tracestate": return carrier.tracestate
             default: return nil
