@@ -22,7 +22,7 @@ package enum FunctionSpans {
         guard span.isRecording else { return span }
         // Built here and set once (`updateAttributes` reads the span's attributes, copies and
         // writes them back).
-        var a = SpanAttributes()
+        var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 4))
         a[functionKey] = config.name
         a[modelKey] = config.model
         if let version { a[versionKey] = version }

@@ -100,7 +100,8 @@ package struct MSCRServer: Sendable {
         var app = Application(
             router: router,
             server: .http1OrH2C(
-                idleTimeout: .nanoseconds(Int64(idle.seconds * 1e9)), graceTime: .nanoseconds(Int64(grace.seconds * 1e9)),
+                idleTimeout: .nanoseconds(Int64(idle.seconds * 1e9)),
+                graceTime: .nanoseconds(Int64(grace.seconds * 1e9)),
                 grpc: GRPCStreamResponder(
                     service: makeGRPCService(), metrics: metrics, tracing: configuration.tracing.enabled,
                     logger: logger)),

@@ -29,7 +29,7 @@ import Tracing
         let encoder = OTLPEncoder(serviceName: String(repeating: "s", count: 300), resource: [:])
         var span = Self.spans()[0]
         span.name = String(repeating: "n", count: 20_000)
-        span.attributes["long"] = .string(String(repeating: "é", count: 200))
+        span.attributes["long"] = SpanAttribute.string(String(repeating: "é", count: 200))
         let batch = Array(repeating: span, count: 600)
         let reference: [UInt8] = try ReferenceEncoder.request(
             batch, serviceName: String(repeating: "s", count: 300), resource: [:]
@@ -46,20 +46,20 @@ import Tracing
             var a = SpanAttributes()
             a["s"] = "x"
             a["empty"] = ""
-            a["i"] = .int64(-3)
-            a["i32"] = .int32(Int32(i) - 6)
-            a["big"] = .int64(.max)
+            a["i"] = SpanAttribute.int64(-3)
+            a["i32"] = SpanAttribute.int32(Int32(i) - 6)
+            a["big"] = SpanAttribute.int64(Int64.max)
             a["d"] = 0.5
-            a["dneg"] = .double(-1e300)
+            a["dneg"] = SpanAttribute.double(-1e300)
             a["b"] = true
             a["f"] = false
-            a["ia"] = .int64Array([1, -2, 3])
-            a["i32a"] = .int32Array([])
-            a["da"] = .doubleArray([0.25, 2])
-            a["ba"] = .boolArray([true, false])
-            a["sa"] = .stringArray(["a", "", "ü"])
-            a["conv"] = .stringConvertible(i)
-            a["conva"] = .stringConvertibleArray([1, 2])
+            a["ia"] = SpanAttribute.int64Array([1, -2, 3])
+            a["i32a"] = SpanAttribute.int32Array([])
+            a["da"] = SpanAttribute.doubleArray([0.25, 2])
+            a["ba"] = SpanAttribute.boolArray([true, false])
+            a["sa"] = SpanAttribute.stringArray(["a", "", "ü"])
+            a["conv"] = SpanAttribute.stringConvertible(i)
+            a["conva"] = SpanAttribute.stringConvertibleArray([1, 2])
             let context = OTLPSpanContext(
                 traceIDHigh: rng.next(), traceIDLow: rng.next(), spanID: rng.next() | 1, sampled: i % 3 != 0,
                 traceState: i % 2 == 0 ? "k=v,x=y" : (i % 4 == 1 ? "" : nil))

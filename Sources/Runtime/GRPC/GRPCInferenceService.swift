@@ -49,7 +49,8 @@ struct GRPCInferenceService: Sendable {
         }
         guard let text = timeout else { return nil }
         guard let timeout = GRPCFraming.timeout(text) else {
-            throw GRPCStatus(.invalidArgument, "grpc-timeout '\(text)' is not 1 to 8 digits and a unit (H, M, S, m, u, n)")
+            throw GRPCStatus(
+                .invalidArgument, "grpc-timeout '\(text)' is not 1 to 8 digits and a unit (H, M, S, m, u, n)")
         }
         return ContinuousClock.now + timeout
     }

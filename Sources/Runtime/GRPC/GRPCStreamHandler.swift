@@ -231,7 +231,7 @@ struct GRPCStreamResponder: Sendable {
                 (try? await RequestTracing.withServerSpan(name, headers: call.trace, logger: logger) { span, logger in
                     let reply = await run(call, body: body, logger: logger)
                     if span.isRecording {
-                        var a = SpanAttributes()
+                        var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 4))
                         a["rpc.system"] = "grpc"
                         a["rpc.service"] = String(GRPCInferenceService.path.dropFirst())
                         a["rpc.method"] = method

@@ -77,7 +77,9 @@ struct ProtobufWriter {
 
     /// An 8-byte id (trace id halves, span ids) big-endian, as OTLP's `bytes` fields hold them.
     mutating func id(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 
     mutating func fixed64(_ field: Int, _ value: UInt64) {

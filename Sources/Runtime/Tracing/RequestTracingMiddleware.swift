@@ -33,7 +33,7 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             var context = context
             context.logger = logger
             guard span.isRecording else { return try await next(request, context) }
-            var a = SpanAttributes()
+            var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 8))
             a["http.request.method"] = method
             a["url.path"] = path
             let function = RequestTracing.functionName(path: path)
@@ -50,8 +50,8 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
                 a["http.route"] = endpoint
             }
             a["http.response.status_code"] = Int(response.status.code)
-            if function != nil, let timing = response.headers[serverTiming], timing.contains("infer;") {
-                a[FunctionSpans.coldKey] = timing.hasPrefix("cold;")
+            if function != nil, let timing = response.headers[serverTiming], RequestTracing.hasInferMetric(timing) {
+                a[FunctionSpans.coldKey] = timing.utf8.starts(with: "cold;".utf8)
             }
             span.attributes = a
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
