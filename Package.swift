@@ -109,6 +109,8 @@ let package = Package(
                 // h2c on the same port (REST and gRPC V2 over HTTP/2 cleartext): NIO's HTTP/2
                 // (HummingbirdHTTP2 would bring TLS, BoringSSL, for nothing and fixes NIO's limits).
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                // gRPC calls are answered on the stream's HTTP/2 frames (GRPCStreamHandler).
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -7,8 +7,10 @@
 #   scripts/bench-tracing.sh [ROUNDS] [REQUESTS]      (default 6 rounds of 3000 requests)
 #
 # Env: MSCR_BINARY (default .build/release/mscr), PYTHON (one with opentelemetry-proto;
-# default .venv/bin/python). Prints one line per run and the median requests/s of each mode,
-# and on/off as a ratio.
+# default .venv/bin/python). Prints one line per run (with the server's CPU time per request,
+# from /proc, the steadier number on a shared machine) and the medians of each mode, on/off as
+# ratios. OTEL_ENDPOINT_OVERRIDE=http://127.0.0.1:9 sends the spans nowhere (no receiver
+# competing for the cores; exports fail and are dropped) to separate in-process cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-6}
@@ -26,11 +28,18 @@ echo "bench-tracing: training and publishing the stock model" >&2
 "$mscr" publish "$work/stock" --repository "file://$work/models" --model stock-lstm >/dev/null
 
 mkfifo "$work/receiver-in"
-"$py" Tests/Support/otlp_receiver.py < "$work/receiver-in" > "$work/receiver.out" &
+# --count: the receiver decodes each export but keeps no spans (keeping them in Python cost ~70 us
+# of CPU per request on the same 2 cores; RECEIVER_KEEP=1 keeps them, as the tests do).
+"$py" Tests/Support/otlp_receiver.py $([ -n "${RECEIVER_KEEP:-}" ] || echo --count) < "$work/receiver-in" \
+  > "$work/receiver.out" &
 receiver_pid=$!
 exec 3>"$work/receiver-in"
 for _ in $(seq 1 300); do [ -s "$work/receiver.out" ] && break; sleep 0.1; done
 receiver_port=$(head -1 "$work/receiver.out")
+
+ticks=$(getconf CLK_TCK)
+# The server's user + system CPU so far, in clock ticks (/proc/PID/stat fields 14 and 15).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run() {
   local mode=$1 port pid
@@ -38,18 +47,23 @@ run() {
   local env=(PORT="$port" MSCR_FUNCTIONS=functions MSCR_MODEL_REPOSITORY="file://$work/models" MSCR_WARM=stock
              LOG_LEVEL=warning)
   if [ "$mode" = on ]; then
-    env+=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" OTEL_SERVICE_NAME=mscr-bench)
+    env+=(OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_ENDPOINT_OVERRIDE:-http://127.0.0.1:$receiver_port}"
+          OTEL_SERVICE_NAME=mscr-bench)
   fi
   env "${env[@]}" "$mscr" serve >/dev/null 2>&1 &
   pid=$!
   until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.05; done
+  local before after
+  before=$(cpu_ticks "$pid")
   "$mscr" load "http://127.0.0.1:$port" --function stock --input "$csv" --users 10 --requests "$requests" --json \
-    | python3 -c "import json,sys; d=json.load(sys.stdin); print('$mode', d['rps'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failed'])" \
+    > "$work/load.json"
+  after=$(cpu_ticks "$pid")
+  python3 -c "import json,sys; d=json.load(open('$work/load.json')); print('$mode', d['rps'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failed'], round(($after - $before) * 1e6 / $ticks / $requests, 1))" \
     | tee -a "$work/results"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-echo "bench-tracing: load average $(cut -d' ' -f1-3 /proc/loadavg); mode rps p50_ms p99_ms failed" >&2
+echo "bench-tracing: load average $(cut -d' ' -f1-3 /proc/loadavg); mode rps p50_ms p99_ms failed server_cpu_us_per_request" >&2
 for i in $(seq 1 "$rounds"); do
   if [ $((i % 2)) -eq 1 ]; then run off; run on; else run on; run off; fi
 done
@@ -63,6 +77,13 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 med = {m: statistics.median(float(r[1]) for r in rows if r[0] == m) for m in ("off", "on")}
 p50 = {m: statistics.median(float(r[2]) for r in rows if r[0] == m) for m in ("off", "on")}
+cpu = {m: statistics.median(float(r[5]) for r in rows if r[0] == m) for m in ("off", "on")}
+# Runs alternate (off on, on off, ...): pair run 2k with run 2k+1 for per-pair ratios.
+pairs = [(rows[i], rows[i + 1]) for i in range(0, len(rows) - 1, 2)]
+ratios = sorted(float(b[1]) / float(a[1]) if a[0] == "off" else float(a[1]) / float(b[1]) for a, b in pairs)
 print(f"median rps: off {med['off']:.0f}, on {med['on']:.0f}; on/off = {med['on'] / med['off']:.3f} "
       f"(cost {100 * (1 - med['on'] / med['off']):.1f} %); p50 ms off {p50['off']:.2f}, on {p50['on']:.2f}")
+print(f"per-pair on/off: median {statistics.median(ratios):.3f} (min {ratios[0]:.3f}, max {ratios[-1]:.3f})")
+print(f"server CPU per request (median): off {cpu['off']:.1f} us, on {cpu['on']:.1f} us; "
+      f"on/off = {cpu['on'] / cpu['off']:.3f}")
 PY

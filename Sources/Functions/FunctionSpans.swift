@@ -20,12 +20,14 @@ package enum FunctionSpans {
     static func start(_ name: String, config: FunctionConfig, version: Int? = nil, cold: Bool? = nil) -> any Span {
         let span = startSpan(name)
         guard span.isRecording else { return span }
-        span.updateAttributes { a in
-            a[functionKey] = config.name
-            a[modelKey] = config.model
-            if let version { a[versionKey] = version }
-            if let cold { a[coldKey] = cold }
-        }
+        // Built here and set once (`updateAttributes` reads the span's attributes, copies and
+        // writes them back).
+        var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 4))
+        a[functionKey] = config.name
+        a[modelKey] = config.model
+        if let version { a[versionKey] = version }
+        if let cold { a[coldKey] = cold }
+        span.attributes = a
         return span
     }
 

@@ -96,9 +96,15 @@ package struct MSCRServer: Sendable {
             services.append(VersionPollService(host: host, interval: interval, logger: logger))
         }
         let idle = configuration.idleTimeout
+        let grace = configuration.shutdownGrace
         var app = Application(
             router: router,
-            server: .http1OrH2C(idleTimeout: .nanoseconds(Int64(idle.seconds * 1e9))),
+            server: .http1OrH2C(
+                idleTimeout: .nanoseconds(Int64(idle.seconds * 1e9)),
+                graceTime: .nanoseconds(Int64(grace.seconds * 1e9)),
+                grpc: GRPCStreamResponder(
+                    service: makeGRPCService(), metrics: metrics, tracing: configuration.tracing.enabled,
+                    logger: logger)),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "mscr"),
             services: services,

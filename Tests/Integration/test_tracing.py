@@ -161,6 +161,45 @@ def test_v2_infer_has_an_encode_span(traced, receiver):
     assert attributes(root)["mscr.function"] == "stock"
 
 
+def test_a_grpc_call_has_a_server_span_continuing_the_callers_trace(traced, receiver):
+    """gRPC calls are answered on their HTTP/2 stream, not through the REST router and its
+    tracing middleware: their server span is the RPC's (`service/method`, `rpc.*` attributes),
+    a child of the caller's `traceparent` metadata, with the call's spans under it."""
+    import grpc
+    import numpy as np
+    from tritonclient.grpc import service_pb2, service_pb2_grpc
+    with urllib.request.urlopen(traced.url + "/v2/models/stock", timeout=30) as r:
+        shape = [max(d, 1) for d in next(i["shape"] for i in json.load(r)["inputs"] if i["name"] == "window")]
+    request = service_pb2.ModelInferRequest(model_name="stock")
+    request.inputs.add(name="window", datatype="FP32", shape=shape)
+    request.raw_input_contents.append(np.full(shape, 100.0, np.float32).tobytes())
+    trace, parent = new_trace()
+    with grpc.insecure_channel(traced.url.removeprefix("http://")) as channel:
+        stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+        reply = stub.ModelInfer(request, timeout=30, metadata=[("traceparent", f"00-{trace}-{parent}-01")])
+        assert len(reply.raw_output_contents[0]) == 4
+        # An error is marked on the span too.
+        failed, failed_parent = new_trace()
+        with pytest.raises(grpc.RpcError):
+            stub.ModelInfer(service_pb2.ModelInferRequest(model_name="nope"), timeout=30,
+                            metadata=[("traceparent", f"00-{failed}-{failed_parent}-01")])
+    spans = wait_for_spans(receiver, trace, ["queue wait", "inference", "encode"])
+    root = server_span(spans)
+    assert root.name == "inference.GRPCInferenceService/ModelInfer"
+    assert root.trace_id.hex() == trace and root.parent_span_id.hex() == parent
+    a = attributes(root)
+    assert a["rpc.system"] == "grpc" and a["rpc.service"] == "inference.GRPCInferenceService"
+    assert a["rpc.method"] == "ModelInfer" and a["rpc.grpc.status_code"] == 0
+    for name in ("queue wait", "inference", "encode"):
+        assert spans[name].parent_span_id == root.span_id, name
+        assert root.start_time_unix_nano <= spans[name].start_time_unix_nano <= spans[name].end_time_unix_nano \
+            <= root.end_time_unix_nano
+    assert attributes(spans["inference"])["mscr.function"] == "stock"
+    failed_root = server_span(wait_for_spans(receiver, failed, []))
+    assert failed_root.parent_span_id.hex() == failed_parent
+    assert attributes(failed_root)["rpc.grpc.status_code"] == 5  # NOT_FOUND
+
+
 def test_logs_carry_the_trace_of_the_server_span(demo_repository, receiver):
     s = Server({**demo_repository.env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
                 "OTEL_BSP_SCHEDULE_DELAY": "50", "LOG_LEVEL": "debug"})

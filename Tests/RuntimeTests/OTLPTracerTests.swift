@@ -130,7 +130,7 @@ import Tracing
             name: "n", kind: .server, context: context, parentSpanID: 0x00f0_67aa_0ba9_02b7, startNanoseconds: 10,
             endNanoseconds: 20, attributes: attributes, status: SpanStatus(code: .error), events: [])
         let encoder = OTLPEncoder(serviceName: "svc", resource: ["deployment.environment": "test"])
-        let bytes: [UInt8] = try encoder.request([span]).serializedBytes()
+        let bytes = encoder.encode([span])
         let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: bytes)
         let rs = try #require(decoded.resourceSpans.first)
         let resource = Dictionary(uniqueKeysWithValues: rs.resource.attributes.map { ($0.key, $0.value.stringValue) })

@@ -51,5 +51,19 @@ import Testing
         #expect(RequestTracing.functionName(path: "/v2/models/detect/versions/2/infer") == "detect")
         #expect(RequestTracing.functionName(path: "/v2/models") == nil)
         #expect(RequestTracing.functionName(path: "/healthz") == nil)
+        #expect(RequestTracing.functionName(path: "/functions//stock/x") == "stock")
+        #expect(RequestTracing.functionName(path: "/functions/") == nil)
+        #expect(RequestTracing.functionName(path: "/functionsx/stock") == nil)
+    }
+
+    @Test("the infer metric of Server-Timing is found as String.contains finds it")
+    func inferMetric() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["infer;", "infer", ";", "cold;dur=1", ", ", "queue;dur=0.1", "inf", "er;", "é", "i"]
+        for _ in 0..<2000 {
+            let value = (0..<Int.random(in: 0...5, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+                .joined()
+            #expect(RequestTracing.hasInferMetric(value) == value.contains("infer;"), "\(value)")
+        }
     }
 }

@@ -23,7 +23,8 @@ struct GRPCInferenceService: Sendable {
     let maxMessageBytes: Int
 
     /// One call: content type, encoding and `grpc-timeout` first, then the one framed message,
-    /// then the method; every error becomes the call's status in the trailers.
+    /// then the method; every error becomes the call's status in the trailers. (Over h2c,
+    /// `GRPCStreamHandler` answers calls without this route; this serves the rest.)
     func handle(_ request: Request, method: String, logger: Logger) async -> Response {
         guard let type = request.headers[.contentType], type.hasPrefix("application/grpc") else {
             return Response(
@@ -31,26 +32,42 @@ struct GRPCInferenceService: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: "a gRPC call needs content-type application/grpc\n")))
         }
         do {
-            if let encoding = request.headers[Self.encodingName], encoding != "identity" {
-                throw GRPCStatus(.unimplemented, "grpc-encoding '\(encoding)' is not supported (identity only)")
-            }
-            var deadline: ContinuousClock.Instant?
-            if let text = request.headers[Self.timeoutName] {
-                guard let timeout = GRPCFraming.timeout(text) else {
-                    throw GRPCStatus(
-                        .invalidArgument, "grpc-timeout '\(text)' is not 1 to 8 digits and a unit (H, M, S, m, u, n)")
-                }
-                deadline = ContinuousClock.now + timeout
-            }
-            let bodyTimeout = min(
-                v2.bodyTimeout, deadline.map { max(.zero, $0 - ContinuousClock.now) } ?? v2.bodyTimeout)
-            let body = try await HTTPBody.collect(request, limit: maxMessageBytes + 5, timeout: bodyTimeout)
-            let message = try GRPCFraming.unaryMessage(body, limit: maxMessageBytes)
-            let (reply, headers) = try await call(method, message: message, deadline: deadline, logger: logger)
+            let deadline = try Self.deadline(
+                encoding: request.headers[Self.encodingName], timeout: request.headers[Self.timeoutName])
+            let body = try await HTTPBody.collect(request, limit: maxMessageBytes + 5, timeout: bodyTimeout(deadline))
+            let (reply, headers) = try await respond(method, body: body, deadline: deadline, logger: logger)
             return Self.ok(reply, headers: headers)
         } catch {
             return Self.failure(GRPCStatus.from(error))
         }
+    }
+
+    /// The call's deadline from its `grpc-timeout`; refuses any `grpc-encoding` but identity.
+    static func deadline(encoding: String?, timeout: String?) throws(GRPCStatus) -> ContinuousClock.Instant? {
+        if let encoding, encoding != "identity" {
+            throw GRPCStatus(.unimplemented, "grpc-encoding '\(encoding)' is not supported (identity only)")
+        }
+        guard let text = timeout else { return nil }
+        guard let timeout = GRPCFraming.timeout(text) else {
+            throw GRPCStatus(
+                .invalidArgument, "grpc-timeout '\(text)' is not 1 to 8 digits and a unit (H, M, S, m, u, n)")
+        }
+        return ContinuousClock.now + timeout
+    }
+
+    /// How long the request message may take to arrive: `MSCR_BODY_TIMEOUT`, or less when the
+    /// call's deadline is sooner.
+    func bodyTimeout(_ deadline: ContinuousClock.Instant?) -> Duration {
+        min(v2.bodyTimeout, deadline.map { max(.zero, $0 - ContinuousClock.now) } ?? v2.bodyTimeout)
+    }
+
+    /// Runs one method on the call's whole body (one framed message): the reply message and
+    /// extra response headers.
+    func respond(_ method: String, body: [UInt8], deadline: ContinuousClock.Instant?, logger: Logger) async throws
+        -> ([UInt8], HTTPFields)
+    {
+        let message = try GRPCFraming.unaryMessage(body, limit: maxMessageBytes)
+        return try await call(method, message: message, deadline: deadline, logger: logger)
     }
 
     /// Runs one method on its decoded request: the reply message and extra response headers.
@@ -163,11 +180,17 @@ struct GRPCInferenceService: Sendable {
 }
 
 extension MSCRServer {
-    /// `POST /inference.GRPCInferenceService/{method}`: the gRPC V2 service (over HTTP/2).
-    func addGRPCRoutes(to router: Router<BasicRequestContext>) {
+    /// The gRPC service: the one V2 layer, and the largest `max_body_bytes` of the functions as
+    /// the message limit.
+    func makeGRPCService() -> GRPCInferenceService {
         let v2 = V2Service(host: host, metrics: metrics, bodyTimeout: configuration.bodyTimeout)
         let largest = host.names.compactMap { host.config($0)?.limits.maxBodyBytes }.max() ?? (4 << 20)
-        let service = GRPCInferenceService(v2: v2, maxMessageBytes: largest)
+        return GRPCInferenceService(v2: v2, maxMessageBytes: largest)
+    }
+
+    /// `POST /inference.GRPCInferenceService/{method}`: the gRPC V2 service (over HTTP/2).
+    func addGRPCRoutes(to router: Router<BasicRequestContext>) {
+        let service = makeGRPCService()
         router.post("\(GRPCInferenceService.path)/:method") { request, context in
             await service.handle(request, method: context.parameters.get("method") ?? "", logger: context.logger)
         }

@@ -5,16 +5,19 @@ import NIOHTTP2
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP2
 
-/// An HTTP/2 connection (prior knowledge) whose streams are answered by the router like HTTP/1.1
-/// requests. Built here rather than with HummingbirdHTTP2's `HTTP2Channel` for one setting:
-/// gRPC clients (grpcio, Triton's) send a bandwidth-probe PING with many calls, and NIO's default
-/// limit of 200 control frames per 30 s closed their connection after about a thousand calls
-/// ("Stream removed"). Connection lifetime (idle close, graceful close with GOAWAY on SIGTERM, a
-/// grace limit) is NIO's `NIOHTTP2ServerConnectionManagementHandler`.
+/// An HTTP/2 connection (prior knowledge): gRPC calls to the inference service are answered on
+/// their streams by `GRPCStreamHandler`; every other stream is answered by the router like an
+/// HTTP/1.1 request. Built here rather than with HummingbirdHTTP2's `HTTP2Channel` for the
+/// gRPC streams and for one setting: gRPC clients (grpcio, Triton's) send a bandwidth-probe PING
+/// with many calls, and NIO's default limit of 200 control frames per 30 s closed their
+/// connection after about a thousand calls ("Stream removed"). Connection lifetime (idle close,
+/// graceful close with GOAWAY on SIGTERM, then `graceTime` for the streams in flight) is NIO's
+/// `NIOHTTP2ServerConnectionManagementHandler`.
 struct H2CConnection: HTTPChannelHandler {
-    /// The connection and its inbound streams.
+    /// The connection and its REST streams (each once its first HEADERS frame has shown it is
+    /// not a gRPC call).
     struct Value: ServerChildChannelValue {
-        let streams: NIOHTTP2Handler.AsyncStreamMultiplexer<NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>>
+        let restStreams: AsyncStream<GRPCStreamHandler.RESTStream>
         let channel: any Channel
     }
 
@@ -23,9 +26,11 @@ struct H2CConnection: HTTPChannelHandler {
     static let controlFramesPerSecond = 2000
 
     let responder: HTTPChannelHandler.Responder
+    let grpc: GRPCStreamResponder
     /// A connection with no open stream for this long is closed (with GOAWAY).
     let idleTimeout: TimeAmount
-    /// How long streams in flight may take to finish once a graceful close has begun.
+    /// How long streams in flight may take to finish once a graceful close has begun (the
+    /// configured `MSCR_SHUTDOWN_GRACE`); then the connection is closed.
     let graceTime: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -36,28 +41,28 @@ struct H2CConnection: HTTPChannelHandler {
             let manager = NIOHTTP2ServerConnectionManagementHandler(
                 eventLoop: channel.eventLoop,
                 configuration: .init(maxIdleTime: idleTimeout, maxAge: nil, maxGraceTime: graceTime, keepalive: nil))
-            let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
-                mode: .server, streamDelegate: manager.http2StreamDelegate, configuration: configuration
+            let (restStreams, continuation) = AsyncStream.makeStream(of: GRPCStreamHandler.RESTStream.self)
+            channel.closeFuture.whenComplete { _ in continuation.finish() }
+            let grpc = self.grpc
+            _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                mode: .server, connectionConfiguration: configuration.connection,
+                streamConfiguration: configuration.stream, streamDelegate: manager.http2StreamDelegate
             ) { stream in
                 stream.eventLoop.makeCompletedFuture {
-                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTPServerCodec())
-                    return try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(wrappingChannelSynchronously: stream)
+                    try stream.pipeline.syncOperations.addHandler(
+                        GRPCStreamHandler(responder: grpc) { continuation.yield($0) })
                 }
             }
             try channel.pipeline.syncOperations.addHandler(manager)
-            return Value(streams: multiplexer, channel: channel)
+            return Value(restStreams: restStreams, channel: channel)
         }
     }
 
     func handle(value: Value, logger: Logger) async {
-        do {
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await stream in value.streams.inbound {
-                    group.addTask { await handleHTTP(asyncChannel: stream, logger: logger) }
-                }
+        await withDiscardingTaskGroup { group in
+            for await stream in value.restStreams {
+                group.addTask { await handleHTTP(asyncChannel: stream, logger: logger) }
             }
-        } catch {
-            logger.debug("HTTP/2 connection ended: \(error)")
         }
     }
 }

@@ -25,11 +25,18 @@ struct HTTP1OrH2CChannel: ServerChildChannel {
     /// How long a new connection may stay silent before it is closed.
     let firstBytesTimeout: TimeAmount
 
-    init(responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount) {
+    /// - Parameter graceTime: how long HTTP/2 streams in flight may take to finish once a graceful
+    ///   shutdown has begun (the configured `MSCR_SHUTDOWN_GRACE`), after which the connection is
+    ///   closed.
+    /// - Parameter grpc: answers gRPC calls on their HTTP/2 streams.
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, grpc: GRPCStreamResponder, idleTimeout: TimeAmount,
+        graceTime: TimeAmount
+    ) {
         self.http1 = HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout))
         // The connection's idle timeout covers its streams: a per-stream idle timer would be
         // scheduled and cancelled on every request (every gRPC call is a stream).
-        self.http2 = H2CConnection(responder: responder, idleTimeout: idleTimeout, graceTime: .seconds(30))
+        self.http2 = H2CConnection(responder: responder, grpc: grpc, idleTimeout: idleTimeout, graceTime: graceTime)
         self.firstBytesTimeout = idleTimeout
     }
 
@@ -62,9 +69,14 @@ struct HTTP1OrH2CChannel: ServerChildChannel {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 and h2c on one port (`HTTP1OrH2CChannel`); `idleTimeout` closes idle
-    /// connections and streams, and connections that send nothing.
-    static func http1OrH2C(idleTimeout: TimeAmount) -> HTTPServerBuilder {
-        .init { responder in HTTP1OrH2CChannel(responder: responder, idleTimeout: idleTimeout) }
+    /// connections and streams, and connections that send nothing; `graceTime` is how long
+    /// HTTP/2 streams in flight have on shutdown; `grpc` answers gRPC calls on h2c streams.
+    static func http1OrH2C(idleTimeout: TimeAmount, graceTime: TimeAmount, grpc: GRPCStreamResponder)
+        -> HTTPServerBuilder
+    {
+        .init { responder in
+            HTTP1OrH2CChannel(responder: responder, grpc: grpc, idleTimeout: idleTimeout, graceTime: graceTime)
+        }
     }
 }
 

@@ -1,114 +1,197 @@
-import FoundationEssentials
 import Tracing
 
-/// Spans as an OTLP `ExportTraceServiceRequest`: one resource (`service.name` and
-/// `OTEL_RESOURCE_ATTRIBUTES`), one instrumentation scope (`mscr`).
+/// Spans as the protobuf bytes of an OTLP `ExportTraceServiceRequest`: one resource
+/// (`service.name` and `OTEL_RESOURCE_ATTRIBUTES`), one instrumentation scope (`mscr`).
+///
+/// Written straight to the wire format rather than built as swift-protobuf messages and
+/// serialized: with every request sampled that path (a message per span, attribute and value,
+/// then a generic visitor over them) was most of the exporter's CPU. The bytes are the ones
+/// swift-protobuf writes for the same messages (fields in number order, proto3 defaults left
+/// out, attributes sorted by key); `OTLPEncoderTests` checks that on every field.
 package struct OTLPEncoder: Sendable {
-    let resource: Opentelemetry_Proto_Resource_V1_Resource
-    let scope: Opentelemetry_Proto_Common_V1_InstrumentationScope
+    /// The encoded `Resource` and `InstrumentationScope` messages, the same in every request.
+    let resource: [UInt8]
+    let scope: [UInt8]
 
     package init(serviceName: String, resource attributes: [String: String]) {
         var all = attributes
         all["service.name"] = serviceName
         all["telemetry.sdk.language"] = "swift"
         all["telemetry.sdk.name"] = "mscr"
-        var resource = Opentelemetry_Proto_Resource_V1_Resource()
-        resource.attributes = all.sorted { $0.key < $1.key }.map { Self.keyValue($0.key, .string($0.value)) }
-        self.resource = resource
-        var scope = Opentelemetry_Proto_Common_V1_InstrumentationScope()
-        scope.name = "mscr"
-        self.scope = scope
+        var resource = ProtobufWriter()
+        for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+            resource.message(1) { $0.keyValue(key, .string(value)) }
+        }
+        self.resource = resource.bytes
+        var scope = ProtobufWriter()
+        scope.string(1, "mscr")
+        self.scope = scope.bytes
     }
 
-    package func request(_ spans: [FinishedSpan]) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
-        var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-        scopeSpans.scope = scope
-        scopeSpans.spans = spans.map(Self.span)
-        var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-        resourceSpans.resource = resource
-        resourceSpans.scopeSpans = [scopeSpans]
-        var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
-        request.resourceSpans = [resourceSpans]
-        return request
+    /// The request's bytes.
+    package func encode(_ spans: [FinishedSpan]) -> [UInt8] {
+        var w = ProtobufWriter()
+        w.bytes.reserveCapacity(64 + resource.count + spans.count * 320)
+        w.message(1) { rs in  // ExportTraceServiceRequest.resource_spans
+            rs.bytesField(1, resource)  // ResourceSpans.resource
+            rs.message(2) { ss in  // ResourceSpans.scope_spans
+                ss.bytesField(1, scope)  // ScopeSpans.scope
+                for span in spans { ss.message(2) { $0.span(span) } }  // ScopeSpans.spans
+            }
+        }
+        return w.bytes
+    }
+}
+
+/// Protobuf wire-format output (https://protobuf.dev/programming-guides/encoding/) for the
+/// OTLP trace messages. A nested message is written in place after a one-byte length that is
+/// widened afterwards when the message is longer than 127 bytes.
+struct ProtobufWriter {
+    var bytes: [UInt8] = []
+
+    mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
     }
 
-    static func span(_ s: FinishedSpan) -> Opentelemetry_Proto_Trace_V1_Span {
-        var p = Opentelemetry_Proto_Trace_V1_Span()
-        p.traceID = bytes(s.context.traceIDHigh) + bytes(s.context.traceIDLow)
-        p.spanID = bytes(s.context.spanID)
-        if s.parentSpanID != 0 { p.parentSpanID = bytes(s.parentSpanID) }
-        if let state = s.context.traceState { p.traceState = state }
-        p.flags = s.context.sampled ? 1 : 0
-        p.name = s.name
-        p.kind = kind(s.kind)
-        p.startTimeUnixNano = s.startNanoseconds
-        p.endTimeUnixNano = s.endNanoseconds
-        p.attributes = attributes(s.attributes)
-        p.events = s.events.map { e in
-            var event = Opentelemetry_Proto_Trace_V1_Span.Event()
-            event.name = e.name
-            event.timeUnixNano = e.nanosecondsSinceEpoch
-            event.attributes = attributes(e.attributes)
-            return event
+    mutating func tag(_ field: Int, _ wireType: UInt64) { varint(UInt64(field) << 3 | wireType) }
+
+    mutating func string(_ field: Int, _ value: String) {
+        tag(field, 2)
+        var value = value
+        value.withUTF8 { utf8 in
+            varint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func bytesField(_ field: Int, _ value: [UInt8]) {
+        tag(field, 2)
+        varint(UInt64(value.count))
+        bytes.append(contentsOf: value)
+    }
+
+    /// An 8-byte id (trace id halves, span ids) big-endian, as OTLP's `bytes` fields hold them.
+    mutating func id(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
+    }
+
+    mutating func fixed64(_ field: Int, _ value: UInt64) {
+        tag(field, 1)
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    mutating func message(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
+        tag(field, 2)
+        let start = bytes.count
+        bytes.append(0)
+        body(&self)
+        let length = bytes.count - start - 1
+        if length < 0x80 {
+            bytes[start] = UInt8(length)
+        } else {
+            var prefix = ProtobufWriter()
+            prefix.varint(UInt64(length))
+            bytes.replaceSubrange(start..<start + 1, with: prefix.bytes)
+        }
+    }
+
+    /// `opentelemetry.proto.trace.v1.Span`.
+    mutating func span(_ s: FinishedSpan) {
+        tag(1, 2)
+        bytes.append(16)
+        id(s.context.traceIDHigh)
+        id(s.context.traceIDLow)
+        tag(2, 2)
+        bytes.append(8)
+        id(s.context.spanID)
+        if let state = s.context.traceState, !state.isEmpty { string(3, state) }
+        if s.parentSpanID != 0 {
+            tag(4, 2)
+            bytes.append(8)
+            id(s.parentSpanID)
+        }
+        if !s.name.isEmpty { string(5, s.name) }
+        tag(6, 0)
+        varint(Self.kind(s.kind))
+        if s.startNanoseconds != 0 { fixed64(7, s.startNanoseconds) }
+        if s.endNanoseconds != 0 { fixed64(8, s.endNanoseconds) }
+        attributes(9, s.attributes)
+        for event in s.events {
+            message(11) { e in
+                if event.nanosecondsSinceEpoch != 0 { e.fixed64(1, event.nanosecondsSinceEpoch) }
+                if !event.name.isEmpty { e.string(2, event.name) }
+                e.attributes(3, event.attributes)
+            }
         }
         if let status = s.status {
-            var st = Opentelemetry_Proto_Trace_V1_Status()
-            st.code = status.code == .ok ? .ok : .error
-            if let message = status.message { st.message = message }
-            p.status = st
+            message(15) { st in
+                if let text = status.message, !text.isEmpty { st.string(2, text) }
+                st.tag(3, 0)
+                st.varint(status.code == .ok ? 1 : 2)
+            }
         }
-        return p
-    }
-
-    static func kind(_ kind: SpanKind) -> Opentelemetry_Proto_Trace_V1_Span.SpanKind {
-        switch kind {
-        case .server: return .server
-        case .client: return .client
-        case .producer: return .producer
-        case .consumer: return .consumer
-        case .internal: return .internal
+        if s.context.sampled {
+            tag(16, 5)  // flags, fixed32
+            bytes.append(contentsOf: [1, 0, 0, 0])
         }
     }
 
-    static func bytes(_ value: UInt64) -> Data {
-        withUnsafeBytes(of: value.bigEndian) { Data($0) }
+    /// Repeated `KeyValue`s in key order.
+    mutating func attributes(_ field: Int, _ attributes: SpanAttributes) {
+        var pairs: [(String, SpanAttribute)] = []
+        attributes.forEach { key, value in pairs.append((key, value)) }
+        if pairs.count > 1 { pairs.sort { $0.0 < $1.0 } }
+        for (key, value) in pairs { message(field) { $0.keyValue(key, value) } }
     }
 
-    static func attributes(_ attributes: SpanAttributes) -> [Opentelemetry_Proto_Common_V1_KeyValue] {
-        var out: [Opentelemetry_Proto_Common_V1_KeyValue] = []
-        attributes.forEach { key, value in out.append(keyValue(key, value)) }
-        return out.sorted { $0.key < $1.key }
+    mutating func keyValue(_ key: String, _ value: SpanAttribute) {
+        if !key.isEmpty { string(1, key) }
+        message(2) { $0.anyValue(value) }
     }
 
-    static func keyValue(_ key: String, _ value: SpanAttribute) -> Opentelemetry_Proto_Common_V1_KeyValue {
-        var kv = Opentelemetry_Proto_Common_V1_KeyValue()
-        kv.key = key
-        kv.value = anyValue(value)
-        return kv
-    }
-
-    static func anyValue(_ value: SpanAttribute) -> Opentelemetry_Proto_Common_V1_AnyValue {
-        var v = Opentelemetry_Proto_Common_V1_AnyValue()
-        func array(_ values: [Opentelemetry_Proto_Common_V1_AnyValue]) {
-            var a = Opentelemetry_Proto_Common_V1_ArrayValue()
-            a.values = values
-            v.arrayValue = a
+    /// `AnyValue`'s one-of: the chosen field is written even when it holds its default.
+    mutating func anyValue(_ value: SpanAttribute) {
+        func array(_ values: [SpanAttribute]) {
+            message(5) { a in for v in values { a.message(1) { $0.anyValue(v) } } }
         }
         switch value {
-        case .int32(let i): v.intValue = Int64(i)
-        case .int64(let i): v.intValue = i
-        case .double(let d): v.doubleValue = d
-        case .bool(let b): v.boolValue = b
-        case .string(let s): v.stringValue = s
-        case .stringConvertible(let s): v.stringValue = s.description
-        case .int32Array(let a): array(a.map { anyValue(.int64(Int64($0))) })
-        case .int64Array(let a): array(a.map { anyValue(.int64($0)) })
-        case .doubleArray(let a): array(a.map { anyValue(.double($0)) })
-        case .boolArray(let a): array(a.map { anyValue(.bool($0)) })
-        case .stringArray(let a): array(a.map { anyValue(.string($0)) })
-        case .stringConvertibleArray(let a): array(a.map { anyValue(.string($0.description)) })
-        default: v.stringValue = "\(value)"
+        case .int32(let i): int(Int64(i))
+        case .int64(let i): int(i)
+        case .double(let d): fixed64(4, d.bitPattern)
+        case .bool(let b):
+            tag(2, 0)
+            bytes.append(b ? 1 : 0)
+        case .string(let s): string(1, s)
+        case .stringConvertible(let s): string(1, s.description)
+        case .int32Array(let a): array(a.map { .int64(Int64($0)) })
+        case .int64Array(let a): array(a.map { .int64($0) })
+        case .doubleArray(let a): array(a.map { .double($0) })
+        case .boolArray(let a): array(a.map { .bool($0) })
+        case .stringArray(let a): array(a.map { .string($0) })
+        case .stringConvertibleArray(let a): array(a.map { .string($0.description) })
+        default: string(1, "\(value)")
         }
-        return v
+    }
+
+    private mutating func int(_ value: Int64) {
+        tag(3, 0)
+        varint(UInt64(bitPattern: value))
+    }
+
+    static func kind(_ kind: SpanKind) -> UInt64 {
+        switch kind {
+        case .internal: return 1
+        case .server: return 2
+        case .client: return 3
+        case .producer: return 4
+        case .consumer: return 5
+        }
     }
 }

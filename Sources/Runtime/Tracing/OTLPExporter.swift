@@ -35,13 +35,7 @@ package struct OTLPExporter: Sendable {
 
     /// Exports `spans`, within `limit` when given (shutdown), else within the export timeout.
     func export(_ spans: [FinishedSpan], within limit: Duration? = nil) {
-        let body: [UInt8]
-        do {
-            body = try encoder.request(spans).serializedBytes()
-        } catch {
-            logger.warning("cannot encode spans", metadata: ["error": "\(error)"])
-            return
-        }
+        let body = encoder.encode(spans)
         let request = HTTPRequest(
             method: "POST", url: url, display: "OTLP endpoint \(url)",
             headers: [("Content-Type", "application/x-protobuf"), ("Expect", "")], body: body)

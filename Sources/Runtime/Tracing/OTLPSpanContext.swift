@@ -28,8 +28,11 @@ package struct OTLPSpanContext: Sendable, Equatable {
 
     /// `00-<trace>-<span>-<flags>`.
     package var traceparent: String {
-        "00-\(Self.hex(traceIDHigh))\(Self.hex(traceIDLow))-\(Self.hex(spanID))-\(sampled ? "01" : "00")"
+        "00-\(traceIDHex)-\(Self.hex(spanID))-\(sampled ? "01" : "00")"
     }
+
+    /// The trace id as 32 lower-case hex digits.
+    package var traceIDHex: String { Self.hex(traceIDHigh) + Self.hex(traceIDLow) }
 
     /// Parses a version-00 `traceparent` (lower-case hex, non-zero ids); nil when malformed.
     package init?(traceparent: String, traceState: String?) {

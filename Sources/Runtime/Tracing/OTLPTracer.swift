@@ -8,6 +8,7 @@ package struct OTLPTracer: Tracer {
 
     let sampler: TraceSampler
     let processor: OTLPBatchProcessor
+    let ids = SpanIDGenerator()
 
     package init(sampler: TraceSampler, processor: OTLPBatchProcessor) {
         self.sampler = sampler
@@ -20,12 +21,14 @@ package struct OTLPTracer: Tracer {
     ) -> OTLPSpan {
         var context = context()
         let parent = context[OTLPSpanContextKey.self]
-        var rng = SystemRandomNumberGenerator()
-        var high = parent?.traceIDHigh ?? rng.next()
-        var low = parent?.traceIDLow ?? rng.next()
-        if high | low == 0 { (high, low) = (1, rng.next() | 1) }
-        var spanID: UInt64 = rng.next()
-        if spanID == 0 { spanID = 1 }
+        let high: UInt64
+        let low: UInt64
+        let spanID: UInt64
+        if let parent {
+            (high, low, spanID) = (parent.traceIDHigh, parent.traceIDLow, ids.span())
+        } else {
+            (high, low, spanID) = ids.traceAndSpan()
+        }
         let sampled = sampler.shouldSample(traceIDLow: low, parent: parent)
         let own = OTLPSpanContext(
             traceIDHigh: high, traceIDLow: low, spanID: spanID, sampled: sampled, traceState: parent?.traceState)

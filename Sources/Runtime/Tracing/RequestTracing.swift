@@ -42,11 +42,16 @@ package enum RequestTracing {
         var logger = logger
         if span.isRecording {
             if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
-            var carrier: [String: String] = [:]
-            InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryInjector())
-            if let own = carrier["traceparent"].flatMap(TraceContext.traceparentParts) {
-                logger[metadataKey: "trace"] = .string(own.trace)
-                logger[metadataKey: "span"] = .string(own.span)
+            if let own = (span as? OTLPSpan)?.spanContext {
+                logger[metadataKey: "trace"] = .string(own.traceIDHex)
+                logger[metadataKey: "span"] = .string(OTLPSpanContext.hex(own.spanID))
+            } else {
+                var carrier: [String: String] = [:]
+                InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryInjector())
+                if let own = carrier["traceparent"].flatMap(TraceContext.traceparentParts) {
+                    logger[metadataKey: "trace"] = .string(own.trace)
+                    logger[metadataKey: "span"] = .string(own.span)
+                }
             }
         }
         let log = logger
@@ -62,15 +67,31 @@ package enum RequestTracing {
     /// The function a request path names (`/functions/NAME…`, `/v2/models/NAME…`), for the
     /// server span's `mscr.function` attribute.
     package static func functionName(path: String) -> String? {
-        let parts = path.split(separator: "/")
-        if parts.count >= 2, parts[0] == "functions" { return String(parts[1]) }
-        if parts.count >= 3, parts[0] == "v2", parts[1] == "models" { return String(parts[2]) }
+        // On the UTF-8 bytes: this runs for every traced request.
+        let utf8 = path.utf8
+        for prefix in ["/functions/", "/v2/models/"] where utf8.starts(with: prefix.utf8) {
+            var rest = utf8.dropFirst(prefix.utf8.count)
+            while rest.first == UInt8(ascii: "/") { rest = rest.dropFirst() }
+            let name = rest.prefix { $0 != UInt8(ascii: "/") }
+            return name.isEmpty ? nil : String(Substring(name))
+        }
         return nil
+    }
+
+    /// Whether a `Server-Timing` value has the `infer` metric (a function call answered it).
+    package static func hasInferMetric(_ timing: String) -> Bool {
+        let utf8 = Array(timing.utf8)
+        let needle = Array("infer;".utf8)
+        guard utf8.count >= needle.count else { return false }
+        for start in 0...(utf8.count - needle.count) where utf8[start] == needle[0] {
+            if utf8[start..<start + needle.count].elementsEqual(needle) { return true }
+        }
+        return false
     }
 
     struct HeadersExtractor: Extractor {
         func extract(key: String, from carrier: Headers) -> String? {
-            switch key.lowercased() {
+            switch key == "traceparent" || key == "tracestate" ? key : key.lowercased() {
             case "traceparent": return carrier.effectiveTraceparent
             case "tracestate": return carrier.tracestate
             default: return nil

@@ -5,38 +5,56 @@ import Tracing
 
 /// The REST transport's server span: one per request, named `METHOD route`, with the HTTP
 /// attributes of the OpenTelemetry conventions and `mscr.function` / `mscr.cold` for function
-/// calls. Added to the router only when tracing is on.
+/// calls. Added to the router only when tracing is on. The attributes are set once, when the
+/// response is known (one update of the span instead of one per attribute).
 struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var traceparentName: HTTPField.Name { HTTPField.Name("traceparent")! }
+    static var tracestateName: HTTPField.Name { HTTPField.Name("tracestate")! }
+    static var cloudTraceName: HTTPField.Name { HTTPField.Name("X-Cloud-Trace-Context")! }
+    static var serverTimingName: HTTPField.Name { HTTPField.Name("Server-Timing")! }
+
+    let traceparent = Self.traceparentName
+    let tracestate = Self.tracestateName
+    let cloudTrace = Self.cloudTraceName
+    let serverTiming = Self.serverTimingName
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         let headers = RequestTracing.Headers(
-            traceparent: request.headers[HTTPField.Name("traceparent")!],
-            tracestate: request.headers[HTTPField.Name("tracestate")!],
-            cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!])
+            traceparent: request.headers[traceparent], tracestate: request.headers[tracestate],
+            cloudTrace: request.headers[cloudTrace])
         let path = request.uri.path
-        var attributes: SpanAttributes = [:]
-        attributes["http.request.method"] = request.method.rawValue
-        attributes["url.path"] = path
-        if let function = RequestTracing.functionName(path: path) { attributes[FunctionSpans.functionKey] = function }
+        let method = request.method.rawValue
+        let route = context.endpointPath
         return try await RequestTracing.withServerSpan(
-            "\(request.method.rawValue) \(path)", headers: headers, attributes: attributes, logger: context.logger
+            "\(method) \(route ?? path)", headers: headers, logger: context.logger
         ) { span, logger in
             var context = context
             context.logger = logger
-            let response = try await next(request, context)
-            if span.isRecording {
-                if let route = context.endpointPath { span.operationName = "\(request.method.rawValue) \(route)" }
-                let timing = response.headers[HTTPField.Name("Server-Timing")!]
-                span.updateAttributes { a in
-                    a["http.route"] = context.endpointPath
-                    a["http.response.status_code"] = Int(response.status.code)
-                    if attributes[FunctionSpans.functionKey] != nil, let timing, timing.contains("infer;") {
-                        a[FunctionSpans.coldKey] = timing.hasPrefix("cold;")
-                    }
-                }
-                if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            guard span.isRecording else { return try await next(request, context) }
+            var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 8))
+            a["http.request.method"] = method
+            a["url.path"] = path
+            let function = RequestTracing.functionName(path: path)
+            if let function { a[FunctionSpans.functionKey] = function }
+            let response: Response
+            do {
+                response = try await next(request, context)
+            } catch {
+                span.attributes = a
+                throw error
             }
+            if let endpoint = context.endpointPath {
+                if endpoint != route { span.operationName = "\(method) \(endpoint)" }
+                a["http.route"] = endpoint
+            }
+            a["http.response.status_code"] = Int(response.status.code)
+            if function != nil, let timing = response.headers[serverTiming], RequestTracing.hasInferMetric(timing) {
+                a[FunctionSpans.coldKey] = timing.utf8.starts(with: "cold;".utf8)
+            }
+            span.attributes = a
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
         }
     }
