@@ -52,10 +52,15 @@ package enum Serve {
             if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         }
         var groupConfig = ServiceGroupConfiguration(
-            services: (tracingService.map { [.init(service: $0)] } ?? []) + [.init(service: app)],
+            services: (tracingService.map { [.init(service: $0)] } ?? []) + [
+                .init(service: app),
+                .init(service: ShutdownWatchdog(grace: config.shutdownGrace, margin: .seconds(1), logger: logger)),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = config.shutdownGrace
-        groupConfig.maximumCancellationDuration = .seconds(1)
+        // No cancellation timeout: past it ServiceLifecycle calls fatalError. ShutdownWatchdog
+        // ends a drain that outlives the grace instead, with a log line and status 1.
+        groupConfig.maximumCancellationDuration = nil
         do {
             try await ServiceGroup(configuration: groupConfig).run()
         } catch {

@@ -153,3 +153,25 @@ def test_an_h2c_stream_finished_within_the_grace_is_answered(mscr_test_function)
         assert s.proc.wait(30) == 0
     finally:
         s.stop()
+
+
+def test_work_that_outlives_the_grace_ends_the_process_with_status_1_not_a_crash(mscr_test_function):
+    """A request still computing when the grace (2 s) ends cannot be cancelled: the process
+    logs that it waited and exits 1. Before, ServiceLifecycle's cancellation timeout ended it
+    with a fatalError (SIGILL, status 132)."""
+    s = Server({**mscr_test_function, "MSCR_SHUTDOWN_GRACE": "2", "MSCR_LOG_FORMAT": "json"})
+    try:
+        client = subprocess.Popen(
+            ["curl", "-sS", "--max-time", "120", "--data-binary", "x", f"{s.url}/functions/t?sleep_ms=60000"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert wait_until(lambda: inflight(s) >= 1, timeout=20), "the request never got in flight"
+        s.proc.send_signal(signal.SIGTERM)
+        status = s.proc.wait(30)
+        log = s.proc.stdout.read().decode()
+        assert status == 1, f"exit status {status}\n{log[-2000:]}"
+        assert "shutdown grace passed with work still running" in log
+        assert "Fatal error" not in log
+        client.kill()
+        client.wait(10)
+    finally:
+        s.stop()
