@@ -8,7 +8,10 @@ package final class ScratchArena: @unchecked Sendable {
     package let count: Int
     /// `table[i + 1]`: buffer of layer `i`; `table[0]`: the network input.
     package let table: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
-    package let workspace: UnsafeMutablePointer<Float>
+    /// `workspaces[i]`: layer `i`'s workspace (placed by the plan beside the buffers it must not touch).
+    package let workspaces: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// The preprocessing's workspace (resize rows), clear of the network input.
+    package let inputWorkspace: UnsafeMutablePointer<Float>
 
     package init(plan: MemoryPlan) {
         count = max(plan.totalFloats, 16)
@@ -18,11 +21,14 @@ package final class ScratchArena: @unchecked Sendable {
         base.initialize(repeating: 0, count: count)
         table = .allocate(capacity: plan.offsets.count)
         for (i, offset) in plan.offsets.enumerated() { (table + i).initialize(to: base + offset) }
-        workspace = base + plan.workspaceOffset
+        workspaces = .allocate(capacity: max(1, plan.workspaceOffsets.count))
+        for (i, offset) in plan.workspaceOffsets.enumerated() { (workspaces + i).initialize(to: base + offset) }
+        inputWorkspace = base + plan.inputWorkspaceOffset
     }
 
     deinit {
         table.deallocate()
+        workspaces.deallocate()
         UnsafeMutableRawPointer(base).deallocate()
     }
 }
