@@ -8,6 +8,9 @@ round runs `mscr coldstart` once over the mscr variants (interleaved there), the
 one ONNX Runtime process; the medians over rounds are reported. Then one more mscr server per model
 answers a first and 10 warm requests: the server's own infer time (Server-Timing) gives first
 forward / warm forward. Peak RSS: the process group's VmHWM (mscr coldstart) and ru_maxrss (peers).
+With moto, every round also fetches the artifact alone from moto with curl the way mscr does (4
+parallel ranged GETs of 8 MiB), so "spawn → first detection from S3" can be set against the bare
+transfer time of the same object in the same run (goal: ≤ transfer + 350 ms).
 
   scripts/coldstart-peers.py --mscr .build/release/mscr --rounds 5 --json /tmp/coldstart.json
 
@@ -127,6 +130,23 @@ def peer_once(a, engine, onnx, size, cache):
     return r
 
 
+def s3_transfer(s3_env, key, size, streams=4, part=8 << 20):
+    """Wall time of fetching the object at `key` (bucket/key on moto) the way mscr fetches an
+    artifact: `streams` parallel ranged GETs of `part` bytes each (one curl process, SigV4)."""
+    url = f'{s3_env["AWS_ENDPOINT_URL"]}/{key}'
+    auth = ['--aws-sigv4', f'aws:amz:{s3_env["AWS_REGION"]}:s3', '--user',
+            f'{s3_env["AWS_ACCESS_KEY_ID"]}:{s3_env["AWS_SECRET_ACCESS_KEY"]}',
+            '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '--fail', '-s', '-o', '/dev/null']
+    cmd = ['curl', '--parallel', '--parallel-max', str(streams)]
+    for i, lower in enumerate(range(0, size, part)):
+        if i:
+            cmd.append('--next')
+        cmd += auth + ['-r', f'{lower}-{min(size, lower + part) - 1}', url]
+    t0 = time.perf_counter()
+    run(cmd)
+    return (time.perf_counter() - t0) * 1e3
+
+
 def first_vs_warm(a, env, port_env_repo, functions, warm=10):
     """A server's own infer time (Server-Timing) for its first and its warm requests."""
     import socket
@@ -216,6 +236,8 @@ def main():
                 spawn.append(('moto-s3', f'{creds} MSCR_MODEL_REPOSITORY=s3://models/repo {base}'))
             rows = {label: [] for label, _ in spawn}
             rows.update({p: [] for p in peers})
+            transfers = []
+            artifact_bytes = os.path.getsize(os.path.join(repo, name, '1', 'model.compiled'))
             for r in range(a.rounds):
                 cmd = [a.mscr, 'coldstart', '--function', 'detect', '--input', a.image, '--runs', '1', '--json']
                 for label, command in spawn:
@@ -225,12 +247,16 @@ def main():
                     rows[t['label']] += t['runs']
                 for p in peers:
                     rows[p].append(peer_once(a, p, onnx, size, cache))
+                if moto:
+                    # The same object through curl in the same round: the transfer alone.
+                    transfers.append(s3_transfer(s3_env, f'models/repo/{name}/1/model.compiled', artifact_bytes))
+                    log(f'{name} round {r + 1}: moto transfer of the artifact {transfers[-1]:.0f} ms')
                 log(f'{name} round {r + 1}/{a.rounds}: ' + ', '.join(
                     f'{k} {v[-1]["first_answer_ms"]:.0f} ms' for k, v in rows.items()))
             first, warm = first_vs_warm(a, dict(os.environ), repo, functions)
             artifact_size = os.path.getsize(os.path.join(repo, name, '1', 'model.compiled'))
             results[name] = dict(runs=rows, first_forward_ms=first, warm_forward_ms=warm,
-                                 artifact_mib=artifact_size / 2**20)
+                                 artifact_mib=artifact_size / 2**20, s3_transfer_ms=transfers)
     finally:
         if moto:
             moto.stdin.close()
@@ -253,6 +279,11 @@ def main():
             else:
                 note = f'server cold {med(xs, "server_cold_ms"):.0f}, infer {med(xs, "server_infer_ms"):.0f}'
             print(f'| {label} | {med(xs, "first_answer_ms"):.0f} | {med(xs, "peak_rss_mib"):.0f} | {note} |')
+        if res['s3_transfer_ms'] and res['runs'].get('moto-s3'):
+            t = statistics.median(res['s3_transfer_ms'])
+            s3 = med(res['runs']['moto-s3'], 'first_answer_ms')
+            print(f'\nmoto S3: the artifact alone (curl, 4 parallel 8 MiB ranged GETs) {t:.0f} ms; spawn → first '
+                  f'detection {s3:.0f} ms = transfer + {s3 - t:.0f} ms (goal: ≤ transfer + 350)')
         print(f'\nfirst forward {res["first_forward_ms"]:.1f} ms, warm {res["warm_forward_ms"]:.1f} ms '
               f'({res["first_forward_ms"] / res["warm_forward_ms"]:.2f}×)\n')
     if a.json:

@@ -46,4 +46,7 @@ final class MeteredObjectStore: ObjectStore {
         try inner.put(key, bytes: bytes, contentType: contentType)
     }
     func list(prefix: String) throws -> [String] { try inner.list(prefix: prefix) }
+    /// The inner store's file, so a file repository's artifact is still mapped in place (the
+    /// mapping costs no fetch time: it is not metered).
+    func localPath(_ key: String) -> String? { inner.localPath(key) }
 }

@@ -23,6 +23,9 @@ package struct FileObjectStore: ObjectStore {
         return root + "/" + key
     }
 
+    /// `root/key` (nil for an invalid key).
+    package func localPath(_ key: String) -> String? { try? path(key) }
+
     package func get(_ key: String, range: ClosedRange<Int>?, into consumer: (UnsafeRawBufferPointer) throws -> Void)
         throws
     {

@@ -9,10 +9,14 @@ import Glibc
 package final class MappedBytes: @unchecked Sendable {
     package let base: UnsafeRawPointer
     package let count: Int
+    /// True for a mapping of a local file (shared through the page cache), false for bytes
+    /// filled from a remote store.
+    package let isFileBacked: Bool
 
-    private init(base: UnsafeRawPointer, count: Int) {
+    private init(base: UnsafeRawPointer, count: Int, isFileBacked: Bool) {
         self.base = base
         self.count = count
+        self.isFileBacked = isFileBacked
     }
 
     deinit {
@@ -37,7 +41,7 @@ package final class MappedBytes: @unchecked Sendable {
         guard let p, p != MAP_FAILED else {
             throw ObjectStoreError(.io, "cannot map \(path): \(String(cString: strerror(errno)))")
         }
-        return MappedBytes(base: UnsafeRawPointer(p), count: size)
+        return MappedBytes(base: UnsafeRawPointer(p), count: size, isFileBacked: true)
     }
 
     /// A zeroed, writable, page-aligned region of `count` bytes for `fill`, then made read-only.
@@ -49,7 +53,7 @@ package final class MappedBytes: @unchecked Sendable {
         guard let p, p != MAP_FAILED else {
             throw ObjectStoreError(.io, "cannot allocate \(count) bytes: \(String(cString: strerror(errno)))")
         }
-        let bytes = MappedBytes(base: UnsafeRawPointer(p), count: count)
+        let bytes = MappedBytes(base: UnsafeRawPointer(p), count: count, isFileBacked: false)
         try fill(UnsafeMutableRawBufferPointer(start: p, count: count))
         mprotect(p, count, PROT_READ)
         return bytes

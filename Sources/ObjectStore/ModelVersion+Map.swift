@@ -31,8 +31,8 @@ extension ModelVersion {
         let start = Monotonic.seconds()
         var stats = TransferStats()
         let bytes: MappedBytes
-        if let local = store as? FileObjectStore {
-            bytes = try MappedBytes.map(path: local.root + "/" + key)
+        if let path = store.localPath(key) {
+            bytes = try MappedBytes.map(path: path)
             try Self.verify(bytes, expected, origin: origin)
         } else if let cache, cache.openHit(sha256: expected.sha256, size: expected.size).map({ close($0) }) != nil,
             let path = cache.path(expected.sha256)

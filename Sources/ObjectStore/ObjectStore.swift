@@ -35,9 +35,17 @@ package protocol ObjectStore: Sendable {
 
     /// Every key that starts with `prefix`, in no particular order.
     func list(prefix: String) throws -> [String]
+
+    /// The local file that holds `key`, when the store is a directory on this machine (so a
+    /// large file can be memory-mapped in place instead of copied); nil for remote stores.
+    /// Wrappers (a metering store) forward it.
+    func localPath(_ key: String) -> String?
 }
 
 extension ObjectStore {
+    /// Remote and in-memory stores have no local file.
+    package func localPath(_ key: String) -> String? { nil }
+
     /// Reads the whole object into memory.
     package func read(_ key: String) throws -> [UInt8] {
         var out: [UInt8] = []

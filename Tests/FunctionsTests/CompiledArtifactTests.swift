@@ -119,6 +119,29 @@ struct CompiledArtifactTests {
         }
     }
 
+    /// The function host wraps the repository's store to meter each load; a file repository's
+    /// artifact must still be mapped in place, not read through the wrapper into a copy.
+    @Test func aMeteredFileRepositoryStillMapsTheArtifact() throws {
+        let fixture = try ArtifactFixture("yolo-fastest-1.1")
+        try fixture.compile()
+        let metered = MeteredObjectStore(FileObjectStore(root: fixture.root))
+        let version = try ModelRepository(store: metered).resolve(model: fixture.model, version: "1")
+        let before = metered.snapshot.bytes
+        let (bytes, _) = try version.mapVerified(DarknetModelLoader.artifactName)
+        #expect(bytes.isFileBacked)
+        #expect(metered.snapshot.bytes == before, "the artifact was read through the store")
+        let loaded = try DarknetModelLoader.load(
+            model: version, cfgText: fixture.cfg, concurrency: 1, environment: [:])
+        #expect(loaded.source == .artifact && loaded.network.isMapped)
+        #expect(metered.snapshot.bytes == before)
+        // A remote store (no local file) still fetches into memory of its own.
+        let remote = try ArtifactFixture("yolo-fastest-1.1", store: MemoryObjectStore(chunkSize: 65_536))
+        try remote.compile()
+        let fetched = try remote.repo.resolve(model: remote.model, version: "1").mapVerified(
+            DarknetModelLoader.artifactName)
+        #expect(!fetched.bytes.isFileBacked)
+    }
+
     @Test func remoteStoreFetchesWithRangedGetsAndVerifies() throws {
         let fixture = try ArtifactFixture("yolo-fastest-1.1", store: MemoryObjectStore(chunkSize: 65_536))
         let sources = try fixture.load()

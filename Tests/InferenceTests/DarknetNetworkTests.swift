@@ -208,38 +208,86 @@ struct DarknetNetworkTests {
     }
 
     @Test(
-        arguments: ["data/models/darknet-cfg/yolov3.cfg", "data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"],
+        arguments: [
+            "data/models/darknet-cfg/yolov3.cfg", "data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg",
+            "data/models/yolo-fastest-1.1-xl/yolo-fastest-1.1-xl.cfg", "residual",
+        ],
         [false, true])
     func memoryPlanNeverOverwritesALiveBuffer(_ path: String, _ fuse: Bool) throws {
-        let config = try DarknetConfig(text: try SharedData.text(path))
+        let text =
+            path == "residual"
+            ? try RepositoryData.text("Tests/Support/residual-blocks.cfg") : try SharedData.text(path)
+        let config = try DarknetConfig(text: text)
         let layers = fuse ? ResidualFusion.fuse(config.layers) : config.layers
         if fuse, path.hasSuffix("yolov3.cfg") {
             // Every residual block of yolov3 ends in a Winograd or panel convolution: 23 folded.
             #expect(layers.compactMap { $0 as? ShortcutLayer }.filter { $0.fused }.count == 23)
         }
-        let plan = MemoryPlan(input: config.input, layers: layers)
-        // Which producer's buffer does each table entry hold, and who reads it last?
+        let extra = 1000
+        let plan = MemoryPlan(input: config.input, layers: layers, extraWorkspace: extra)
+        // Which layer's floats does each table entry hold, and which step reads them last
+        // (counting every input every layer names, identity or not, except a folded
+        // shortcut's residual, which the convolution before it reads)?
         var owner = Array(0...layers.count)
         for (i, l) in layers.enumerated() where l.isIdentity { owner[i + 1] = owner[l.inputs[0] + 1] }
         var lastUse = [Int](repeating: -1, count: layers.count + 1)
         for (i, l) in layers.enumerated() {
-            for j in l.inputs { lastUse[owner[j + 1]] = max(lastUse[owner[j + 1]], i) }
+            let reads = (l as? ShortcutLayer)?.fused == true ? [l.inputs[0]] : l.inputs
+            for j in reads { lastUse[owner[j + 1]] = max(lastUse[owner[j + 1]], i) }
         }
         for i in config.yoloLayers { lastUse[owner[i + 1]] = layers.count }
+        lastUse[owner[layers.count]] = layers.count
         func size(_ b: Int) -> Int { b == 0 ? config.input.count : layers[b - 1].outputShape.count }
+        func overlaps(_ a: Range<Int>, _ b: Range<Int>) -> Bool { !a.isEmpty && !b.isEmpty && a.overlaps(b) }
+        func region(_ b: Int) -> Range<Int> { plan.offsets[b]..<(plan.offsets[b] + size(b)) }
+        // The preprocessing writes the input and its resize rows at once.
+        let inputScratch = plan.inputWorkspaceOffset..<(plan.inputWorkspaceOffset + extra)
+        #expect(!overlaps(inputScratch, region(0)))
+        #expect(inputScratch.upperBound <= plan.totalFloats)
         for (i, layer) in layers.enumerated() where !layer.isIdentity {
-            let start = plan.offsets[i + 1]
-            let end = start + layer.outputShape.count
-            for b in 0...layers.count where b != i + 1 && owner[b] == b && (b == 0 || b - 1 < i) && lastUse[b] >= i {
-                let s = plan.offsets[b]
-                let e = s + size(b)
-                #expect(end <= s || e <= start, "layer \(i) overwrites the live output of buffer \(b)")
+            let output = region(i + 1)
+            let workspace = plan.workspaceOffsets[i]..<(plan.workspaceOffsets[i] + layer.workspaceSize)
+            #expect(output.upperBound <= plan.totalFloats && workspace.upperBound <= plan.totalFloats)
+            #expect(!overlaps(output, workspace), "layer \(i)'s output and workspace overlap")
+            let conv = layer as? ConvolutionalLayer
+            for b in 0...layers.count where b != i + 1 && owner[b] == b && b <= i && lastUse[b] >= i {
+                #expect(!overlaps(workspace, region(b)), "layer \(i)'s workspace overwrites live buffer \(b)")
+                // Written over: only a Winograd layer's own residual, exactly, read by nobody after it.
+                if let conv, let r = conv.residual, owner[r + 1] == b, plan.inPlaceResidual.contains(i) {
+                    #expect(conv.winograd != nil && region(b) == output && lastUse[b] == i)
+                    continue
+                }
+                #expect(!overlaps(output, region(b)), "layer \(i) overwrites the live output of buffer \(b)")
             }
-            #expect(end <= plan.workspaceOffset)
         }
-        // Reuse pays: far less than one buffer per layer.
+        // Reuse pays: far less than one buffer per layer (the 24×24 test network is all workspace).
         let naive = layers.reduce(config.input.count) { $0 + $1.outputShape.count }
-        #expect(plan.workspaceOffset < naive / 2)
+        #expect(path == "residual" || plan.totalFloats < naive / 2)
+    }
+
+    /// yolov3 @416's arena (buffers and workspaces, the bulk of a loaded model's memory beside
+    /// its weights): 62 MiB with whole-slot reuse and one workspace at the end, 34 MiB placed by
+    /// intervals with in-place residuals (what is live at once at its widest step).
+    @Test func yolov3ArenaIsPlacedTightly() throws {
+        let config = try DarknetConfig(
+            text: try SharedData.text("data/models/darknet-cfg/yolov3.cfg"), width: 416, height: 416)
+        let layers = ResidualFusion.fuse(config.layers)
+        let plan = MemoryPlan(input: config.input, layers: layers)
+        let mib = Double(plan.totalFloats * 4) / Double(1 << 20)
+        #expect(mib < 36, "arena \(mib) MiB")
+        // Every Winograd residual block that is its residual's last reader writes in place.
+        #expect(plan.inPlaceResidual.count >= 20)
+        #expect(plan.inPlaceResidual.allSatisfy { (layers[$0] as? ConvolutionalLayer)?.winograd != nil })
+        let separate = MemoryPlan(input: config.input, layers: layers, inPlace: false)
+        #expect(separate.inPlaceResidual.isEmpty && separate.totalFloats > plan.totalFloats)
+    }
+
+    @Test func residualWinogradWritesInPlaceAndPanelsDoNot() throws {
+        let (net, _) = try Self.network("residual", size: 24)
+        // Layer 2 (Winograd) is the last reader of layer 0, its residual; layer 4 (panels) is not
+        // allowed to (its products land before the residual is added).
+        #expect(net.pool.plan.inPlaceResidual == [2])
+        #expect(net.pool.plan.offsets[3] == net.pool.plan.offsets[1])
     }
 
     @Test func concurrentCallsAgreeAndReuseArenas() async throws {

@@ -5,6 +5,7 @@ GETs (moto S3), and answers exactly what it answers from the source files. A cor
 refused by its chunk digests and the source files answer."""
 import json
 import os
+import pathlib
 import subprocess
 import urllib.request
 
@@ -23,14 +24,17 @@ def mscr(*args, env=None):
     return done.stdout
 
 
-def serve_and_detect(start_server, repository, env=None):
-    """Starts a server on `repository`, detects the dog, stops it; returns (detections, log)."""
+def serve_and_detect(start_server, repository, env=None, maps=None):
+    """Starts a server on `repository`, detects the dog, stops it; returns (detections, log).
+    With `maps` (a list), appends the server's /proc/PID/maps as it was after the detection."""
     server = start_server({**(env or {}), "MSCR_FUNCTIONS": str(ROOT / "functions"), "MSCR_MODEL_REPOSITORY":
                            repository, "MSCR_LOG_FORMAT": "text", "LOG_LEVEL": "info"})
     req = urllib.request.Request(server.url + "/functions/detect", data=DOG.read_bytes(),
                                  headers={"Content-Type": "image/jpeg"}, method="POST")
     with urllib.request.urlopen(req, timeout=60) as r:
         body = json.loads(r.read())
+    if maps is not None:
+        maps.append(pathlib.Path(f"/proc/{server.proc.pid}/maps").read_text())
     server.stop()
     log = server.proc.stdout.read().decode(errors="replace")
     assert any(d["class"] == "dog" for d in body["detections"])
@@ -60,9 +64,14 @@ def test_compile_then_serve_from_the_artifact(start_server, tmp_path):
     mscr("compile", "--repository", str(repo), "--model", MODEL, "--version", "1")
     assert manifest(repo)["files"]["model.compiled"] == entry
 
-    artifact_answer, log = serve_and_detect(start_server, str(repo))
+    maps = []
+    artifact_answer, log = serve_and_detect(start_server, str(repo), maps=maps)
     assert "loaded from its compiled artifact" in log
     assert artifact_answer == source_answer
+    # Load = map: the server maps the repository's file itself (shared through the page cache),
+    # it does not read it into memory of its own.
+    path = str((repo / MODEL / "1" / "model.compiled").resolve())
+    assert any(line.rstrip().endswith(" " + path) for line in maps[0].splitlines()), "the artifact is not mapped"
 
     # One flipped byte: the chunk digest refuses it, the source files answer the same.
     corrupt = bytearray(artifact)

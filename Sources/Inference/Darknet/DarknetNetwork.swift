@@ -146,7 +146,7 @@ package final class DarknetNetwork: Sendable {
             DarknetResize.resize(
                 pixels: px.baseAddress!, width: image.width, height: image.height, channels: 3,
                 outWidth: outW, outHeight: outH, output: dst, planeWidth: input.width, planeHeight: input.height,
-                offsetX: offX, offsetY: offY, scratch: arena.workspace)
+                offsetX: offX, offsetY: offY, scratch: arena.inputWorkspace)
         }
     }
 
@@ -160,7 +160,7 @@ package final class DarknetNetwork: Sendable {
         }
         for (i, layer) in layers.enumerated() where !layer.isIdentity {
             let t0 = times == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            layer.forward(LayerIO(table: arena.table, index: i, workspace: arena.workspace))
+            layer.forward(LayerIO(table: arena.table, index: i, workspace: arena.workspaces[i]))
             times?[i] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
     }

@@ -296,6 +296,12 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// (Winograd, panels) add a residual as they store.
     package var addsResidual: Bool { (winograd != nil || panel) && residual == nil }
 
+    /// Whether this layer, with a residual folded in, may write its output over that residual
+    /// (`MemoryPlan` then gives both one buffer): Winograd's output transform reads each residual
+    /// float just before it stores the output float at the same index. Panels may not: their
+    /// products land in the output before the residual is added.
+    package var writesOverResidual: Bool { winograd != nil }
+
     /// A copy that adds layer `layer`'s output (of the output's shape) after the activation.
     package func addingResidual(_ layer: Int) -> ConvolutionalLayer {
         var copy = self
