@@ -25,6 +25,7 @@ package struct MSCRServer: Sendable {
         // run at once comes from the worker pool.
         InferenceThreads.set(configuration.blasThreads)
         KernelISA.select(configuration.kernelISA)
+        ArtifactPolicy.current = configuration.artifactPolicy
         MemoryBudget.returnFreedModelsToTheSystem()
         let metrics = RuntimeMetrics()
         self.metrics = metrics

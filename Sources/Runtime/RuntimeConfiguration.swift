@@ -29,6 +29,8 @@ package struct RuntimeConfiguration: Sendable {
     package var blasThreads = InferenceThreads.defaultCount()
     /// `MSCR_KERNEL_ISA`: `auto` (default), `avx2` or `avx512`, the GEMM instruction set.
     package var kernelISA = KernelISA.detected
+    /// `MSCR_ARTIFACT` (`on`/`off`) and `MSCR_ARTIFACT_WARMUP` (`0`/`1`): compiled artifacts.
+    package var artifactPolicy = ArtifactPolicy()
     /// `MSCR_ENABLE_TEST_FUNCTIONS=1` enables the `mscr-test` kind.
     package var enableTestFunctions = false
     /// `MSCR_IDLE_TIMEOUT`: seconds a connection may sit idle or dribble a body.
@@ -93,6 +95,7 @@ package struct RuntimeConfiguration: Sendable {
         } catch {
             throw FunctionError(.invalidInput, error.message)
         }
+        c.artifactPolicy = try ArtifactPolicy.fromEnvironment(env)
         if let raw = env["MSCR_ENABLE_TEST_FUNCTIONS"], !raw.isEmpty {
             guard raw == "0" || raw == "1" else {
                 throw FunctionError(.invalidInput, "MSCR_ENABLE_TEST_FUNCTIONS=\(raw) is not 0 or 1")

@@ -51,7 +51,7 @@ final class ArtifactFixture {
 
     func load() throws -> DarknetModelLoader.Loaded {
         let version = try repo.resolve(model: model, version: "1")
-        return try DarknetModelLoader.load(model: version, cfgText: cfg, concurrency: 1, environment: [:])
+        return try DarknetModelLoader.load(model: version, cfgText: cfg, concurrency: 1, policy: ArtifactPolicy())
     }
 
     func detector() throws -> DetectFunction {
@@ -131,7 +131,7 @@ struct CompiledArtifactTests {
         #expect(bytes.isFileBacked)
         #expect(metered.snapshot.bytes == before, "the artifact was read through the store")
         let loaded = try DarknetModelLoader.load(
-            model: version, cfgText: fixture.cfg, concurrency: 1, environment: [:])
+            model: version, cfgText: fixture.cfg, concurrency: 1, policy: ArtifactPolicy())
         #expect(loaded.source == .artifact && loaded.network.isMapped)
         #expect(metered.snapshot.bytes == before)
         // A remote store (no local file) still fetches into memory of its own.

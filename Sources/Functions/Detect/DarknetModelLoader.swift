@@ -26,23 +26,22 @@ package enum DarknetModelLoader {
         package var fallbackReason: String?
     }
 
-    /// Loads `model`. `MSCR_ARTIFACT=off` in `environment` skips the artifact. A mapped network
-    /// skips the warm-up forward of a source load (its weights are faulted in by verification,
-    /// its scratch touched at allocation); `MSCR_ARTIFACT_WARMUP=1` runs it anyway.
+    /// Loads `model`. `policy.useArtifact == false` (`MSCR_ARTIFACT=off`) skips the artifact. A
+    /// mapped network skips the warm-up forward of a source load (its weights are faulted in by
+    /// verification, its scratch touched at allocation); `policy.warmUp` runs it anyway.
     package static func load(
-        model: ModelVersion, cfgText: String, concurrency: Int,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        model: ModelVersion, cfgText: String, concurrency: Int, policy: ArtifactPolicy = .current
     ) throws -> Loaded {
         var reason: String?
         if model.manifest.files[artifactName] != nil {
-            if environment["MSCR_ARTIFACT"] == "off" {
+            if !policy.useArtifact {
                 reason = "MSCR_ARTIFACT=off"
             } else {
                 do {
                     let (bytes, stats) = try model.mapVerified(artifactName)
                     let network = try DarknetArtifact.load(
                         bytes.base, count: bytes.count, owner: bytes, concurrency: concurrency,
-                        warmUp: environment["MSCR_ARTIFACT_WARMUP"] == "1")
+                        warmUp: policy.warmUp)
                     logger.info(
                         "model '\(model.model)' version \(model.version): loaded from its compiled artifact (\(bytes.count) bytes, mapped and verified in \(Int(stats.totalSeconds * 1000)) ms)"
                     )
