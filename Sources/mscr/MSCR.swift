@@ -38,7 +38,7 @@ struct MSCR: AsyncParsableCommand {
     static func main() async {
         Gemm.stopOwnThreads()
         if CommandLine.arguments.dropFirst().elementsEqual(["serve"]) {
-            await Serve.run(configuration: Serve.configurationFromEnvironment(), extraKinds: [], portFile: nil)
+            await ServeCommand.serve(configuration: Serve.configurationFromEnvironment(), portFile: nil)
             return
         }
         await main(nil)

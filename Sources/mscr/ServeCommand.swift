@@ -1,4 +1,5 @@
 import ArgumentParser
+import Functions
 import MSCRMain
 import Runtime
 
@@ -19,7 +20,18 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var config = Serve.configurationFromEnvironment()
         try options.apply(to: &config)
-        await Serve.run(
-            configuration: config, extraKinds: try MSCRMain.MSCR.builtInFunctionKinds(), portFile: options.portFile)
+        await Self.serve(configuration: config, portFile: options.portFile)
+    }
+
+    /// Serves with the built-in functions (detect on the public API) registered: the one path of
+    /// `mscr serve`, with or without flags.
+    static func serve(configuration: RuntimeConfiguration, portFile: String?) async {
+        let kinds: [any FunctionKind]
+        do {
+            kinds = try MSCRMain.MSCR.builtInFunctionKinds()
+        } catch {
+            Serve.terminate("cannot register the built-in functions: \(error)")
+        }
+        await Serve.run(configuration: configuration, extraKinds: kinds, portFile: portFile)
     }
 }
