@@ -5,8 +5,12 @@
 # (ROUNDS rounds of ITERATIONS parses each), median microseconds per parse and the ratio.
 #
 #   scripts/bench-cfg-reader.sh [ROUNDS] [ITERATIONS]        default: 15 rounds of 200 parses
+#   scripts/bench-cfg-reader.sh --callgrind                  instructions per parse (valgrind),
+#                                                            steady on a loaded box
 set -euo pipefail
 cd "$(dirname "$0")/.."
+callgrind=false
+if [ "${1:-}" = --callgrind ]; then callgrind=true; shift; fi
 rounds=${1:-15}
 iterations=${2:-200}
 work=$(mktemp -d)
@@ -25,8 +29,17 @@ func now() -> Double {
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 let args = CommandLine.arguments
+if args[1] == "old" || args[1] == "new" {  // callgrind mode: READER COUNT PATH
+    let text = String(decoding: read(args[3]), as: UTF8.self)
+    var sink = 0
+    for _ in 0..<Int(args[2])! {
+        sink &+= try! (args[1] == "old" ? ReferenceCfgReader.sections(from: text) : CfgReader.sections(from: text)).count
+    }
+    print(sink)
+    exit(0)
+}
 let rounds = Int(args[1])!, iterations = Int(args[2])!
-for path in args.dropFirst(3) {
+func read(_ path: String) -> [UInt8] {
     guard let file = fopen(path, "rb") else { fatalError("cannot open \(path)") }
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
@@ -36,6 +49,10 @@ for path in args.dropFirst(3) {
         bytes += buffer[..<n]
     }
     fclose(file)
+    return bytes
+}
+for path in args.dropFirst(3) {
+    let bytes = read(path)
     let text = String(decoding: bytes, as: UTF8.self)
     var old: [Double] = [], new: [Double] = []
     var sink = 0
@@ -53,4 +70,15 @@ for path in args.dropFirst(3) {
 }
 SWIFT
 swiftc -O -package-name Inference -module-name CfgBench "$work"/*.swift -o "$work/cfg-bench"
+if $callgrind; then
+  # Instructions of 11 parses minus those of 1 (start-up and file reading cancel), over 10.
+  ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$work/cfg-bench" "$@" 2>&1 |
+    sed -n 's/.*refs: *//p' | tr -d ,; }
+  for path in $(find ../shared/data -name '*.cfg' | sort); do
+    old=$(( ($(ir old 11 "$path") - $(ir old 1 "$path")) / 10 ))
+    new=$(( ($(ir new 11 "$path") - $(ir new 1 "$path")) / 10 ))
+    echo "$(basename "$path"): Characters $old instructions, bytes $new instructions, $(( old / new ))x"
+  done
+  exit 0
+fi
 "$work/cfg-bench" "$rounds" "$iterations" $(find ../shared/data -name '*.cfg' | sort)
