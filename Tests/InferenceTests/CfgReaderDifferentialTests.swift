@@ -21,7 +21,9 @@ struct CfgReaderDifferentialTests {
             return .sections(
                 try read(text).map { section in
                     [Array(section.type.utf8), Array("\(section.line)".utf8)]
-                        + section.options.flatMap { [Array($0.key.utf8), Array($0.value.utf8), Array("\($0.line)".utf8)] }
+                        + section.options.flatMap {
+                            [Array($0.key.utf8), Array($0.value.utf8), Array("\($0.line)".utf8)]
+                        }
                 })
         } catch let error as InferenceError {
             return .failure(error.code, Array(error.message.utf8))
@@ -49,7 +51,10 @@ struct CfgReaderDifferentialTests {
     static let pieces: [[UInt8]] =
         ["\n", "\r", "\r\n", " ", "\t", "\u{0B}", "\u{0C}", "#", ";", "[", "]", "=", ",", "a", "K", "1", "net"]
         .map { Array($0.utf8) }
-        + ["\u{301}", "\u{200D}", "\u{FE0F}", "\u{A0}", "\u{85}", "\u{2028}", "\u{3000}", "\u{600}", "\u{FF1D}", "É", "\u{1F1E6}"]
+        + [
+            "\u{301}", "\u{200D}", "\u{FE0F}", "\u{A0}", "\u{85}", "\u{2028}", "\u{3000}", "\u{600}", "\u{FF1D}", "É",
+            "\u{1F1E6}",
+        ]
         .map { Array($0.utf8) } + [[0xC3], [0x80], [0xFF], [0xE2, 0x80]]
 
     @Test func everySharedCfgIsFoundAndReadTheSame() throws {

@@ -61,12 +61,14 @@ package enum CfgReader {
 
     /// One ASCII line, whitespace and comment already removed.
     private static func asciiLine(
-        _ line: UnsafeBufferPointer<UInt8>, number: Int, into sections: inout [CfgSection]) throws {
+        _ line: UnsafeBufferPointer<UInt8>, number: Int, into sections: inout [CfgSection]
+    ) throws {
         guard let first = line.first else { return }
         if first == UInt8(ascii: "[") {
             guard line.last == UInt8(ascii: "]"), line.count > 2 else {
                 throw InferenceError(
-                    .invalidConfig, "cfg line \(number): malformed section header '\(String(decoding: line, as: UTF8.self))'")
+                    .invalidConfig,
+                    "cfg line \(number): malformed section header '\(String(decoding: line, as: UTF8.self))'")
             }
             let type = String(unsafeUninitializedCapacity: line.count - 2) { out in
                 for i in 1..<line.count - 1 {
@@ -80,7 +82,8 @@ package enum CfgReader {
         }
         guard let eq = line.firstIndex(of: UInt8(ascii: "=")), eq != 0 else {
             throw InferenceError(
-                .invalidConfig, "cfg line \(number): expected key=value, got '\(String(decoding: line, as: UTF8.self))'")
+                .invalidConfig, "cfg line \(number): expected key=value, got '\(String(decoding: line, as: UTF8.self))'"
+            )
         }
         guard !sections.isEmpty else {
             throw InferenceError(
