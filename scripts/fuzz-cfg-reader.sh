@@ -48,5 +48,8 @@ swiftc -parse-as-library -sanitize=fuzzer,address -O -package-name Inference -mo
   "$work"/*.swift -o "$work/cfg-fuzz" 2>&1 | grep -v "Cannot export local symbol" || true
 mkdir -p "$work/corpus"
 cp $(find ../shared/data -name '*.cfg') "$work/corpus/"
-"$work/cfg-fuzz" -max_total_time="$seconds" -max_len=12000 -print_final_stats=1 "$work/corpus" 2>&1 |
-  grep -E "^(Done|stat::number_of_executed_units|mismatch|Characters|bytes|==|artifact_prefix|Test unit)" || true
+status=0
+"$work/cfg-fuzz" -max_total_time="$seconds" -max_len=12000 -print_final_stats=1 "$work/corpus" \
+  >"$work/log" 2>&1 || status=$?
+grep -E "^(Done|stat::number_of_executed_units|mismatch|Characters|bytes|==|artifact_prefix|Test unit)" "$work/log" || true
+exit "$status"
