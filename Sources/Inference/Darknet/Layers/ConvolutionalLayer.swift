@@ -39,7 +39,8 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// filters are transformed per call, a block at a time, into the workspace: nothing but the
     /// folded (and regrouped) `weights` is kept with the model.
     package let winograd: WinogradConvolution.Tile?
-    /// True when the layer runs as `DirectConvolution` (3×3, at most 4 input channels).
+    /// True when the layer runs as `DirectConvolution` (3×3: at most 4 input channels, or at most
+    /// `DirectConvolution.maxStridedChannels` at stride 2).
     package let direct: Bool
     /// True when the layer runs as `PanelConvolution` (ungrouped, not Winograd, direct or
     /// depthwise, and not skinny enough for `SmallGemm`); its weights are then kept as A panels.
