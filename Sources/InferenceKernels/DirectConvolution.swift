@@ -15,14 +15,20 @@ import InferenceAVX512Kernels
 /// layers): im2col would write 9/4 of the input as columns and the GEMM read them back, where
 /// this kernel copies the input once into its split planes and reads each tap from L1.
 package enum DirectConvolution {
-    /// Most input channels `run` takes at stride 2 (see `applies`).
+    /// Most input channels `run` takes at stride 2 with more than 4 (see `applies`).
     package static let maxStridedChannels = 128
+    /// Largest input (floats) `run` takes at stride 2 with more than 4 channels: its workspace
+    /// holds a padded copy of the whole input, which for yolov3's 32→64 @416 (5.5 M floats)
+    /// would grow the network's arena by half (yolov8n's largest, 16 @320, is 1.6 M).
+    package static let maxStridedInputFloats = 1 << 21
 
     /// Whether `run` handles a layer of this shape: 3×3 ungrouped with at most 4 channels at
-    /// stride 1 or 2, or at most `maxStridedChannels` at stride 2.
-    package static func applies(channels: Int, groups: Int, kernel: Int, stride: Int) -> Bool {
+    /// stride 1 or 2, or at stride 2 with at most `maxStridedChannels` channels and
+    /// `maxStridedInputFloats` input floats (`inputFloats`: channels × height × width).
+    package static func applies(channels: Int, groups: Int, kernel: Int, stride: Int, inputFloats: Int) -> Bool {
         guard groups == 1, kernel == 3 else { return false }
-        return channels <= 4 && (stride == 1 || stride == 2) || stride == 2 && channels <= maxStridedChannels
+        return channels <= 4 && (stride == 1 || stride == 2)
+            || stride == 2 && channels <= maxStridedChannels && inputFloats <= maxStridedInputFloats
     }
 
     /// Filters per register block.

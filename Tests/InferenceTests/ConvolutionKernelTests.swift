@@ -131,6 +131,13 @@ struct ConvolutionKernelTests {
                     as? ConvolutionalLayer)
             #expect(layer.direct == direct && layer.panel == (!direct && stride == 2), "c\(channels) s\(stride)")
         }
+        // An input larger than `maxStridedInputFloats` (yolov3's 32 @416) stays on panels.
+        let large = try #require(
+            try makeLayers(
+                input: FeatureShape(channels: 32, height: 416, width: 416),
+                "[convolutional]\nfilters=64\nsize=3\nstride=2\npad=1\nactivation=leaky\n")[0]
+                as? ConvolutionalLayer)
+        #expect(!large.direct && large.panel)
         let pointwise = FeatureShape(channels: 48, height: 5, width: 5)
         let small = try #require(
             try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\nactivation=leaky\n")[0]

@@ -32,7 +32,9 @@ struct DirectConvolutionTests {
 
     @Test(arguments: shapes)
     func bothISAsMatchNaive(_ t: Shape) throws {
-        #expect(DirectConvolution.applies(channels: t.c, groups: 1, kernel: 3, stride: t.stride))
+        #expect(
+            DirectConvolution.applies(
+                channels: t.c, groups: 1, kernel: 3, stride: t.stride, inputFloats: t.c * t.h * t.w))
         let oh = (t.h + 2 * t.pad - 3) / t.stride + 1
         let ow = (t.w + 2 * t.pad - 3) / t.stride + 1
         var rng = DetTestRandom(seed: UInt64(t.c * 1000 + t.w * 10 + t.stride))
