@@ -99,8 +99,8 @@ struct ConvolutionKernelTests {
         // 3×3 stride 2 with more channels than DirectConvolution takes: PanelConvolution.
         ConvCase(c: 130, h: 7, w: 9, filters: 35, size: 3, stride: 2, pad: 1, groups: 1),
         ConvCase(c: 129, h: 6, w: 11, filters: 33, size: 3, stride: 2, pad: 0, groups: 1, activation: .swish),
-        // DirectConvolution at stride 2 with many channels: 7 filters (a part block), 1 row, a
-        // 1-pixel-wide output, 128 channels.
+        // DirectConvolution at stride 2 with more channels: 7 filters (a part block), 1 row, a
+        // 1-pixel-wide output; 128 channels (panels).
         ConvCase(c: 24, h: 2, w: 37, filters: 7, size: 3, stride: 2, pad: 1, groups: 1, activation: .swish),
         ConvCase(c: 17, h: 11, w: 3, filters: 12, size: 3, stride: 2, pad: 0, groups: 1, activation: .linear),
         ConvCase(c: 128, h: 10, w: 9, filters: 20, size: 3, stride: 2, pad: 1, groups: 1, activation: .mish),
@@ -109,7 +109,7 @@ struct ConvolutionKernelTests {
     @Test func panelDispatch() throws {
         let shape = FeatureShape(channels: 80, height: 7, width: 9)
         for (section, panel) in [
-            ("filters=37\nsize=1", true), ("filters=37\nsize=3\nstride=2\npad=1", false),
+            ("filters=37\nsize=1", true), ("filters=37\nsize=3\nstride=2\npad=1", true),
             ("filters=32\nsize=1", false), ("filters=64\nsize=3\npad=1", false),
             ("filters=40\nsize=1\ngroups=2", false),
         ] {
@@ -119,9 +119,9 @@ struct ConvolutionKernelTests {
                     as? ConvolutionalLayer)
             #expect(layer.panel == panel, "\(section)")
         }
-        // 3×3 stride 2 runs direct up to `DirectConvolution.maxStridedChannels`, as panels above.
+        // 3×3 stride 2 runs direct up to `DirectConvolution.maxStridedChannels`, panels beyond.
         for (channels, stride, direct) in [
-            (80, 2, true), (DirectConvolution.maxStridedChannels, 2, true),
+            (5, 2, true), (DirectConvolution.maxStridedChannels, 2, true),
             (DirectConvolution.maxStridedChannels + 1, 2, false), (16, 1, false), (3, 1, true),
         ] {
             let layer = try #require(
