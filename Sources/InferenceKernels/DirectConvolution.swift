@@ -1,3 +1,5 @@
+import InferenceAVX512Kernels
+
 /// Direct 3×3 convolution for layers with few input channels, a network's first layer: 3→8 at
 /// stride 2 in Yolo-Fastest, 3→32 in yolov3. There im2col + GEMM writes and rereads a 27-row
 /// matrix the size of nine outputs per filter and multiplies it by a matrix of 8–32 rows,
@@ -8,10 +10,28 @@
 /// (`[group][channel][ky][kx][8]`). Each step then loads eight adjacent input pixels of one tap
 /// and multiplies them by that tap's eight filter weights, into eight accumulators: 8 outputs × 8
 /// filters per block, the bias and a linear, leaky or relu activation applied before the store.
+///
+/// At stride 2 it also runs layers with more channels (yolov8n's 16→32 and 32→64 downsampling
+/// layers): im2col would write 9/4 of the input as columns and the GEMM read them back, where
+/// this kernel copies the input once into its split planes and reads each tap from L1.
 package enum DirectConvolution {
-    /// Whether `run` handles a layer of this shape.
-    package static func applies(channels: Int, groups: Int, kernel: Int, stride: Int) -> Bool {
-        groups == 1 && channels <= 4 && kernel == 3 && (stride == 1 || stride == 2)
+    /// Most input channels `run` takes at stride 2 with more than 4 (see `applies`). Measured per
+    /// layer on yolov8n @640 (1 thread, AVX-512, against im2col + panels, loaded box): 16→32
+    /// @320 2.04 vs 2.60 ms, 32→64 @160 1.61 vs 1.87; from 64 channels panels win (64→128 @80
+    /// 1.70 vs 1.65, 64→64 @80 1.41 vs 0.99, 128→256 @40 2.24 vs 1.55).
+    package static let maxStridedChannels = 32
+    /// Largest input (floats) `run` takes at stride 2 with more than 4 channels: its workspace
+    /// holds a padded copy of the whole input, which for yolov3's 32→64 @416 (5.5 M floats)
+    /// would grow the network's arena by half (yolov8n's largest, 16 @320, is 1.6 M).
+    package static let maxStridedInputFloats = 1 << 21
+
+    /// Whether `run` handles a layer of this shape: 3×3 ungrouped with at most 4 channels at
+    /// stride 1 or 2, or at stride 2 with at most `maxStridedChannels` channels and
+    /// `maxStridedInputFloats` input floats (`inputFloats`: channels × height × width).
+    package static func applies(channels: Int, groups: Int, kernel: Int, stride: Int, inputFloats: Int) -> Bool {
+        guard groups == 1, kernel == 3 else { return false }
+        return channels <= 4 && (stride == 1 || stride == 2)
+            || stride == 2 && channels <= maxStridedChannels && inputFloats <= maxStridedInputFloats
     }
 
     /// Filters per register block.
@@ -26,12 +46,13 @@ package enum DirectConvolution {
     /// `output[f, y, x] = act(bias[f] + Σ_c Σ_ky Σ_kx w[f, c, ky, kx] · input[c, y·s − pad + ky, x·s − pad + kx])`
     /// for `input [channels × height × width]`, `weights [filters × channels × 3 × 3]` and
     /// `output [filters × outHeight × outWidth]`. Piecewise-linear activations are applied in
-    /// registers; the others (swish, …) over each finished output row while it is in L1.
+    /// registers; the others (swish, …) over each finished output row while it is in L1. With
+    /// `isa` AVX-512, `DirectRow512` computes each row's whole vectors of sixteen pixels.
     package static func run(
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int, stride: Int, pad: Int,
         activation: Activation, output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
-        workspace: UnsafeMutablePointer<Float>
+        workspace: UnsafeMutablePointer<Float>, isa: KernelISA = .current
     ) {
         guard channels > 0, filters > 0, outHeight > 0, outWidth > 0 else { return }
         let ph = PaddedPlane.height(kernel: 3, stride: stride, outHeight: outHeight)
@@ -43,11 +64,13 @@ package enum DirectConvolution {
         let groups = (filters + lanes - 1) / lanes
         // Regroup the weights: filter f = g·8 + l, tap t = (c·3 + ky)·3 + kx → regrouped[(g·taps + t)·8 + l].
         let taps = channels * 9
-        for g in 0..<groups {
-            for t in 0..<taps {
-                for l in 0..<lanes {
-                    let f = g * lanes + l
-                    regrouped[(g * taps + t) * lanes + l] = f < filters ? weights[f * taps + t] : 0
+        Parallel.forEach(groups, cost: taps * lanes) { range in
+            for g in range {
+                for t in 0..<taps {
+                    for l in 0..<lanes {
+                        let f = g * lanes + l
+                        regrouped[(g * taps + t) * lanes + l] = f < filters ? weights[f * taps + t] : 0
+                    }
                 }
             }
         }
@@ -65,30 +88,41 @@ package enum DirectConvolution {
                 }
             }
         }
+        let wide = isa == .avx512
+        let mode = activation == .leaky ? 1 : activation == .relu ? 2 : 0
         // Parts: (filter group, output row) pairs, rows innermost.
         Parallel.forEach(groups * outHeight, cost: outWidth * taps * lanes) { range in
             for item in range {
                 let g = item / outHeight
                 let y = item % outHeight
                 let count = min(lanes, filters - g * lanes)
+                let from =
+                    wide
+                    ? DirectRow512.row(
+                        stride: stride, y: y, count: count, planes: planes, planeFloats: planeFloats,
+                        rowFloats: stride == 2 ? half : pw, paddedHeight: ph, channels: channels,
+                        weights: regrouped + g * taps * lanes, bias: bias + g * lanes, mode: mode,
+                        output: output + g * lanes * outHeight * outWidth, outHeight: outHeight, outWidth: outWidth)
+                    : 0
                 if stride == 2 {
                     row(
-                        2, g, y, count, planes, planeFloats, half, ph, channels, regrouped + g * taps * lanes,
+                        2, from, y, count, planes, planeFloats, half, ph, channels, regrouped + g * taps * lanes,
                         bias + g * lanes, activation, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
                 } else {
                     row(
-                        1, g, y, count, planes, planeFloats, pw, ph, channels, regrouped + g * taps * lanes,
+                        1, from, y, count, planes, planeFloats, pw, ph, channels, regrouped + g * taps * lanes,
                         bias + g * lanes, activation, output + g * lanes * outHeight * outWidth, outHeight, outWidth)
                 }
             }
         }
     }
 
-    /// Output row `y` of the `count` (≤ 8) filters of one group. `rowFloats`: floats per padded
-    /// row (the padded width, or the width of one split plane at stride 2).
+    /// Output row `y` of the `count` (≤ 8) filters of one group, from pixel `from` (those before
+    /// are stored, not yet activated if the activation is not piecewise linear). `rowFloats`:
+    /// floats per padded row (the padded width, or the width of one split plane at stride 2).
     @inline(__always)
     private static func row(
-        _ s: Int, _ g: Int, _ y: Int, _ count: Int,
+        _ s: Int, _ from: Int, _ y: Int, _ count: Int,
         _ planes: UnsafeMutablePointer<Float>, _ planeFloats: Int, _ rowFloats: Int, _ ph: Int, _ channels: Int,
         _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ act: Activation,
         _ out: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int
@@ -102,7 +136,7 @@ package enum DirectConvolution {
         let b5 = start(5)
         let b6 = start(6)
         let b7 = start(7)
-        var x = 0
+        var x = from
         while x < ow {
             var a0 = b0
             var a1 = b1

@@ -96,6 +96,14 @@ struct ConvolutionKernelTests {
         // Rows wide enough for the stride-2 unfold's vector path, with and without padding.
         ConvCase(c: 8, h: 9, w: 70, filters: 40, size: 3, stride: 2, pad: 1, groups: 1),
         ConvCase(c: 8, h: 7, w: 53, filters: 41, size: 3, stride: 2, pad: 0, groups: 1, activation: .linear),
+        // 3×3 stride 2 with more channels than DirectConvolution takes: PanelConvolution.
+        ConvCase(c: 130, h: 7, w: 9, filters: 35, size: 3, stride: 2, pad: 1, groups: 1),
+        ConvCase(c: 129, h: 6, w: 11, filters: 33, size: 3, stride: 2, pad: 0, groups: 1, activation: .swish),
+        // DirectConvolution at stride 2 with more channels: 7 filters (a part block), 1 row, a
+        // 1-pixel-wide output; 128 channels (panels).
+        ConvCase(c: 24, h: 2, w: 37, filters: 7, size: 3, stride: 2, pad: 1, groups: 1, activation: .swish),
+        ConvCase(c: 17, h: 11, w: 3, filters: 12, size: 3, stride: 2, pad: 0, groups: 1, activation: .linear),
+        ConvCase(c: 128, h: 10, w: 9, filters: 20, size: 3, stride: 2, pad: 1, groups: 1, activation: .mish),
     ]
 
     @Test func panelDispatch() throws {
@@ -111,6 +119,25 @@ struct ConvolutionKernelTests {
                     as? ConvolutionalLayer)
             #expect(layer.panel == panel, "\(section)")
         }
+        // 3×3 stride 2 runs direct up to `DirectConvolution.maxStridedChannels`, panels beyond.
+        for (channels, stride, direct) in [
+            (5, 2, true), (DirectConvolution.maxStridedChannels, 2, true),
+            (DirectConvolution.maxStridedChannels + 1, 2, false), (16, 1, false), (3, 1, true),
+        ] {
+            let layer = try #require(
+                try makeLayers(
+                    input: FeatureShape(channels: channels, height: 9, width: 9),
+                    "[convolutional]\nfilters=37\nsize=3\nstride=\(stride)\npad=1\nactivation=leaky\n")[0]
+                    as? ConvolutionalLayer)
+            #expect(layer.direct == direct && layer.panel == (!direct && stride == 2), "c\(channels) s\(stride)")
+        }
+        // An input larger than `maxStridedInputFloats` (yolov3's 32 @416) stays on panels.
+        let large = try #require(
+            try makeLayers(
+                input: FeatureShape(channels: 32, height: 416, width: 416),
+                "[convolutional]\nfilters=64\nsize=3\nstride=2\npad=1\nactivation=leaky\n")[0]
+                as? ConvolutionalLayer)
+        #expect(!large.direct && large.panel)
         let pointwise = FeatureShape(channels: 48, height: 5, width: 5)
         let small = try #require(
             try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\nactivation=leaky\n")[0]

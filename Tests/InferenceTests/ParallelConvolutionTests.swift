@@ -69,8 +69,9 @@ struct ParallelConvolutionTests {
         #expect(maxErrorOverMagnitude(parallel, want) < 1e-4)
     }
 
-    /// PanelConvolution, 1×1 and 3×3 stride 2: several parts of the output pixels in their own
-    /// slots, the same on one and two threads, and the naive reference.
+    /// PanelConvolution, 1×1 and 3×3 stride 2 (more channels than `DirectConvolution` takes at stride 2):
+    /// several parts of the output pixels in their own slots, the same on one and two threads,
+    /// and the naive reference.
     @Test(arguments: [(1, 1), (3, 2)])
     func panelConvolutionOnTwoThreads(_ size: Int, _ stride: Int) throws {
         let (c, n) = (128, 45)
@@ -82,6 +83,28 @@ struct ParallelConvolutionTests {
         #expect(pixels > 2 * PanelGemm.columns * PanelConvolution.panelsPerPart(k: c * size * size, pixels: pixels))
         let (serial, parallel, want) = try onOneAndTwoThreads(
             layer, seed: UInt64(size * 10 + stride + 100), weights: -0.1...0.1)
+        #expect(serial == parallel)
+        #expect(maxRelativeError(parallel, want) < 1e-4)
+    }
+
+    /// DirectConvolution at stride 2 with many channels (yolov8n's downsampling layers, scaled
+    /// down): filter counts not a multiple of its 8-filter blocks, odd sizes, with and without
+    /// padding, swish (over finished rows), leaky and linear (in registers), up to
+    /// `maxStridedChannels`; the same on one and two threads, and the naive reference.
+    @Test(arguments: [
+        (16, 35, 40, 41, 1, Activation.swish), (24, 19, 23, 17, 0, .leaky),
+        (DirectConvolution.maxStridedChannels, 24, 12, 13, 1, .linear), (5, 8, 9, 30, 1, .swish),
+    ])
+    func directStride2OnTwoThreads(
+        _ c: Int, _ n: Int, _ h: Int, _ w: Int, _ pad: Int, _ activation: Activation
+    ) throws {
+        let shape = FeatureShape(channels: c, height: h, width: w)
+        let cfg =
+            "[convolutional]\nfilters=\(n)\nsize=3\nstride=2\npadding=\(pad)\nactivation=\(activation.rawValue)\n"
+        let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
+        #expect(layer.direct && !layer.panel && layer.weightLayout == "plain")
+        let (serial, parallel, want) = try onOneAndTwoThreads(
+            layer, seed: UInt64(c * 100 + n), weights: -0.2...0.2)
         #expect(serial == parallel)
         #expect(maxRelativeError(parallel, want) < 1e-4)
     }

@@ -39,7 +39,8 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// filters are transformed per call, a block at a time, into the workspace: nothing but the
     /// folded (and regrouped) `weights` is kept with the model.
     package let winograd: WinogradConvolution.Tile?
-    /// True when the layer runs as `DirectConvolution` (3×3, at most 4 input channels).
+    /// True when the layer runs as `DirectConvolution` (3×3: at most 4 input channels, or at most
+    /// `DirectConvolution.maxStridedChannels` and a small enough input at stride 2).
     package let direct: Bool
     /// True when the layer runs as `PanelConvolution` (ungrouped, not Winograd, direct or
     /// depthwise, and not skinny enough for `SmallGemm`); its weights are then kept as A panels.
@@ -102,7 +103,8 @@ package struct ConvolutionalLayer: DarknetLayer {
         let budget =
             Self.prefersSmallGemm(m: filters / groups, k: k) ? Self.columnBlockFloats / 16 : Self.columnBlockFloats
         rowsPerBlock = max(1, min(oh, budget / max(1, k * ow)))
-        direct = DirectConvolution.applies(channels: input.channels, groups: groups, kernel: size, stride: stride)
+        direct = DirectConvolution.applies(
+            channels: input.channels, groups: groups, kernel: size, stride: stride, inputFloats: input.count)
         winograd =
             !direct && size == 3 && stride == 1 && groups == 1
             ? Self.winogradTile(channels: input.channels, filters: filters, outHeight: oh, outWidth: ow) : nil
