@@ -24,6 +24,9 @@ package final class FunctionHost: Sendable {
         package var retryBaseSeconds = 1.0
         /// Bytes the loaded models may use (`MSCR_MEMORY_LIMIT`); nil: no budget.
         package var memoryLimit: Int?
+        /// The tracer the host's spans start on: the runtime passes the one it bootstrapped, so a
+        /// span does not look it up in `InstrumentationSystem` (a lock and a dynamic cast) each time.
+        package var tracer: any LegacyTracer = NoOpTracer()
 
         package init() {}
     }
@@ -157,10 +160,11 @@ package final class FunctionHost: Sendable {
         let deadline = ContinuousClock.now.advanced(by: requestTimeout)
         let instanceGate = self.instanceGate
         let workPool = self.workPool
+        let tracer = settings.tracer
         return try await Deadline.run(requestTimeout) {
             var timing = ServerTiming()
             let queueStart = DispatchTime.now().uptimeNanoseconds
-            let queueSpan = FunctionSpans.start("queue wait", config: slot.config)
+            let queueSpan = FunctionSpans.start("queue wait", tracer: tracer, config: slot.config)
             // From here until its slot is given back the request counts as demand: while there
             // are several, every inference runs on its share of the threads.
             InferenceThreads.requestStarted()
@@ -192,7 +196,8 @@ package final class FunctionHost: Sendable {
                 if let cold = acquired.coldMs {
                     timing.coldMs = cold
                     timing.load = loaded.report
-                    FunctionSpans.recordLoad(config: slot.config, report: loaded.report, waitStart: waitStart)
+                    FunctionSpans.recordLoad(
+                        tracer: tracer, config: slot.config, report: loaded.report, waitStart: waitStart)
                 }
                 try Task.checkCancellation()
             } catch {
@@ -203,7 +208,8 @@ package final class FunctionHost: Sendable {
             let inferStart = DispatchTime.now().uptimeNanoseconds
             let admitted = Admitted(timing: timing, deadline: deadline)
             let inferSpan = FunctionSpans.start(
-                "inference", config: slot.config, version: loaded.function.version, cold: timing.coldMs != nil)
+                "inference", tracer: tracer, config: slot.config, version: loaded.function.version,
+                cold: timing.coldMs != nil)
             let value: T
             do {
                 value = try await workPool.run({ try body(loaded.function, admitted) }) {

@@ -1,7 +1,8 @@
 import Tracing
 
 /// The child spans of one function call, through the swift-distributed-tracing API only (the
-/// runtime bootstraps the backend; with none, every call here is a no-op).
+/// runtime passes the tracer it bootstrapped in ``FunctionHost/Settings/tracer``; with none,
+/// every call here is a no-op).
 ///
 /// A call records `queue wait` (admission), on a cold start `model load` with `model fetch`
 /// and `model parse` under it, and `inference`; each carries ``functionKey``, ``modelKey``
@@ -17,8 +18,10 @@ package enum FunctionSpans {
     package static let coldKey = "mscr.cold"
 
     /// Starts a child span of the current context with the function's attributes.
-    static func start(_ name: String, config: FunctionConfig, version: Int? = nil, cold: Bool? = nil) -> any Span {
-        let span = startSpan(name)
+    static func start(
+        _ name: String, tracer: any LegacyTracer, config: FunctionConfig, version: Int? = nil, cold: Bool? = nil
+    ) -> any Span {
+        let span = tracer.startAnySpan(name)
         guard span.isRecording else { return span }
         // Built here and set once (`updateAttributes` reads the span's attributes, copies and
         // writes them back).
@@ -36,9 +39,11 @@ package enum FunctionSpans {
     /// and parse at once, so the two are laid end to end with their measured durations (time
     /// waiting for bytes, the rest of the load) clipped to the wait; the exact sums are
     /// attributes of `model load`.
-    static func recordLoad(config: FunctionConfig, report: LoadReport, waitStart: DefaultTracerClock.Instant) {
+    static func recordLoad(
+        tracer: any LegacyTracer, config: FunctionConfig, report: LoadReport, waitStart: DefaultTracerClock.Instant
+    ) {
         let end = DefaultTracerClock.now
-        let load = startSpan("model load", at: waitStart)
+        let load = tracer.startAnySpan("model load", at: waitStart)
         guard load.isRecording else { return load.end(at: end) }
         load.updateAttributes { a in
             a[functionKey] = config.name
@@ -53,9 +58,9 @@ package enum FunctionSpans {
         let span = end.nanosecondsSinceEpoch - waitStart.nanosecondsSinceEpoch
         let parseNs = min(span, UInt64(max(0, report.parseMs * 1e6)))
         let parseStart = DefaultTracerClock.Instant(nanosecondsSinceEpoch: end.nanosecondsSinceEpoch - parseNs)
-        let fetch = startSpan("model fetch", at: waitStart, context: load.context)
+        let fetch = tracer.startAnySpan("model fetch", at: waitStart, context: load.context)
         fetch.end(at: parseStart)
-        let parse = startSpan("model parse", at: parseStart, context: load.context)
+        let parse = tracer.startAnySpan("model parse", at: parseStart, context: load.context)
         parse.end(at: end)
         load.end(at: end)
     }

@@ -5,6 +5,7 @@ import Inference
 import Logging
 import ObjectStore
 import ServiceLifecycle
+import Tracing
 
 /// The server: the function host, its metrics and the HTTP application, built by one
 /// function that `mscr serve` and the tests both call (tests pass port 0).
@@ -18,7 +19,13 @@ package struct MSCRServer: Sendable {
 
     /// Builds the host from the configuration: reads the function configs and opens the model
     /// repository. Nothing is loaded yet (cold start is per function, on first request).
-    package init(configuration: RuntimeConfiguration, logger: Logger, extraKinds: [any FunctionKind] = []) throws {
+    ///
+    /// - Parameter tracer: what every span of the server starts on; by default the process's,
+    ///   read once here (so bootstrap tracing before building the server).
+    package init(
+        configuration: RuntimeConfiguration, logger: Logger, extraKinds: [any FunctionKind] = [],
+        tracer: any LegacyTracer = InstrumentationSystem.legacyTracer
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         // Threads of a lone inference (process-wide); inferences at once share them, and how many
@@ -38,9 +45,11 @@ package struct MSCRServer: Sendable {
             FunctionKinds.all(includeTest: configuration.enableTestFunctions, onForecast: monitor.onForecast)
             + extraKinds
         let loadLogger = logger
+        var settings = configuration.hostSettings
+        settings.tracer = tracer
         self.host = try FunctionHost(
             configs: configs, kinds: kinds, repository: repository,
-            settings: configuration.hostSettings,
+            settings: settings,
             onLoad: { config, result in
                 metrics.recordLoad(function: config.name, result: result)
                 switch result {
@@ -73,7 +82,9 @@ package struct MSCRServer: Sendable {
     /// page and the V2 protocol.
     package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        if configuration.tracing.enabled { router.add(middleware: RequestTracingMiddleware()) }
+        if configuration.tracing.enabled {
+            router.add(middleware: RequestTracingMiddleware(tracer: host.settings.tracer))
+        }
         router.add(middleware: ErrorAndTraceMiddleware(project: configuration.project, metrics: metrics))
         addHealthRoutes(to: router)
         addFunctionRoutes(to: router)

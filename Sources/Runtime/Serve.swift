@@ -28,12 +28,6 @@ package enum Serve {
             CloudLogHandler(label: label, level: level, format: format, project: project)
         }
         let logger = Logger(label: "mscr")
-        let server: MSCRServer
-        do {
-            server = try MSCRServer(configuration: config, logger: logger, extraKinds: extraKinds)
-        } catch {
-            terminate("cannot start: \(error)", logger: logger)
-        }
         // Traces: the tracer is process-wide (the Tracing API's bootstrap); its exporter runs
         // in the group below, before the application, so it stops after the application has
         // drained and flushes the spans of the last requests within the grace period.
@@ -45,6 +39,13 @@ package enum Serve {
             }
         } catch {
             terminate("cannot start tracing: \(error)", logger: logger)
+        }
+        // After the bootstrap: the server reads the process's tracer once.
+        let server: MSCRServer
+        do {
+            server = try MSCRServer(configuration: config, logger: logger, extraKinds: extraKinds)
+        } catch {
+            terminate("cannot start: \(error)", logger: logger)
         }
         let summary = config.summary
         let app = server.makeApplication(router: server.makeRouter()) { port in

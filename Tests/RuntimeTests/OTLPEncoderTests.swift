@@ -152,7 +152,7 @@ enum ReferenceEncoder {
     static func attributes(_ attributes: SpanAttributes) -> [Opentelemetry_Proto_Common_V1_KeyValue] {
         var out: [Opentelemetry_Proto_Common_V1_KeyValue] = []
         attributes.forEach { key, value in out.append(keyValue(key, value)) }
-        return out.sorted { $0.key < $1.key }
+        return out
     }
 
     static func keyValue(_ key: String, _ value: SpanAttribute) -> Opentelemetry_Proto_Common_V1_KeyValue {

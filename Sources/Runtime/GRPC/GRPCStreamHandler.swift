@@ -228,7 +228,9 @@ struct GRPCStreamResponder: Sendable {
             let method = GRPCInferenceService.methods.contains(call.method) ? call.method : "unknown"
             let name = "\(GRPCInferenceService.path.dropFirst())/\(method)"
             reply =
-                (try? await RequestTracing.withServerSpan(name, headers: call.trace, logger: logger) { span, logger in
+                (try? await RequestTracing.withServerSpan(
+                    name, headers: call.trace, tracer: service.v2.host.settings.tracer, logger: logger
+                ) { span, logger in
                     let reply = await run(call, body: body, logger: logger)
                     if span.isRecording {
                         var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 4))

@@ -144,11 +144,10 @@ struct ProtobufWriter {
     }
 
     /// Repeated `KeyValue`s in key order.
+    /// In the attributes' own order (OTLP gives a key-value list no order; sorting them cost
+    /// a copy and string comparisons per span on the export thread).
     mutating func attributes(_ field: Int, _ attributes: SpanAttributes) {
-        var pairs: [(String, SpanAttribute)] = []
-        attributes.forEach { key, value in pairs.append((key, value)) }
-        if pairs.count > 1 { pairs.sort { $0.0 < $1.0 } }
-        for (key, value) in pairs { message(field) { $0.keyValue(key, value) } }
+        attributes.forEach { key, value in message(field) { $0.keyValue(key, value) } }
     }
 
     mutating func keyValue(_ key: String, _ value: SpanAttribute) {

@@ -5,7 +5,7 @@ import Tracing
 /// One server span per request, continuing the caller's trace: W3C `traceparent` (and
 /// `tracestate`), or Cloud Run's `X-Cloud-Trace-Context` when `traceparent` is absent.
 ///
-/// Transports call ``withServerSpan(_:headers:attributes:logger:_:)`` around their handler
+/// Transports call ``withServerSpan(_:headers:attributes:tracer:logger:_:)`` around their handler
 /// (the REST middleware ``RequestTracingMiddleware`` does; gRPC passes its metadata). Child
 /// spans started below it (queue wait, model load, inference, encode) become its children.
 package enum RequestTracing {
@@ -28,26 +28,28 @@ package enum RequestTracing {
         }
     }
 
-    /// Runs `operation` inside a server span named `name` whose parent is the caller's span.
+    /// Runs `operation` inside a server span of `tracer` named `name` whose parent is the
+    /// caller's span.
     /// `operation` gets the span and `logger` with the span's trace and span ids, so the log
     /// lines of the request name the span that produced them.
     package static func withServerSpan<T>(
-        _ name: String, headers: Headers, attributes: SpanAttributes = [:], logger: Logger,
+        _ name: String, headers: Headers, attributes: SpanAttributes = [:], tracer: any LegacyTracer, logger: Logger,
         _ operation: (any Span, Logger) async throws -> T
     ) async throws -> T {
         var context = ServiceContext.current ?? .topLevel
-        InstrumentationSystem.instrument.extract(headers, into: &context, using: HeadersExtractor())
-        let span = startSpan(name, context: context, ofKind: .server)
+        tracer.extract(headers, into: &context, using: HeadersExtractor())
+        let span = tracer.startAnySpan(name, context: context, ofKind: .server)
         defer { span.end() }
         var logger = logger
         if span.isRecording {
             if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
             if let own = (span as? OTLPSpan)?.spanContext {
-                logger[metadataKey: "trace"] = .string(own.traceIDHex)
-                logger[metadataKey: "span"] = .string(OTLPSpanContext.hex(own.spanID))
+                // Rendered as hex only when a line is logged.
+                logger[metadataKey: "trace"] = .stringConvertible(HexID(high: own.traceIDHigh, low: own.traceIDLow))
+                logger[metadataKey: "span"] = .stringConvertible(HexID(high: nil, low: own.spanID))
             } else {
                 var carrier: [String: String] = [:]
-                InstrumentationSystem.instrument.inject(span.context, into: &carrier, using: DictionaryInjector())
+                tracer.inject(span.context, into: &carrier, using: DictionaryInjector())
                 if let own = carrier["traceparent"].flatMap(TraceContext.traceparentParts) {
                     logger[metadataKey: "trace"] = .string(own.trace)
                     logger[metadataKey: "span"] = .string(own.span)
@@ -87,6 +89,14 @@ package enum RequestTracing {
             if utf8[start..<start + needle.count].elementsEqual(needle) { return true }
         }
         return false
+    }
+
+    /// A trace id (both halves) or span id (`low` only) that a log line prints as lower-case hex.
+    struct HexID: CustomStringConvertible, Sendable {
+        let high: UInt64?
+        let low: UInt64
+
+        var description: String { (high.map(OTLPSpanContext.hex) ?? "") + OTLPSpanContext.hex(low) }
     }
 
     struct HeadersExtractor: Extractor {

@@ -13,6 +13,7 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     static var cloudTraceName: HTTPField.Name { HTTPField.Name("X-Cloud-Trace-Context")! }
     static var serverTimingName: HTTPField.Name { HTTPField.Name("Server-Timing")! }
 
+    let tracer: any LegacyTracer
     let traceparent = Self.traceparentName
     let tracestate = Self.tracestateName
     let cloudTrace = Self.cloudTraceName
@@ -28,7 +29,7 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
         let method = request.method.rawValue
         let route = context.endpointPath
         return try await RequestTracing.withServerSpan(
-            "\(method) \(route ?? path)", headers: headers, logger: context.logger
+            "\(method) \(route ?? path)", headers: headers, tracer: tracer, logger: context.logger
         ) { span, logger in
             var context = context
             context.logger = logger
@@ -50,12 +51,23 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
                 a["http.route"] = endpoint
             }
             a["http.response.status_code"] = Int(response.status.code)
-            if function != nil, let timing = response.headers[serverTiming], RequestTracing.hasInferMetric(timing) {
+            if function != nil, let timing = Self.first(serverTiming, in: response.headers),
+                RequestTracing.hasInferMetric(timing)
+            {
                 a[FunctionSpans.coldKey] = timing.utf8.starts(with: "cold;".utf8)
             }
             span.attributes = a
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
         }
+    }
+
+    /// The first value of a field, for the one the server itself set once (`Server-Timing`):
+    /// `HTTPFields`' subscript joins every value of the name through a generic lazy sequence,
+    /// which showed in profiles of traced requests. (A caller's fields keep the subscript: W3C
+    /// Trace Context joins repeated `tracestate` fields and refuses repeated `traceparent`.)
+    static func first(_ name: HTTPField.Name, in fields: HTTPFields) -> String? {
+        for field in fields where field.name == name { return field.value }
+        return nil
     }
 }
