@@ -5,7 +5,8 @@ import ObjectStore
 /// the V2 adapter and the CLI.
 package struct FunctionRequest: Sendable {
     package var body: [UInt8]
-    /// The `Content-Type` header, lowercased, parameters included (for multipart boundaries).
+    /// The `Content-Type` header as sent, parameters included: the media type is compared without
+    /// case by its readers, a multipart boundary is case-sensitive (browsers send mixed-case ones).
     package var contentType: String?
     /// Query parameters (`format`, `order`, …).
     package var query: [String: String]

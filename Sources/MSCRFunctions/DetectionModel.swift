@@ -24,7 +24,7 @@ public final class DetectionModel: FunctionModel {
             if files.format == "onnx" {
                 detector = try ONNXDetectFunction.load(config: parameters.config, model: files.model)
             } else {
-                detector = try DetectKind().loadDetector(config: parameters.config, model: files.model)
+                detector = try DetectLoader.darknet(config: parameters.config, model: files.model)
             }
         } catch let error as FunctionError {
             throw FunctionFailure(error)

@@ -22,7 +22,7 @@ extension MSCRServer {
             do {
                 let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes, timeout: bodyTimeout)
                 let call = FunctionRequest(
-                    body: body, contentType: request.headers[.contentType]?.lowercased(),
+                    body: body, contentType: request.headers[.contentType],
                     query: HTTPBody.query(request), logger: context.logger,
                     traceID: TraceContext.parse(
                         cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],

@@ -125,7 +125,7 @@ enum DetectCLI {
         cfg: String, weights: String, names: String, size: Int?, threshold: Float, nms: Float, maxPixels: Int
     ) throws -> DetectFunction {
         let network = try network(cfg: cfg, weights: weights, size: size)
-        let classNames = DetectKind.classNames(String(decoding: try read(names), as: UTF8.self))
+        let classNames = DetectLoader.classNames(String(decoding: try read(names), as: UTF8.self))
         guard classNames.count >= network.classCount else {
             throw ValidationError(
                 "\(names) has \(classNames.count) names, the model predicts \(network.classCount) classes")
@@ -142,7 +142,7 @@ enum DetectCLI {
         let network = try ONNXCommand.load(path)
         var classNames: [String] = []
         if let names {
-            classNames = DetectKind.classNames(String(decoding: try read(names), as: UTF8.self))
+            classNames = DetectLoader.classNames(String(decoding: try read(names), as: UTF8.self))
         } else if let entry = try ONNXModelInfo.metadata(try read(path))["names"] {
             classNames = ONNXModelInfo.classNames(fromNames: entry) ?? []
         }

@@ -58,7 +58,7 @@ final class ArtifactFixture {
         let config = FunctionConfig(
             name: "detect", kind: "darknet-yolo", model: model, params: ["threshold": 0.25, "nms": 0.45],
             limits: .init(maxPixels: 40_000_000, concurrency: 1))
-        return try DetectKind().loadDetector(config: config, model: try repo.resolve(model: model, version: "1"))
+        return try DetectLoader.darknet(config: config, model: try repo.resolve(model: model, version: "1"))
     }
 }
 
@@ -91,11 +91,9 @@ struct CompiledArtifactTests {
         #expect(artifactDetector.network.isMapped)
         for image in DetectGoldenTests.images {
             let body = try DetectShared.bytes("data/images/\(image)")
-            let type = "image/\(image.hasSuffix("png") ? "png" : "jpeg")"
-            let a = try sourceDetector.invoke(FunctionRequest(body: body, contentType: type))
-            let b = try artifactDetector.invoke(FunctionRequest(body: body, contentType: type))
-            #expect(a.status == 200 && b.status == 200)
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(b.body)) as? [String: Any])
+            let a = try detectJSON(sourceDetector, body)
+            let b = try detectJSON(artifactDetector, body)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(b)) as? [String: Any])
             let ours = (json["detections"] as? [[String: Any]] ?? []).map { d -> DetectedBox in
                 let box = d["box"] as? [String: Double] ?? [:]
                 return DetectedBox(
@@ -112,7 +110,7 @@ struct CompiledArtifactTests {
             #expect(!ours.isEmpty)
             #expect(goldenMismatches(ours: ours, golden: goldenBoxes, threshold: 0.25).isEmpty, "\(model) \(image)")
             // The detections (all but the timings) are the same bytes as the source path's.
-            let other = try #require(try JSONSerialization.jsonObject(with: Data(a.body)) as? [String: Any])
+            let other = try #require(try JSONSerialization.jsonObject(with: Data(a)) as? [String: Any])
             #expect(
                 (json["detections"] as? NSArray)?.isEqual(to: other["detections"] as? [Any] ?? []) == true,
                 "\(model) \(image)")

@@ -45,7 +45,18 @@ func loadDetector(_ model: String, maxPixels: Int = 40_000_000) throws -> Detect
     let config = FunctionConfig(
         name: "detect", kind: "darknet-yolo", model: model, params: ["threshold": 0.25, "nms": 0.45],
         limits: .init(maxPixels: maxPixels, concurrency: 2))
-    return try DetectKind().loadDetector(config: config, model: try detectRepository(model: model))
+    return try DetectLoader.darknet(config: config, model: try detectRepository(model: model))
+}
+
+/// The detect JSON of an image (what the detect function answers `POST /functions/detect`):
+/// decoded, detected and rendered by the engine's own pieces, without the runtime's codecs.
+func detectJSON(_ detector: some DetectingFunction, _ image: [UInt8], threshold: Float? = nil) throws -> [UInt8] {
+    let result = try detector.detect(imageBytes: image, threshold: threshold)
+    return Array(
+        DetectJSON.response(
+            model: detector.modelName, version: detector.version, result: result,
+            names: detector.classNames
+        ).utf8)
 }
 
 /// Parsed detections of a response body or golden file: (class id, score, box).

@@ -19,13 +19,20 @@ struct V2DetectTests {
 
     /// A functions folder with the repo's `detect` config and a repository holding the model,
     /// served by `kinds` (default: the detect function of `functions/detect`).
-    static func server(root: String, kinds: [any FunctionKind]? = nil) throws -> MSCRServer {
+    /// A server of `functions/detect/function.json` (with `limits.maxPixels` replaced when given)
+    /// over a repository holding yolo-fastest-1.1.
+    static func server(root: String, kinds: [any FunctionKind]? = nil, maxPixels: Int? = nil) throws -> MSCRServer {
         let fm = FileManager.default
         let functions = root + "/functions/detect"
         try fm.createDirectory(atPath: functions, withIntermediateDirectories: true)
         let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
             .standardizedFileURL.path
-        try fm.copyItem(atPath: repoRoot + "/functions/detect/function.json", toPath: functions + "/function.json")
+        var config = try String(contentsOfFile: repoRoot + "/functions/detect/function.json", encoding: .utf8)
+        if let maxPixels {
+            config = config.replacingOccurrences(of: #""maxPixels": 40000000"#, with: #""maxPixels": \#(maxPixels)"#)
+            try #require(config.contains("\(maxPixels)"))
+        }
+        try config.write(toFile: functions + "/function.json", atomically: true, encoding: .utf8)
         let model = shared + "/data/models/yolo-fastest-1.1"
         let files = [
             "model.cfg": try Data(contentsOf: URL(fileURLWithPath: model + "/yolo-fastest-1.1.cfg")),

@@ -4,7 +4,8 @@ import Inference
 
 /// A loaded Darknet detect model (kind `detect` or `darknet-yolo`): the network, its class names
 /// and the function's settings. Immutable and shared by every request; each call borrows scratch
-/// memory from the network's pool. Requests, V2 and the CLI go through `DetectingFunction`.
+/// memory from the network's pool. The public `DetectionModel` and the CLI go through
+/// `DetectingFunction`.
 package final class DetectFunction: DetectingFunction {
     package let network: DarknetNetwork
     /// Class names, index = class id.
@@ -46,38 +47,4 @@ package final class DetectFunction: DetectingFunction {
 
     /// The network's weights and scratch arenas (for the memory budget).
     package var memoryBytes: Int? { network.memoryBytes }
-
-    /// The image bytes of a request: the body itself (JPEG, PNG, octet-stream or no type) or the
-    /// `file` part of a multipart form.
-    package static func imageBytes(of request: FunctionRequest) throws -> [UInt8] {
-        let type =
-            request.contentType?.split(separator: ";").first.map {
-                $0.trimmed.lowercased()
-            } ?? ""
-        let bytes: [UInt8]
-        switch type {
-        case "", "image/jpeg", "image/jpg", "image/pjpeg", "image/png", "application/octet-stream":
-            bytes = request.body
-        case "multipart/form-data":
-            guard let boundary = DetectMultipartBody.boundary(of: request.contentType ?? "") else {
-                throw FunctionError(.invalidInput, "multipart/form-data without a boundary")
-            }
-            guard let part = DetectMultipartBody.part(named: "file", in: request.body, boundary: boundary) else {
-                throw FunctionError(.invalidInput, "the multipart form has no 'file' part")
-            }
-            bytes = part
-        default:
-            throw FunctionError(
-                .unsupportedMediaType,
-                "Content-Type \(type) is not accepted; send image/jpeg, image/png or multipart/form-data with a 'file' part"
-            )
-        }
-        guard !bytes.isEmpty else { throw FunctionError(.invalidInput, "the image is empty (0 bytes)") }
-        if ImageCodec.sniff(bytes) == nil, type == "image/jpeg" || type == "image/png" || type == "image/jpg",
-            ImageCodec.otherFormat(bytes) == nil
-        {
-            throw FunctionError(.unprocessable, "the body is declared \(type) but is not a valid image")
-        }
-        return bytes
-    }
 }

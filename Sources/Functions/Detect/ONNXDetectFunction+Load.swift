@@ -14,7 +14,7 @@ extension ONNXDetectFunction {
             let network = try ONNXImporter.load(bytes)
             var names: [String] = []
             if model.manifest.files["classes.txt"] != nil {
-                names = DetectKind.classNames(String(decoding: try model.read("classes.txt").bytes, as: UTF8.self))
+                names = DetectLoader.classNames(String(decoding: try model.read("classes.txt").bytes, as: UTF8.self))
             } else if let entry = try ONNXModelInfo.metadata(bytes)["names"] {
                 names = ONNXModelInfo.classNames(fromNames: entry) ?? []
             }

@@ -23,7 +23,7 @@ package enum TypedCodec {
         let media = request.contentType?.split(separator: ";").first.map { $0.trimmed.lowercased() } ?? ""
         do {
             if body == .imageOnly {
-                let decoder = QueryDecoder(query: request.query) { try DetectFunction.imageBytes(of: request) }
+                let decoder = QueryDecoder(query: request.query) { try imageBytes(of: request) }
                 return try decoder.decodeTopLevel(T.self)
             }
             if media == "application/json" || media.hasSuffix("+json") {
