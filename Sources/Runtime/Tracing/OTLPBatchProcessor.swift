@@ -13,7 +13,8 @@ import Synchronization
 /// then `run()` returns.
 package final class OTLPBatchProcessor: Service, Sendable {
     private struct Queue {
-        var spans: [FinishedSpan] = []
+        /// Ended spans, each encoded (`OTLPEncoder.span`).
+        var spans: [[UInt8]] = []
         var dropped = 0
         /// Set when shutting down: export what is left before this instant, then stop.
         var stopBy: ContinuousClock.Instant?
@@ -38,8 +39,9 @@ package final class OTLPBatchProcessor: Service, Sendable {
         self.logger = logger
     }
 
-    /// Queues an ended span (called by ``OTLPSpan/end(at:)``); drops it when the queue is full.
-    package func enqueue(_ span: FinishedSpan) {
+    /// Queues an ended span, encoded (called by ``OTLPSpan/end(at:)``); drops it when the queue
+    /// is full.
+    package func enqueue(_ span: [UInt8]) {
         let batchReady = queue.withLock { q -> Bool in
             guard q.spans.count < maxQueueSize else {
                 q.dropped += 1
@@ -99,7 +101,7 @@ package final class OTLPBatchProcessor: Service, Sendable {
         while true {
             let (batch, dropped) = queue.withLock { q in
                 let n = min(q.spans.count, maxExportBatchSize)
-                let batch: [FinishedSpan]
+                let batch: [[UInt8]]
                 if n == q.spans.count {
                     batch = q.spans
                     q.spans = []

@@ -7,7 +7,11 @@ import Tracing
 /// serialized: with every request sampled that path (a message per span, attribute and value,
 /// then a generic visitor over them) was most of the exporter's CPU. The bytes are the ones
 /// swift-protobuf writes for the same messages (fields in number order, proto3 defaults left
-/// out, attributes sorted by key); `OTLPEncoderTests` checks that on every field.
+/// out, attributes in the span's order); `OTLPEncoderTests` checks that on every field.
+///
+/// A span is encoded once, when it ends (``span(_:)``); the export thread only frames the
+/// encoded spans of a batch (``encode(encoded:)``), so it neither copies nor frees each span's
+/// attributes and events.
 package struct OTLPEncoder: Sendable {
     /// The encoded `Resource` and `InstrumentationScope` messages, the same in every request.
     let resource: [UInt8]
@@ -29,14 +33,25 @@ package struct OTLPEncoder: Sendable {
     }
 
     /// The request's bytes.
-    package func encode(_ spans: [FinishedSpan]) -> [UInt8] {
+    package func encode(_ spans: [FinishedSpan]) -> [UInt8] { encode(encoded: spans.map(Self.span)) }
+
+    /// One `Span` message's bytes (without its field tag and length).
+    package static func span(_ span: FinishedSpan) -> [UInt8] {
         var w = ProtobufWriter()
-        w.bytes.reserveCapacity(64 + resource.count + spans.count * 320)
+        w.bytes.reserveCapacity(320)
+        w.span(span)
+        return w.bytes
+    }
+
+    /// The request's bytes, from spans already encoded with ``span(_:)``.
+    package func encode(encoded spans: [[UInt8]]) -> [UInt8] {
+        var w = ProtobufWriter()
+        w.bytes.reserveCapacity(64 + resource.count + spans.reduce(0) { $0 + $1.count + 3 })
         w.message(1) { rs in  // ExportTraceServiceRequest.resource_spans
             rs.bytesField(1, resource)  // ResourceSpans.resource
             rs.message(2) { ss in  // ResourceSpans.scope_spans
                 ss.bytesField(1, scope)  // ScopeSpans.scope
-                for span in spans { ss.message(2) { $0.span(span) } }  // ScopeSpans.spans
+                for span in spans { ss.bytesField(2, span) }  // ScopeSpans.spans
             }
         }
         return w.bytes

@@ -33,9 +33,10 @@ package struct OTLPExporter: Sendable {
         return t
     }
 
-    /// Exports `spans`, within `limit` when given (shutdown), else within the export timeout.
-    func export(_ spans: [FinishedSpan], within limit: Duration? = nil) {
-        let body = encoder.encode(spans)
+    /// Exports `spans` (each encoded by `OTLPEncoder.span`), within `limit` when given
+    /// (shutdown), else within the export timeout.
+    func export(_ spans: [[UInt8]], within limit: Duration? = nil) {
+        let body = encoder.encode(encoded: spans)
         let request = HTTPRequest(
             method: "POST", url: url, display: "OTLP endpoint \(url)",
             headers: [("Content-Type", "application/x-protobuf"), ("Expect", "")], body: body)

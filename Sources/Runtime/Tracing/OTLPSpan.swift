@@ -2,7 +2,8 @@ import Synchronization
 import Tracing
 
 /// A span of ``OTLPTracer``. A sampled span records its name, attributes, status and events
-/// under a mutex and, when it ends, hands a ``FinishedSpan`` to the batch processor once. An
+/// under a mutex and, when it ends, hands its encoded ``FinishedSpan`` to the batch processor
+/// once. An
 /// unsampled span only carries its context (so its children inherit the decision): every
 /// mutation is a no-op and it is never exported.
 package final class OTLPSpan: Span {
@@ -91,7 +92,7 @@ package final class OTLPSpan: Span {
                 startNanoseconds: startNanoseconds, endNanoseconds: max(end, startNanoseconds),
                 attributes: s.attributes, status: s.status, events: s.events)
         }
-        if let finished { processor.enqueue(finished) }
+        if let finished { processor.enqueue(OTLPEncoder.span(finished)) }
     }
 }
 
