@@ -26,7 +26,10 @@ package final class FunctionHost: Sendable {
         package var memoryLimit: Int?
         /// The tracer the host's spans start on: the runtime passes the one it bootstrapped, so a
         /// span does not look it up in `InstrumentationSystem` (a lock and a dynamic cast) each time.
-        package var tracer: any LegacyTracer = NoOpTracer()
+        package var tracer: any Tracer = NoOpTracer()
+        /// The engine threads (`MSCR_THREADS` of them) that loads and inferences run on; the host
+        /// stops them at shutdown.
+        package var compute = ComputePool(threads: 1)
 
         package init() {}
     }
@@ -79,7 +82,7 @@ package final class FunctionHost: Sendable {
                 throw FunctionError(.invalidInput, "function '\(config.name)' is configured twice")
             }
             slots[config.name] = FunctionSlot(
-                config: config, kind: kind, repository: repository, loadPool: loadPool,
+                config: config, kind: kind, repository: repository, loadPool: loadPool, compute: settings.compute,
                 queueDepth: settings.queueDepth, retryBaseSeconds: settings.retryBaseSeconds, budget: budget,
                 onLoad: onLoad)
         }
@@ -161,21 +164,22 @@ package final class FunctionHost: Sendable {
         let instanceGate = self.instanceGate
         let workPool = self.workPool
         let tracer = settings.tracer
+        let compute = settings.compute
         return try await Deadline.run(requestTimeout) {
             var timing = ServerTiming()
             let queueStart = DispatchTime.now().uptimeNanoseconds
             let queueSpan = FunctionSpans.start("queue wait", tracer: tracer, config: slot.config)
             // From here until its slot is given back the request counts as demand: while there
             // are several, every inference runs on its share of the threads.
-            InferenceThreads.requestStarted()
+            compute.requestStarted()
             let releaseInstance: @Sendable () -> Void = {
                 instanceGate.release()
-                InferenceThreads.requestEnded()
+                compute.requestEnded()
             }
             do {
                 try await instanceGate.acquire()
             } catch {
-                InferenceThreads.requestEnded()
+                compute.requestEnded()
                 FunctionSpans.fail(queueSpan, error)
                 throw error
             }
@@ -212,7 +216,7 @@ package final class FunctionHost: Sendable {
                 cold: timing.coldMs != nil)
             let value: T
             do {
-                value = try await workPool.run({ try body(loaded.function, admitted) }) {
+                value = try await workPool.run({ try compute.run { try body(loaded.function, admitted) } }) {
                     slot.gate.release()
                     releaseInstance()
                 }
@@ -263,9 +267,10 @@ package final class FunctionHost: Sendable {
         try await loadPool.run(work)
     }
 
-    /// Stops the pools after queued work has run.
+    /// Stops the pools after queued work has run, then the engine threads.
     package func shutdown() async {
         await workPool.shutdown()
         await loadPool.shutdown()
+        settings.compute.shutdown()
     }
 }

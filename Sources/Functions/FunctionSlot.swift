@@ -1,4 +1,5 @@
 import Dispatch
+import Inference
 import ObjectStore
 import Synchronization
 
@@ -35,6 +36,9 @@ final class FunctionSlot: Sendable {
     let gate: AdmissionGate
     private let repository: ModelRepository
     private let loadPool: WorkPool
+    /// The engine threads loads run on (packing and transforms split over them as inferences
+    /// are).
+    private let compute: ComputePool
     private let budget: MemoryBudget
     private let onLoad: @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void
     private let state = Mutex(State())
@@ -45,7 +49,8 @@ final class FunctionSlot: Sendable {
 
     init(
         config: FunctionConfig, kind: any FunctionKind, repository: ModelRepository, loadPool: WorkPool,
-        queueDepth: Int, retryBaseSeconds: Double, budget: MemoryBudget = MemoryBudget(limit: nil),
+        compute: ComputePool = ComputePool(threads: 1), queueDepth: Int, retryBaseSeconds: Double,
+        budget: MemoryBudget = MemoryBudget(limit: nil),
         onLoad: @escaping @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void,
         afterReloadDecision: (@Sendable (String) async -> Void)? = nil
     ) {
@@ -55,6 +60,7 @@ final class FunctionSlot: Sendable {
         self.kind = kind
         self.repository = repository
         self.loadPool = loadPool
+        self.compute = compute
         self.gate = AdmissionGate(
             limit: config.limits.concurrency, queueLimit: queueDepth, label: "function '\(config.name)'")
         self.retryBaseSeconds = retryBaseSeconds
@@ -181,6 +187,7 @@ final class FunctionSlot: Sendable {
         let kind = self.kind
         let repository = self.repository
         let budget = self.budget
+        let compute = self.compute
         do {
             let loaded = try await loadPool.run {
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -195,7 +202,7 @@ final class FunctionSlot: Sendable {
                 }
                 let function: any LoadedFunction
                 do {
-                    function = try kind.load(config: config, model: resolved)
+                    function = try compute.run { try kind.load(config: config, model: resolved) }
                 } catch {
                     switch charge {
                     case .none: break

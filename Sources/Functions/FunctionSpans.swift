@@ -19,9 +19,9 @@ package enum FunctionSpans {
 
     /// Starts a child span of the current context with the function's attributes.
     static func start(
-        _ name: String, tracer: any LegacyTracer, config: FunctionConfig, version: Int? = nil, cold: Bool? = nil
+        _ name: String, tracer: any Tracer, config: FunctionConfig, version: Int? = nil, cold: Bool? = nil
     ) -> any Span {
-        let span = tracer.startAnySpan(name)
+        let span = tracer.startSpan(name)
         guard span.isRecording else { return span }
         // Built here and set once (`updateAttributes` reads the span's attributes, copies and
         // writes them back).
@@ -40,10 +40,10 @@ package enum FunctionSpans {
     /// waiting for bytes, the rest of the load) clipped to the wait; the exact sums are
     /// attributes of `model load`.
     static func recordLoad(
-        tracer: any LegacyTracer, config: FunctionConfig, report: LoadReport, waitStart: DefaultTracerClock.Instant
+        tracer: any Tracer, config: FunctionConfig, report: LoadReport, waitStart: DefaultTracerClock.Instant
     ) {
         let end = DefaultTracerClock.now
-        let load = tracer.startAnySpan("model load", at: waitStart)
+        let load = tracer.startSpan("model load", at: waitStart)
         guard load.isRecording else { return load.end(at: end) }
         load.updateAttributes { a in
             a[functionKey] = config.name
@@ -58,9 +58,9 @@ package enum FunctionSpans {
         let span = end.nanosecondsSinceEpoch - waitStart.nanosecondsSinceEpoch
         let parseNs = min(span, UInt64(max(0, report.parseMs * 1e6)))
         let parseStart = DefaultTracerClock.Instant(nanosecondsSinceEpoch: end.nanosecondsSinceEpoch - parseNs)
-        let fetch = tracer.startAnySpan("model fetch", at: waitStart, context: load.context)
+        let fetch = tracer.startSpan("model fetch", context: load.context, at: waitStart)
         fetch.end(at: parseStart)
-        let parse = tracer.startAnySpan("model parse", at: parseStart, context: load.context)
+        let parse = tracer.startSpan("model parse", context: load.context, at: parseStart)
         parse.end(at: end)
         load.end(at: end)
     }

@@ -7,25 +7,12 @@ import Glibc
 import Darwin
 #endif
 
-/// The engine's thread count, process-wide. The engine splits each layer over this many threads
-/// itself and keeps OpenBLAS single-threaded inside each part: OpenBLAS's own threads spin at
-/// fine-grained barriers and lose badly when the cores are shared (measured: yolov3 @416 on 2
-/// threads under load was slower than on 1).
+/// How many threads the engine should use here. The threads themselves belong to a
+/// `ComputePool` that each owner (the server, a CLI command) makes with this count; the engine
+/// splits each layer over them itself and keeps OpenBLAS single-threaded inside each part
+/// (`Gemm.stopOwnThreads`): OpenBLAS's own threads spin at fine-grained barriers and lose badly
+/// when the cores are shared (measured: yolov3 @416 on 2 threads under load was slower than on 1).
 package enum InferenceThreads {
-    /// Sets the number of threads one inference uses.
-    package static func set(_ n: Int) {
-        Gemm.stopOwnThreads()
-        Parallel.setThreads(n)
-    }
-
-    /// Current thread count.
-    package static var current: Int { Parallel.threads }
-
-    /// A request taken in (admitted or queued) until `requestEnded`: while several are, each
-    /// inference uses its share of the threads (`Parallel.threads`).
-    package static func requestStarted() { Parallel.requestStarted() }
-    package static func requestEnded() { Parallel.requestEnded() }
-
     /// The CPU quota of this process: the cgroup v2 `cpu.max` limit (rounded up) when there is
     /// one, else the number of online processors.
     package static func defaultCount() -> Int {
@@ -39,6 +26,9 @@ package enum InferenceThreads {
         return max(1, cpus)
     }
 }
+
+/// The engine's threads for one owner (see `InferenceKernels.ComputePool`).
+package typealias ComputePool = InferenceKernels.ComputePool
 
 /// The GEMM instruction set (see `InferenceKernels.KernelISA`), for the runtime and the CLI.
 package typealias KernelISA = InferenceKernels.KernelISA

@@ -32,6 +32,12 @@ final class ParallelPool: @unchecked Sendable {
     /// How many workers may join a job (`Parallel.threads - 1`); extra workers stay out.
     private let allowed = Atomic<Int>(0)
     let workers: Int
+    /// The owner's inferences and requests: workers stop spinning while several share the cores.
+    private let demand: ComputePool.Demand
+    /// Set by `stop()`: each worker returns at its next wake-up.
+    private let stopped = Atomic<Bool>(false)
+    /// Set by the first `stop()` (later calls return at once).
+    private let stopping = Atomic<Bool>(false)
 
     private struct Job {
         /// Part, slot (0: the caller; worker `w`: `w + 1`).
@@ -42,14 +48,28 @@ final class ParallelPool: @unchecked Sendable {
     /// phases of a layer, far shorter than the gap between two requests.
     private static let spinLimit = 200_000
 
-    init(workers: Int) {
+    init(workers: Int, demand: ComputePool.Demand) {
         self.workers = workers
+        self.demand = demand
         for w in 0..<workers {
             OSThread.start(stackSize: 512 << 10) { [self] in self.workerLoop(w) }
         }
     }
 
     func setAllowed(_ n: Int) { allowed.store(n, ordering: .relaxed) }
+
+    /// Ends the worker threads: each returns once it sees the new (empty) generation. Waits for
+    /// a running job first, and takes the pool so that no job starts afterwards. Only the first
+    /// call does anything.
+    func stop() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        while !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged { sched_yield() }
+        stopped.store(true, ordering: .releasing)
+        parts.store(0, ordering: .relaxed)
+        let generation = (claim.load(ordering: .relaxed) >> 32) &+ 1
+        claim.store(generation << 32, ordering: .releasing)
+        for _ in 0..<workers { wake.signal() }
+    }
 
     /// Runs `body(i, slot)` for every `i` in `0 ..< count` on the caller (slot 0) and at most
     /// `slots − 1` workers (worker `w` is slot `w + 1`), so no two parts run at once with the same
@@ -107,7 +127,7 @@ final class ParallelPool: @unchecked Sendable {
                 spins += 1
                 // Spin only while one inference runs: with several, phases run inline and a
                 // spinning worker would take the core another inference needs.
-                if spins >= Self.spinLimit || (spins & 1023 == 0 && Parallel.runningInferences > 1) {
+                if spins >= Self.spinLimit || (spins & 1023 == 0 && demand.count > 1) {
                     sleeping.add(1, ordering: .acquiringAndReleasing)
                     // Re-check after announcing the sleep: a job published in between has
                     // either seen the count (and will signal) or is visible here.
@@ -117,6 +137,7 @@ final class ParallelPool: @unchecked Sendable {
                 generation = claim.load(ordering: .acquiring) >> 32
             }
             seen = generation
+            if stopped.load(ordering: .acquiring) { return }
             guard index < allowed.load(ordering: .relaxed) else { continue }
             let count = parts.load(ordering: .relaxed)
             // Like `count` and `job`, at least as new as `generation`'s (see below).

@@ -24,13 +24,10 @@ package struct MSCRServer: Sendable {
     ///   read once here (so bootstrap tracing before building the server).
     package init(
         configuration: RuntimeConfiguration, logger: Logger, extraKinds: [any FunctionKind] = [],
-        tracer: any LegacyTracer = InstrumentationSystem.legacyTracer
+        tracer: any Tracer = InstrumentationSystem.tracer
     ) throws {
         self.configuration = configuration
         self.logger = logger
-        // Threads of a lone inference (process-wide); inferences at once share them, and how many
-        // run at once comes from the worker pool.
-        InferenceThreads.set(configuration.blasThreads)
         KernelISA.select(configuration.kernelISA)
         ArtifactPolicy.current = configuration.artifactPolicy
         MemoryBudget.returnFreedModelsToTheSystem()
@@ -47,6 +44,9 @@ package struct MSCRServer: Sendable {
         let loadLogger = logger
         var settings = configuration.hostSettings
         settings.tracer = tracer
+        // Threads of a lone inference; inferences at once share them, and how many run at once
+        // comes from the worker pool.
+        settings.compute = ComputePool(threads: configuration.blasThreads)
         self.host = try FunctionHost(
             configs: configs, kinds: kinds, repository: repository,
             settings: settings,

@@ -65,14 +65,15 @@ struct BenchDetectCommand: AsyncParsableCommand {
 
     func run() async throws {
         let threadCount = try DetectCLI.configureEngine(threads: threads)
-        DarknetNetwork.setThreads(threadCount)
+        let pool = ComputePool(threads: threadCount)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let network =
+        let network = try pool.run {
             if let onnx {
                 try BenchDetectEngine.onnx(onnx)
             } else {
                 try BenchDetectEngine.darknet(cfg: cfg ?? "", weights: weights ?? "", size: size)
             }
+        }
         let loadMS = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
         let bytes = try DetectCLI.read(image)
         var pre: [Double] = []
@@ -92,7 +93,7 @@ struct BenchDetectCommand: AsyncParsableCommand {
             let d0 = DispatchTime.now().uptimeNanoseconds
             let decoded = try ImageCodec.decode(bytes, maxPixels: Int.max)
             let decodeMS = Double(DispatchTime.now().uptimeNanoseconds - d0) / 1e6
-            let result = try network.detect(decoded, threshold, layers ? times : nil)
+            let result = try pool.run { try network.detect(decoded, threshold, layers ? times : nil) }
             if i == 0 { first = result.timings.forward * 1e3 }
             guard i >= warmup else { continue }
             if layers {

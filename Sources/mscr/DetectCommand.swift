@@ -55,23 +55,27 @@ struct DetectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        DarknetNetwork.setThreads(try DetectCLI.configureEngine(threads: threads))
+        let pool = ComputePool(threads: try DetectCLI.configureEngine(threads: threads))
         let detector: any DetectingFunction
         let model: String
         if let onnx {
-            detector = try DetectCLI.loadONNX(
-                onnx, names: names, threshold: threshold, iou: nms ?? 0.7, maxPixels: maxPixels)
+            detector = try pool.run {
+                try DetectCLI.loadONNX(onnx, names: names, threshold: threshold, iou: nms ?? 0.7, maxPixels: maxPixels)
+            }
             model = modelName ?? Self.stem(of: onnx, extension: ".onnx")
         } else {
-            detector = try DetectCLI.load(
-                cfg: cfg ?? "", weights: weights ?? "", names: names ?? "", size: size, threshold: threshold,
-                nms: nms ?? 0.45, maxPixels: maxPixels)
+            detector = try pool.run {
+                try DetectCLI.load(
+                    cfg: cfg ?? "", weights: weights ?? "", names: names ?? "", size: size, threshold: threshold,
+                    nms: nms ?? 0.45, maxPixels: maxPixels)
+            }
             model = modelName ?? Self.stem(of: cfg ?? "")
         }
         var failed = false
         for path in images {
             do {
-                let result = try detector.detect(imageBytes: try DetectCLI.read(path), threshold: threshold)
+                let bytes = try DetectCLI.read(path)
+                let result = try pool.run { try detector.detect(imageBytes: bytes, threshold: threshold) }
                 print(DetectJSON.response(model: model, version: 0, result: result, names: detector.classNames))
             } catch {
                 failed = true

@@ -76,9 +76,9 @@ struct ONNXRunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let threadCount = try DetectCLI.configureEngine(threads: threads)
-        InferenceThreads.set(threadCount)
+        let pool = ComputePool(threads: threadCount)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let network = try ONNXCommand.load(file)
+        let network = try pool.run { try ONNXCommand.load(file) }
         let loadMS = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
         var feeds: [String: [Float]] = [:]
         do {
@@ -117,13 +117,13 @@ struct ONNXRunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if let runs = bench {
-            try benchmark(network, feeds, runs: max(1, runs), threads: threadCount, loadMS: loadMS)
+            try benchmark(network, feeds, runs: max(1, runs), pool: pool, loadMS: loadMS)
             return
         }
         guard let out else { throw ValidationError("give --out DIR (or --bench N)") }
         let results: [[Float]]
         do {
-            results = try network.run(feeds)
+            results = try pool.run { try network.run(feeds) }
         } catch let error as ONNXError {
             StandardStream.writeError("error: \(error.message)\n")
             throw ExitCode(1)
@@ -143,9 +143,10 @@ struct ONNXRunCommand: AsyncParsableCommand {
         }
     }
 
-    private func benchmark(_ network: ONNXNetwork, _ feeds: [String: [Float]], runs: Int, threads: Int, loadMS: Double)
-        throws
-    {
+    private func benchmark(
+        _ network: ONNXNetwork, _ feeds: [String: [Float]], runs: Int, pool: ComputePool, loadMS: Double
+    ) throws {
+        let threads = pool.threads
         var times: [Double] = []
         var first = 0.0
         let stepTimes = UnsafeMutableBufferPointer<Double>.allocate(capacity: network.stepCount)
@@ -153,7 +154,7 @@ struct ONNXRunCommand: AsyncParsableCommand {
         var perStep = [[Double]](repeating: [], count: network.stepCount)
         for i in 0..<(max(0, warmup) + runs) {
             let t = DispatchTime.now().uptimeNanoseconds
-            _ = try network.run(feeds, stepTimes: steps ? stepTimes : nil)
+            _ = try pool.run { try network.run(feeds, stepTimes: steps ? stepTimes : nil) }
             if steps, i >= warmup { for s in 0..<network.stepCount { perStep[s].append(stepTimes[s] * 1e3) } }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6
             if i == 0 { first = ms }

@@ -44,9 +44,7 @@ struct DirectConvolutionTests {
         var runs: [[Float]] = []
         for isa in Self.isas {
             for threads in [1, 2] {
-                let before = Parallel.configuredThreads
-                defer { Parallel.setThreads(before) }
-                Parallel.setThreads(threads)
+                let pool = ComputePool(threads: threads)
                 var workspace = [Float](
                     repeating: .nan,
                     count: DirectConvolution.workspaceSize(
@@ -57,11 +55,14 @@ struct DirectConvolutionTests {
                         bias.withUnsafeBufferPointer { b in
                             out.withUnsafeMutableBufferPointer { o in
                                 workspace.withUnsafeMutableBufferPointer { ws in
-                                    DirectConvolution.run(
-                                        input: x.baseAddress!, channels: t.c, height: t.h, width: t.w,
-                                        weights: w.baseAddress!, bias: b.baseAddress!, filters: t.filters,
-                                        stride: t.stride, pad: t.pad, activation: t.activation, output: o.baseAddress!,
-                                        outHeight: oh, outWidth: ow, workspace: ws.baseAddress!, isa: isa)
+                                    pool.run {
+                                        DirectConvolution.run(
+                                            input: x.baseAddress!, channels: t.c, height: t.h, width: t.w,
+                                            weights: w.baseAddress!, bias: b.baseAddress!, filters: t.filters,
+                                            stride: t.stride, pad: t.pad, activation: t.activation,
+                                            output: o.baseAddress!, outHeight: oh, outWidth: ow,
+                                            workspace: ws.baseAddress!, isa: isa)
+                                    }
                                 }
                             }
                         }

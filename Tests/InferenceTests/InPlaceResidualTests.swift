@@ -26,20 +26,20 @@ struct InPlaceResidualTests {
         let size = WinogradConvolution.workspaceSize(
             tile: tile, channels: c, filters: filters, outHeight: h, outWidth: w, blockFloats: blockFloats,
             filterBlock: filterBlock)
-        let before = Parallel.configuredThreads
-        Parallel.setThreads(threads)
-        defer { Parallel.setThreads(before) }
+        let pool = ComputePool(threads: threads)
         func run(output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>) {
             var workspace = [Float](repeating: .nan, count: size)
             input.withUnsafeBufferPointer { x in
                 packed.withUnsafeBufferPointer { u in
                     bias.withUnsafeBufferPointer { b in
                         workspace.withUnsafeMutableBufferPointer { ws in
-                            WinogradConvolution.run(
-                                tile: tile, input: x.baseAddress!, channels: c, height: h, width: w, pad: 1,
-                                weights: u.baseAddress!, bias: b.baseAddress!, filters: filters, activation: .leaky,
-                                output: output, outHeight: h, outWidth: w, residual: residual,
-                                workspace: ws.baseAddress!, blockFloats: blockFloats, filterBlock: filterBlock)
+                            pool.run {
+                                WinogradConvolution.run(
+                                    tile: tile, input: x.baseAddress!, channels: c, height: h, width: w, pad: 1,
+                                    weights: u.baseAddress!, bias: b.baseAddress!, filters: filters,
+                                    activation: .leaky, output: output, outHeight: h, outWidth: w, residual: residual,
+                                    workspace: ws.baseAddress!, blockFloats: blockFloats, filterBlock: filterBlock)
+                            }
                         }
                     }
                 }

@@ -9,12 +9,8 @@ import Testing
 struct ParallelConvolutionTests {
     /// Runs `layer` on one thread, then on two.
     private func serialAndParallel(_ layer: any DarknetLayer, _ input: [Float]) -> ([Float], [Float]) {
-        let before = Parallel.configuredThreads
-        defer { Parallel.setThreads(before) }
-        Parallel.setThreads(1)
-        let serial = runLayer(layer, index: 0, buffers: [input])
-        Parallel.setThreads(2)
-        let parallel = runLayer(layer, index: 0, buffers: [input])
+        let serial = ComputePool(threads: 1).run { runLayer(layer, index: 0, buffers: [input]) }
+        let parallel = ComputePool(threads: 2).run { runLayer(layer, index: 0, buffers: [input]) }
         return (serial, parallel)
     }
 
@@ -35,10 +31,8 @@ struct ParallelConvolutionTests {
         let packed = weights.withUnsafeBufferPointer {
             WinogradConvolution.packWeights($0.baseAddress!, filters: n, channels: c)
         }
-        func run(threads: Int) -> [Float] {
-            let before = Parallel.configuredThreads
-            defer { Parallel.setThreads(before) }
-            Parallel.setThreads(threads)
+        func run(threads: Int) -> [Float] { ComputePool(threads: threads).run { runInPool() } }
+        func runInPool() -> [Float] {
             var workspace = [Float](repeating: .nan, count: plan.workspaceSize)
             var out = [Float](repeating: .nan, count: n * side * side)
             input.withUnsafeBufferPointer { x in

@@ -81,9 +81,6 @@ package final class DarknetNetwork: Sendable {
         layers.reduce(0) { $0 + $1.weightCount } * 4 + pool.plan.totalFloats * 4 * pool.capacity
     }
 
-    /// Sets the engine's thread count (OpenBLAS; process-wide).
-    package static func setThreads(_ n: Int) { InferenceThreads.set(n) }
-
     /// Runs the network on `input [channels × height × width]` and returns a copy of every
     /// `[yolo]` head's raw map, in cfg order.
     package func forward(_ input: [Float]) throws -> [[Float]] {

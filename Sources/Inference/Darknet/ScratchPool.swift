@@ -83,7 +83,7 @@ package final class ScratchPool: Sendable {
         defer {
             free.withLock { if $0.count < capacity { $0.append(arena) } }
         }
-        return try Parallel.inference { try body(arena) }
+        return try body(arena)
     }
 
     /// Arenas waiting in the pool.

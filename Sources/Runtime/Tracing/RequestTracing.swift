@@ -33,12 +33,12 @@ package enum RequestTracing {
     /// `operation` gets the span and `logger` with the span's trace and span ids, so the log
     /// lines of the request name the span that produced them.
     package static func withServerSpan<T>(
-        _ name: String, headers: Headers, attributes: SpanAttributes = [:], tracer: any LegacyTracer, logger: Logger,
+        _ name: String, headers: Headers, attributes: SpanAttributes = [:], tracer: any Tracer, logger: Logger,
         _ operation: (any Span, Logger) async throws -> T
     ) async throws -> T {
         var context = ServiceContext.current ?? .topLevel
         tracer.extract(headers, into: &context, using: HeadersExtractor())
-        let span = tracer.startAnySpan(name, context: context, ofKind: .server)
+        let span = tracer.startSpan(name, context: context, ofKind: .server)
         defer { span.end() }
         var logger = logger
         if span.isRecording {

@@ -13,7 +13,7 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     static var cloudTraceName: HTTPField.Name { HTTPField.Name("X-Cloud-Trace-Context")! }
     static var serverTimingName: HTTPField.Name { HTTPField.Name("Server-Timing")! }
 
-    let tracer: any LegacyTracer
+    let tracer: any Tracer
     let traceparent = Self.traceparentName
     let tracestate = Self.tracestateName
     let cloudTrace = Self.cloudTraceName

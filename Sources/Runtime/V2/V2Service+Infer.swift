@@ -74,7 +74,7 @@ extension V2Service {
                 tensors.coldLoad = admitted.timing.load
                 return (outputs: try function.run(tensors), version: loaded.version)
             }
-            let encoded = try host.settings.tracer.withAnySpan("encode") { span in
+            let encoded = try host.settings.tracer.withSpan("encode") { span in
                 span.attributes[FunctionSpans.functionKey] = name
                 return try encode(
                     decoded, InferAnswer(version: answer.version, outputs: answer.outputs, timing: timing))
