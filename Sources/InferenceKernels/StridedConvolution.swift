@@ -16,6 +16,9 @@ package enum StridedConvolution {
     /// 2.32); from 32 this kernel is (32→64 @160 1.49 against 1.71, 64→128 @80 1.23 against
     /// panels' 1.57, 128→256 @40 1.24 against 1.55).
     package static let minChannels = 32
+    /// Most input channels taken: yolov3's 256→512 @52 measured no faster than panels (under
+    /// load, 19.7–21.7 against 17.7–22.7 ms), its 128→256 @104 level (15.2–17.1 against 14.1–21.8).
+    package static let maxChannels = 128
     /// Largest input (floats) taken: the workspace holds a phase-split copy of the whole input
     /// (yolov8n's largest, 16 @320, is 1.6 M; yolov3's 64 @208 stays on panels).
     package static let maxInputFloats = 1 << 21
@@ -27,7 +30,8 @@ package enum StridedConvolution {
     package static func applies(
         channels: Int, filters: Int, groups: Int, kernel: Int, stride: Int, inputFloats: Int, activation: Activation
     ) -> Bool {
-        groups == 1 && kernel == 3 && stride == 2 && channels >= minChannels && inputFloats <= maxInputFloats
+        groups == 1 && kernel == 3 && stride == 2 && channels >= minChannels
+            && channels <= maxChannels && inputFloats <= maxInputFloats
             && filters * channels * 9 <= maxWeightFloats
             && (activation.isPiecewiseLinear || activation == .swish)
     }

@@ -96,7 +96,7 @@ struct ConvolutionKernelTests {
         // Rows wide enough for the stride-2 unfold's vector path, with and without padding.
         ConvCase(c: 8, h: 9, w: 70, filters: 40, size: 3, stride: 2, pad: 1, groups: 1),
         ConvCase(c: 8, h: 7, w: 53, filters: 41, size: 3, stride: 2, pad: 0, groups: 1, activation: .linear),
-        // 3×3 stride 2 with more channels than DirectConvolution takes: StridedConvolution.
+        // 3×3 stride 2 with more channels than StridedConvolution takes: PanelConvolution.
         ConvCase(c: 130, h: 7, w: 9, filters: 35, size: 3, stride: 2, pad: 1, groups: 1),
         ConvCase(c: 129, h: 6, w: 11, filters: 33, size: 3, stride: 2, pad: 0, groups: 1, activation: .swish),
         // DirectConvolution at stride 2 with more channels: 7 filters (a part block), 1 row, a
@@ -123,7 +123,8 @@ struct ConvolutionKernelTests {
         // at stride 1 direct up to 4 channels.
         for (channels, stride, direct) in [
             (5, 2, true), (StridedConvolution.minChannels - 1, 2, true),
-            (StridedConvolution.minChannels, 2, false), (300, 2, false), (16, 1, false), (3, 1, true),
+            (StridedConvolution.minChannels, 2, false), (StridedConvolution.maxChannels, 2, false), (16, 1, false),
+            (3, 1, true),
         ] {
             let layer = try #require(
                 try makeLayers(

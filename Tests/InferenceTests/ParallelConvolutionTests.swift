@@ -115,7 +115,7 @@ struct ParallelConvolutionTests {
     /// registers; the same on one and two threads, and the naive reference.
     @Test(arguments: [
         (64, 37, 20, 21, 1, Activation.swish), (StridedConvolution.minChannels, 8, 9, 30, 0, .leaky),
-        (130, 20, 11, 13, 1, .relu),
+        (StridedConvolution.maxChannels, 20, 11, 13, 1, .relu),
     ])
     func stridedOnTwoThreads(
         _ c: Int, _ n: Int, _ h: Int, _ w: Int, _ pad: Int, _ activation: Activation

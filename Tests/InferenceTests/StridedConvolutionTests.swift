@@ -88,8 +88,8 @@ struct StridedConvolutionTests {
     }
 
     /// The layer picks the kernel for 3×3 stride-2 ungrouped layers with an in-register
-    /// activation and at least 32 channels, and not for grouped ones, mish, fewer channels, or
-    /// inputs past the cap.
+    /// activation and 32 to 128 channels, and not for grouped ones, mish, fewer or more
+    /// channels, or inputs past the cap.
     @Test func layerChoice() {
         #expect(
             StridedConvolution.applies(
@@ -103,6 +103,10 @@ struct StridedConvolutionTests {
             !StridedConvolution.applies(
                 channels: 64, filters: 128, groups: 1, kernel: 3, stride: 2, inputFloats: 64 * 80 * 80,
                 activation: .mish))
+        #expect(
+            !StridedConvolution.applies(
+                channels: 256, filters: 512, groups: 1, kernel: 3, stride: 2, inputFloats: 256 * 52 * 52,
+                activation: .leaky))
         #expect(
             !StridedConvolution.applies(
                 channels: 16, filters: 32, groups: 1, kernel: 3, stride: 2, inputFloats: 16 * 320 * 320,
