@@ -39,8 +39,8 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// filters are transformed per call, a block at a time, into the workspace: nothing but the
     /// folded (and regrouped) `weights` is kept with the model.
     package let winograd: WinogradConvolution.Tile?
-    /// True when the layer runs as `DirectConvolution` (3×3: at most 4 input channels, or at most
-    /// `DirectConvolution.maxStridedChannels` and a small enough input at stride 2).
+    /// True when the layer runs as `DirectConvolution` (3×3: at most 4 input channels, or at
+    /// stride 2 fewer than `StridedConvolution.minChannels` and a small enough input).
     package let direct: Bool
     /// True when the layer runs as `StridedConvolution` (3×3 stride 2, see `applies`); its
     /// weights are then kept packed by `StridedConvolution.packWeights`.
