@@ -11,9 +11,11 @@ import InferenceAVX512Kernels
 /// and multiplies them by that tap's eight filter weights, into eight accumulators: 8 outputs × 8
 /// filters per block, the bias and a linear, leaky or relu activation applied before the store.
 ///
-/// At stride 2 it also runs layers with more channels (yolov8n's 16→32 and 32→64 downsampling
-/// layers): im2col would write 9/4 of the input as columns and the GEMM read them back, where
-/// this kernel copies the input once into its split planes and reads each tap from L1.
+/// At stride 2 it also runs layers with more channels (yolov8n's 16→32 downsampling layer):
+/// im2col would write 9/4 of the input as columns and the GEMM read them back, where this kernel
+/// copies the input once into its split planes and reads each tap from L1. `ConvolutionalLayer`
+/// sends stride-2 layers of `StridedConvolution.minChannels` (32) channels and more to
+/// `StridedConvolution`, whose bigger register block wins there.
 package enum DirectConvolution {
     /// Most input channels `run` takes at stride 2 with more than 4 (see `applies`). Measured per
     /// layer on yolov8n @640 (1 thread, AVX-512, against im2col + panels, loaded box): 16→32

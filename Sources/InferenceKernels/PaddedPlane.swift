@@ -46,33 +46,43 @@ package enum PaddedPlane {
         let odd = dst + ph * half
         let rows = min(height, ph - pad)
         guard rows > 0 else { return }
+        for y in 0..<rows {
+            splitRow(
+                src + y * width, width: width, pad: pad, even: even + (y + pad) * half, odd: odd + (y + pad) * half,
+                half: half)
+        }
+    }
+
+    /// One row of `copySplit`: source column `x` goes to padded column `X = x + pad`, which is
+    /// `even[X / 2]` or `odd[X / 2]`; columns past `2·half` are dropped. Writes only the image's
+    /// positions.
+    @inline(__always)
+    package static func splitRow(
+        _ s: UnsafePointer<Float>, width: Int, pad: Int, even e: UnsafeMutablePointer<Float>,
+        odd o: UnsafeMutablePointer<Float>, half: Int
+    ) {
         let cols = min(width, 2 * half - pad)
         // Source column x lands at padded column x + pad: for even pad, even x goes to the even
         // plane at (x + pad) / 2; for odd pad, even x goes to the odd plane.
         let evenFirst = pad & 1 == 0
         let toEven = evenFirst ? pad >> 1 : (pad + 1) >> 1  // plane offset of source column 1 or 0
         let toOdd = pad >> 1
-        for y in 0..<rows {
-            let s = src + y * width
-            let e = even + (y + pad) * half
-            let o = odd + (y + pad) * half
-            var x = 0
-            while x + 16 <= cols {
-                let v = UnsafeRawPointer(s + x).loadUnaligned(as: SIMD16<Float>.self)
-                if evenFirst {
-                    SIMD8Memory.store(v.evenHalf, e + (x >> 1) + toEven)
-                    SIMD8Memory.store(v.oddHalf, o + (x >> 1) + toOdd)
-                } else {
-                    SIMD8Memory.store(v.evenHalf, o + (x >> 1) + toOdd)
-                    SIMD8Memory.store(v.oddHalf, e + (x >> 1) + toEven)
-                }
-                x += 16
+        var x = 0
+        while x + 16 <= cols {
+            let v = UnsafeRawPointer(s + x).loadUnaligned(as: SIMD16<Float>.self)
+            if evenFirst {
+                SIMD8Memory.store(v.evenHalf, e + (x >> 1) + toEven)
+                SIMD8Memory.store(v.oddHalf, o + (x >> 1) + toOdd)
+            } else {
+                SIMD8Memory.store(v.evenHalf, o + (x >> 1) + toOdd)
+                SIMD8Memory.store(v.oddHalf, e + (x >> 1) + toEven)
             }
-            while x < cols {
-                let X = x + pad
-                if X & 1 == 0 { e[X >> 1] = s[x] } else { o[X >> 1] = s[x] }
-                x += 1
-            }
+            x += 16
+        }
+        while x < cols {
+            let X = x + pad
+            if X & 1 == 0 { e[X >> 1] = s[x] } else { o[X >> 1] = s[x] }
+            x += 1
         }
     }
 }

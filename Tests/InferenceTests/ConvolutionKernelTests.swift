@@ -96,7 +96,7 @@ struct ConvolutionKernelTests {
         // Rows wide enough for the stride-2 unfold's vector path, with and without padding.
         ConvCase(c: 8, h: 9, w: 70, filters: 40, size: 3, stride: 2, pad: 1, groups: 1),
         ConvCase(c: 8, h: 7, w: 53, filters: 41, size: 3, stride: 2, pad: 0, groups: 1, activation: .linear),
-        // 3×3 stride 2 with more channels than DirectConvolution takes: PanelConvolution.
+        // 3×3 stride 2 with more channels than StridedConvolution takes: PanelConvolution.
         ConvCase(c: 130, h: 7, w: 9, filters: 35, size: 3, stride: 2, pad: 1, groups: 1),
         ConvCase(c: 129, h: 6, w: 11, filters: 33, size: 3, stride: 2, pad: 0, groups: 1, activation: .swish),
         // DirectConvolution at stride 2 with more channels: 7 filters (a part block), 1 row, a
@@ -109,7 +109,7 @@ struct ConvolutionKernelTests {
     @Test func panelDispatch() throws {
         let shape = FeatureShape(channels: 80, height: 7, width: 9)
         for (section, panel) in [
-            ("filters=37\nsize=1", true), ("filters=37\nsize=3\nstride=2\npad=1", true),
+            ("filters=37\nsize=1", true), ("filters=37\nsize=3\nstride=2\npad=1", false),
             ("filters=32\nsize=1", false), ("filters=64\nsize=3\npad=1", false),
             ("filters=40\nsize=1\ngroups=2", false),
         ] {
@@ -119,17 +119,21 @@ struct ConvolutionKernelTests {
                     as? ConvolutionalLayer)
             #expect(layer.panel == panel, "\(section)")
         }
-        // 3×3 stride 2 runs direct up to `DirectConvolution.maxStridedChannels`, panels beyond.
+        // 3×3 stride 2 runs direct below `StridedConvolution.minChannels`, strided from there;
+        // at stride 1 direct up to 4 channels.
         for (channels, stride, direct) in [
-            (5, 2, true), (DirectConvolution.maxStridedChannels, 2, true),
-            (DirectConvolution.maxStridedChannels + 1, 2, false), (16, 1, false), (3, 1, true),
+            (5, 2, true), (StridedConvolution.minChannels - 1, 2, true),
+            (StridedConvolution.minChannels, 2, false), (StridedConvolution.maxChannels, 2, false), (16, 1, false),
+            (3, 1, true),
         ] {
             let layer = try #require(
                 try makeLayers(
                     input: FeatureShape(channels: channels, height: 9, width: 9),
                     "[convolutional]\nfilters=37\nsize=3\nstride=\(stride)\npad=1\nactivation=leaky\n")[0]
                     as? ConvolutionalLayer)
-            #expect(layer.direct == direct && layer.panel == (!direct && stride == 2), "c\(channels) s\(stride)")
+            #expect(
+                layer.direct == direct && layer.strided == (!direct && stride == 2) && !layer.panel,
+                "c\(channels) s\(stride)")
         }
         // An input larger than `maxStridedInputFloats` (yolov3's 32 @416) stays on panels.
         let large = try #require(
@@ -137,7 +141,7 @@ struct ConvolutionKernelTests {
                 input: FeatureShape(channels: 32, height: 416, width: 416),
                 "[convolutional]\nfilters=64\nsize=3\nstride=2\npad=1\nactivation=leaky\n")[0]
                 as? ConvolutionalLayer)
-        #expect(!large.direct && large.panel)
+        #expect(!large.direct && !large.strided && large.panel)
         let pointwise = FeatureShape(channels: 48, height: 5, width: 5)
         let small = try #require(
             try makeLayers(input: pointwise, "[convolutional]\nfilters=64\nsize=1\nactivation=leaky\n")[0]

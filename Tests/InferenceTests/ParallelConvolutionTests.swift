@@ -63,14 +63,14 @@ struct ParallelConvolutionTests {
         #expect(maxErrorOverMagnitude(parallel, want) < 1e-4)
     }
 
-    /// PanelConvolution, 1×1 and 3×3 stride 2 (more channels than `DirectConvolution` takes at stride 2):
-    /// several parts of the output pixels in their own slots, the same on one and two threads,
+    /// PanelConvolution, 1×1 and 3×3 stride 2 (more channels than `DirectConvolution` takes at
+    /// stride 2, and mish, which `StridedConvolution` does not apply): several parts of the output pixels in their own slots, the same on one and two threads,
     /// and the naive reference.
     @Test(arguments: [(1, 1), (3, 2)])
     func panelConvolutionOnTwoThreads(_ size: Int, _ stride: Int) throws {
         let (c, n) = (128, 45)
         let shape = FeatureShape(channels: c, height: 40, width: 41)
-        let cfg = "[convolutional]\nfilters=\(n)\nsize=\(size)\nstride=\(stride)\npad=1\nactivation=leaky\n"
+        let cfg = "[convolutional]\nfilters=\(n)\nsize=\(size)\nstride=\(stride)\npad=1\nactivation=mish\n"
         let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
         #expect(layer.panel)
         let pixels = layer.outputShape.height * layer.outputShape.width
@@ -83,11 +83,11 @@ struct ParallelConvolutionTests {
 
     /// DirectConvolution at stride 2 with many channels (yolov8n's downsampling layers, scaled
     /// down): filter counts not a multiple of its 8-filter blocks, odd sizes, with and without
-    /// padding, swish (over finished rows), leaky and linear (in registers), up to
-    /// `maxStridedChannels`; the same on one and two threads, and the naive reference.
+    /// padding, swish (over finished rows), leaky and linear (in registers), up to one channel
+    /// fewer than `StridedConvolution` takes; the same on one and two threads, and the naive reference.
     @Test(arguments: [
         (16, 35, 40, 41, 1, Activation.swish), (24, 19, 23, 17, 0, .leaky),
-        (DirectConvolution.maxStridedChannels, 24, 12, 13, 1, .linear), (5, 8, 9, 30, 1, .swish),
+        (StridedConvolution.minChannels - 1, 24, 12, 13, 1, .linear), (5, 8, 9, 30, 1, .swish),
     ])
     func directStride2OnTwoThreads(
         _ c: Int, _ n: Int, _ h: Int, _ w: Int, _ pad: Int, _ activation: Activation
@@ -99,6 +99,28 @@ struct ParallelConvolutionTests {
         #expect(layer.direct && !layer.panel && layer.weightLayout == "plain")
         let (serial, parallel, want) = try onOneAndTwoThreads(
             layer, seed: UInt64(c * 100 + n), weights: -0.2...0.2)
+        #expect(serial == parallel)
+        #expect(maxRelativeError(parallel, want) < 1e-4)
+    }
+
+    /// StridedConvolution through the layer (yolov8n's 64→128, 128→256 and 32→64 downsampling
+    /// layers, scaled down): weights packed at load (and read back by `unpackedWeights`), filter
+    /// counts not a multiple of 8, odd sizes, with and without padding, swish, leaky and relu in
+    /// registers; the same on one and two threads, and the naive reference.
+    @Test(arguments: [
+        (64, 37, 20, 21, 1, Activation.swish), (StridedConvolution.minChannels, 8, 9, 30, 0, .leaky),
+        (StridedConvolution.maxChannels, 20, 11, 13, 1, .relu),
+    ])
+    func stridedOnTwoThreads(
+        _ c: Int, _ n: Int, _ h: Int, _ w: Int, _ pad: Int, _ activation: Activation
+    ) throws {
+        let shape = FeatureShape(channels: c, height: h, width: w)
+        let cfg =
+            "[convolutional]\nfilters=\(n)\nsize=3\nstride=2\npadding=\(pad)\nactivation=\(activation.rawValue)\n"
+        let layer = try #require(try makeLayers(input: shape, cfg)[0] as? ConvolutionalLayer)
+        #expect(layer.strided && !layer.direct && !layer.panel && layer.weightLayout == "strided8")
+        let (serial, parallel, want) = try onOneAndTwoThreads(
+            layer, seed: UInt64(c * 100 + n + 7), weights: -0.2...0.2)
         #expect(serial == parallel)
         #expect(maxRelativeError(parallel, want) < 1e-4)
     }

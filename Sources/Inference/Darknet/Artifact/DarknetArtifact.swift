@@ -12,7 +12,7 @@ package enum DarknetArtifact {
     /// `MSCRART` and a NUL.
     package static let magic: [UInt8] = [0x4D, 0x53, 0x43, 0x52, 0x41, 0x52, 0x54, 0x00]
     /// The version of this layout; a reader uses only artifacts of its own version.
-    package static let formatVersion: UInt32 = 2
+    package static let formatVersion: UInt32 = 3
     package static let pageSize = 4096
     package static let preambleSize = 24
 

@@ -39,9 +39,12 @@ package struct ConvolutionalLayer: DarknetLayer {
     /// filters are transformed per call, a block at a time, into the workspace: nothing but the
     /// folded (and regrouped) `weights` is kept with the model.
     package let winograd: WinogradConvolution.Tile?
-    /// True when the layer runs as `DirectConvolution` (3×3: at most 4 input channels, or at most
-    /// `DirectConvolution.maxStridedChannels` and a small enough input at stride 2).
+    /// True when the layer runs as `DirectConvolution` (3×3: at most 4 input channels, or at
+    /// stride 2 fewer than `StridedConvolution.minChannels` and a small enough input).
     package let direct: Bool
+    /// True when the layer runs as `StridedConvolution` (3×3 stride 2, see `applies`); its
+    /// weights are then kept packed by `StridedConvolution.packWeights`.
+    package let strided: Bool
     /// True when the layer runs as `PanelConvolution` (ungrouped, not Winograd, direct or
     /// depthwise, and not skinny enough for `SmallGemm`); its weights are then kept as A panels.
     package let panel: Bool
@@ -103,13 +106,18 @@ package struct ConvolutionalLayer: DarknetLayer {
         let budget =
             Self.prefersSmallGemm(m: filters / groups, k: k) ? Self.columnBlockFloats / 16 : Self.columnBlockFloats
         rowsPerBlock = max(1, min(oh, budget / max(1, k * ow)))
-        direct = DirectConvolution.applies(
-            channels: input.channels, groups: groups, kernel: size, stride: stride, inputFloats: input.count)
+        strided = StridedConvolution.applies(
+            channels: input.channels, filters: filters, groups: groups, kernel: size, stride: stride,
+            inputFloats: input.count, activation: act)
+        direct =
+            !strided
+            && DirectConvolution.applies(
+                channels: input.channels, groups: groups, kernel: size, stride: stride, inputFloats: input.count)
         winograd =
-            !direct && size == 3 && stride == 1 && groups == 1
+            !direct && !strided && size == 3 && stride == 1 && groups == 1
             ? Self.winogradTile(channels: input.channels, filters: filters, outHeight: oh, outWidth: ow) : nil
         panel =
-            !direct && winograd == nil && groups == 1
+            !direct && !strided && winograd == nil && groups == 1
             && (!Self.prefersSmallGemm(m: filters, k: k) || Self.activatesInPanels(act, filters: filters))
             && filters * k <= Self.panelWeightFloats
     }
@@ -143,6 +151,10 @@ package struct ConvolutionalLayer: DarknetLayer {
                 kernel: size, stride: stride, outHeight: outputShape.height, outWidth: outputShape.width)
         }
         if isPointwise { return 0 }
+        if strided {
+            return StridedConvolution.workspaceSize(
+                channels: input.channels, outHeight: outputShape.height, outWidth: outputShape.width)
+        }
         if direct {
             return DirectConvolution.workspaceSize(
                 channels: input.channels, filters: filters, stride: stride, outHeight: outputShape.height,
@@ -184,6 +196,9 @@ package struct ConvolutionalLayer: DarknetLayer {
                 if winograd != nil {
                     return WinogradConvolution.packWeights($0.baseAddress!, filters: filters, channels: input.channels)
                 }
+                if strided {
+                    return StridedConvolution.packWeights($0.baseAddress!, filters: filters, channels: input.channels)
+                }
                 return panel ? PanelGemm.packA($0.baseAddress!, m: filters, k: perFilter) : weights
             })
         copy.bias = bias
@@ -191,11 +206,11 @@ package struct ConvolutionalLayer: DarknetLayer {
     }
 
     /// How `weights` are laid out for the kernel that runs this layer (`winograd-f4`,
-    /// `winograd-f2`, `panel` or `plain`): a compiled artifact records it per layer and is used
+    /// `winograd-f2`, `panel`, `strided8` or `plain`): a compiled artifact records it per layer and is used
     /// only when this build picks the same kernel.
     package var weightLayout: String {
         if let tile = winograd { return tile == .f4 ? "winograd-f4" : "winograd-f2" }
-        return panel ? "panel" : "plain"
+        return panel ? "panel" : strided ? "strided8" : "plain"
     }
 
     /// Floats of `weights` once loaded (packing pads Winograd groups to 8 filters and panels to 4 rows).
@@ -203,6 +218,7 @@ package struct ConvolutionalLayer: DarknetLayer {
         let perFilter = (input.channels / groups) * size * size
         if winograd != nil { return (filters + 7) / 8 * 72 * input.channels }
         if panel { return (filters + 3) / 4 * 4 * perFilter }
+        if strided { return StridedConvolution.packedCount(filters: filters, channels: input.channels) }
         return filters * perFilter
     }
 
@@ -223,10 +239,13 @@ package struct ConvolutionalLayer: DarknetLayer {
 
     /// The folded weights in Darknet's order `[filters × (channels / groups) × size × size]`.
     package var unpackedWeights: [Float] {
-        guard winograd != nil || panel, !weights.isEmpty else { return weights.array }
+        guard winograd != nil || panel || strided, !weights.isEmpty else { return weights.array }
         return weights.withUnsafeBufferPointer {
             if winograd != nil {
                 return WinogradConvolution.unpackWeights($0.baseAddress!, filters: filters, channels: input.channels)
+            }
+            if strided {
+                return StridedConvolution.unpackWeights($0.baseAddress!, filters: filters, channels: input.channels)
             }
             return PanelGemm.unpackA($0.baseAddress!, m: filters, k: (input.channels / groups) * size * size)
         }
@@ -262,6 +281,13 @@ package struct ConvolutionalLayer: DarknetLayer {
                         packed: wp, bias: bp, filters: filters, kernel: size, stride: stride, pad: pad,
                         activation: activation, output: dst, outHeight: oh, outWidth: ow, residual: residual,
                         workspace: io.workspace)
+                    return
+                }
+                if strided {
+                    StridedConvolution.run(
+                        input: src, channels: input.channels, height: input.height, width: input.width,
+                        packed: wp, bias: bp, filters: filters, pad: pad, activation: activation, output: dst,
+                        outHeight: oh, outWidth: ow, workspace: io.workspace)
                     return
                 }
                 if direct {
