@@ -57,9 +57,7 @@ struct StridedConvolutionTests {
         var runs: [[Float]] = []
         for isa in Self.isas {
             for threads in [1, 2] {
-                let before = Parallel.configuredThreads
-                defer { Parallel.setThreads(before) }
-                Parallel.setThreads(threads)
+                let pool = ComputePool(threads: threads)
                 var workspace = [Float](
                     repeating: .nan,
                     count: StridedConvolution.workspaceSize(channels: t.c, outHeight: oh, outWidth: ow))
@@ -69,11 +67,13 @@ struct StridedConvolutionTests {
                         bias.withUnsafeBufferPointer { b in
                             out.withUnsafeMutableBufferPointer { o in
                                 workspace.withUnsafeMutableBufferPointer { ws in
-                                    StridedConvolution.run(
-                                        input: x.baseAddress!, channels: t.c, height: t.h, width: t.w,
-                                        packed: w.baseAddress!, bias: b.baseAddress!, filters: t.filters,
-                                        pad: t.pad, activation: t.activation, output: o.baseAddress!,
-                                        outHeight: oh, outWidth: ow, workspace: ws.baseAddress!, isa: isa)
+                                    pool.run {
+                                        StridedConvolution.run(
+                                            input: x.baseAddress!, channels: t.c, height: t.h, width: t.w,
+                                            packed: w.baseAddress!, bias: b.baseAddress!, filters: t.filters,
+                                            pad: t.pad, activation: t.activation, output: o.baseAddress!,
+                                            outHeight: oh, outWidth: ow, workspace: ws.baseAddress!, isa: isa)
+                                    }
                                 }
                             }
                         }
