@@ -77,7 +77,8 @@ extension ONNXArtifact {
                     shapes: try shapes(j["shapes"], "shapes"), axis: try int("axis"), output: try buffer("output"))
             case "split":
                 return .split(
-                    input: try buffer("input"), shape: try ints("shape"), axis: try int("axis"), sizes: try ints("sizes"),
+                    input: try buffer("input"), shape: try ints("shape"), axis: try int("axis"),
+                    sizes: try ints("sizes"),
                     outputs: try ints("outputs").map { try self.buffer(.int($0), "outputs") })
             case "slice":
                 return .slice(

@@ -60,7 +60,8 @@ package enum ONNXArtifact {
             ("views", .array(network.views.map { [$0.buffer.json, $0.view.base.json, $0.view.offset.json] })),
             ("steps", .array(steps)),
         ]
-        return ArtifactContainer.write(format: format, header: header, data: writer.data, target: target, version: version)
+        return ArtifactContainer.write(
+            format: format, header: header, data: writer.data, target: target, version: version)
     }
 
     /// Builds the network from an artifact at `base` (`count` bytes, page-aligned, already
@@ -91,7 +92,9 @@ package enum ONNXArtifact {
                 guard let name = $0["name"]?.stringValue else { throw malformed("a tensor of \(key) has no name") }
                 let shape = try reader.ints($0["shape"], "shape")
                 let buffer = try reader.buffer($0["buffer"], "buffer")
-                guard Shapes.count(shape) == sizes[buffer] else { throw malformed("\(name)'s shape does not fit its buffer") }
+                guard Shapes.count(shape) == sizes[buffer] else {
+                    throw malformed("\(name)'s shape does not fit its buffer")
+                }
                 return ONNXTensorInfo(name: name, shape: shape, buffer: buffer)
             }
         }

@@ -24,7 +24,8 @@ final class ONNXArtifactFixture {
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func compile(_ artifact: [UInt8]) throws {
-        try repo.addFile(model: model, version: 1, name: DarknetModelLoader.artifactName, bytes: artifact, chunked: true)
+        try repo.addFile(
+            model: model, version: 1, name: DarknetModelLoader.artifactName, bytes: artifact, chunked: true)
     }
 
     var artifactPath: String { root + "/\(model)/1/\(DarknetModelLoader.artifactName)" }
@@ -116,7 +117,8 @@ struct ONNXCompiledArtifactTests {
             let dir = "data/models/yolo-fastest-1.1"
             let cfg = String(decoding: try DetectShared.bytes("\(dir)/yolo-fastest-1.1.cfg"), as: UTF8.self)
             try fixture.compile(
-                try DarknetArtifact.compile(cfg: cfg, weights: try DetectShared.bytes("\(dir)/yolo-fastest-1.1.weights")))
+                try DarknetArtifact.compile(
+                    cfg: cfg, weights: try DetectShared.bytes("\(dir)/yolo-fastest-1.1.weights")))
         }
     }
 }

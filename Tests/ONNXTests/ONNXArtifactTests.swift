@@ -86,7 +86,8 @@ struct ONNXArtifactTests {
             B.node("BatchNormalization", ["x", "g", "be", "m", "v"], ["n"]),
             B.node("LeakyRelu", ["n"], ["l"], [B.attr("alpha", float: 0.1)]),
             B.node(
-                "Conv", ["l", "w", "b"], ["cv"], [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
+                "Conv", ["l", "w", "b"], ["cv"],
+                [B.attr("kernel_shape", ints: [3, 3]), B.attr("pads", ints: [1, 1, 1, 1])]),
             B.node("Add", ["cv", "l"], ["r"]),
             B.node(
                 "MaxPool", ["r"], ["p"], [B.attr("kernel_shape", ints: [2, 2]), B.attr("strides", ints: [2, 2])]),
@@ -108,7 +109,8 @@ struct ONNXArtifactTests {
                 B.tensor("g", [c], bn[0]), B.tensor("be", [c], bn[1]), B.tensor("m", [c], bn[2]),
                 B.tensor("v", [c], bn[3]), B.tensor("w", [c, c, 3, 3], w), B.tensor("b", [c], bias),
                 B.tensor("scales", [4], [1, 1, 2, 2]), B.tensor("k", [1, c, 1, 1], rng.floats(c)),
-                B.ints("shape", [h * h, c]), B.tensor("gw", [5, c], rng.floats(5 * c)), B.tensor("gb", [5], rng.floats(5)),
+                B.ints("shape", [h * h, c]), B.tensor("gw", [5, c], rng.floats(5 * c)),
+                B.tensor("gb", [5], rng.floats(5)),
             ])
         try expectSameBits(try model.serializedBytes(), feeds: ["x": x])
     }
@@ -173,7 +175,8 @@ struct ONNXArtifactTests {
 
     /// A Darknet artifact is never read as an ONNX graph, nor an ONNX one as a Darknet network.
     @Test func darknetAndONNXArtifactsAreNotInterchangeable() throws {
-        let cfg = "[net]\nwidth=5\nheight=5\nchannels=4\n[convolutional]\nfilters=8\nsize=1\nstride=1\npad=0\nactivation=linear\n"
+        let cfg =
+            "[net]\nwidth=5\nheight=5\nchannels=4\n[convolutional]\nfilters=8\nsize=1\nstride=1\npad=0\nactivation=linear\n"
         let config = try DarknetConfig(text: cfg)
         var rng = SeededFloats(seed: 3)
         let layer = try (config.layers[0] as! ConvolutionalLayer).loadingWeights(rng.floats(8 + 32))
