@@ -82,7 +82,9 @@ package enum ONNXArtifact {
 
     private static func read(_ contents: ArtifactContainer.Contents, owner: any AnyObject & Sendable) throws -> Loaded {
         let h = contents.header
-        guard let sizes = h["bufferSizes"]?.elements?.compactMap(\.intValue), sizes.allSatisfy({ $0 >= 0 }),
+        guard let list = h["bufferSizes"]?.elements, case let sizes = list.compactMap(\.intValue),
+            sizes.count == list.count, sizes.allSatisfy({ $0 >= 0 && $0 <= GraphBuilder.maxTotalFloats }),
+            sizes.reduce(0, +) <= GraphBuilder.maxTotalFloats,
             let opset = h["opset"]?.intValue, let stepList = h["steps"]?.elements
         else { throw malformed("the header lacks bufferSizes, opset or steps") }
         let reader = StepReader(contents: contents, bufferSizes: sizes, owner: owner)
@@ -125,7 +127,11 @@ package enum ONNXArtifact {
             }
             guard views[b] == nil else { throw malformed("views of buffer \(start) form a cycle") }
         }
-        let steps = try stepList.map { try reader.decode($0) }
+        let steps = try stepList.map { json in
+            let step = try reader.decode(json)
+            try reader.check(step)
+            return step
+        }
         var metadata: [String: String] = [:]
         for (k, v) in h["metadata"]?.members ?? [] { metadata[k] = v.stringValue }
         let opCounts = (h["opCounts"]?.elements ?? []).compactMap { e -> (op: String, count: Int)? in

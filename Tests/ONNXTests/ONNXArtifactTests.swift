@@ -173,6 +173,47 @@ struct ONNXArtifactTests {
         #expect(refusal(noMagic)?.message.contains("magic") == true)
     }
 
+    /// `bytes` with its header JSON text rewritten by `edit` (the data moved to the new page boundary).
+    func rewritingHeader(_ bytes: [UInt8], _ edit: (String) -> String) throws -> [UInt8] {
+        let (_, dataStart) = try ArtifactContainer.readHeader(bytes, count: bytes.count)
+        let length = (16..<24).reduce(0) { $0 | Int(bytes[$1]) << (8 * ($1 - 16)) }
+        let json = Array(edit(String(decoding: bytes[24..<(24 + length)], as: UTF8.self)).utf8)
+        var out = Array(bytes[0..<16])
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out += $0 }
+        out += json
+        out += [UInt8](repeating: 0, count: (4096 - out.count % 4096) % 4096)
+        return out + bytes[dataStart...]
+    }
+
+    /// A header whose steps would read or write outside their buffers is refused, not run, even
+    /// though the container around it is sound (as a manifest naming those bytes would let through).
+    @Test func stepsOutsideTheirBuffersAreRefused() throws {
+        var rng = SeededFloats(seed: 4)
+        let model = B.model(
+            nodes: [
+                B.node("Sigmoid", ["x"], ["s"]),
+                B.node("Slice", ["s", "starts", "ends", "axes"], ["y"]),
+            ],
+            inputs: [("x", [1, 3, 5, 5])], outputs: ["y"],
+            initializers: [B.ints("starts", [1]), B.ints("ends", [4]), B.ints("axes", [3])])
+        let network = try ONNXImporter.load(try model.serializedBytes())
+        let bytes = try ONNXArtifact.write(network)
+        // Unchanged, it loads and answers like the source.
+        let x = rng.floats(75)
+        #expect(
+            try AlignedArtifact(try rewritingHeader(bytes) { $0 }).load().network.run(["x": x]) == network.run(["x": x])
+        )
+        let header = String(decoding: bytes[24..<(24 + 4000)], as: UTF8.self)
+        #expect(header.contains("\"count\":75,\"fn\":\"sigmoid\"") && header.contains("\"starts\":[0,0,0,1]"))
+        let tooLong = refusal(try rewritingHeader(bytes) { $0.replacing("\"count\":75,", with: "\"count\":7500,") })
+        #expect(tooLong?.code == .invalidModel && tooLong?.message.contains("unary") == true)
+        let outside = refusal(
+            try rewritingHeader(bytes) { $0.replacing("\"starts\":[0,0,0,1]", with: "\"starts\":[0,0,0,4]") })
+        #expect(outside?.code == .invalidModel && outside?.message.contains("slice") == true)
+        let noBuffer = refusal(try rewritingHeader(bytes) { $0.replacing("\"count\":75,", with: "\"count\":-1,") })
+        #expect(noBuffer?.code == .invalidModel)
+    }
+
     /// A Darknet artifact is never read as an ONNX graph, nor an ONNX one as a Darknet network.
     @Test func darknetAndONNXArtifactsAreNotInterchangeable() throws {
         let cfg =
