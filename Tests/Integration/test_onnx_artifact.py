@@ -33,10 +33,10 @@ def functions(root):
     return root
 
 
-def serve(start_server, repo, fdir, maps=None):
+def serve(start_server, repo, fdir, maps=None, env=None):
     """Detections on the photos, the V2 output for a fixed input, and the server's log."""
     server = start_server({"MSCR_FUNCTIONS": str(fdir), "MSCR_MODEL_REPOSITORY": str(repo),
-                           "MSCR_LOG_FORMAT": "text", "LOG_LEVEL": "info"})
+                           "MSCR_LOG_FORMAT": "text", "LOG_LEVEL": "info", **(env or {})})
     answers = []
     for photo in PHOTOS:
         req = urllib.request.Request(server.url + "/functions/y8", data=photo.read_bytes(),
@@ -93,6 +93,30 @@ def test_onnx_artifact_is_mapped_and_answers_like_model_onnx(start_server, tmp_p
     assert "unusable" in log and "sha256 mismatch" in log
     assert "loaded from its compiled artifact" not in log
     assert answers == source_answers and tensor == source_tensor
+
+
+def cpu_has_avx512():
+    return " avx512f " in " " + pathlib.Path("/proc/cpuinfo").read_text().replace("\n", " ") + " "
+
+
+def test_the_layout_does_not_depend_on_the_kernel_isa(start_server, tmp_path):
+    """The artifact (written by a process on the CPU's best ISA) answers under MSCR_KERNEL_ISA=avx2
+    exactly as model.onnx does under avx2, and under the default ISA as model.onnx does there."""
+    (tmp_path / "y8").mkdir()
+    shutil.copy(YOLOV8N, tmp_path / "y8" / "model.onnx")
+    repo = tmp_path / "repo"
+    fdir = functions(tmp_path / "functions")
+    mscr("publish", str(tmp_path / "y8"), "--repository", str(repo), "--model", MODEL)
+    isas = ["avx2", "avx512"] if cpu_has_avx512() else ["avx2"]
+    for isa in isas:
+        env = {"MSCR_KERNEL_ISA": isa}
+        source = serve(start_server, repo, fdir, env={**env, "MSCR_ARTIFACT": "off"})
+        maps = []
+        artifact = serve(start_server, repo, fdir, maps, env=env)
+        assert "loaded from its compiled artifact" in artifact[2] and "compiled artifact" not in source[2]
+        assert artifact[:2] == source[:2], isa
+        path = str((repo / MODEL / "1" / "model.compiled").resolve())
+        assert any(line.rstrip().endswith(" " + path) for line in maps[0].splitlines())
 
 
 def test_publish_writes_the_onnx_artifact(tmp_path):
