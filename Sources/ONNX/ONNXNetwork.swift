@@ -59,22 +59,6 @@ package final class ONNXNetwork: Sendable {
         return bufferSizes.indices.map { constants.buffers[$0] == nil && !viewed.contains($0) ? bufferSizes[$0] : 0 }
     }
 
-    /// Allocates one call's buffers and workspace and touches every page now, into the pool the
-    /// first call takes from, so that call does not pay the page faults of its scratch (issue 18:
-    /// scratch sized and touched at load, not on the request).
-    package func prepareScratch() {
-        let sizes = scratchSizes
-        let scratch = Scratch(sizes: sizes, workspace: workspaceFloats)
-        Parallel.forEach(sizes.count, cost: 1 << 16) { r in
-            for i in r { scratch.buffers[i]?.update(repeating: 0, count: max(1, sizes[i])) }
-        }
-        scratch.workspace.update(repeating: 0, count: scratch.workspaceFloats)
-        pool.withLock { $0.append(scratch) }
-    }
-
-    /// Scratch sets in the pool, allocated and not in use by a call.
-    package var idleScratchSets: Int { pool.withLock { $0.count } }
-
     /// A one-line description of step `i` (kind and output shape), for profiles.
     package func describeStep(_ i: Int) -> String {
         switch steps[i] {

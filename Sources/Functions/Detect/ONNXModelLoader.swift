@@ -21,7 +21,6 @@ package enum ONNXModelLoader {
     }
 
     /// Loads `model`. `policy.useArtifact == false` (`MSCR_ARTIFACT=off`) skips the artifact.
-    /// Either way one call's scratch is allocated and touched before it returns.
     package static func load(model: ModelVersion, policy: ArtifactPolicy = .current) throws -> Loaded {
         var reason: String?
         let name = DarknetModelLoader.artifactName
@@ -32,7 +31,6 @@ package enum ONNXModelLoader {
                 do {
                     let (bytes, stats) = try model.mapVerified(name)
                     let loaded = try ONNXArtifact.load(bytes.base, count: bytes.count, owner: bytes)
-                    loaded.network.prepareScratch()
                     logger.info(
                         "model '\(model.model)' version \(model.version): loaded from its compiled artifact (\(bytes.count) bytes, mapped and verified in \(Int(stats.totalSeconds * 1000)) ms)"
                     )
@@ -52,7 +50,6 @@ package enum ONNXModelLoader {
         }
         let (bytes, _) = try model.read("model.onnx")
         let network = try ONNXImporter.load(bytes)
-        network.prepareScratch()
         return Loaded(
             network: network, metadata: try ONNXModelInfo.metadata(bytes), source: .sources, fallbackReason: reason)
     }
