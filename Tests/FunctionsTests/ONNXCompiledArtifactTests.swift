@@ -35,7 +35,7 @@ final class ONNXArtifactFixture {
     }
 }
 
-@Suite("ONNX compiled artifacts through the loader: mapped in place, same answers, safe fallbacks")
+@Suite("ONNX compiled artifacts through the loader: mapped in place, same answers, safe fallbacks", .serialized)
 struct ONNXCompiledArtifactTests {
     static let image: [Float] = (0..<(3 * 640 * 640)).map { Float(($0 * 7919) % 1000) / 1000 }
 

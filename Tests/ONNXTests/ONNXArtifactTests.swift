@@ -35,7 +35,7 @@ enum SharedModels {
     }
 }
 
-@Suite("ONNX compiled artifacts: the imported graph mapped, the same bits, safe refusals")
+@Suite("ONNX compiled artifacts: the imported graph mapped, the same bits, safe refusals", .serialized)
 struct ONNXArtifactTests {
     typealias B = ModelBuilder
 
