@@ -78,7 +78,8 @@ package final class ONNXNetwork: Sendable {
 
     /// True when the weights and constants are views into a mapped compiled artifact.
     package var isMapped: Bool {
-        steps.contains { if case .conv(let c) = $0 { return c.layer.weights.isView } else { return false } }
+        constants.isMapped
+            || steps.contains { if case .conv(let c) = $0 { return c.layer.weights.isView } else { return false } }
     }
 
     /// Number of steps after folding and fusion (for `inspect`).
@@ -171,6 +172,9 @@ final class ConstantStore: @unchecked Sendable {
         buffers = views.mapValues { UnsafeMutablePointer(mutating: $0) }
         self.owner = owner
     }
+
+    /// True when the buffers are views into a mapped artifact.
+    var isMapped: Bool { owner != nil }
 
     deinit { if owner == nil { for p in buffers.values { p.deallocate() } } }
 }
