@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "InferenceKernels"], exclude: ["Reference"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Inference", "InferenceKernels"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
-        .testTarget(name: "FunctionsTests", dependencies: ["Functions", "Inference", "ObjectStore"]),
+        .testTarget(name: "FunctionsTests", dependencies: ["Functions", "Inference", "ONNX", "ObjectStore"]),
         .testTarget(name: "RetrainingTests", dependencies: ["Retraining", "Functions", "ObjectStore", "Inference"]),
         .testTarget(
             name: "RuntimeTests",

@@ -3,7 +3,9 @@
 artifact on disk and from moto S3, against OpenVINO (its model cache, CACHE_DIR, already filled by
 an earlier process) and ONNX Runtime, each a fresh process whose start counts.
 
-Per model (yolov3-416: ../shared's yolov3.cfg at 416 with random weights; yolo-fastest-1.1), every
+Per model (yolov3-416: ../shared's yolov3.cfg at 416 with random weights; yolo-fastest-1.1; and with
+--models yolov8n the ONNX model ../shared/data/models/onnx/yolov8n.onnx at 640, published as format
+onnx: "sources" imports model.onnx, "artifact" maps its compiled graph; the peers run the same file), every
 round runs `mscr coldstart` once over the mscr variants (interleaved there), then one OpenVINO and
 one ONNX Runtime process; the medians over rounds are reported. Then one more mscr server per model
 answers a first and 10 warm requests: the server's own infer time (Server-Timing) gives first
@@ -83,7 +85,7 @@ def run(cmd, env=None, **kw):
 
 
 def prepare_models(a, work):
-    """name → (folder with cfg/weights/coco.names, cfg, weights, size)."""
+    """name → (folder with cfg/weights/coco.names or model.onnx, cfg, weights, size); cfg None for ONNX."""
     models = {}
     names = os.path.join(SHARED, 'data/models/darknet-cfg/coco.names')
     if 'yolov3-416' in a.models:
@@ -103,15 +105,21 @@ def prepare_models(a, work):
         d = os.path.join(SHARED, 'data/models/yolo-fastest-1.1')
         models['yolo-fastest-1.1'] = (d, os.path.join(d, 'yolo-fastest-1.1.cfg'),
                                       os.path.join(d, 'yolo-fastest-1.1.weights'), 320)
+    if 'yolov8n' in a.models:
+        d = os.path.join(work, 'yolov8n')
+        os.makedirs(d, exist_ok=True)
+        shutil.copy(os.path.join(SHARED, 'data/models/onnx/yolov8n.onnx'), os.path.join(d, 'model.onnx'))
+        models['yolov8n'] = (d, None, None, 640)
     return models
 
 
-def functions_dir(work, model):
+def functions_dir(work, model, onnx=False):
     d = os.path.join(work, 'functions', model, 'detect')
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, 'function.json'), 'w') as f:
-        json.dump({'name': 'detect', 'kind': 'darknet-yolo', 'model': model, 'version': 'latest',
-                   'params': {'threshold': 0.25, 'nms': 0.45}, 'limits': {'concurrency': 1}}, f)
+        json.dump({'name': 'detect', 'kind': 'detect' if onnx else 'darknet-yolo', 'model': model,
+                   'version': 'latest', 'params': {'threshold': 0.25} if onnx else {'threshold': 0.25, 'nms': 0.45},
+                   'limits': {'concurrency': 1}}, f)
     return os.path.dirname(d)
 
 
@@ -219,7 +227,7 @@ def main():
                 log(f'publishing {name} to moto S3')
                 run([a.mscr, 'publish', folder, '--repository', 's3://models/repo', '--model', name],
                     env=dict(os.environ, **s3_env))
-            onnx = os.path.join(work, f'{name}.onnx')
+            onnx = os.path.join(folder, 'model.onnx') if cfg is None else os.path.join(work, f'{name}.onnx')
             if not os.path.exists(onnx):
                 run([a.peer_python, os.path.join(SHARED, 'tools/peers/darknet2onnx.py'), cfg, weights, onnx,
                      '--size', str(size)])
@@ -227,7 +235,7 @@ def main():
             peers = [p for p in a.peers.split(',') if p]
             if 'openvino' in peers:
                 peer_once(a, 'openvino', onnx, size, cache)  # fills CACHE_DIR: later processes load from it
-            functions = functions_dir(work, name)
+            functions = functions_dir(work, name, onnx=cfg is None)
             base = f'MSCR_FUNCTIONS={functions} LOG_LEVEL=warning {a.mscr} serve'
             spawn = [('sources', f'MSCR_ARTIFACT=off MSCR_MODEL_REPOSITORY={repo} {base}'),
                      ('artifact', f'MSCR_MODEL_REPOSITORY={repo} {base}')]

@@ -8,6 +8,9 @@ package struct ONNXError: Error, CustomStringConvertible, Sendable {
         case unsupported = "unsupported"
         /// A tensor passed to `run` does not match the graph input it names.
         case invalidInput = "invalid_input"
+        /// A compiled artifact made for another artifact format version, CPU or kernel choice
+        /// (load the source model instead).
+        case incompatibleArtifact = "incompatible_artifact"
     }
 
     package var code: Code

@@ -76,6 +76,12 @@ package final class ONNXNetwork: Sendable {
     /// Floats one call takes: every buffer (constants included) and the kernels' workspace.
     package var floatsPerCall: Int { bufferSizes.reduce(0, +) + workspaceFloats }
 
+    /// True when the weights and constants are views into a mapped compiled artifact.
+    package var isMapped: Bool {
+        constants.isMapped
+            || steps.contains { if case .conv(let c) = $0 { return c.layer.weights.isView } else { return false } }
+    }
+
     /// Number of steps after folding and fusion (for `inspect`).
     package var stepCount: Int { steps.count }
     /// Number of convolutions and how many carry a fused activation.
@@ -142,10 +148,13 @@ package final class ONNXNetwork: Sendable {
     }
 }
 
-/// Constant buffers of a network, allocated once.
+/// Constant buffers of a network: allocated once at import, or views into a mapped compiled
+/// artifact that `owner` keeps alive.
 final class ConstantStore: @unchecked Sendable {
     /// Buffer index → floats (never written after import).
     let buffers: [Int: UnsafeMutablePointer<Float>]
+    /// The mapping the buffers point into; nil when they were allocated here.
+    private let owner: (any AnyObject & Sendable)?
 
     init(_ values: [Int: [Float]]) {
         var buffers: [Int: UnsafeMutablePointer<Float>] = [:]
@@ -155,9 +164,19 @@ final class ConstantStore: @unchecked Sendable {
             buffers[b] = p
         }
         self.buffers = buffers
+        owner = nil
     }
 
-    deinit { for p in buffers.values { p.deallocate() } }
+    /// Views of read-only memory that `owner` keeps mapped and unchanged while it lives.
+    init(views: [Int: UnsafePointer<Float>], owner: any AnyObject & Sendable) {
+        buffers = views.mapValues { UnsafeMutablePointer(mutating: $0) }
+        self.owner = owner
+    }
+
+    /// True when the buffers are views into a mapped artifact.
+    var isMapped: Bool { owner != nil }
+
+    deinit { if owner == nil { for p in buffers.values { p.deallocate() } } }
 }
 
 /// The buffers of one call (one per non-constant buffer) and the kernels' workspace.

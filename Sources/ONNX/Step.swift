@@ -82,11 +82,13 @@ struct ConvKernel: Sendable {
     let output: Int
     /// The buffer the kernel adds as it stores (`layer.residual` is then 1: table slot 2).
     let residual: Int?
+    /// The one-layer Darknet cfg the layer was built from (a compiled artifact rebuilds it).
+    let cfg: String
 
     /// Builds the layer through the Darknet cfg parser (so kernel choice and packing are the
     /// Darknet engine's own) and loads `spec`'s weights.
     init(_ spec: ConvSpec) throws {
-        let text = """
+        cfg = """
             [net]
             width=\(spec.width)
             height=\(spec.height)
@@ -99,15 +101,7 @@ struct ConvKernel: Sendable {
             groups=\(spec.groups)
             activation=\(spec.activation.rawValue)
             """
-        let config: DarknetConfig
-        do {
-            config = try DarknetConfig(text: text)
-        } catch {
-            throw ONNXError(.unsupported, "convolution \(spec.channels)→\(spec.filters) k\(spec.kernel): \(error)")
-        }
-        guard let layer = config.layers.first as? ConvolutionalLayer else {
-            throw ONNXError(.unsupported, "convolution could not be built on the engine's kernels")
-        }
+        let layer = try Self.unloaded(cfg, "\(spec.channels)→\(spec.filters) k\(spec.kernel)")
         let loaded: any DarknetLayer
         do {
             loaded = try layer.loadingWeights(spec.bias + spec.weights)
@@ -126,6 +120,30 @@ struct ConvKernel: Sendable {
             self.layer = conv
             residual = nil
         }
+    }
+
+    /// A kernel whose `layer` (built from `cfg`, with its residual folded in when `residual` is
+    /// set) already holds its weights in execution layout (a compiled artifact's).
+    init(cfg: String, layer: ConvolutionalLayer, input: Int, output: Int, residual: Int?) {
+        self.cfg = cfg
+        self.layer = residual == nil ? layer : layer.addingResidual(1)
+        self.input = input
+        self.output = output
+        self.residual = residual
+    }
+
+    /// The layer `cfg` describes, without weights.
+    static func unloaded(_ cfg: String, _ what: String) throws -> ConvolutionalLayer {
+        let config: DarknetConfig
+        do {
+            config = try DarknetConfig(text: cfg)
+        } catch {
+            throw ONNXError(.unsupported, "convolution \(what): \(error)")
+        }
+        guard let layer = config.layers.first as? ConvolutionalLayer else {
+            throw ONNXError(.unsupported, "convolution could not be built on the engine's kernels")
+        }
+        return layer
     }
 
     var workspaceSize: Int { layer.workspaceSize }

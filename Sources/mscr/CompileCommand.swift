@@ -3,18 +3,19 @@ import Common
 import FoundationEssentials
 import Functions
 import Inference
+import ONNX
 import ObjectStore
 
 /// `mscr compile --repository URI --model NAME [--version N]`: adds the compiled artifact to a
-/// published darknet-yolo version (`ModelRepository.addFile`: artifact first, manifest last).
+/// published darknet-yolo or onnx version (`ModelRepository.addFile`: artifact first, manifest last).
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compile",
-        abstract: "Add the compiled artifact (model.compiled) to a published darknet-yolo version.",
+        abstract: "Add the compiled artifact (model.compiled) to a published darknet-yolo or onnx version.",
         discussion: """
-            Reads model.cfg and model.weights of the version (verified), lays every weight out as this build \
-            runs it (batch-norm folded, Winograd regrouped, GEMM panels packed, page-aligned; docs/formats.md), \
-            uploads it as model.compiled, then replaces the version's manifest with one that lists it too \
+            Reads model.cfg and model.weights (darknet-yolo) or imports model.onnx (onnx; not a stock \
+            regressor) of the version (verified), lays every weight out as this build runs it (batch-norm \
+            folded, Winograd regrouped, GEMM panels packed, page-aligned; docs/formats.md), uploads it as model.compiled, then replaces the version's manifest with one that lists it too \
             (size, sha256 and per-chunk digests). Servers then load the version by mapping that file. A \
             version that already has an identical artifact is left alone; a different one is refused. Prints \
             {"model", "version", "repository", "file", "size", "sha256"} as JSON.
@@ -33,13 +34,19 @@ struct CompileCommand: ParsableCommand {
         let repository = try ModelRepository.open(RepositoryOption.resolve(repository))
         let number = try version ?? repository.latestVersion(of: model)
         let resolved = try repository.resolve(model: model, version: String(number))
-        guard resolved.manifest.format == "darknet-yolo" else {
+        let artifact: [UInt8]
+        switch resolved.manifest.format {
+        case "darknet-yolo":
+            let cfg = try resolved.read("model.cfg").bytes
+            let weights = try resolved.read("model.weights").bytes
+            artifact = try DarknetArtifact.compile(cfg: String(decoding: cfg, as: UTF8.self), weights: weights)
+        case "onnx" where resolved.manifest.files["scaler.json"] == nil:
+            artifact = try ONNXArtifact.compile(try resolved.read("model.onnx").bytes)
+        default:
             throw ValidationError(
-                "model '\(model)' version \(number) is \(resolved.manifest.format); only darknet-yolo models compile")
+                "model '\(model)' version \(number) is \(resolved.manifest.format)\(resolved.manifest.format == "onnx" ? " (a stock regressor)" : ""); only darknet-yolo and onnx detect/tensor models compile"
+            )
         }
-        let cfg = try resolved.read("model.cfg").bytes
-        let weights = try resolved.read("model.weights").bytes
-        let artifact = try DarknetArtifact.compile(cfg: String(decoding: cfg, as: UTF8.self), weights: weights)
         let manifest = try repository.addFile(
             model: model, version: number, name: Self.artifactName, bytes: artifact, chunked: true)
         let entry = manifest.files[Self.artifactName]

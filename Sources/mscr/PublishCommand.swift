@@ -24,9 +24,9 @@ struct PublishCommand: ParsableCommand {
             opset; its class names come from classes.txt, else the exporter's metadata (Ultralytics' `names`), \
             else `class N` for a [1, 4+N, boxes] output. A model.onnx with a scaler.json beside it is a stock \
             regressor (the stock function serves it): the scaler (min, max per column, as the original stack's \
-            train.py writes it) is published with it and both are checked together. A darknet-yolo model also \
-            gets its compiled artifact, model.compiled (weights in execution layout, loaded by a memory map; \
-            docs/formats.md), unless --no-compile. Prints {"model", "version", "format", "repository", "files"} \
+            train.py writes it) is published with it and both are checked together. A darknet-yolo model and an \
+            onnx model (not a stock regressor) also get their compiled artifact, model.compiled (the engine's \
+            graph with weights in execution layout, loaded by a memory map; docs/formats.md), unless --no-compile. Prints {"model", "version", "format", "repository", "files"} \
             as JSON. The repository defaults to $MSCR_MODEL_REPOSITORY, else ./models.
             """)
 
@@ -38,7 +38,7 @@ struct PublishCommand: ParsableCommand {
     var model: String
     @Option(help: "Version number (default: the latest + 1). An existing version is never overwritten.")
     var version: Int?
-    @Flag(help: "Do not write the compiled artifact of a darknet-yolo model.")
+    @Flag(help: "Do not write the compiled artifact of a darknet-yolo or onnx model.")
     var noCompile = false
 
     func run() throws {
@@ -64,6 +64,10 @@ struct PublishCommand: ParsableCommand {
             progress.say("compiling \(CompileCommand.artifactName)")
             files[CompileCommand.artifactName] = try DarknetArtifact.compile(
                 cfg: String(decoding: cfg, as: UTF8.self), weights: weights)
+        }
+        if bundle.format == "onnx", !noCompile, regressor == nil, let onnx = files["model.onnx"] {
+            progress.say("compiling \(CompileCommand.artifactName)")
+            files[CompileCommand.artifactName] = try ONNXArtifact.compile(onnx)
         }
         let started = Date()
         let manifest = try repository.publish(

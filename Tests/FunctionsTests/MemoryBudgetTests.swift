@@ -78,7 +78,7 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
         let host = try host(kind, functions: 3, limitMB: 250)
         let first = Task { try await host.invoke("f1", FunctionRequest(body: [], query: ["hold": "1"])) }
         let second = Task { try await host.invoke("f2", FunctionRequest(body: [], query: ["hold": "1"])) }
-        try await waitUntil(timeout: .seconds(10)) { host.load.active == 2 && warm(host).count == 2 }
+        try await waitUntil(timeout: .seconds(30)) { host.load.active == 2 && warm(host).count == 2 }
 
         let error = try await #require(throws: FunctionError.self) {
             _ = try await host.invoke("f3", FunctionRequest(body: []))

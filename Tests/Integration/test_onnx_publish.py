@@ -37,7 +37,8 @@ def test_yolov8n_publishes_as_onnx_with_its_class_names_from_the_metadata(tmp_pa
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
     assert report["format"] == "onnx" and report["version"] == 1
-    assert set(report["files"]) == {"model.onnx", "classes.txt"}
+    # model.compiled: the imported graph, mapped at load (test_onnx_artifact.py).
+    assert set(report["files"]) == {"model.onnx", "classes.txt", "model.compiled"}
     # The export's metadata holds names {0: '0', 1: '1', …, 79: '79'}.
     expected = [str(i) for i in range(80)]
     assert report["classes"] == {"count": 80, "from": "metadata"}

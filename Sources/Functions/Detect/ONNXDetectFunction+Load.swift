@@ -4,18 +4,19 @@ import ONNX
 import ObjectStore
 
 extension ONNXDetectFunction {
-    /// Loads a model version of format `onnx` for kind `detect`: imports `model.onnx` and takes
+    /// Loads a model version of format `onnx` for kind `detect`: maps its compiled artifact or
+    /// imports `model.onnx` (`ONNXModelLoader`), and takes
     /// the class names from `classes.txt`, else from the exporter's `names` metadata, else none
     /// (answers then say `class N`). `params`: `threshold` (0.25), `nms` (IoU, 0.7), `max_det` (300).
     package static func load(config: FunctionConfig, model: ModelVersion) throws -> ONNXDetectFunction {
         let origin = "model '\(model.model)' version \(model.version)"
-        let (bytes, _) = try model.read("model.onnx")
         do {
-            let network = try ONNXImporter.load(bytes)
+            let loaded = try ONNXModelLoader.load(model: model)
+            let network = loaded.network
             var names: [String] = []
             if model.manifest.files["classes.txt"] != nil {
                 names = DetectLoader.classNames(String(decoding: try model.read("classes.txt").bytes, as: UTF8.self))
-            } else if let entry = try ONNXModelInfo.metadata(bytes)["names"] {
+            } else if let entry = loaded.metadata["names"] {
                 names = ONNXModelInfo.classNames(fromNames: entry) ?? []
             }
             let maxDet = config.params["max_det"] ?? 300

@@ -23,9 +23,8 @@ package struct ONNXTensorKind: FunctionKind {
                 "\(origin) is of format '\(model.manifest.format)'; kind 'tensor' serves 'onnx' models (publish a folder with a model.onnx)",
                 retryAfter: 30)
         }
-        let (bytes, _) = try model.read("model.onnx")
         do {
-            return Loaded(version: model.version, network: try ONNXImporter.load(bytes))
+            return Loaded(version: model.version, network: try ONNXModelLoader.load(model: model).network)
         } catch let error as ONNXError {
             throw FunctionError(
                 .unavailable, "\(origin) cannot be loaded: \(error.message)", retryAfter: 30, underlying: error)
