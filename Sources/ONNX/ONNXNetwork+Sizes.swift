@@ -7,14 +7,16 @@ extension ONNXNetwork {
         return total
     }
 
-    /// Bytes of the convolutions' weights, the constants and one call's scratch set (buffers
-    /// that are views of others take none), for the memory budget; each call running at once
-    /// adds a scratch set.
+    /// Bytes of the convolutions' weights, the constants and one call's arena (its buffers as
+    /// the plan lays them out, and the workspace), for the memory budget; each call running at
+    /// once adds an arena.
     package var memoryBytes: Int {
-        let viewed = Set(views.map(\.buffer))
-        var floats = workspaceFloats
+        var floats = plan.totalFloats + workspaceFloats
         for case .conv(let c) in steps { floats += c.layer.weightCount }
-        for (b, size) in bufferSizes.enumerated() where !viewed.contains(b) { floats += size }
+        for (b, size) in bufferSizes.enumerated() where constants.buffers[b] != nil { floats += size }
         return 4 * floats
     }
+
+    /// Floats of one call's arena for the buffers (without the workspace).
+    package var arenaFloats: Int { plan.totalFloats }
 }

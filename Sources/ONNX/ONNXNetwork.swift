@@ -29,6 +29,8 @@ package final class ONNXNetwork: Sendable {
     let workspaceFloats: Int
     /// Buffers that live inside others (no memory of their own), resolved base-first.
     let views: [(buffer: Int, view: InPlaceLayout.View)]
+    /// Where the per-call buffers live in a call's arena.
+    let plan: BufferPlan
     private let pool = Mutex<[Scratch]>([])
 
     init(
@@ -51,12 +53,11 @@ package final class ONNXNetwork: Sendable {
             if case .maxPool(let p) = step { workspace = max(workspace, p.height * p.outWidth * Parallel.threads) }
         }
         workspaceFloats = workspace
-    }
-
-    /// Floats of each per-call buffer (0 for constants).
-    private var scratchSizes: [Int] {
-        let viewed = Set(views.map(\.buffer))
-        return bufferSizes.indices.map { constants.buffers[$0] == nil && !viewed.contains($0) ? bufferSizes[$0] : 0 }
+        plan = BufferPlan(
+            steps: steps, bufferSizes: bufferSizes, constants: Set(constants.buffers.keys), views: views,
+            inputs: inputs.map(\.buffer), outputs: outputs.map(\.buffer))
+        // One call's arena, its pages present now: the first forward is not slower than a warm one.
+        pool.withLock { $0.append(Scratch(plan: plan, workspace: workspace)) }
     }
 
     /// A one-line description of step `i` (kind and output shape), for profiles.
@@ -108,15 +109,8 @@ package final class ONNXNetwork: Sendable {
                 .invalidInput,
                 "the graph has no input '\(name)' (inputs: \(inputs.map(\.description).joined(separator: ", ")))")
         }
-        let scratch0 = pool.withLock { $0.popLast() } ?? Scratch(sizes: scratchSizes, workspace: workspaceFloats)
-        var scratch = scratch0
-        defer {
-            let done = scratch
-            pool.withLock { $0.append(done) }
-        }
-        if scratch.workspaceFloats < workspaceFloats {
-            scratch = Scratch(sizes: scratchSizes, workspace: workspaceFloats)
-        }
+        let scratch = pool.withLock { $0.popLast() } ?? Scratch(plan: plan, workspace: workspaceFloats)
+        defer { pool.withLock { $0.append(scratch) } }
         for input in inputs {
             guard let values = feeds[input.name] else {
                 throw ONNXError(.invalidInput, "missing input '\(input.name)' (shape \(input.shape))")
@@ -133,7 +127,8 @@ package final class ONNXNetwork: Sendable {
         }
         var table = [UnsafeMutablePointer<Float>]()
         table.reserveCapacity(bufferSizes.count)
-        for b in bufferSizes.indices { table.append(constants.buffers[b] ?? scratch.buffers[b]!) }
+        // Views own no floats: their entry is set from their base's just below.
+        for b in bufferSizes.indices { table.append(constants.buffers[b] ?? scratch.buffers[b] ?? scratch.workspace) }
         for (buffer, view) in views { table[buffer] = table[view.base] + view.offset }
         table.withUnsafeBufferPointer { t in
             for (i, step) in steps.enumerated() {
@@ -179,20 +174,18 @@ final class ConstantStore: @unchecked Sendable {
     deinit { if owner == nil { for p in buffers.values { p.deallocate() } } }
 }
 
-/// The buffers of one call (one per non-constant buffer) and the kernels' workspace.
+/// One call's memory: its buffers where the plan puts them and the kernels' workspace after
+/// them, in one pre-faulted arena.
 final class Scratch: @unchecked Sendable {
-    var buffers: [UnsafeMutablePointer<Float>?]
+    /// Each buffer that owns memory (nil for constants and views).
+    let buffers: [UnsafeMutablePointer<Float>?]
     let workspace: UnsafeMutablePointer<Float>
-    let workspaceFloats: Int
+    private let arena: PrefaultedFloats
 
-    init(sizes: [Int], workspace: Int) {
-        buffers = sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: max(1, $0)) }
-        workspaceFloats = max(1, workspace)
-        self.workspace = .allocate(capacity: workspaceFloats)
-    }
-
-    deinit {
-        for p in buffers { p?.deallocate() }
-        workspace.deallocate()
+    init(plan: BufferPlan, workspace: Int) {
+        arena = PrefaultedFloats(count: plan.totalFloats + max(1, workspace))
+        let base = arena.base
+        buffers = plan.offsets.map { $0.map { base + $0 } }
+        self.workspace = base + plan.totalFloats
     }
 }

@@ -30,11 +30,17 @@ package struct MemoryPlan: Sendable, Equatable {
 
     /// One block of the arena: floats `size`, live from step `start` through `end` (step -1
     /// is the preprocessing; step `i` is layer `i`; the step after the last layer is decoding).
-    struct Interval {
+    package struct Interval {
         var size: Int
         var start: Int
         var end: Int
         var area: Int { size * (end - start + 1) }
+
+        package init(size: Int, start: Int, end: Int) {
+            self.size = size
+            self.start = start
+            self.end = end
+        }
     }
 
     package init(input: FeatureShape, layers: [any DarknetLayer], extraWorkspace: Int = 0, inPlace: Bool = true) {
@@ -103,7 +109,7 @@ package struct MemoryPlan: Sendable, Equatable {
     /// (largest first; earliest first; largest size × lifetime first), keeping the tightest. Sizes
     /// are rounded up to 16 floats (64 bytes). For yolov3 @416 earliest-first comes within 0.1 MiB
     /// of the most that is live at once.
-    private static func place(_ blocks: [(id: Int, interval: Interval)]) -> (offsets: [Int: Int], total: Int) {
+    package static func place(_ blocks: [(id: Int, interval: Interval)]) -> (offsets: [Int: Int], total: Int) {
         typealias Block = (id: Int, interval: Interval)
         let orders: [(Block, Block) -> Bool] = [
             { ($1.interval.size, $0.interval.start, $0.id) < ($0.interval.size, $1.interval.start, $1.id) },

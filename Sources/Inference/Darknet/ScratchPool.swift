@@ -16,33 +16,13 @@ package final class ScratchArena: @unchecked Sendable {
     package let workspaces: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     /// The preprocessing's workspace (resize rows), clear of the network input.
     package let inputWorkspace: UnsafeMutablePointer<Float>
-
-    /// True when `base` is an anonymous mapping of `count · 4` bytes (else a heap allocation).
-    private let mapped: Bool
+    /// The arena's floats, every page present from the start.
+    private let storage: PrefaultedFloats
 
     package init(plan: MemoryPlan) {
-        count = max(plan.totalFloats, 16)
-        // Every page present now, so the first request does not pay for page faults: one
-        // pre-faulted anonymous mapping (zeroed by the kernel, in one call: faulting the 820
-        // pages of yolo-fastest's arena one by one and zeroing them took ~1.9 ms of its cold
-        // start), or, where that fails, the heap, touched.
-        #if canImport(Glibc)
-        let p = mmap(nil, count * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
-        if let p, p != MAP_FAILED {
-            base = p.bindMemory(to: Float.self, capacity: count)
-            mapped = true
-        } else {
-            base = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-                .bindMemory(to: Float.self, capacity: count)
-            base.initialize(repeating: 0, count: count)
-            mapped = false
-        }
-        #else
-        base = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: count)
-        base.initialize(repeating: 0, count: count)
-        mapped = false
-        #endif
+        storage = PrefaultedFloats(count: plan.totalFloats)
+        base = storage.base
+        count = storage.count
         table = .allocate(capacity: plan.offsets.count)
         for (i, offset) in plan.offsets.enumerated() { (table + i).initialize(to: base + offset) }
         workspaces = .allocate(capacity: max(1, plan.workspaceOffsets.count))
@@ -53,13 +33,6 @@ package final class ScratchArena: @unchecked Sendable {
     deinit {
         table.deallocate()
         workspaces.deallocate()
-        #if canImport(Glibc)
-        if mapped {
-            munmap(UnsafeMutableRawPointer(base), count * 4)
-            return
-        }
-        #endif
-        UnsafeMutableRawPointer(base).deallocate()
     }
 }
 
