@@ -36,7 +36,7 @@ package struct MSCRServer: Sendable {
         self.monitor = monitor
         let kinds =
             FunctionKinds.all(includeTest: configuration.enableTestFunctions, onForecast: monitor.onForecast)
-            + extraKinds
+            + extraKinds.map { $0.observed(by: monitor.onForecast) }
         let loadLogger = logger
         self.host = try FunctionHost(
             configs: configs, kinds: kinds, repository: repository,

@@ -36,6 +36,14 @@ package struct StockForecastEvent: Sendable, Equatable {
     /// Date of the series' last row, when the input had dates.
     package var lastDate: String?
     package var predicted: Double
+
+    package init(model: String, version: Int, day: Int, lastDate: String?, predicted: Double) {
+        self.model = model
+        self.version = version
+        self.day = day
+        self.lastDate = lastDate
+        self.predicted = predicted
+    }
 }
 
 /// A loaded `lstm-regressor` model serving `POST /functions/stock`: the native LSTM
@@ -65,9 +73,13 @@ package final class StockFunction: LoadedFunction {
     /// Typed API (V2 adapter): each window is `windowLength` rows of raw
     /// `Open, High, Low, Volume, Close` (oldest first); returns each window's next close in dollars.
     package func predict(windows: [[[Float]]]) throws -> [Float] {
+        try predictDoubles(windows: windows.map { $0.map { $0.map(Double.init) } }).map(Float.init)
+    }
+
+    /// Each window's next close, in dollars (windows of raw rows, oldest first).
+    package func predictDoubles(windows: [[[Double]]]) throws -> [Double] {
         do {
-            let p = try regressor.predict(windows: windows.map { $0.map { $0.map(Double.init) } })
-            return p.map(Float.init)
+            return try regressor.predict(windows: windows)
         } catch let error as InferenceError {
             throw FunctionError(.invalidInput, error.message, underlying: error)
         }

@@ -20,8 +20,18 @@ package struct StockKind: FunctionKind {
 
     /// `load` with its concrete type.
     package func loadStock(config: FunctionConfig, model: ModelVersion) throws -> StockFunction {
+        try StockFunction.load(model: model, onForecast: onForecast)
+    }
+}
+
+extension StockFunction {
+    /// Loads `model.json` (an `LSTMRegressor` file) from a model version, or, from a version of
+    /// format `onnx`, `model.onnx` and `scaler.json` (an `ONNXStockRegressor`).
+    package static func load(
+        model: ModelVersion, onForecast: (@Sendable (StockForecastEvent) -> Void)? = nil
+    ) throws -> StockFunction {
         let start = DispatchTime.now().uptimeNanoseconds
-        if model.manifest.format == "onnx" { return try loadONNX(config: config, model: model, start: start) }
+        if model.manifest.format == "onnx" { return try loadONNX(model: model, start: start, onForecast: onForecast) }
         let (bytes, stats) = try model.read(LSTMRegressor.fileName)
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
@@ -41,7 +51,9 @@ package struct StockKind: FunctionKind {
     }
 
     /// An ONNX regressor: `model.onnx` imported onto the engine, with `scaler.json`.
-    private func loadONNX(config: FunctionConfig, model: ModelVersion, start: UInt64) throws -> StockFunction {
+    private static func loadONNX(
+        model: ModelVersion, start: UInt64, onForecast: (@Sendable (StockForecastEvent) -> Void)?
+    ) throws -> StockFunction {
         let (graph, graphStats) = try model.read(ONNXStockRegressor.modelFileName)
         guard model.manifest.files[ONNXStockRegressor.scalerFileName] != nil else {
             throw FunctionError(
