@@ -87,8 +87,7 @@ struct StockOnPublicAPITests {
         let windows7 = Array(rows[0..<14]).flatMap { $0 }
         let (binaryBody, binaryLength) = V2Body.binary(
             header: #"""
-                {"inputs": [{"name": "window", "datatype": "FP32", "shape": [2, 5, 5], "parameters": {"binary_data_size": 200}}],
-                 "outputs": [{"name": "close", "parameters": {"binary_data": true}}]}
+                {"inputs": [{"name": "window", "datatype": "FP32", "shape": [2, 5, 5], "parameters": {"binary_data_size": 200}}]}
                 """#,
             chunks: [V2Body.fp32(windows5.map(Float.init))])
         let (nanBody, nanLength) = V2Body.binary(
@@ -174,10 +173,92 @@ struct StockOnPublicAPITests {
         }
     }
 
+    /// The answers the built-in kind gave to ``calls()`` (recorded with
+    /// `MSCR_RECORD_STOCK_ANSWERS=1 swift test --filter StockOnPublicAPITests` while it existed).
+    static let recordedPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Integration/fixtures/stock-public-api/answers.json").standardized.path
+
+    static func record(_ answers: [Answer], calls: [Call]) throws {
+        let list: [[String: Any]] = zip(calls, answers).map { call, answer in
+            [
+                "name": call.name, "status": answer.status, "content_type": answer.contentType ?? NSNull(),
+                "body": String(decoding: answer.body, as: UTF8.self),
+            ]
+        }
+        try FileManager.default.createDirectory(
+            atPath: (recordedPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys])
+            .write(to: URL(fileURLWithPath: recordedPath))
+    }
+
+    static func recorded() throws -> [(name: String, answer: Answer)] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: recordedPath))
+        let list = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        return try list.map { item in
+            (
+                try #require(item["name"] as? String),
+                Answer(
+                    status: try #require(item["status"] as? Int), contentType: item["content_type"] as? String,
+                    body: Array(try #require(item["body"] as? String).utf8))
+            )
+        }
+    }
+
+    /// Whether two texts are the same but for the last digits of their numbers (a model's
+    /// arithmetic may round differently on another CPU's kernels): the text between numbers is
+    /// equal, and each number is within 1e-3 + 1e-6 × its size of the other's.
+    static func sameUpToRounding(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        func split(_ bytes: [UInt8]) -> (text: [String], numbers: [Double]) {
+            let s = String(decoding: bytes, as: UTF8.self)
+            let regex = /-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/
+            var text: [String] = []
+            var numbers: [Double] = []
+            var rest = s[...]
+            while let match = rest.firstMatch(of: regex) {
+                text.append(String(rest[..<match.range.lowerBound]))
+                numbers.append(Double(match.output.0) ?? .nan)
+                rest = rest[match.range.upperBound...]
+            }
+            text.append(String(rest))
+            return (text, numbers)
+        }
+        let (x, y) = (split(a), split(b))
+        return x.text == y.text && x.numbers.count == y.numbers.count
+            && zip(x.numbers, y.numbers).allSatisfy { abs($0 - $1) <= 1e-3 + 1e-6 * abs($0) }
+    }
+
+    @Test("every call: the built-in kind's status, content type and body")
+    func recordedAnswers() async throws {
+        let calls = try Self.calls()
+        let recorded = try Self.recorded()
+        #expect(recorded.map(\.name) == calls.map(\.name), "the recorded calls are the calls")
+        let typed = try await Self.answers(
+            kind: StockUnderTest.kind, extraKinds: try TypedFunctionKinds.make([StockUnderTest.self]), calls: calls)
+        for ((name, old), new) in zip(recorded, typed) {
+            #expect(old.status == new.status, "\(name): \(old.status) vs \(new.status)")
+            #expect(old.contentType == new.contentType, "\(name)")
+            #expect(
+                Self.sameUpToRounding(old.body, new.body),
+                "\(name): \(String(decoding: old.body.prefix(300), as: UTF8.self)) vs \(String(decoding: new.body.prefix(300), as: UTF8.self))"
+            )
+        }
+        // Errors carry no numbers from the model: those are byte for byte.
+        for ((name, old), new) in zip(recorded, typed) where old.status != 200 {
+            #expect(old.body == new.body, "\(name)")
+        }
+        // The corpus covers forecasts, charts, V2 answers and errors, not only one of them.
+        #expect(Set(typed.map(\.status)) == [200, 400, 415])
+        #expect(typed.filter { $0.contentType == "image/svg+xml" }.count == 3)
+        #expect(typed.filter { $0.status == 200 }.count >= 16)
+    }
+
     @Test("every call: the same status, content type and bytes")
     func sameAnswers() async throws {
         let calls = try Self.calls()
         let builtIn = try await Self.answers(kind: "lstm-regressor", extraKinds: [], calls: calls)
+        if ProcessInfo.processInfo.environment["MSCR_RECORD_STOCK_ANSWERS"] == "1" {
+            try Self.record(builtIn, calls: calls)
+        }
         let typed = try await Self.answers(
             kind: StockUnderTest.kind, extraKinds: try TypedFunctionKinds.make([StockUnderTest.self]), calls: calls)
         #expect(builtIn.count == calls.count && typed.count == calls.count)
