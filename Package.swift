@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "MSCRMain",
             dependencies: [
-                "MSCRFunctions", "Runtime", "Functions", "InferenceKernels", "Detect",
+                "MSCRFunctions", "Runtime", "Functions", "InferenceKernels", "Detect", "Stock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -162,7 +162,7 @@ let package = Package(
             name: "mscr",
             dependencies: [
                 "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference", "InferenceKernels", "ONNX",
-                "MSCRMain", "Detect",
+                "MSCRMain", "Detect", "Stock", "MSCRFunctions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -25,6 +25,11 @@ public final class RegressorModel: FunctionModel {
         }
     }
 
+    /// A model already loaded (`mscr predict` reads a local `model.json`).
+    package init(_ function: StockFunction) {
+        self.function = function
+    }
+
     /// Rows per window: a forecast needs at least `window + 1` rows.
     public var window: Int { function.windowLength }
     /// The model's input columns, in order.
@@ -48,7 +53,7 @@ public final class RegressorModel: FunctionModel {
     /// for windows the model cannot take.
     public func predict(windows: [[[Double]]]) throws -> [Double] {
         do {
-            return try function.predictDoubles(windows: windows)
+            return try function.predict(windows: windows)
         } catch let error as FunctionError {
             throw FunctionFailure(error)
         }

@@ -35,7 +35,7 @@ package struct MSCRServer: Sendable {
             configs: configs, configuration: configuration, repository: repository, logger: logger)
         self.monitor = monitor
         let kinds =
-            FunctionKinds.all(includeTest: configuration.enableTestFunctions, onForecast: monitor.onForecast)
+            FunctionKinds.all(includeTest: configuration.enableTestFunctions)
             + extraKinds.map { $0.observed(by: monitor.onForecast) }
         let loadLogger = logger
         self.host = try FunctionHost(

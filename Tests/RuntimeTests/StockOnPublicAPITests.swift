@@ -10,17 +10,12 @@ import Runtime
 import Stock
 import Testing
 
-/// The stock function under a kind name of its own, so that it can be served beside the runtime's
-/// built-in `lstm-regressor` kind it replaces.
-struct StockUnderTest: StockForecasting {
-    static let kind = "stock-public-api"
-    init(parameters: FunctionParameters) throws {}
-}
-
-/// The stock function on the public API (`functions/stock`) answers byte for byte what the
-/// runtime's own `lstm-regressor` kind (`StockKind`) answers: the same requests to two servers
-/// over the same repository (an mscr LSTM and the committed ONNX LSTM with its scaler), one with
-/// each, compared status, content type and body (JSON, SVG charts, errors, V2 metadata and infer).
+/// The stock function on the public API (`functions/stock`) answers what the runtime's own
+/// `lstm-regressor` kind (`StockKind`, which it replaced) answered: the same requests over the same
+/// repository (an mscr LSTM and the committed ONNX LSTM with its scaler), compared with the old
+/// kind's recorded answers by status, content type and body (JSON, SVG charts, errors, V2 metadata
+/// and infer). Until the old kind was deleted the two were also served side by side and compared
+/// byte for byte (commit "Stock function on the public API beside the built-in kind").
 @Suite("stock on the public API equals the built-in kind")
 struct StockOnPublicAPITests {
     typealias Call = DetectOnPublicAPITests.Call
@@ -30,7 +25,7 @@ struct StockOnPublicAPITests {
         .appendingPathComponent("../Integration/fixtures/keras-lstm").standardized.path
 
     /// `stock` on a seeded mscr LSTM (window 5), `keras` on the ONNX export (window 7).
-    static func server(root: String, kind: String, extraKinds: [any FunctionKind]) throws -> MSCRServer {
+    static func server(root: String, kind: String = Stock.kind, extraKinds: [any FunctionKind]) throws -> MSCRServer {
         let fm = FileManager.default
         for (name, model) in [("stock", "stock-lstm"), ("keras", "keras-lstm")] {
             try fm.createDirectory(atPath: root + "/functions/" + name, withIntermediateDirectories: true)
@@ -173,23 +168,9 @@ struct StockOnPublicAPITests {
         }
     }
 
-    /// The answers the built-in kind gave to ``calls()`` (recorded with
-    /// `MSCR_RECORD_STOCK_ANSWERS=1 swift test --filter StockOnPublicAPITests` while it existed).
+    /// The answers the built-in kind gave to ``calls()``, recorded from it while it existed.
     static let recordedPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../Integration/fixtures/stock-public-api/answers.json").standardized.path
-
-    static func record(_ answers: [Answer], calls: [Call]) throws {
-        let list: [[String: Any]] = zip(calls, answers).map { call, answer in
-            [
-                "name": call.name, "status": answer.status, "content_type": answer.contentType ?? NSNull(),
-                "body": String(decoding: answer.body, as: UTF8.self),
-            ]
-        }
-        try FileManager.default.createDirectory(
-            atPath: (recordedPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys])
-            .write(to: URL(fileURLWithPath: recordedPath))
-    }
 
     static func recorded() throws -> [(name: String, answer: Answer)] {
         let data = try Data(contentsOf: URL(fileURLWithPath: recordedPath))
@@ -233,7 +214,7 @@ struct StockOnPublicAPITests {
         let recorded = try Self.recorded()
         #expect(recorded.map(\.name) == calls.map(\.name), "the recorded calls are the calls")
         let typed = try await Self.answers(
-            kind: StockUnderTest.kind, extraKinds: try TypedFunctionKinds.make([StockUnderTest.self]), calls: calls)
+            kind: Stock.kind, extraKinds: try TypedFunctionKinds.make([Stock.self]), calls: calls)
         for ((name, old), new) in zip(recorded, typed) {
             #expect(old.status == new.status, "\(name): \(old.status) vs \(new.status)")
             #expect(old.contentType == new.contentType, "\(name)")
@@ -252,29 +233,46 @@ struct StockOnPublicAPITests {
         #expect(typed.filter { $0.status == 200 }.count >= 16)
     }
 
-    @Test("every call: the same status, content type and bytes")
-    func sameAnswers() async throws {
-        let calls = try Self.calls()
-        let builtIn = try await Self.answers(kind: "lstm-regressor", extraKinds: [], calls: calls)
-        if ProcessInfo.processInfo.environment["MSCR_RECORD_STOCK_ANSWERS"] == "1" {
-            try Self.record(builtIn, calls: calls)
+    /// The monitor's counts for `function` in `GET /functions`.
+    static func monitor(_ client: some TestClientProtocol, _ function: String) async throws -> [String: Any] {
+        let list = try await client.execute(uri: "/functions", method: .get)
+        let json = try JSONSerialization.jsonObject(with: Data(list.body.readableBytesView))
+        let functions = (json as? [String: Any])?["functions"] as? [[String: Any]] ?? []
+        let entry = functions.first { $0["name"] as? String == function }
+        return (entry?["monitor"] as? [String: Any]) ?? [:]
+    }
+
+    @Test("every forecast is recorded with the retraining monitor, and feedback settles it")
+    func forecastsReachTheMonitor() async throws {
+        let root = NSTemporaryDirectory() + "mscr-stock-monitor-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try Self.server(root: root, extraKinds: try TypedFunctionKinds.make([Stock.self]))
+        let rows = V2StockTests.rows(12, seed: 3)
+        try await server.makeApplication(router: server.makeRouter()).test(.router) { client in
+            for count in [10, 12] {
+                let r = try await client.execute(
+                    uri: "/functions/stock", method: .post, headers: [.contentType: "text/csv"],
+                    body: ByteBuffer(bytes: Self.csv(Array(rows.prefix(count)))))
+                #expect(r.status == .ok)
+            }
+            // V2 predicts windows, not a series' next day: nothing to settle later.
+            let v2 = try await client.execute(
+                uri: "/v2/models/stock/infer", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(bytes: Self.v2([1, 5, 5], Array(rows.prefix(5)).flatMap { $0 })))
+            #expect(v2.status == .ok)
+            let before = try await Self.monitor(client, "stock")
+            let versions = before["versions"] as? [[String: Any]] ?? []
+            #expect(versions.count == 1)
+            #expect(versions.first?["version"] as? Int == 1)
+            #expect(versions.first?["predictions"] as? Int == 2, "\(before)")
+            #expect(versions.first?["feedback"] as? Int == 0)
+            let feedback = try await client.execute(
+                uri: "/functions/stock/feedback", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"day": 12, "actual": 600.5}"#))
+            #expect(feedback.status == .ok, "\(String(buffer: feedback.body))")
+            let after = try await Self.monitor(client, "stock")
+            #expect((after["versions"] as? [[String: Any]])?.first?["feedback"] as? Int == 1, "\(after)")
+            #expect(after["rolling_rmse"] as? Double != nil, "\(after)")
         }
-        let typed = try await Self.answers(
-            kind: StockUnderTest.kind, extraKinds: try TypedFunctionKinds.make([StockUnderTest.self]), calls: calls)
-        #expect(builtIn.count == calls.count && typed.count == calls.count)
-        for (call, (old, new)) in zip(calls, zip(builtIn, typed)) {
-            #expect(
-                old.status == new.status,
-                "\(call.name): \(old.status) vs \(new.status) \(String(decoding: new.body.prefix(300), as: UTF8.self))")
-            #expect(old.contentType == new.contentType, "\(call.name)")
-            #expect(
-                old.body == new.body,
-                "\(call.name): \(String(decoding: old.body.prefix(300), as: UTF8.self)) vs \(String(decoding: new.body.prefix(300), as: UTF8.self))"
-            )
-        }
-        // The corpus covers forecasts, charts, V2 answers and errors, not only one of them.
-        #expect(Set(typed.map(\.status)) == [200, 400, 415])
-        #expect(typed.filter { $0.contentType == "image/svg+xml" }.count == 3)
-        #expect(typed.filter { $0.status == 200 }.count >= 16)
     }
 }

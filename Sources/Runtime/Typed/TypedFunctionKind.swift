@@ -71,6 +71,17 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
     }
 }
 
+extension TypedFunctionKind {
+    /// The answer `POST /functions/<name>` gives to `request` from `function` with a model
+    /// already loaded (`mscr predict`: the same codecs and handler, without a server).
+    package static func answer(
+        _ request: FunctionRequest, function: Function, model: Function.Model, config: FunctionConfig, version: Int
+    ) throws -> FunctionResponse {
+        try TypedLoadedFunction(function: function, model: model, config: config, version: version, recorder: nil)
+            .invoke(request)
+    }
+}
+
 /// A loaded typed function: the function value and its model, shared by every request.
 struct TypedLoadedFunction<Function: InferenceFunction>: LoadedFunction {
     let function: Function

@@ -4,7 +4,7 @@ import MSCRFunctions
 /// Volume, Close rows, oldest first) → `close` FP32 `[-1, 1]` (each window's next close, in
 /// dollars). The window length and column count are the loaded model's; before a load, requests
 /// are checked against the window length `mscr train stock` uses (7).
-extension StockForecasting {
+extension Stock {
     /// The window length of the models `mscr train stock` makes (what a cold function reports).
     public static var defaultWindow: Int { 7 }
 
@@ -15,9 +15,6 @@ extension StockForecasting {
 
     /// `close` FP32 `[-1, 1]`.
     public static var outputTensors: [TensorDescriptor] { [TensorDescriptor("close", .fp32, [-1, 1])] }
-
-    /// `"lstm-regressor"`, whatever the kind's name.
-    public static var tensorPlatform: String { "lstm-regressor" }
 
     /// True: each model has its own window length.
     public static var tensorShapesVaryByModel: Bool { true }

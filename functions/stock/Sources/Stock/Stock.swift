@@ -10,7 +10,14 @@ import MSCRFunctions
 /// model's live error against feedback and retrains it. Over V2 it takes `window` (FP32
 /// `[batch, window, 5]`: raw rows, oldest first) and answers `close` (FP32 `[batch, 1]`, each
 /// window's next close in dollars).
-public struct Stock: StockForecasting {
+public struct Stock: TensorHandler {
+    /// The daily prices, as the body's CSV or JSON rows.
+    public typealias Input = PriceSeries
+    /// The forecast: the stock JSON, or with `?format=svg` a chart.
+    public typealias Output = PriceForecast
+    /// mscr's LSTM or an ONNX LSTM with its scaler.
+    public typealias Model = RegressorModel
+
     /// `"lstm-regressor"`.
     public static let kind = "lstm-regressor"
 
@@ -18,12 +25,7 @@ public struct Stock: StockForecasting {
     public init(parameters: FunctionParameters) throws {}
 }
 
-/// What the stock function does, whatever its kind's name: forecast a series over HTTP, predict
-/// windows over V2.
-public protocol StockForecasting: TensorHandler
-where Input == PriceSeries, Output == PriceForecast, Model == RegressorModel {}
-
-extension StockForecasting {
+extension Stock {
     /// Forecasts every day of the series that has a full window before it and the day after it,
     /// and records that last forecast with the runtime (the retraining monitor settles it against
     /// feedback).
