@@ -14,19 +14,19 @@ public final class RegressorModel: FunctionModel {
     public static var formats: [String] { ["lstm-regressor", "onnx"] }
 
     /// The loaded regressor, with the forecast over a series.
-    package let function: StockFunction
+    package let function: StockForecaster
 
     /// Loads the regressor from `files`, by their format.
     public init(files: ModelFiles, parameters: FunctionParameters) throws {
         do {
-            function = try StockFunction.load(model: files.model)
+            function = try StockForecaster.load(model: files.model)
         } catch let error as FunctionError {
             throw FunctionFailure(error)
         }
     }
 
     /// A model already loaded (`mscr predict` reads a local `model.json`).
-    package init(_ function: StockFunction) {
+    package init(_ function: StockForecaster) {
         self.function = function
     }
 

@@ -39,7 +39,7 @@ struct PredictCommand: AsyncParsableCommand {
         }
         guard let body else { throw ValidationError("cannot read \(input)") }
         let name = modelName ?? Path.lastComponent(model)
-        let loaded = RegressorModel(StockFunction(regressor: regressor, modelName: name, version: 0))
+        let loaded = RegressorModel(StockForecaster(regressor: regressor, modelName: name, version: 0))
         var query = ["format": format]
         if let order { query["order"] = order }
         let json = input.lowercased().hasSuffix(".json")

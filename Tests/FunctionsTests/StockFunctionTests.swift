@@ -16,7 +16,7 @@ struct StockFunctionTests {
             try JSONSerialization.jsonObject(with: Data(StockJSON.response(forecast).utf8)) as? [String: Any])
     }
 
-    func forecast(_ f: StockFunction, _ request: FunctionRequest) throws -> StockForecast {
+    func forecast(_ f: StockForecaster, _ request: FunctionRequest) throws -> StockForecast {
         try f.forecast(try StockSeries.parse(request))
     }
 
@@ -24,7 +24,7 @@ struct StockFunctionTests {
     func answer() throws {
         let rows = syntheticRows(12)
         let model = try stockModel()
-        let f = StockFunction(regressor: model, modelName: "stock-lstm", version: 3)
+        let f = StockForecaster(regressor: model, modelName: "stock-lstm", version: 3)
         let o = try json(try forecast(f, FunctionRequest(body: csv(rows), contentType: "text/csv")))
         #expect((o["model"] as? [String: Any])?["name"] as? String == "stock-lstm")
         #expect((o["model"] as? [String: Any])?["version"] as? Int == 3)
@@ -45,7 +45,7 @@ struct StockFunctionTests {
     @Test("newest-first input gives the same answer as oldest-first")
     func order() throws {
         let rows = syntheticRows(10)
-        let f = StockFunction(regressor: try stockModel(), modelName: "m", version: 1)
+        let f = StockForecaster(regressor: try stockModel(), modelName: "m", version: 1)
         let a = try forecast(f, FunctionRequest(body: csv(rows)))
         let b = try forecast(f, FunctionRequest(body: csv(rows.reversed()), query: ["order": "newest-first"]))
         #expect(a == b)
@@ -53,7 +53,7 @@ struct StockFunctionTests {
 
     @Test("fewer rows than window + 1 is invalid input")
     func tooFew() throws {
-        let f = StockFunction(regressor: try stockModel(), modelName: "m", version: 1)
+        let f = StockForecaster(regressor: try stockModel(), modelName: "m", version: 1)
         do {
             _ = try forecast(f, FunctionRequest(body: csv(syntheticRows(7))))
             Issue.record("answered 7 rows")
@@ -66,7 +66,7 @@ struct StockFunctionTests {
 
     @Test("SVG chart: both series, the forecast dot, escaped title")
     func svg() throws {
-        let f = StockFunction(regressor: try stockModel(), modelName: "a<b", version: 2)
+        let f = StockForecaster(regressor: try stockModel(), modelName: "a<b", version: 2)
         let text = StockChart.svg(try forecast(f, FunctionRequest(body: csv(syntheticRows(30)))))
         #expect(text.hasPrefix("<svg"))
         #expect(text.components(separatedBy: "<polyline").count == 3)
@@ -85,7 +85,7 @@ struct StockFunctionTests {
     @Test("typed API for V2: windows of raw rows to next closes")
     func typed() throws {
         let model = try stockModel()
-        let f = StockFunction(regressor: model, modelName: "m", version: 1)
+        let f = StockForecaster(regressor: model, modelName: "m", version: 1)
         let rows = syntheticRows(9)
         let windows = [Array(rows[0..<7]), Array(rows[2..<9])]
         let p = try f.predict(windows: windows)
@@ -102,14 +102,14 @@ struct StockFunctionTests {
         let repo = ModelRepository(store: store)
         try repo.publish(
             model: "stock-lstm", format: "lstm-regressor", files: ["model.json": try stockModel().encoded()])
-        let loaded = try StockFunction.load(model: try repo.resolve(model: "stock-lstm", version: "latest"))
+        let loaded = try StockForecaster.load(model: try repo.resolve(model: "stock-lstm", version: "latest"))
         #expect(loaded.version == 1 && loaded.modelName == "stock-lstm")
         #expect(loaded.windowLength == 7)
         // A corrupt model file is a load failure (503), not a crash.
         try repo.publish(
             model: "stock-lstm", format: "lstm-regressor", files: ["model.json": Array("{\"magic\":\"x\"}".utf8)])
         do {
-            _ = try StockFunction.load(model: try repo.resolve(model: "stock-lstm", version: "2"))
+            _ = try StockForecaster.load(model: try repo.resolve(model: "stock-lstm", version: "2"))
             Issue.record("loaded a corrupt model")
         } catch let e as FunctionError {
             #expect(e.code == .unavailable)

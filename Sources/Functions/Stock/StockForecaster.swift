@@ -50,7 +50,7 @@ package struct StockForecastEvent: Sendable, Equatable {
 /// A loaded `lstm-regressor` model (the native LSTM, model.json, or an ONNX regressor with its
 /// scaler) and the forecast over a series: what the public `RegressorModel` serves the stock
 /// function (`functions/stock`) and `mscr predict` with. Immutable and shared.
-package final class StockFunction: Sendable {
+package final class StockForecaster: Sendable {
     package let regressor: any StockRegressor
     package let modelName: String
     package let version: Int

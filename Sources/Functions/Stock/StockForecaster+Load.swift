@@ -1,15 +1,15 @@
 import Inference
 import ObjectStore
 
-extension StockFunction {
+extension StockForecaster {
     /// Loads `model.json` (an `LSTMRegressor` file) from a model version, or, from a version of
     /// format `onnx`, `model.onnx` and `scaler.json` (an `ONNXStockRegressor`). A file that does
     /// not parse is `unavailable` (503, retry after 30 s), naming the model and version.
-    package static func load(model: ModelVersion) throws -> StockFunction {
+    package static func load(model: ModelVersion) throws -> StockForecaster {
         if model.manifest.format == "onnx" { return try loadONNX(model: model) }
         let (bytes, _) = try model.read(LSTMRegressor.fileName)
         do {
-            return StockFunction(
+            return StockForecaster(
                 regressor: try LSTMRegressor.decode(bytes), modelName: model.model, version: model.version)
         } catch let error as InferenceError {
             throw unloadable(model, error)
@@ -17,7 +17,7 @@ extension StockFunction {
     }
 
     /// An ONNX regressor: `model.onnx` imported onto the engine, with `scaler.json`.
-    private static func loadONNX(model: ModelVersion) throws -> StockFunction {
+    private static func loadONNX(model: ModelVersion) throws -> StockForecaster {
         let (graph, _) = try model.read(ONNXStockRegressor.modelFileName)
         guard model.manifest.files[ONNXStockRegressor.scalerFileName] != nil else {
             throw FunctionError(
@@ -27,7 +27,7 @@ extension StockFunction {
         }
         let (scaler, _) = try model.read(ONNXStockRegressor.scalerFileName)
         do {
-            return StockFunction(
+            return StockForecaster(
                 regressor: try ONNXStockRegressor(model: graph, scaler: scaler), modelName: model.model,
                 version: model.version)
         } catch let error as InferenceError {
