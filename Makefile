@@ -6,7 +6,7 @@ RELEASE_BIN = .build/release/mscr
 
 .PHONY: run test deps test-deps build seed serve clean container-test format lint
 
-SWIFT_SOURCES = Sources Tests functions/detect/Sources examples/count-people/Sources examples/count-people/Tests
+SWIFT_SOURCES = Sources Tests functions/detect/Sources functions/stock/Sources examples/count-people/Sources examples/count-people/Tests
 
 ## Build the release binary, seed the local model repository with the demo models, serve on :$(PORT)
 run: deps build seed serve

@@ -133,10 +133,12 @@ let package = Package(
         // The detect function (kinds `detect`, `darknet-yolo`) on the public API only; its
         // function.json stays beside the sources (functions/detect).
         .target(name: "Detect", dependencies: ["MSCRFunctions"], path: "functions/detect/Sources/Detect"),
+        // The stock function (kind `lstm-regressor`) on the public API only (functions/stock).
+        .target(name: "Stock", dependencies: ["MSCRFunctions"], path: "functions/stock/Sources/Stock"),
         .target(
             name: "MSCRMain",
             dependencies: [
-                "MSCRFunctions", "Runtime", "Functions", "InferenceKernels", "Detect",
+                "MSCRFunctions", "Runtime", "Functions", "InferenceKernels", "Detect", "Stock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -160,7 +162,7 @@ let package = Package(
             name: "mscr",
             dependencies: [
                 "Common", "Runtime", "Functions", "Retraining", "ObjectStore", "Inference", "InferenceKernels", "ONNX",
-                "MSCRMain", "Detect",
+                "MSCRMain", "Detect", "Stock", "MSCRFunctions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -176,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Functions", "ObjectStore", "MSCRFunctions", "MSCRTesting", "Detect",
+                "Runtime", "Functions", "ObjectStore", "MSCRFunctions", "MSCRTesting", "Detect", "Stock",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

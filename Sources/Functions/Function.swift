@@ -78,9 +78,17 @@ package protocol FunctionKind: Sendable {
     /// The kind's tensor signature, known without loading a model (so V2 metadata answers while
     /// the function is cold); nil when the kind has no tensor interface.
     var tensorSignature: TensorSignature? { get }
+    /// This kind with the forecasts its functions make sent to `observer` (the retraining
+    /// monitor); a kind whose functions make none returns itself.
+    func observed(by observer: @escaping @Sendable (StockForecastEvent) -> Void) -> any FunctionKind
 }
 
 extension FunctionKind {
+    /// Itself: its functions make no forecasts.
+    package func observed(by observer: @escaping @Sendable (StockForecastEvent) -> Void) -> any FunctionKind {
+        self
+    }
+
     /// Accepts every config.
     package func validate(config: FunctionConfig) throws {}
 

@@ -1,15 +1,10 @@
-/// The function kinds built into the runtime: one literal table. (`detect` and `darknet-yolo`
-/// are typed functions on the public API, `functions/detect`, registered by `mscr` like a
-/// user's.)
+/// The function kinds built into the runtime: one literal table. (`detect`, `darknet-yolo` and
+/// `lstm-regressor` are typed functions on the public API, `functions/detect` and
+/// `functions/stock`, registered by `mscr` like a user's.)
 package enum FunctionKinds {
-    /// The built-in kinds; the test kind only when asked for. `onForecast` hears every stock
-    /// forecast (the retraining observer).
-    package static func all(
-        includeTest: Bool, onForecast: (@Sendable (StockForecastEvent) -> Void)? = nil
-    ) -> [any FunctionKind] {
-        var kinds: [any FunctionKind] = [
-            StockKind(onForecast: onForecast), ONNXTensorKind(),
-        ]
+    /// The built-in kinds; the test kind only when asked for.
+    package static func all(includeTest: Bool) -> [any FunctionKind] {
+        var kinds: [any FunctionKind] = [ONNXTensorKind()]
         if includeTest { kinds.append(TestKind()) }
         return kinds
     }

@@ -42,6 +42,8 @@ public struct FunctionContext: Sendable {
     public var coldStart: ColdStart?
     /// The request's trace id (W3C `traceparent` or Cloud Trace), if it had one.
     public var traceID: String?
+    /// Where ``record(_:)`` sends forecasts (the runtime's retraining monitor), if anywhere.
+    package var recorder: (@Sendable (ForecastRecord) -> Void)?
 
     /// A context (the runtime makes one per request; tests may make their own).
     public init(
@@ -59,4 +61,32 @@ public struct FunctionContext: Sendable {
 
     /// Time left before ``deadline`` (negative once it has passed).
     public var remainingTime: Duration { deadline - ContinuousClock.now }
+
+    /// Tells the runtime about a forecast this request made, so that its live error can be
+    /// measured: the runtime's retraining monitor (for `lstm-regressor` functions) settles it
+    /// against the actual value when `POST /functions/<name>/feedback` brings it, and starts a
+    /// retraining when the rolling error crosses `MSCR_RETRAIN_THRESHOLD`. Does nothing when the
+    /// runtime does not watch this function (and in a context a test made).
+    public func record(_ forecast: ForecastRecord) {
+        recorder?(forecast)
+    }
+}
+
+/// A forecast a function made, as ``FunctionContext/record(_:)`` reports it: which day it is for
+/// and the value predicted. The runtime adds the model's name and version.
+public struct ForecastRecord: Sendable, Equatable {
+    /// The row index of the forecast day in the request's series (feedback names it as `day`).
+    public var day: Int
+    /// The date of the series' last row, when the input had dates (feedback naming a later date
+    /// settles the latest forecast made after it).
+    public var lastDate: String?
+    /// The value predicted.
+    public var predicted: Double
+
+    /// A forecast of `predicted` for row `day`, made from a series ending on `lastDate`.
+    public init(day: Int, lastDate: String? = nil, predicted: Double) {
+        self.day = day
+        self.lastDate = lastDate
+        self.predicted = predicted
+    }
 }

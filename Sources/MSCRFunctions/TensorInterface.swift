@@ -9,7 +9,8 @@ internal import Functions
 /// protobuf encodings, checks each request's tensors against ``inputTensors`` (names, datatypes,
 /// shapes) before anything runs, calls ``input(from:)``, then the same
 /// ``InferenceFunction/handle(_:model:context:)`` as `POST /functions/<name>`, then
-/// ``outputTensors(from:)``, and encodes the outputs the client asked for. Errors are the
+/// ``outputTensors(from:)``, and encodes the outputs the client asked for (the tensors themselves
+/// are declared as a ``TensorHandler``'s). Errors are the
 /// protocol's (`{"error": "…"}`, a gRPC status) with the same messages.
 ///
 /// ```swift
@@ -26,28 +27,70 @@ internal import Functions
 ///     }
 /// }
 /// ```
-public protocol TensorInterface: InferenceFunction {
-    /// The inputs a request must send, each exactly once, in the order metadata lists them.
-    static var inputTensors: [TensorDescriptor] { get }
-    /// The outputs, in order: ``outputTensors(from:)`` returns exactly these (a client may ask
-    /// for a subset).
-    static var outputTensors: [TensorDescriptor] { get }
-
+public protocol TensorInterface: TensorHandler {
     /// The function's input from a request's tensors, which the runtime has checked against
-    /// ``inputTensors``. Throw ``FunctionFailure`` for values the function cannot take.
+    /// ``TensorHandler/inputTensors``. Throw ``FunctionFailure`` for values the function cannot take.
     func input(from tensors: TensorInputs) throws -> Input
 
-    /// The tensors of an output: every one of ``outputTensors``, in order, with its datatype and
-    /// a fitting shape (anything else is a bug of the function, a 500).
+    /// The tensors of an output: every one of ``TensorHandler/outputTensors``, in order, with its
+    /// datatype and a fitting shape (anything else is a bug of the function, a 500).
     func outputTensors(from output: Output) throws -> [NamedTensor]
-
-    /// The `platform` metadata reports (default: the function's ``InferenceFunction/kind``).
-    static var tensorPlatform: String { get }
 }
 
 extension TensorInterface {
+    /// ``input(from:)``, then the function's ``InferenceFunction/handle(_:model:context:)``, then
+    /// ``outputTensors(from:)``.
+    public func infer(_ tensors: TensorInputs, model: Model, context: FunctionContext) throws -> [NamedTensor] {
+        try outputTensors(from: try handle(try input(from: tensors), model: model, context: context))
+    }
+}
+
+/// A function that answers the Open Inference Protocol (KServe V2) with its own tensor handler,
+/// beside its `POST /functions/<name>` handler: for a function whose V2 operation is not its HTTP
+/// one (the stock function forecasts a whole series over HTTP, and predicts the next close of
+/// each of a batch of windows over V2). Most functions adopt ``TensorInterface`` instead, which
+/// runs the same handler for both.
+///
+/// The runtime parses the protocol's encodings, checks each request's tensors against
+/// ``inputTensors(for:)`` (before a load, against ``inputTensors``: every dimension, or only the
+/// names, datatypes and ranks when ``tensorShapesVaryByModel``), calls
+/// ``infer(_:model:context:)`` on its worker pool under the request deadline, checks the outputs
+/// against ``outputTensors(for:)`` and encodes the ones the client asked for.
+public protocol TensorHandler: InferenceFunction {
+    /// The inputs a request must send, each exactly once, in the order metadata lists them.
+    static var inputTensors: [TensorDescriptor] { get }
+    /// The outputs, in order: ``infer(_:model:context:)`` returns exactly these (a client may ask
+    /// for a subset).
+    static var outputTensors: [TensorDescriptor] { get }
+
+    /// The `platform` metadata reports (default: the function's ``InferenceFunction/kind``).
+    static var tensorPlatform: String { get }
+
+    /// Whether a loaded model has its own sizes (``inputTensors(for:)``): then a request is
+    /// checked against ``inputTensors`` only for names, datatypes and ranks before the model is
+    /// loaded, and metadata reports the serving model's tensors once it is loaded. Default: false.
+    static var tensorShapesVaryByModel: Bool { get }
+
+    /// The inputs of a loaded model (default: ``inputTensors``).
+    static func inputTensors(for model: Model) -> [TensorDescriptor]
+    /// The outputs of a loaded model (default: ``outputTensors``).
+    static func outputTensors(for model: Model) -> [TensorDescriptor]
+
+    /// Answers one V2 request: the inputs (checked against ``inputTensors(for:)``) → every one of
+    /// ``outputTensors(for:)``, in order. Throw ``FunctionFailure`` for values the function
+    /// cannot take.
+    func infer(_ tensors: TensorInputs, model: Model, context: FunctionContext) throws -> [NamedTensor]
+}
+
+extension TensorHandler {
     /// The function's kind.
     public static var tensorPlatform: String { kind }
+    /// False: every model has the declared tensors.
+    public static var tensorShapesVaryByModel: Bool { false }
+    /// ``inputTensors``.
+    public static func inputTensors(for model: Model) -> [TensorDescriptor] { inputTensors }
+    /// ``outputTensors``.
+    public static func outputTensors(for model: Model) -> [TensorDescriptor] { outputTensors }
 }
 
 /// A scalar request parameter of the V2 protocol (`"parameters": {"threshold": 0.5}`).

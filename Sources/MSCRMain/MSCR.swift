@@ -3,6 +3,7 @@ package import Functions
 internal import InferenceKernels
 public import MSCRFunctions
 internal import Runtime
+internal import Stock
 
 /// The entry point of a server built from your own functions.
 ///
@@ -17,8 +18,9 @@ internal import Runtime
 /// }
 /// ```
 public enum MSCR {
-    /// The functions every server offers on the public API: detect (kinds `detect`, `darknet-yolo`).
-    static let builtInFunctions: [any InferenceFunction.Type] = [Detect.self, DarknetYOLO.self]
+    /// The functions every server offers on the public API: detect (kinds `detect`, `darknet-yolo`)
+    /// and stock (kind `lstm-regressor`).
+    static let builtInFunctions: [any InferenceFunction.Type] = [Detect.self, DarknetYOLO.self, Stock.self]
 
     /// The host kinds of ``builtInFunctions`` (what `mscr serve` registers).
     package static func builtInFunctionKinds() throws -> [any FunctionKind] {

@@ -120,7 +120,7 @@ package final class PredictionObserver: Sendable {
         self.onFire = onFire
     }
 
-    /// Records a forecast (wire it to `StockKind(onForecast:)`).
+    /// Records a forecast (the runtime wires it to what functions record: `RetrainingMonitor`).
     package func recordPrediction(_ event: StockForecastEvent) {
         recordPrediction(version: event.version, day: event.day, lastDate: event.lastDate, predicted: event.predicted)
     }

@@ -39,8 +39,8 @@ package struct MSCRServer: Sendable {
             configs: configs, configuration: configuration, repository: repository, logger: logger)
         self.monitor = monitor
         let kinds =
-            FunctionKinds.all(includeTest: configuration.enableTestFunctions, onForecast: monitor.onForecast)
-            + extraKinds
+            FunctionKinds.all(includeTest: configuration.enableTestFunctions)
+            + extraKinds.map { $0.observed(by: monitor.onForecast) }
         let loadLogger = logger
         var settings = configuration.hostSettings
         settings.tracer = tracer

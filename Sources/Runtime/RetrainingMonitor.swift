@@ -52,7 +52,8 @@ package final class RetrainingMonitor: Sendable {
         self.byFunction = byFunction
     }
 
-    /// Wire this into `StockKind(onForecast:)`.
+    /// Where the forecasts functions record go (`FunctionKind.observed(by:)`; the stock
+    /// function records every forecast it makes).
     var onForecast: @Sendable (StockForecastEvent) -> Void {
         let observers = self.observers
         return { event in observers[event.model]?.recordPrediction(event) }

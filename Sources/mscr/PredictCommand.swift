@@ -3,9 +3,12 @@ import Common
 import FoundationEssentials
 import Functions
 import Inference
+import MSCRFunctions
 import Runtime
+import Stock
 
-/// `mscr predict`: runs the stock function on a file, through the same code path as HTTP.
+/// `mscr predict`: runs the stock function (`functions/stock`) on a file, through the same codecs
+/// and handler as `POST /functions/<name>`.
 struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
@@ -35,14 +38,16 @@ struct PredictCommand: AsyncParsableCommand {
             body = FileManager.default.contents(atPath: input)
         }
         guard let body else { throw ValidationError("cannot read \(input)") }
-        let function = StockFunction(
-            regressor: regressor, modelName: modelName ?? Path.lastComponent(model), version: 0)
+        let name = modelName ?? Path.lastComponent(model)
+        let loaded = RegressorModel(StockForecaster(regressor: regressor, modelName: name, version: 0))
         var query = ["format": format]
         if let order { query["order"] = order }
         let json = input.lowercased().hasSuffix(".json")
         do {
-            let response = try function.invoke(
-                FunctionRequest(body: Array(body), contentType: json ? "application/json" : "text/csv", query: query))
+            let config = FunctionConfig(name: "stock", kind: Stock.kind, model: name)
+            let response = try TypedFunctionKind<Stock>.answer(
+                FunctionRequest(body: Array(body), contentType: json ? "application/json" : "text/csv", query: query),
+                function: try Stock(parameters: FunctionParameters(config)), model: loaded, config: config, version: 0)
             StandardStream.writeOutput(response.body)
             if format == "json" { StandardStream.writeOutput("\n") }
         } catch {

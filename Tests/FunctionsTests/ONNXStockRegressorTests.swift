@@ -25,10 +25,8 @@ struct ONNXStockRegressorTests {
         return try repo.resolve(model: "keras-lstm", version: "latest")
     }
 
-    static let config = FunctionConfig(name: "stock", kind: "lstm-regressor", model: "keras-lstm")
-
     @Test func predictsWithinACentOfKerasOnGOOG() throws {
-        let function = try StockKind().loadStock(config: Self.config, model: try Self.repository())
+        let function = try StockForecaster.load(model: try Self.repository())
         #expect(function.windowLength == 7 && function.regressor.columns.count == 5)
         let series = try StockSeries.parse(body: try googCSV(), json: false, order: .newestFirst)
         let forecast = try function.forecast(series)
@@ -44,7 +42,7 @@ struct ONNXStockRegressorTests {
     /// Windows run 64 per graph call, the last call padded: any count gives the same values as
     /// the series path, window by window.
     @Test func batchedWindowsMatchTheSeries() throws {
-        let function = try StockKind().loadStock(config: Self.config, model: try Self.repository())
+        let function = try StockForecaster.load(model: try Self.repository())
         let rows = Array(syntheticRows(140, start: 700))
         let series = try function.regressor.predict(series: rows)
         for count in [1, 63, 64, 65, 134] {
@@ -57,7 +55,7 @@ struct ONNXStockRegressorTests {
     @Test func aVersionWithoutScalerIsUnavailableAndSaysWhy() throws {
         let version = try Self.repository(files: ["model.onnx": try Self.file("model.onnx")])
         let error = try #require(throws: FunctionError.self) {
-            try StockKind().loadStock(config: Self.config, model: version)
+            try StockForecaster.load(model: version)
         }
         #expect(error.code == .unavailable && error.message.contains("scaler.json"))
     }

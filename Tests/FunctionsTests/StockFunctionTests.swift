@@ -1,6 +1,5 @@
 import Foundation
 import Inference
-import Synchronization
 import Testing
 
 @testable import Functions
@@ -12,18 +11,21 @@ import FoundationXML
 
 @Suite("Stock function")
 struct StockFunctionTests {
-    func json(_ response: FunctionResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+    func json(_ forecast: StockForecast) throws -> [String: Any] {
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(StockJSON.response(forecast).utf8)) as? [String: Any])
+    }
+
+    func forecast(_ f: StockForecaster, _ request: FunctionRequest) throws -> StockForecast {
+        try f.forecast(try StockSeries.parse(request))
     }
 
     @Test("JSON answer: a prediction per day after the first window, aligned with actuals, and the forecast")
     func answer() throws {
         let rows = syntheticRows(12)
         let model = try stockModel()
-        let f = StockFunction(regressor: model, modelName: "stock-lstm", version: 3)
-        let response = try f.invoke(FunctionRequest(body: csv(rows), contentType: "text/csv"))
-        #expect(response.contentType == "application/json")
-        let o = try json(response)
+        let f = StockForecaster(regressor: model, modelName: "stock-lstm", version: 3)
+        let o = try json(try forecast(f, FunctionRequest(body: csv(rows), contentType: "text/csv")))
         #expect((o["model"] as? [String: Any])?["name"] as? String == "stock-lstm")
         #expect((o["model"] as? [String: Any])?["version"] as? Int == 3)
         let predictions = try #require(o["predictions"] as? [[String: Any]])
@@ -43,34 +45,29 @@ struct StockFunctionTests {
     @Test("newest-first input gives the same answer as oldest-first")
     func order() throws {
         let rows = syntheticRows(10)
-        let f = StockFunction(regressor: try stockModel(), modelName: "m", version: 1)
-        let a = try f.invoke(FunctionRequest(body: csv(rows)))
-        let b = try f.invoke(FunctionRequest(body: csv(rows.reversed()), query: ["order": "newest-first"]))
-        #expect(a.body == b.body)
+        let f = StockForecaster(regressor: try stockModel(), modelName: "m", version: 1)
+        let a = try forecast(f, FunctionRequest(body: csv(rows)))
+        let b = try forecast(f, FunctionRequest(body: csv(rows.reversed()), query: ["order": "newest-first"]))
+        #expect(a == b)
     }
 
-    @Test("fewer rows than window + 1 is invalid input; so is an unknown format")
+    @Test("fewer rows than window + 1 is invalid input")
     func tooFew() throws {
-        let f = StockFunction(regressor: try stockModel(), modelName: "m", version: 1)
+        let f = StockForecaster(regressor: try stockModel(), modelName: "m", version: 1)
         do {
-            _ = try f.invoke(FunctionRequest(body: csv(syntheticRows(7))))
+            _ = try forecast(f, FunctionRequest(body: csv(syntheticRows(7))))
             Issue.record("answered 7 rows")
         } catch let e as FunctionError {
             #expect(e.code == .invalidInput)
             #expect(e.message.contains("at least 8 rows"))
         }
-        #expect(throws: FunctionError.self) {
-            try f.invoke(FunctionRequest(body: csv(syntheticRows(9)), query: ["format": "png"]))
-        }
-        #expect(try f.invoke(FunctionRequest(body: csv(syntheticRows(8)))).status == 200)
+        #expect(try forecast(f, FunctionRequest(body: csv(syntheticRows(8)))).predictions.count == 1)
     }
 
     @Test("SVG chart: both series, the forecast dot, escaped title")
     func svg() throws {
-        let f = StockFunction(regressor: try stockModel(), modelName: "a<b", version: 2)
-        let r = try f.invoke(FunctionRequest(body: csv(syntheticRows(30)), query: ["format": "svg"]))
-        #expect(r.contentType == "image/svg+xml")
-        let text = String(decoding: r.body, as: UTF8.self)
+        let f = StockForecaster(regressor: try stockModel(), modelName: "a<b", version: 2)
+        let text = StockChart.svg(try forecast(f, FunctionRequest(body: csv(syntheticRows(30)))))
         #expect(text.hasPrefix("<svg"))
         #expect(text.components(separatedBy: "<polyline").count == 3)
         #expect(text.contains("<circle"))
@@ -82,50 +79,37 @@ struct StockFunctionTests {
             #expect(coords.allSatisfy { Double($0)?.isFinite == true })
         }
         // Well-formed XML.
-        #expect(XMLParser(data: Data(r.body)).parse())
+        #expect(XMLParser(data: Data(text.utf8)).parse())
     }
 
     @Test("typed API for V2: windows of raw rows to next closes")
     func typed() throws {
         let model = try stockModel()
-        let f = StockFunction(regressor: model, modelName: "m", version: 1)
+        let f = StockForecaster(regressor: model, modelName: "m", version: 1)
         let rows = syntheticRows(9)
         let windows = [Array(rows[0..<7]), Array(rows[2..<9])]
-        let p = try f.predict(windows: windows.map { $0.map { $0.map(Float.init) } })
-        let want = try model.predict(windows: windows.map { $0.map { $0.map { Double(Float($0)) } } })
+        let p = try f.predict(windows: windows)
+        let want = try model.predict(windows: windows)
         #expect(f.windowLength == 7)
         #expect(p.count == 2)
-        for k in 0..<2 { #expect(abs(Double(p[k]) - want[k]) < 1e-3) }
+        #expect(p == want)
         #expect(throws: FunctionError.self) { try f.predict(windows: [[[1, 2, 3, 4, 5]]]) }
     }
 
-    @Test("StockKind loads model.json from the repository and reports forecasts")
+    @Test("load reads model.json from the repository; a corrupt one is unavailable")
     func kind() throws {
         let store = MemoryObjectStore()
         let repo = ModelRepository(store: store)
         try repo.publish(
             model: "stock-lstm", format: "lstm-regressor", files: ["model.json": try stockModel().encoded()])
-        let events = Mutex<[StockForecastEvent]>([])
-        let kind = StockKind(onForecast: { e in events.withLock { $0.append(e) } })
-        #expect(kind.kind == "lstm-regressor")
-        let config = FunctionConfig(name: "stock", kind: "lstm-regressor", model: "stock-lstm")
-        let loaded = try kind.loadStock(config: config, model: try repo.resolve(model: "stock-lstm", version: "latest"))
-        #expect(loaded.version == 1)
-        #expect((loaded.loadStats?.bytes ?? 0) > 100)
-        let body =
-            "Date,Open,High,Low,Close,Adj Close,Volume\n"
-            + (0..<9).map { "2020-01-0\($0 + 1),600,610,590,\(600 + $0),\(600 + $0),1000" }.joined(separator: "\n")
-        _ = try loaded.invoke(FunctionRequest(body: Array(body.utf8)))
-        let seen = events.withLock { $0 }
-        #expect(seen.count == 1)
-        #expect(seen.first?.day == 9)
-        #expect(seen.first?.lastDate == "2020-01-09")
-        #expect(seen.first?.version == 1)
+        let loaded = try StockForecaster.load(model: try repo.resolve(model: "stock-lstm", version: "latest"))
+        #expect(loaded.version == 1 && loaded.modelName == "stock-lstm")
+        #expect(loaded.windowLength == 7)
         // A corrupt model file is a load failure (503), not a crash.
         try repo.publish(
             model: "stock-lstm", format: "lstm-regressor", files: ["model.json": Array("{\"magic\":\"x\"}".utf8)])
         do {
-            _ = try kind.load(config: config, model: try repo.resolve(model: "stock-lstm", version: "2"))
+            _ = try StockForecaster.load(model: try repo.resolve(model: "stock-lstm", version: "2"))
             Issue.record("loaded a corrupt model")
         } catch let e as FunctionError {
             #expect(e.code == .unavailable)

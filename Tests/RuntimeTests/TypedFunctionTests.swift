@@ -134,7 +134,7 @@ import Testing
             typealias Input = EchoContext.Input
             typealias Output = EchoContext.Output
             typealias Model = EchoContext.Model
-            static let kind = "lstm-regressor"
+            static let kind = "mscr-test"
             init(parameters: FunctionParameters) throws {}
             func handle(_ input: Input, model: Model, context: FunctionContext) throws -> Output {
                 throw FunctionFailure.internal("unreachable")

@@ -6,6 +6,7 @@ import Inference
 import Logging
 import ObjectStore
 import Runtime
+import Stock
 import Testing
 
 /// The stock tensor adapter on seeded (untrained) models: every window's `close` equals the
@@ -43,7 +44,9 @@ struct V2StockTests {
         c.port = 0
         c.functionsDirectory = root + "/functions"
         c.modelRepository = "file://" + root + "/models"
-        let server = try MSCRServer(configuration: c, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let server = try MSCRServer(
+            configuration: c, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            extraKinds: try TypedFunctionKinds.make([Stock.self]))
 
         let rows = Self.rows(window + batch - 1, seed: UInt64(window * 100 + batch))
         let windows = (0..<batch).map { Array(rows[$0..<($0 + window)]) }

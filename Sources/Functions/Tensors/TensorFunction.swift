@@ -50,7 +50,8 @@ package struct TensorRequest: Sendable {
 /// `infer` is blocking CPU work, like `invoke`: the host runs it on its pool.
 package protocol TensorFunction: LoadedFunction {
     /// The inputs and outputs of this loaded model. It may refine the kind's static signature
-    /// (`TensorSignatures.signature(forKind:)`), e.g. the window length of a stock model.
+    /// (`TensorSignatures.signature(forKind:)`, or a typed kind's), e.g. the window length of a
+    /// stock model.
     var tensorSignature: TensorSignature { get }
     /// Runs one inference on inputs already checked against `tensorSignature`; returns every
     /// output of the signature, in its order.
@@ -85,7 +86,6 @@ package enum TensorSignatures {
     /// The static signature of `kind`, or nil when the kind has no tensor interface.
     package static func signature(forKind kind: String) -> TensorSignature? {
         switch kind {
-        case "lstm-regressor": return StockFunction.tensorSignature(window: StockFunction.defaultWindow, columns: 5)
         case TensorTestKind.kindName: return TensorTestKind.signature
         case ONNXTensorKind.kindName: return ONNXTensorKind.staticSignature
         default: return nil

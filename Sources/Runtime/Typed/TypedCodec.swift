@@ -10,6 +10,9 @@ import MSCRFunctions
 ///   `file` part: the image goes to `Input`'s ``EncodedImage`` field, every other field comes
 ///   from the query string (``QueryDecoder``).
 /// - Anything else: 415. The output is JSON with sorted keys.
+///
+/// An input that is a ``PriceSeries`` and an output that is a ``PriceForecast`` have their own
+/// codecs (`TypedCodec+Series.swift`).
 package enum TypedCodec {
     /// The media types taken as an image body.
     static let imageTypes: Set<String> = [
@@ -20,6 +23,7 @@ package enum TypedCodec {
     package static func decode<T: Decodable>(
         _ type: T.Type, from request: FunctionRequest, body: InputBody = .jsonOrImage
     ) throws -> T {
+        if let series = try series(T.self, from: request) { return series }
         let media = request.contentType?.split(separator: ";").first.map { $0.trimmed.lowercased() } ?? ""
         do {
             if body == .imageOnly {
@@ -83,6 +87,7 @@ package enum TypedCodec {
     /// ``DetectedImage``, which is the detect JSON or, with `?format=jpeg`, the image with its
     /// boxes drawn.
     package static func response<T: Encodable>(_ output: T, query: [String: String]) throws -> FunctionResponse {
+        if let forecast = output as? PriceForecast { return try response(forecast, query: query) }
         guard let detected = output as? DetectedImage else {
             return FunctionResponse(body: try encode(output), contentType: "application/json")
         }

@@ -13,11 +13,21 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
     package let tensorSignature: TensorSignature?
     /// Makes the loaded function: a plain one, or one that also speaks tensors.
     let wrap: @Sendable (TypedLoadedFunction<Function>) -> any LoadedFunction
+    /// Where the function's ``FunctionContext/record(_:)`` goes (the retraining monitor).
+    var recorder: (@Sendable (StockForecastEvent) -> Void)?
 
     /// A function without a tensor interface: `POST /functions/<name>` only.
     package init(_ function: Function.Type = Function.self) {
         tensorSignature = nil
         wrap = { $0 }
+        recorder = nil
+    }
+
+    /// This kind with its functions' recorded forecasts sent to `observer`.
+    package func observed(by observer: @escaping @Sendable (StockForecastEvent) -> Void) -> any FunctionKind {
+        var kind = self
+        kind.recorder = observer
+        return kind
     }
 
     package var kind: String { Function.kind }
@@ -49,7 +59,9 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
         do {
             let loaded = try Function.Model(files: ModelFiles(model), parameters: parameters)
             let function = try Function(parameters: parameters)
-            return wrap(TypedLoadedFunction(function: function, model: loaded, config: config, version: model.version))
+            return wrap(
+                TypedLoadedFunction(
+                    function: function, model: loaded, config: config, version: model.version, recorder: recorder))
         } catch let failure as FunctionFailure {
             // The runtime's own load errors (a model that does not parse) already say so.
             if let original = failure.underlying as? FunctionError, original.code == .unavailable { throw original }
@@ -59,19 +71,33 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
     }
 }
 
+extension TypedFunctionKind {
+    /// The answer `POST /functions/<name>` gives to `request` from `function` with a model
+    /// already loaded (`mscr predict`: the same codecs and handler, without a server).
+    package static func answer(
+        _ request: FunctionRequest, function: Function, model: Function.Model, config: FunctionConfig, version: Int
+    ) throws -> FunctionResponse {
+        try TypedLoadedFunction(function: function, model: model, config: config, version: version, recorder: nil)
+            .invoke(request)
+    }
+}
+
 /// A loaded typed function: the function value and its model, shared by every request.
 struct TypedLoadedFunction<Function: InferenceFunction>: LoadedFunction {
     let function: Function
     let model: Function.Model
     let config: FunctionConfig
     let version: Int
+    /// Hears the forecasts the function records (with this model's name and version).
+    let recorder: (@Sendable (StockForecastEvent) -> Void)?
 
     /// What the model says it holds.
     var memoryBytes: Int? { model.memoryBytes }
 
     func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
-        // An image answer's format is checked before anything is read.
+        // An image or chart answer's format is checked before anything is read.
         if Function.Output.self == DetectedImage.self { _ = try TypedCodec.imageFormat(request.query) }
+        if Function.Output.self == PriceForecast.self { _ = try TypedCodec.chartFormat(request.query) }
         let input = try TypedCodec.decode(Function.Input.self, from: request, body: Function.inputBody)
         let output = try handle(
             input,
@@ -102,8 +128,18 @@ struct TypedLoadedFunction<Function: InferenceFunction>: LoadedFunction {
                 waitMs: wait, version: coldLoad?.version ?? version, fetchMs: coldLoad?.fetchMs ?? 0,
                 parseMs: coldLoad?.parseMs ?? 0, totalMs: coldLoad?.totalMs ?? wait, bytes: coldLoad?.bytes ?? 0)
         }
-        return FunctionContext(
+        var context = FunctionContext(
             logger: logger, functionName: config.name, modelName: config.model, modelVersion: version,
             deadline: deadline ?? ContinuousClock.now.advanced(by: .seconds(60)), coldStart: cold, traceID: traceID)
+        if let recorder {
+            let (model, version) = (config.model, version)
+            context.recorder = { record in
+                recorder(
+                    StockForecastEvent(
+                        model: model, version: version, day: record.day, lastDate: record.lastDate,
+                        predicted: record.predicted))
+            }
+        }
+        return context
     }
 }

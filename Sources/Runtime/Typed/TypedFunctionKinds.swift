@@ -21,13 +21,13 @@ package enum TypedFunctionKinds {
         return kinds
     }
 
-    /// The kind of one type: with the V2 protocol when it is a ``TensorInterface``.
+    /// The kind of one type: with the V2 protocol when it is a ``TensorHandler``.
     private static func kindOf<F: InferenceFunction>(_ type: F.Type) -> any FunctionKind {
-        if let tensors = type as? any TensorInterface.Type { return tensorKindOf(tensors) }
+        if let tensors = type as? any TensorHandler.Type { return tensorKindOf(tensors) }
         return TypedFunctionKind(type)
     }
 
-    private static func tensorKindOf<F: TensorInterface>(_ type: F.Type) -> any FunctionKind {
+    private static func tensorKindOf<F: TensorHandler>(_ type: F.Type) -> any FunctionKind {
         TypedFunctionKind(tensors: type)
     }
 }

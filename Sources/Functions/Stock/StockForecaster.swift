@@ -27,7 +27,8 @@ package struct StockForecast: Sendable, Equatable {
     package var naiveRMSE: Double?
 }
 
-/// What the stock function tells the retraining observer about each forecast it makes.
+/// What the stock function tells the retraining observer about each forecast it makes (its
+/// `FunctionContext.record`, with the model's name and version).
 package struct StockForecastEvent: Sendable, Equatable {
     package var model: String
     package var version: Int
@@ -36,38 +37,38 @@ package struct StockForecastEvent: Sendable, Equatable {
     /// Date of the series' last row, when the input had dates.
     package var lastDate: String?
     package var predicted: Double
+
+    package init(model: String, version: Int, day: Int, lastDate: String?, predicted: Double) {
+        self.model = model
+        self.version = version
+        self.day = day
+        self.lastDate = lastDate
+        self.predicted = predicted
+    }
 }
 
-/// A loaded `lstm-regressor` model serving `POST /functions/stock`: the native LSTM
-/// (model.json) or an ONNX regressor with its scaler. Immutable and shared.
-package final class StockFunction: LoadedFunction {
+/// A loaded `lstm-regressor` model (the native LSTM, model.json, or an ONNX regressor with its
+/// scaler) and the forecast over a series: what the public `RegressorModel` serves the stock
+/// function (`functions/stock`) and `mscr predict` with. Immutable and shared.
+package final class StockForecaster: Sendable {
     package let regressor: any StockRegressor
     package let modelName: String
     package let version: Int
-    /// What the load cost (bytes of model.json, fetch and parse time).
-    package let loadStats: LoadReport?
-    private let onForecast: (@Sendable (StockForecastEvent) -> Void)?
 
-    package init(
-        regressor: any StockRegressor, modelName: String, version: Int, loadStats: LoadReport? = nil,
-        onForecast: (@Sendable (StockForecastEvent) -> Void)? = nil
-    ) {
+    package init(regressor: any StockRegressor, modelName: String, version: Int) {
         self.regressor = regressor
         self.modelName = modelName
         self.version = version
-        self.loadStats = loadStats
-        self.onForecast = onForecast
     }
 
     /// Rows per window: a request needs at least `windowLength + 1` rows.
     package var windowLength: Int { regressor.window }
 
-    /// Typed API (V2 adapter): each window is `windowLength` rows of raw
-    /// `Open, High, Low, Volume, Close` (oldest first); returns each window's next close in dollars.
-    package func predict(windows: [[[Float]]]) throws -> [Float] {
+    /// Each window's next close, in dollars (windows of `windowLength` raw rows of
+    /// `Open, High, Low, Volume, Close`, oldest first).
+    package func predict(windows: [[[Double]]]) throws -> [Double] {
         do {
-            let p = try regressor.predict(windows: windows.map { $0.map { $0.map(Double.init) } })
-            return p.map(Float.init)
+            return try regressor.predict(windows: windows)
         } catch let error as InferenceError {
             throw FunctionError(.invalidInput, error.message, underlying: error)
         }
@@ -104,23 +105,5 @@ package final class StockFunction: LoadedFunction {
             model: modelName, version: version, window: w, predictions: days,
             next: .init(day: n, date: nil, predicted: values[n - w], actual: nil), lastDate: series.dates?.last,
             rmse: (se / count).squareRoot(), naiveRMSE: (naive / count).squareRoot())
-    }
-
-    /// `POST /functions/stock`: `?format=json` (default) or `svg`; `?order=` for headerless rows.
-    package func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
-        let format = request.query["format"]?.lowercased() ?? "json"
-        guard format == "json" || format == "svg" else {
-            throw FunctionError(.invalidInput, "format must be 'json' or 'svg', not '\(format)'")
-        }
-        let series = try StockSeries.parse(request)
-        let result = try forecast(series)
-        onForecast?(
-            StockForecastEvent(
-                model: modelName, version: version, day: result.next.day, lastDate: result.lastDate,
-                predicted: result.next.predicted))
-        if format == "svg" {
-            return FunctionResponse(body: Array(StockChart.svg(result).utf8), contentType: "image/svg+xml")
-        }
-        return FunctionResponse(body: Array(StockJSON.response(result).utf8), contentType: "application/json")
     }
 }
