@@ -220,9 +220,12 @@ def main():
     results = {}
     try:
         for name, (folder, cfg, weights, size) in models.items():
-            if not os.path.exists(os.path.join(repo, name, '1', 'manifest.json')):
-                log(f'publishing {name} (with its compiled artifact) to {repo}')
-                run([a.mscr, 'publish', folder, '--repository', repo, '--model', name, '--version', '1'])
+            # Published again by this binary every run: an artifact another build wrote (another
+            # artifact format version) would be ignored and the "artifact" rows would measure
+            # the source files.
+            shutil.rmtree(os.path.join(repo, name), ignore_errors=True)
+            log(f'publishing {name} (with its compiled artifact) to {repo}')
+            run([a.mscr, 'publish', folder, '--repository', repo, '--model', name, '--version', '1'])
             if moto:
                 log(f'publishing {name} to moto S3')
                 run([a.mscr, 'publish', folder, '--repository', 's3://models/repo', '--model', name],

@@ -13,8 +13,8 @@ struct CompileCommand: ParsableCommand {
         commandName: "compile",
         abstract: "Add the compiled artifact (model.compiled) to a published darknet-yolo or onnx version.",
         discussion: """
-            Reads model.cfg and model.weights (darknet-yolo) or imports model.onnx (onnx; not a stock \
-            regressor) of the version (verified), lays every weight out as this build runs it (batch-norm \
+            Reads model.cfg and model.weights (darknet-yolo) or imports model.onnx (onnx; a stock \
+            regressor's graph at the stock function's batch of 64) of the version (verified), lays every weight out as this build runs it (batch-norm \
             folded, Winograd regrouped, GEMM panels packed, page-aligned; docs/formats.md), uploads it as model.compiled, then replaces the version's manifest with one that lists it too \
             (size, sha256 and per-chunk digests). Servers then load the version by mapping that file. A \
             version that already has an identical artifact is left alone; a different one is refused. Prints \
@@ -40,11 +40,14 @@ struct CompileCommand: ParsableCommand {
             let cfg = try resolved.read("model.cfg").bytes
             let weights = try resolved.read("model.weights").bytes
             artifact = try DarknetArtifact.compile(cfg: String(decoding: cfg, as: UTF8.self), weights: weights)
-        case "onnx" where resolved.manifest.files["scaler.json"] == nil:
-            artifact = try ONNXArtifact.compile(try resolved.read("model.onnx").bytes)
+        case "onnx":
+            // A stock regressor (with scaler.json) runs its graph at the stock function's batch.
+            let regressor = resolved.manifest.files[ONNXStockRegressor.scalerFileName] != nil
+            artifact = try ONNXArtifact.compile(
+                try resolved.read("model.onnx").bytes, batch: regressor ? ONNXStockRegressor.importBatch : 1)
         default:
             throw ValidationError(
-                "model '\(model)' version \(number) is \(resolved.manifest.format)\(resolved.manifest.format == "onnx" ? " (a stock regressor)" : ""); only darknet-yolo and onnx detect/tensor models compile"
+                "model '\(model)' version \(number) is \(resolved.manifest.format); only darknet-yolo and onnx models compile"
             )
         }
         let manifest = try repository.addFile(

@@ -25,7 +25,7 @@ struct PublishCommand: ParsableCommand {
             else `class N` for a [1, 4+N, boxes] output. A model.onnx with a scaler.json beside it is a stock \
             regressor (the stock function serves it): the scaler (min, max per column, as the original stack's \
             train.py writes it) is published with it and both are checked together. A darknet-yolo model and an \
-            onnx model (not a stock regressor) also get their compiled artifact, model.compiled (the engine's \
+            onnx model (a stock regressor's graph at the stock function's batch) also get their compiled artifact, model.compiled (the engine's \
             graph with weights in execution layout, loaded by a memory map; docs/formats.md), unless --no-compile. Prints {"model", "version", "format", "repository", "files"} \
             as JSON. The repository defaults to $MSCR_MODEL_REPOSITORY, else ./models.
             """)
@@ -65,9 +65,10 @@ struct PublishCommand: ParsableCommand {
             files[CompileCommand.artifactName] = try DarknetArtifact.compile(
                 cfg: String(decoding: cfg, as: UTF8.self), weights: weights)
         }
-        if bundle.format == "onnx", !noCompile, regressor == nil, let onnx = files["model.onnx"] {
+        if bundle.format == "onnx", !noCompile, let onnx = files["model.onnx"] {
             progress.say("compiling \(CompileCommand.artifactName)")
-            files[CompileCommand.artifactName] = try ONNXArtifact.compile(onnx)
+            files[CompileCommand.artifactName] = try ONNXArtifact.compile(
+                onnx, batch: regressor == nil ? 1 : ONNXStockRegressor.importBatch)
         }
         let started = Date()
         let manifest = try repository.publish(

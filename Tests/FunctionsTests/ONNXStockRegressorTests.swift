@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import ONNX
 import ObjectStore
 import Testing
 
@@ -37,6 +38,30 @@ struct ONNXStockRegressorTests {
         #expect(got.count == expected.count && got.count == series.rows.count - 6)
         let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst < 0.01, "largest difference from Keras: $\(worst)")
+    }
+
+    /// Published with its compiled artifact (the graph at the stock function's batch, as `mscr
+    /// publish` writes it), the regressor's network is the mapped artifact and it forecasts
+    /// exactly as from model.onnx.
+    @Test func theCompiledArtifactForecastsExactlyAsModelONNX() throws {
+        let onnx = try Self.file("model.onnx")
+        let repo = ModelRepository(store: MemoryObjectStore())
+        try repo.publish(
+            model: "keras-lstm", format: "onnx",
+            files: [
+                "model.onnx": onnx, "scaler.json": try Self.file("scaler.json"),
+                DarknetModelLoader.artifactName: try ONNXArtifact.compile(onnx, batch: ONNXStockRegressor.importBatch),
+            ], chunked: [DarknetModelLoader.artifactName])
+        let compiled = try repo.resolve(model: "keras-lstm", version: "latest")
+        let loaded = try ONNXModelLoader.load(
+            model: compiled, policy: ArtifactPolicy(), batch: ONNXStockRegressor.importBatch)
+        #expect(loaded.source == .artifact && loaded.fallbackReason == nil)
+        #expect(loaded.network.inputs.first?.shape.first == ONNXStockRegressor.importBatch)
+        let series = try StockSeries.parse(body: try googCSV(), json: false, order: .newestFirst)
+        let fromArtifact = try StockForecaster.load(model: compiled).forecast(series)
+        let fromSource = try StockForecaster.load(model: try Self.repository()).forecast(series)
+        #expect(fromArtifact.predictions.map(\.predicted) == fromSource.predictions.map(\.predicted))
+        #expect(fromArtifact.next.predicted == fromSource.next.predicted)
     }
 
     /// Windows run 64 per graph call, the last call padded: any count gives the same values as

@@ -46,7 +46,8 @@ def stock_server(tmp_path_factory):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
-    assert report["format"] == "onnx" and set(report["files"]) == {"model.onnx", "scaler.json"}
+    # The graph is compiled too, at the stock function's batch (model.compiled, mapped when served).
+    assert report["format"] == "onnx" and set(report["files"]) == {"model.onnx", "scaler.json", "model.compiled"}
     assert report["regressor"] == {"window": 7, "columns": ["Open", "High", "Low", "Volume", "Close"]}
     p = subprocess.run([mscr_binary(), "publish", str(KERAS), "--repository", repo, "--model", "keras-fixture"],
                        capture_output=True, text=True, timeout=120)

@@ -20,8 +20,11 @@ package enum ONNXModelLoader {
         package var fallbackReason: String?
     }
 
-    /// Loads `model`. `policy.useArtifact == false` (`MSCR_ARTIFACT=off`) skips the artifact.
-    package static func load(model: ModelVersion, policy: ArtifactPolicy = .current) throws -> Loaded {
+    /// Loads `model`, a symbolic batch imported as `batch` (the artifact was compiled with the
+    /// same: `mscr publish` and `mscr compile` give a stock regressor's graph
+    /// `ONNXStockRegressor.importBatch`, every other graph 1). `policy.useArtifact == false`
+    /// (`MSCR_ARTIFACT=off`) skips the artifact.
+    package static func load(model: ModelVersion, policy: ArtifactPolicy = .current, batch: Int = 1) throws -> Loaded {
         var reason: String?
         let name = DarknetModelLoader.artifactName
         if model.manifest.files[name] != nil {
@@ -49,7 +52,7 @@ package enum ONNXModelLoader {
             }
         }
         let (bytes, _) = try model.read("model.onnx")
-        let network = try ONNXImporter.load(bytes)
+        let network = try ONNXImporter.load(bytes, batch: batch)
         return Loaded(
             network: network, metadata: try ONNXModelInfo.metadata(bytes), source: .sources, fallbackReason: reason)
     }

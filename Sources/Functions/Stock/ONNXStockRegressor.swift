@@ -39,6 +39,12 @@ package struct ONNXStockRegressor: StockRegressor {
         } catch let error as ONNXError {
             throw InferenceError(.invalidModel, "model.onnx: \(error.message)")
         }
+        try self.init(network: network, scaler: scalerBytes)
+    }
+
+    /// `network` (imported, or mapped from a compiled artifact, with a symbolic batch of
+    /// ``importBatch``) with `scaler` (scaler.json bytes), checking they fit.
+    package init(network: ONNXNetwork, scaler scalerBytes: [UInt8]) throws {
         guard network.inputs.count == 1, network.outputs.count == 1, network.inputs[0].shape.count == 3 else {
             throw InferenceError(
                 .invalidModel,

@@ -1,4 +1,5 @@
 import Inference
+import ONNX
 import ObjectStore
 
 extension StockForecaster {
@@ -16,9 +17,9 @@ extension StockForecaster {
         }
     }
 
-    /// An ONNX regressor: `model.onnx` imported onto the engine, with `scaler.json`.
+    /// An ONNX regressor: its compiled artifact mapped, or `model.onnx` imported onto the engine
+    /// (`ONNXModelLoader`), with `scaler.json`.
     private static func loadONNX(model: ModelVersion) throws -> StockForecaster {
-        let (graph, _) = try model.read(ONNXStockRegressor.modelFileName)
         guard model.manifest.files[ONNXStockRegressor.scalerFileName] != nil else {
             throw FunctionError(
                 .unavailable,
@@ -27,11 +28,14 @@ extension StockForecaster {
         }
         let (scaler, _) = try model.read(ONNXStockRegressor.scalerFileName)
         do {
+            let network = try ONNXModelLoader.load(model: model, batch: ONNXStockRegressor.importBatch).network
             return StockForecaster(
-                regressor: try ONNXStockRegressor(model: graph, scaler: scaler), modelName: model.model,
+                regressor: try ONNXStockRegressor(network: network, scaler: scaler), modelName: model.model,
                 version: model.version)
         } catch let error as InferenceError {
             throw unloadable(model, error)
+        } catch let error as ONNXError {
+            throw unloadable(model, InferenceError(.invalidModel, "model.onnx: \(error.message)"))
         }
     }
 
