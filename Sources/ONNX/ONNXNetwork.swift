@@ -50,7 +50,6 @@ package final class ONNXNetwork: Sendable {
         var workspace = 0
         for step in steps {
             if case .conv(let c) = step { workspace = max(workspace, c.workspaceSize) }
-            if case .maxPool(let p) = step { workspace = max(workspace, p.height * p.outWidth * Parallel.threads) }
         }
         workspaceFloats = workspace
         plan = BufferPlan(

@@ -16,20 +16,8 @@ import Testing
 /// engine's own rendering of its detections.
 @Suite("detect on the public API answers as the built-in kind did")
 struct DetectOnPublicAPITests {
-    struct Call: Sendable {
-        var name: String
-        var uri: String
-        var method: HTTPRequest.Method = .post
-        var contentType: String?
-        var body: [UInt8]
-        var headers: HTTPFields = [:]
-    }
-
-    struct Answer: Equatable {
-        var status: Int
-        var contentType: String?
-        var body: [UInt8]
-    }
+    typealias Call = RouterCall
+    typealias Answer = RouterAnswer
 
     static func image(_ name: String) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: V2DetectTests.shared + "/data/images/" + name)))
@@ -108,22 +96,7 @@ struct DetectOnPublicAPITests {
     static func answers(kinds: [any FunctionKind], calls: [Call]) async throws -> [Answer] {
         let root = NSTemporaryDirectory() + "mscr-detect-api-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let server = try V2DetectTests.server(root: root, kinds: kinds)
-        return try await server.makeApplication(router: server.makeRouter()).test(.router) { client in
-            var answers: [Answer] = []
-            for call in calls {
-                var headers = call.headers
-                if let type = call.contentType { headers[.contentType] = type }
-                let response = try await client.execute(
-                    uri: call.uri, method: call.method, headers: headers,
-                    body: call.method == .get ? nil : ByteBuffer(bytes: call.body))
-                answers.append(
-                    Answer(
-                        status: Int(response.status.code), contentType: response.headers[.contentType],
-                        body: Array(response.body.readableBytesView)))
-            }
-            return answers
-        }
+        return try await V2DetectTests.server(root: root, kinds: kinds).answers(calls)
     }
 
     /// Each call's status and content type (recorded from the runtime's own detect kind while it

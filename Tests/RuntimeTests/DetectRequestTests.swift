@@ -10,12 +10,7 @@ import Testing
 /// the errors it gets, through the router: the runtime's codecs, the function and the engine.
 @Suite("Detect requests")
 struct DetectRequestTests {
-    struct Reply {
-        var status: Int
-        var contentType: String?
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-    }
+    typealias Reply = RouterAnswer
 
     /// Sends each `(uri, content type, body)` to one detect server (yolo-fastest-1.1, at most
     /// `maxPixels` decoded pixels) and returns the replies in order.
@@ -24,21 +19,8 @@ struct DetectRequestTests {
     ) async throws -> [Reply] {
         let root = NSTemporaryDirectory() + "mscr-detect-requests-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let server = try V2DetectTests.server(root: root, maxPixels: maxPixels)
-        return try await server.makeApplication(router: server.makeRouter()).test(.router) { client in
-            var replies: [Reply] = []
-            for request in requests {
-                var headers: HTTPFields = [:]
-                if let type = request.contentType { headers[.contentType] = type }
-                let response = try await client.execute(
-                    uri: request.uri, method: .post, headers: headers, body: ByteBuffer(bytes: request.body))
-                replies.append(
-                    Reply(
-                        status: Int(response.status.code), contentType: response.headers[.contentType],
-                        body: Array(response.body.readableBytesView)))
-            }
-            return replies
-        }
+        return try await V2DetectTests.server(root: root, maxPixels: maxPixels).answers(
+            requests.map { RouterCall(name: $0.uri, uri: $0.uri, contentType: $0.contentType, body: $0.body) })
     }
 
     static func image(_ name: String) throws -> [UInt8] { try DetectOnPublicAPITests.image(name) }

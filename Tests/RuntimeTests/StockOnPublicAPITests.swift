@@ -18,8 +18,8 @@ import Testing
 /// byte for byte (commit "Stock function on the public API beside the built-in kind").
 @Suite("stock on the public API equals the built-in kind")
 struct StockOnPublicAPITests {
-    typealias Call = DetectOnPublicAPITests.Call
-    typealias Answer = DetectOnPublicAPITests.Answer
+    typealias Call = RouterCall
+    typealias Answer = RouterAnswer
 
     static let keras = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../Integration/fixtures/keras-lstm").standardized.path
@@ -150,22 +150,7 @@ struct StockOnPublicAPITests {
     static func answers(kind: String, extraKinds: [any FunctionKind], calls: [Call]) async throws -> [Answer] {
         let root = NSTemporaryDirectory() + "mscr-stock-api-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let server = try server(root: root, kind: kind, extraKinds: extraKinds)
-        return try await server.makeApplication(router: server.makeRouter()).test(.router) { client in
-            var answers: [Answer] = []
-            for call in calls {
-                var headers = call.headers
-                if let type = call.contentType { headers[.contentType] = type }
-                let response = try await client.execute(
-                    uri: call.uri, method: call.method, headers: headers,
-                    body: call.method == .get ? nil : ByteBuffer(bytes: call.body))
-                answers.append(
-                    Answer(
-                        status: Int(response.status.code), contentType: response.headers[.contentType],
-                        body: Array(response.body.readableBytesView)))
-            }
-            return answers
-        }
+        return try await server(root: root, kind: kind, extraKinds: extraKinds).answers(calls)
     }
 
     /// The answers the built-in kind gave to ``calls()``, recorded from it while it existed.
