@@ -147,7 +147,7 @@ package struct RuntimeConfiguration: Sendable {
         if let t = try seconds("MSCR_RETRAIN_COOLDOWN") { c.retrainCooldown = t }
         c.retrainData = env["MSCR_RETRAIN_DATA"].flatMap { $0.isEmpty ? nil : $0 }
         if let raw = env["MSCR_RETRAIN_ORDER"], !raw.isEmpty {
-            guard let order = try? StockSeries.Order(query: raw) else {
+            guard let order = try? StockSeries.Order(raw) else {
                 throw FunctionError(.invalidInput, "MSCR_RETRAIN_ORDER=\(raw) is not oldest-first or newest-first")
             }
             c.retrainOrder = order

@@ -1,5 +1,5 @@
 /// Just enough `multipart/form-data` (RFC 7578) to take one named part's bytes.
-package enum DetectMultipartBody {
+package enum MultipartBody {
     /// The boundary parameter of a `multipart/form-data` content type, unquoted.
     package static func boundary(of contentType: String) -> String? {
         for parameter in contentType.split(separator: ";").dropFirst() {
