@@ -42,7 +42,7 @@ package struct RuntimeConfiguration: Sendable {
     package var webRoot: String?
     package var logLevel: Logger.Level = .info
     package var logFormat: LogFormat = .json
-    package var hostSettings = FunctionHost.Settings()
+    package var hostSettings = FunctionHostSettings()
     /// Knative / Cloud Run identity: K_SERVICE, K_REVISION, K_CONFIGURATION, CLOUD_RUN_JOB.
     package var service: [String: String] = [:]
     /// `GOOGLE_CLOUD_PROJECT`, for trace ids Cloud Logging links.
