@@ -1,4 +1,3 @@
-
 /// What one model load cost (DESIGN.md "Cold start, defined"): fetch from object storage,
 /// parse into tensors. With streaming loads the two overlap: `fetchMs` is time spent waiting
 /// for bytes, `parseMs` the rest of the load.

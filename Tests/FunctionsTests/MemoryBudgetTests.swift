@@ -52,7 +52,9 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
             onEvict: { config, _ in evicted.mutate { $0.append(config.name) } })
     }
 
-    func warm(_ host: FunctionHost<SizedKind.Loaded>) -> [String] { host.status().filter { $0.state == .warm }.map(\.name) }
+    func warm(_ host: FunctionHost<SizedKind.Loaded>) -> [String] {
+        host.status().filter { $0.state == .warm }.map(\.name)
+    }
 
     @Test("six functions, room for two: each load evicts the least recently used idle one")
     func leastRecentlyUsedIsEvicted() async throws {

@@ -8,7 +8,8 @@ import Testing
     static let rows = "1,2,0.5,9,1.5\n2,3,1,9,2.5\n"
 
     static func series(_ body: String, _ contentType: String?, _ query: [String: String] = [:]) throws -> StockSeries {
-        try TypedCodec.stockSeries(from: FunctionRequest(body: Array(body.utf8), contentType: contentType, query: query))
+        try TypedCodec.stockSeries(
+            from: FunctionRequest(body: Array(body.utf8), contentType: contentType, query: query))
     }
 
     @Test("?order= reverses headerless rows; the default is oldest first; a bad order is invalid input")

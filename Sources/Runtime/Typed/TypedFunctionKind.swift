@@ -79,8 +79,9 @@ extension TypedFunctionKind {
     ) throws -> FunctionResponse {
         let call = FunctionCall(
             timing: CallTiming(), deadline: ContinuousClock.now.advanced(by: .seconds(60)), version: version)
-        return try TypedLoadedFunction(function: function, model: model, config: config, version: version, recorder: nil)
-            .answer(request, call: call)
+        let loaded = TypedLoadedFunction(
+            function: function, model: model, config: config, version: version, recorder: nil)
+        return try loaded.answer(request, call: call)
     }
 }
 
