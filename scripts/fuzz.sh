@@ -5,7 +5,7 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      default: 120 s, all targets
 #
-# Targets: image (the libjpeg/libpng shim), csv (stock CSV/JSON), cfg (Darknet cfg parser),
+# Targets: image (the libjpeg/libpng shim), csv (the runtime's stock series codec: CSV/JSON, forms), cfg (Darknet cfg parser),
 # weights (the streaming weights reader), v2 (the Open Inference Protocol request parser),
 # onnx (the ONNX importer: protobuf, validation, folding, kernels; then a run of small graphs),
 # grpc (the gRPC V2 ModelInferRequest decoding).

@@ -1,75 +1,20 @@
-import Logging
 import ObjectStore
 
-/// A request to a function, independent of HTTP: the same value comes from the HTTP layer,
-/// the V2 adapter and the CLI.
-package struct FunctionRequest: Sendable {
-    package var body: [UInt8]
-    /// The `Content-Type` header as sent, parameters included: the media type is compared without
-    /// case by its readers, a multipart boundary is case-sensitive (browsers send mixed-case ones).
-    package var contentType: String?
-    /// Query parameters (`format`, `order`, …).
-    package var query: [String: String]
-    /// The request's logger (trace metadata attached by the transport), if it has one.
-    package var logger: Logger?
-    /// The trace id of the request (W3C `traceparent` or `X-Cloud-Trace-Context`), if any.
-    package var traceID: String?
-    /// When the request must have its answer; set by the host.
-    package var deadline: ContinuousClock.Instant?
-    /// How long this request waited for a model load (nil: warm); set by the host.
-    package var coldWaitMs: Double?
-    /// The load this request waited for, if any; set by the host.
-    package var coldLoad: LoadReport?
-
-    package init(
-        body: [UInt8], contentType: String? = nil, query: [String: String] = [:], logger: Logger? = nil,
-        traceID: String? = nil
-    ) {
-        self.body = body
-        self.contentType = contentType
-        self.query = query
-        self.logger = logger
-        self.traceID = traceID
-    }
-}
-
-/// A function's answer. The host adds timing; the runtime turns it into HTTP.
-package struct FunctionResponse: Sendable {
-    package var body: [UInt8]
-    package var contentType: String
-    package var status: Int
-
-    package init(body: [UInt8], contentType: String = "application/json", status: Int = 200) {
-        self.body = body
-        self.contentType = contentType
-        self.status = status
-    }
-}
-
-/// A model loaded into memory and ready to answer: immutable and shared by every request
-/// (per-call scratch is the function's business). `invoke` is blocking CPU work: the host
-/// runs it on its bounded pool, never on an event loop.
-package protocol LoadedFunction: Sendable {
-    /// The repository version this instance was loaded from.
-    var version: Int { get }
-    /// Answers one request.
-    func invoke(_ request: FunctionRequest) throws -> FunctionResponse
-    /// Bytes the loaded model holds, when the kind knows better than its kind's estimate (for the
-    /// memory budget).
-    var memoryBytes: Int? { get }
-}
-
-extension LoadedFunction {
-    package var memoryBytes: Int? { nil }
-}
-
-/// A kind of function (`darknet-yolo`, `lstm-regressor`): knows how to load its model.
-package protocol FunctionKind: Sendable {
+/// A kind of function (`tensor`, `detect`, `lstm-regressor`, …): knows how to load a model
+/// version into `Loaded`, the immutable value the host keeps and hands to every call of the
+/// function (per-call scratch is the value's own business). The host knows nothing of what a
+/// call does with it: the runtime decides that (its kinds load values that answer HTTP and V2).
+package protocol FunctionKind<Loaded>: Sendable {
+    /// What a load makes; shared by every call, so it must be safe to use from several at once.
+    associatedtype Loaded: Sendable
     /// The `kind` string of function.json.
     var kind: String { get }
     /// Loads (fetches and parses) a model version. Blocking: the host runs it on its load pool.
     /// Read files only through `model.stream` / `model.read` so they are verified.
-    func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction
+    func load(config: FunctionConfig, model: ModelVersion) throws -> Loaded
+    /// Bytes `loaded` holds, when the kind knows better than its estimate (for the memory
+    /// budget); nil keeps the estimate.
+    func memoryBytes(of loaded: Loaded) -> Int?
     /// The memory a load of `manifest` will take, charged to the budget before loading.
     func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int
     /// Checks a function.json of this kind at start (its `params`), so a bad value stops the
@@ -78,22 +23,14 @@ package protocol FunctionKind: Sendable {
     /// The kind's tensor signature, known without loading a model (so V2 metadata answers while
     /// the function is cold); nil when the kind has no tensor interface.
     var tensorSignature: TensorSignature? { get }
-    /// This kind with the forecasts its functions make sent to `observer` (the retraining
-    /// monitor); a kind whose functions make none returns itself.
-    func observed(by observer: @escaping @Sendable (StockForecastEvent) -> Void) -> any FunctionKind
 }
 
 extension FunctionKind {
-    /// Itself: its functions make no forecasts.
-    package func observed(by observer: @escaping @Sendable (StockForecastEvent) -> Void) -> any FunctionKind {
-        self
-    }
-
     /// Accepts every config.
     package func validate(config: FunctionConfig) throws {}
 
-    /// The built-in kinds' signature from the one table (`TensorSignatures`).
-    package var tensorSignature: TensorSignature? { TensorSignatures.signature(forKind: kind) }
+    /// No tensor interface.
+    package var tensorSignature: TensorSignature? { nil }
 
     /// The size of the version's files.
     package func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int {

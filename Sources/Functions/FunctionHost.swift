@@ -5,36 +5,14 @@ import Tracing
 
 /// Hosts the configured functions: cold until their first request, loaded once (single
 /// flight), bounded by per-instance and per-function concurrency, run on a bounded pool,
-/// each call under a deadline.
-package final class FunctionHost: Sendable {
-    /// Knobs of the host (environment names in parentheses).
-    package struct Settings: Sendable {
-        /// Requests running at once in this instance (`MSCR_CONCURRENCY`), like Cloud Run's
-        /// `containerConcurrency`.
-        package var concurrency = 80
-        /// Requests that may wait for a slot, per gate (`MSCR_QUEUE_DEPTH`); past it, 429.
-        package var queueDepth = 64
-        /// Deadline of one request (`MSCR_REQUEST_TIMEOUT`), queueing and cold start included.
-        package var requestTimeout: Duration = .seconds(60)
-        /// Threads that run inference (`MSCR_WORKERS`).
-        package var workers = 2
-        /// Threads that run model loads.
-        package var loaders = 2
-        /// First backoff after a failed load, doubled per consecutive failure.
-        package var retryBaseSeconds = 1.0
-        /// Bytes the loaded models may use (`MSCR_MEMORY_LIMIT`); nil: no budget.
-        package var memoryLimit: Int?
-        /// The tracer the host's spans start on: the runtime passes the one it bootstrapped, so a
-        /// span does not look it up in `InstrumentationSystem` (a lock and a dynamic cast) each time.
-        package var tracer: any Tracer = NoOpTracer()
-        /// The engine threads (`MSCR_THREADS` of them) that loads and inferences run on; the host
-        /// stops them at shutdown.
-        package var compute = ComputePool(threads: 1)
+/// each call under a deadline. `Function` is what the kinds load and the host hands to each
+/// call; what a call does with it (decode a request, run the model, encode an answer) is the
+/// caller's, so the host knows no transport.
+package final class FunctionHost<Function: Sendable>: Sendable {
+    /// Knobs of the host.
+    package typealias Settings = FunctionHostSettings
 
-        package init() {}
-    }
-
-    private let slots: [String: FunctionSlot]
+    private let slots: [String: FunctionSlot<Function>]
     package let names: [String]
     package let settings: Settings
     package let repository: ModelRepository
@@ -48,7 +26,7 @@ package final class FunctionHost: Sendable {
     /// - Parameter onEvict: called when the memory budget sends an idle function back to cold to
     ///   make room, with the bytes freed.
     package init(
-        configs: [FunctionConfig], kinds: [any FunctionKind], repository: ModelRepository,
+        configs: [FunctionConfig], kinds: [any FunctionKind<Function>], repository: ModelRepository,
         settings: Settings = Settings(),
         onLoad: @escaping @Sendable (FunctionConfig, Result<LoadReport, FunctionError>) -> Void = { _, _ in },
         onEvict: @escaping @Sendable (FunctionConfig, Int) -> Void = { _, _ in }
@@ -62,7 +40,7 @@ package final class FunctionHost: Sendable {
         self.loadPool = WorkPool(threads: settings.loaders)
         self.instanceGate = AdmissionGate(
             limit: settings.concurrency, queueLimit: settings.queueDepth, label: "this instance")
-        var slots: [String: FunctionSlot] = [:]
+        var slots: [String: FunctionSlot<Function>] = [:]
         for config in configs {
             guard let kind = kindsByName[config.kind] else {
                 let origin = config.source.map { "\($0): " } ?? "function '\(config.name)': "
@@ -86,12 +64,12 @@ package final class FunctionHost: Sendable {
                 queueDepth: settings.queueDepth, retryBaseSeconds: settings.retryBaseSeconds, budget: budget,
                 onLoad: onLoad)
         }
-        budget.attach(Array(slots.values))
+        budget.attach(slots.values.map { $0 })
         self.slots = slots
         self.names = slots.keys.sorted()
     }
 
-    private func slot(_ name: String) throws -> FunctionSlot {
+    private func slot(_ name: String) throws -> FunctionSlot<Function> {
         guard let slot = slots[name] else {
             throw FunctionError(.notFound, "no function named '\(name)' (have: \(names.joined(separator: ", ")))")
         }
@@ -113,45 +91,16 @@ package final class FunctionHost: Sendable {
     /// In-flight and queued requests of the instance.
     package var load: (active: Int, queued: Int) { (instanceGate.active, instanceGate.queued) }
 
-    /// Answers one request: admission, (cold) load, inference on the pool, all under the
-    /// request deadline. The timing says what the request cost.
-    package func invoke(_ name: String, _ request: FunctionRequest, version: Int? = nil) async throws
-        -> (FunctionResponse, ServerTiming)
-    {
-        try await callAdmitted(name, version: version, bodyBytes: request.body.count) { function, waited in
-            var request = request
-            request.deadline = waited.deadline
-            request.coldWaitMs = waited.timing.coldMs
-            request.coldLoad = waited.timing.load
-            return try function.invoke(request)
-        }
-    }
-
-    /// What a call knew before its function ran: the timing so far (queue, the cold load it
-    /// waited for) and its deadline.
-    package struct Admitted: Sendable {
-        package var timing: ServerTiming
-        package var deadline: ContinuousClock.Instant
-    }
-
-    /// Runs `body` with the loaded function under the same admission, load, pool and deadline
-    /// rules as `invoke` (the V2 protocol adapter uses it for typed calls).
-    /// `timeout`: the caller's own deadline (gRPC's `grpc-timeout`), when shorter than the
-    /// host's request timeout.
+    /// Runs one call of function `name`: admission (instance and function gates), the (cold)
+    /// load of the serving model or of `version`, then `body` with the loaded function on the
+    /// bounded pool, all under the request deadline. `bodyBytes`: the size of what the caller
+    /// read for the call, checked against the function's limit. `timeout`: the caller's own
+    /// deadline (gRPC's `grpc-timeout`), when shorter than the host's request timeout. The
+    /// timing says what the call cost.
     package func call<T: Sendable>(
         _ name: String, version: Int? = nil, bodyBytes: Int = 0, timeout: Duration? = nil,
-        _ body: @escaping @Sendable (any LoadedFunction) throws -> T
-    ) async throws -> (T, ServerTiming) {
-        try await callAdmitted(name, version: version, bodyBytes: bodyBytes, timeout: timeout) { function, _ in
-            try body(function)
-        }
-    }
-
-    /// `call`, with what the request waited for passed to `body`.
-    package func callAdmitted<T: Sendable>(
-        _ name: String, version: Int? = nil, bodyBytes: Int = 0, timeout: Duration? = nil,
-        _ body: @escaping @Sendable (any LoadedFunction, Admitted) throws -> T
-    ) async throws -> (T, ServerTiming) {
+        _ body: @escaping @Sendable (Function, FunctionCall) throws -> T
+    ) async throws -> (T, CallTiming) {
         let slot = try slot(name)
         let limit = slot.config.limits.maxBodyBytes
         guard bodyBytes <= limit else {
@@ -166,7 +115,7 @@ package final class FunctionHost: Sendable {
         let tracer = settings.tracer
         let compute = settings.compute
         return try await Deadline.run(requestTimeout) {
-            var timing = ServerTiming()
+            var timing = CallTiming()
             let queueStart = DispatchTime.now().uptimeNanoseconds
             let queueSpan = FunctionSpans.start("queue wait", tracer: tracer, config: slot.config)
             // From here until its slot is given back the request counts as demand: while there
@@ -192,7 +141,7 @@ package final class FunctionHost: Sendable {
             }
             queueSpan.end()
             timing.queueMs = Double(DispatchTime.now().uptimeNanoseconds - queueStart) / 1e6
-            let loaded: FunctionSlot.Loaded
+            let loaded: FunctionSlot<Function>.Loaded
             do {
                 let waitStart = DefaultTracerClock.now
                 let acquired = try await slot.acquire(version: version)
@@ -210,9 +159,9 @@ package final class FunctionHost: Sendable {
                 throw error
             }
             let inferStart = DispatchTime.now().uptimeNanoseconds
-            let admitted = Admitted(timing: timing, deadline: deadline)
+            let admitted = FunctionCall(timing: timing, deadline: deadline, version: loaded.report.version)
             let inferSpan = FunctionSpans.start(
-                "inference", tracer: tracer, config: slot.config, version: loaded.function.version,
+                "inference", tracer: tracer, config: slot.config, version: loaded.report.version,
                 cold: timing.coldMs != nil)
             let value: T
             do {
@@ -256,7 +205,7 @@ package final class FunctionHost: Sendable {
                 guard newer != nil else { continue }
                 results.append((name, .success(try await slot.reload())))
             } catch {
-                results.append((name, .failure(FunctionSlot.asLoadError(error, config: slot.config))))
+                results.append((name, .failure(FunctionSlot<Function>.asLoadError(error, config: slot.config))))
             }
         }
         return results

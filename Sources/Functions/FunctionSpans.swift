@@ -1,7 +1,7 @@
 import Tracing
 
 /// The child spans of one function call, through the swift-distributed-tracing API only (the
-/// runtime passes the tracer it bootstrapped in ``FunctionHost/Settings/tracer``; with none,
+/// runtime passes the tracer it bootstrapped in ``FunctionHostSettings/tracer``; with none,
 /// every call here is a no-op).
 ///
 /// A call records `queue wait` (admission), on a cold start `model load` with `model fetch`

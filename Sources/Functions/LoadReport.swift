@@ -1,5 +1,3 @@
-import Common
-
 /// What one model load cost (DESIGN.md "Cold start, defined"): fetch from object storage,
 /// parse into tensors. With streaming loads the two overlap: `fetchMs` is time spent waiting
 /// for bytes, `parseMs` the rest of the load.
@@ -19,8 +17,8 @@ package struct LoadReport: Sendable, Equatable {
     }
 }
 
-/// The `Server-Timing` of one function response.
-package struct ServerTiming: Sendable, Equatable {
+/// What one call cost (the runtime sends it as `Server-Timing`).
+package struct CallTiming: Sendable, Equatable {
     /// Time this request waited for a model load (nil: the function was warm).
     package var coldMs: Double?
     /// The load this request waited for, if any.
@@ -30,21 +28,4 @@ package struct ServerTiming: Sendable, Equatable {
     package var totalMs: Double = 0
 
     package init() {}
-
-    /// `cold;dur=…, fetch;dur=…, parse;dur=…, queue;dur=…, infer;dur=…, total;dur=…`
-    package var headerValue: String {
-        func f(_ v: Double) -> String { v.fixed(3) }
-        var parts: [String] = []
-        if let coldMs {
-            parts.append("cold;dur=\(f(coldMs))")
-            if let load {
-                parts.append("fetch;dur=\(f(load.fetchMs))")
-                parts.append("parse;dur=\(f(load.parseMs))")
-            }
-        }
-        parts.append("queue;dur=\(f(queueMs))")
-        parts.append("infer;dur=\(f(inferMs))")
-        parts.append("total;dur=\(f(totalMs))")
-        return parts.joined(separator: ", ")
-    }
 }

@@ -14,7 +14,7 @@ package final class MemoryBudget: Sendable {
     package let limit: Int?
     private struct State {
         var charges: [String: Int] = [:]
-        var slots: [FunctionSlot] = []
+        var slots: [any BudgetedSlot] = []
     }
     private let state = Mutex(State())
     private let onEvict: @Sendable (FunctionConfig, Int) -> Void
@@ -24,13 +24,13 @@ package final class MemoryBudget: Sendable {
         self.onEvict = onEvict
     }
 
-    func attach(_ slots: [FunctionSlot]) { state.withLock { $0.slots = slots } }
+    func attach(_ slots: [any BudgetedSlot]) { state.withLock { $0.slots = slots } }
 
     /// Bytes charged now, by function.
     package var charges: [String: Int] { state.withLock { $0.charges } }
 
     /// Charges `bytes` to `slot`, evicting least recently used idle functions until they fit.
-    func charge(_ slot: FunctionSlot, bytes: Int) throws {
+    func charge(_ slot: any BudgetedSlot, bytes: Int) throws {
         var evicted: [(FunctionConfig, Int)] = []
         defer { for (config, bytes) in evicted { onEvict(config, bytes) } }
         try state.withLock { s in
@@ -64,10 +64,10 @@ package final class MemoryBudget: Sendable {
     }
 
     /// Sets the charge of `slot` without evicting (its measured size after a load).
-    func settle(_ slot: FunctionSlot, bytes: Int) { state.withLock { $0.charges[slot.config.name] = bytes } }
+    func settle(_ slot: any BudgetedSlot, bytes: Int) { state.withLock { $0.charges[slot.config.name] = bytes } }
 
     /// Drops the charge of `slot` (its load failed).
-    func release(_ slot: FunctionSlot) { _ = state.withLock { $0.charges.removeValue(forKey: slot.config.name) } }
+    func release(_ slot: any BudgetedSlot) { _ = state.withLock { $0.charges.removeValue(forKey: slot.config.name) } }
 
     static func mib(_ bytes: Int) -> String {
         "\((Double(bytes) / 1_048_576).rounded()) MiB".replacing(".0 MiB", with: " MiB")
@@ -128,3 +128,15 @@ private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
 
 /// Marks a load refused by the memory budget: not a model failure, so no backoff follows.
 struct MemoryRefusal: Error {}
+
+/// What the budget sees of a function slot: its name, when it was last used, and a way to send
+/// it back to cold.
+protocol BudgetedSlot: AnyObject, Sendable {
+    var config: FunctionConfig { get }
+    /// When a request last took the model.
+    var lastUsed: UInt64 { get }
+    /// Drops the serving model when nothing holds or waits for it; true when it did.
+    func evictIfIdle() -> Bool
+}
+
+extension FunctionSlot: BudgetedSlot {}

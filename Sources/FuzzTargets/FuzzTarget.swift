@@ -3,7 +3,7 @@ import Inference
 import Runtime
 
 /// The parsers that take bytes from the outside world, as fuzz targets: the image decode shim,
-/// the stock CSV/JSON reader, the Darknet cfg parser, the weights reader, the V2 request
+/// the runtime's stock series codec (CSV/JSON, forms), the Darknet cfg parser, the weights reader, the V2 request
 /// parser, the ONNX importer and the gRPC infer request decoding. `run` feeds one input; an input
 /// may be accepted or rejected with the module's typed error, and anything else (another error
 /// type, an `internal` error) is `unexpected`. A trap is a crash the fuzzer (or the replay test)
@@ -31,11 +31,10 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             case .image:
                 _ = try ImageCodec.decode(data, maxPixels: Self.maxPixels)
             case .csv:
-                // The first byte picks the order and whether the body is read as JSON.
+                // The runtime's request codec. The first byte picks the content type (bit 0: JSON,
+                // bit 2: the rest wrapped as a multipart form's `file` part) and `?order=` (bit 1).
                 let flags = data.first ?? 0
-                _ = try StockSeries.parse(
-                    body: Array(data.dropFirst()), json: flags & 1 == 1,
-                    order: flags & 2 == 2 ? .newestFirst : .oldestFirst)
+                _ = try TypedCodec.stockSeries(from: Self.seriesRequest(Array(data.dropFirst()), flags: flags))
             case .cfg:
                 let config = try DarknetConfig(text: String(decoding: data, as: UTF8.self))
                 _ = config.flops

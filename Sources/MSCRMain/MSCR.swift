@@ -1,8 +1,8 @@
 internal import Detect
-package import Functions
+internal import Functions
 internal import InferenceKernels
 public import MSCRFunctions
-internal import Runtime
+package import Runtime
 internal import Stock
 
 /// The entry point of a server built from your own functions.
@@ -23,7 +23,7 @@ public enum MSCR {
     static let builtInFunctions: [any InferenceFunction.Type] = [Detect.self, DarknetYOLO.self, Stock.self]
 
     /// The host kinds of ``builtInFunctions`` (what `mscr serve` registers).
-    package static func builtInFunctionKinds() throws -> [any FunctionKind] {
+    package static func builtInFunctionKinds() throws -> [any HostedKind] {
         try TypedFunctionKinds.make(builtInFunctions)
     }
 
@@ -61,7 +61,7 @@ public enum MSCR {
         } catch {
             ServeOptions.exit(withError: error)
         }
-        let kinds: [any FunctionKind]
+        let kinds: [any HostedKind]
         do {
             kinds = try TypedFunctionKinds.make(Self.builtInFunctions + functions)
         } catch {

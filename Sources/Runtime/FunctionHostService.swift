@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// in reverse order and this one comes first, so it stops last: once the HTTP server has drained
 /// its requests, the pools finish what is queued on them and their threads end.
 struct FunctionHostService: Service {
-    let host: FunctionHost
+    let host: RuntimeHost
 
     func run() async throws {
         try? await gracefulShutdown()

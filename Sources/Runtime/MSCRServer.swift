@@ -11,7 +11,7 @@ import Tracing
 /// function that `mscr serve` and the tests both call (tests pass port 0).
 package struct MSCRServer: Sendable {
     package let configuration: RuntimeConfiguration
-    package let host: FunctionHost
+    package let host: RuntimeHost
     package let metrics: RuntimeMetrics
     package let logger: Logger
     /// The retraining observer, its trigger and dispatcher.
@@ -23,7 +23,7 @@ package struct MSCRServer: Sendable {
     /// - Parameter tracer: what every span of the server starts on; by default the process's,
     ///   read once here (so bootstrap tracing before building the server).
     package init(
-        configuration: RuntimeConfiguration, logger: Logger, extraKinds: [any FunctionKind] = [],
+        configuration: RuntimeConfiguration, logger: Logger, extraKinds: [any HostedKind] = [],
         tracer: any Tracer = InstrumentationSystem.tracer
     ) throws {
         self.configuration = configuration
@@ -47,8 +47,8 @@ package struct MSCRServer: Sendable {
         // Threads of a lone inference; inferences at once share them, and how many run at once
         // comes from the worker pool.
         settings.compute = ComputePool(threads: configuration.blasThreads)
-        self.host = try FunctionHost(
-            configs: configs, kinds: kinds, repository: repository,
+        self.host = try RuntimeHost(
+            configs: configs, kinds: kinds.map(\.hosted), repository: repository,
             settings: settings,
             onLoad: { config, result in
                 metrics.recordLoad(function: config.name, result: result)

@@ -52,11 +52,17 @@ package final class RetrainingMonitor: Sendable {
         self.byFunction = byFunction
     }
 
-    /// Where the forecasts functions record go (`FunctionKind.observed(by:)`; the stock
-    /// function records every forecast it makes).
-    var onForecast: @Sendable (StockForecastEvent) -> Void {
+    /// Where what functions record goes (`HostedKind.observed(by:)`; the stock function records
+    /// every forecast it makes): to the observer of the model that made it.
+    var onForecast: @Sendable (FunctionObservation) -> Void {
         let observers = self.observers
-        return { event in observers[event.model]?.recordPrediction(event) }
+        return { observation in
+            let record = observation.record
+            observers[observation.model]?.recordPrediction(
+                StockForecastEvent(
+                    model: observation.model, version: observation.version, day: record.day,
+                    lastDate: record.lastDate, predicted: record.predicted))
+        }
     }
 
     /// `GET /functions` fields of one function: the serving version's live error.

@@ -21,13 +21,17 @@ extension MSCRServer {
             let start = DispatchTime.now().uptimeNanoseconds
             do {
                 let body = try await HTTPBody.collect(request, limit: config.limits.maxBodyBytes, timeout: bodyTimeout)
-                let call = FunctionRequest(
-                    body: body, contentType: request.headers[.contentType],
-                    query: HTTPBody.query(request), logger: context.logger,
-                    traceID: TraceContext.parse(
+                var functionRequest = FunctionRequest(
+                    body: body, contentType: request.headers[.contentType], query: HTTPBody.query(request))
+                functionRequest.logger = context.logger
+                functionRequest.traceID =
+                    TraceContext.parse(
                         cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
-                        traceparent: request.headers[HTTPField.Name("traceparent")!])?.traceID)
-                let (result, timing) = try await host.invoke(name, call)
+                        traceparent: request.headers[HTTPField.Name("traceparent")!])?.traceID
+                let (result, timing) = try await host.call(name, bodyBytes: body.count) {
+                    [functionRequest] function, call in
+                    try function.answer(functionRequest, call: call)
+                }
                 metrics.recordRequest(
                     function: name, status: result.status,
                     seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cold: timing.coldMs != nil)

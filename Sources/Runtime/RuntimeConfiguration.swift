@@ -42,7 +42,7 @@ package struct RuntimeConfiguration: Sendable {
     package var webRoot: String?
     package var logLevel: Logger.Level = .info
     package var logFormat: LogFormat = .json
-    package var hostSettings = FunctionHost.Settings()
+    package var hostSettings = FunctionHostSettings()
     /// Knative / Cloud Run identity: K_SERVICE, K_REVISION, K_CONFIGURATION, CLOUD_RUN_JOB.
     package var service: [String: String] = [:]
     /// `GOOGLE_CLOUD_PROJECT`, for trace ids Cloud Logging links.
@@ -147,7 +147,7 @@ package struct RuntimeConfiguration: Sendable {
         if let t = try seconds("MSCR_RETRAIN_COOLDOWN") { c.retrainCooldown = t }
         c.retrainData = env["MSCR_RETRAIN_DATA"].flatMap { $0.isEmpty ? nil : $0 }
         if let raw = env["MSCR_RETRAIN_ORDER"], !raw.isEmpty {
-            guard let order = try? StockSeries.Order(query: raw) else {
+            guard let order = try? StockSeries.Order(raw) else {
                 throw FunctionError(.invalidInput, "MSCR_RETRAIN_ORDER=\(raw) is not oldest-first or newest-first")
             }
             c.retrainOrder = order

@@ -85,7 +85,7 @@ package final class RuntimeMetrics: Sendable {
     }
 
     /// The text exposition, with the live in-flight and queue gauges refreshed.
-    package func render(host: FunctionHost) -> [UInt8] {
+    package func render(host: RuntimeHost) -> [UInt8] {
         let load = host.load
         registry.makeGauge(name: "mscr_inflight_requests", help: "Function requests running now.").set(
             Double(load.active))

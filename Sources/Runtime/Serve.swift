@@ -17,7 +17,7 @@ package enum Serve {
     /// status 1 after writing the reason to /dev/termination-log (Knative shows it).
     /// - Parameter portFile: a file to write the bound port to once listening (for scripts).
     package static func run(
-        configuration config: RuntimeConfiguration, extraKinds: [any FunctionKind], portFile: String? = nil
+        configuration config: RuntimeConfiguration, extraKinds: [any HostedKind], portFile: String? = nil
     )
         async
     {

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// "latest" function and hot-swaps to it. A `Service` of the server's group: it stops with
 /// graceful shutdown.
 struct VersionPollService: Service {
-    let host: FunctionHost
+    let host: RuntimeHost
     let interval: Duration
     let logger: Logger
 

@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// Serves with the built-in functions (detect on the public API) registered: the one path of
     /// `mscr serve`, with or without flags.
     static func serve(configuration: RuntimeConfiguration, portFile: String?) async {
-        let kinds: [any FunctionKind]
+        let kinds: [any HostedKind]
         do {
             kinds = try MSCRMain.MSCR.builtInFunctionKinds()
         } catch {

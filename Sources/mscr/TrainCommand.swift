@@ -95,7 +95,7 @@ enum StockCLI {
     static func order(_ text: String?) throws -> StockSeries.Order? {
         guard let text else { return nil }
         do {
-            return try StockSeries.Order(query: text)
+            return try StockSeries.Order(text)
         } catch {
             throw ValidationError("--order must be oldest-first or newest-first, not '\(text)'")
         }

@@ -10,13 +10,13 @@ struct AliasSwapTests {
         let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [1, 2, 3])
         try repo.pin(model: "m", version: 1)
-        var settings = FunctionHost.Settings()
+        var settings = FunctionHostSettings()
         settings.workers = 4
         let config = FunctionConfig(
             name: "f", kind: "counting", model: "m", version: "stable",
             limits: .init(maxBodyBytes: 1000, maxPixels: 0, concurrency: 8))
-        let host = try FunctionHost(configs: [config], kinds: [kind], repository: repo, settings: settings)
-        #expect(try await host.invoke("f", FunctionRequest(body: [])).0.text == "1:v1", "stable, not latest")
+        let host = try CountingHost(configs: [config], kinds: [kind], repository: repo, settings: settings)
+        #expect(try await host.invoke("f", TestRequest()).0.text == "1:v1", "stable, not latest")
         #expect(host.status()[0].follows == "stable" && host.status()[0].version == 1)
 
         let done = Shared(false)
@@ -25,7 +25,7 @@ struct AliasSwapTests {
                 group.addTask {
                     var seen: [String] = []
                     while !done.value {
-                        seen.append(try await host.invoke("f", FunctionRequest(body: [])).0.text)
+                        seen.append(try await host.invoke("f", TestRequest()).0.text)
                     }
                     return seen
                 }
@@ -52,7 +52,7 @@ struct AliasSwapTests {
         case failure(String)
     }
 
-    static func poll(_ host: FunctionHost) async throws -> [Outcome] {
+    static func poll(_ host: CountingHost) async throws -> [Outcome] {
         await host.pollVersions().map { _, result in
             switch result {
             case .success(let outcome): .success(outcome)

@@ -70,7 +70,7 @@ import Testing
         let configs = try FunctionConfig.loadAll(from: dir)
         let (_, repo) = try makeRepository()
         let error = try #require(throws: FunctionError.self) {
-            _ = try FunctionHost(configs: configs, kinds: [CountingKind()], repository: repo)
+            _ = try CountingHost(configs: configs, kinds: [CountingKind()], repository: repo)
         }
         #expect(error.message == "\(file): \"kind\" 'yolo' is not a registered kind (known: counting)")
     }

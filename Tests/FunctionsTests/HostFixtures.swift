@@ -20,7 +20,7 @@ final class CountingKind: FunctionKind, @unchecked Sendable {
         self.loadGate = loadGate
     }
 
-    func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
+    func load(config: FunctionConfig, model: ModelVersion) throws -> Loaded {
         let (bytes, _) = try model.read("model.txt")
         loadGate?.wait()
         loads.withLock { $0 += 1 }
@@ -28,14 +28,47 @@ final class CountingKind: FunctionKind, @unchecked Sendable {
         return Loaded(version: model.version, text: String(decoding: bytes, as: UTF8.self), gate: requestGate)
     }
 
-    struct Loaded: LoadedFunction {
+    func memoryBytes(of loaded: Loaded) -> Int? { nil }
+
+    struct Loaded: TestAnswering {
         let version: Int
         let text: String
         let gate: TestGate
-        func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
+        func answer(_ request: TestRequest) throws -> TestAnswer {
             if request.query["gate"] != nil { gate.wait() }
             if let ms = request.query["sleep_ms"].flatMap(Double.init) { Thread.sleep(forTimeInterval: ms / 1000) }
-            return FunctionResponse(body: Array("\(version):\(text)".utf8), contentType: "text/plain")
+            return TestAnswer(body: Array("\(version):\(text)".utf8))
+        }
+    }
+}
+
+typealias CountingHost = FunctionHost<CountingKind.Loaded>
+
+/// A call of the test kinds: its body (only its size matters to the host) and its options.
+struct TestRequest: Sendable {
+    var body: [UInt8] = []
+    var query: [String: String] = [:]
+}
+
+/// What a test function answered.
+struct TestAnswer: Sendable {
+    var body: [UInt8]
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A loaded test function: answers a ``TestRequest``.
+protocol TestAnswering: Sendable {
+    func answer(_ request: TestRequest) throws -> TestAnswer
+}
+
+extension FunctionHost where Function: TestAnswering {
+    /// One call of `name` through the host (admission, load, pool, deadline) that answers
+    /// `request`.
+    func invoke(_ name: String, _ request: TestRequest = TestRequest(), version: Int? = nil) async throws -> (
+        TestAnswer, CallTiming
+    ) {
+        try await call(name, version: version, bodyBytes: request.body.count) { function, _ in
+            try function.answer(request)
         }
     }
 }
@@ -52,8 +85,8 @@ func makeRepository(versions: [Int] = [1]) throws -> (MemoryObjectStore, ModelRe
 func makeHost(
     kind: CountingKind, repository: ModelRepository, concurrency: Int = 4, queueDepth: Int = 64,
     timeout: Duration = .seconds(30), workers: Int = 4, retryBaseSeconds: Double = 0.2
-) throws -> FunctionHost {
-    var settings = FunctionHost.Settings()
+) throws -> CountingHost {
+    var settings = FunctionHostSettings()
     settings.concurrency = 100
     settings.queueDepth = queueDepth
     settings.requestTimeout = timeout
@@ -62,11 +95,7 @@ func makeHost(
     let config = FunctionConfig(
         name: "f", kind: "counting", model: "m",
         limits: .init(maxBodyBytes: 1000, maxPixels: 0, concurrency: concurrency))
-    return try FunctionHost(configs: [config], kinds: [kind], repository: repository, settings: settings)
-}
-
-extension FunctionResponse {
-    var text: String { String(decoding: body, as: UTF8.self) }
+    return try CountingHost(configs: [config], kinds: [kind], repository: repository, settings: settings)
 }
 
 /// A count that concurrent tasks of a test share.

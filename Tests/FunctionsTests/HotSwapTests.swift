@@ -12,14 +12,14 @@ struct HotSwapTests {
         let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [1])
         let host = try makeHost(kind: kind, repository: repo, concurrency: 16, workers: 8)
-        _ = try await host.invoke("f", FunctionRequest(body: []))
+        _ = try await host.invoke("f", TestRequest())
         try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
         let reloaded = SharedCount()  // 1 once the reload has returned
         let (held, streams) = try await withThrowingTaskGroup(of: (held: [String], stream: [String]).self) { group in
             // Four requests in flight on version 1, held at the gate through the whole swap.
             for _ in 0..<4 {
                 group.addTask {
-                    let (r, _) = try await host.invoke("f", FunctionRequest(body: [], query: ["gate": ""]))
+                    let (r, _) = try await host.invoke("f", TestRequest(query: ["gate": ""]))
                     return ([r.text], [])
                 }
             }
@@ -32,7 +32,7 @@ struct HotSwapTests {
                     var seen: [String] = []
                     for _ in 0..<30 {
                         let after = reloaded.value > 0
-                        let (r, _) = try await host.invoke("f", FunctionRequest(body: []))
+                        let (r, _) = try await host.invoke("f", TestRequest())
                         #expect(!after || r.text == "2:v2", "a request after the swap answered \(r.text)")
                         seen.append(r.text)
                     }
@@ -52,7 +52,7 @@ struct HotSwapTests {
             held == Array(repeating: "1:v1", count: 4), "requests in flight during the swap finish on the old model")
         #expect(streams.count == 120)
         #expect(streams.allSatisfy { $0 == "1:v1" || $0 == "2:v2" })
-        let (after, _) = try await host.invoke("f", FunctionRequest(body: []))
+        let (after, _) = try await host.invoke("f", TestRequest())
         #expect(after.text == "2:v2")
         #expect(try await host.reload("f") == .unchanged(version: 2))
     }
@@ -62,12 +62,12 @@ struct HotSwapTests {
         let kind = CountingKind()
         let (store, repo) = try makeRepository(versions: [1])
         let host = try makeHost(kind: kind, repository: repo)
-        _ = try await host.invoke("f", FunctionRequest(body: []))
+        _ = try await host.invoke("f", TestRequest())
         // Version 2's manifest promises bytes the store does not have.
         try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
         try store.put("m/2/model.txt", bytes: Array("tampered".utf8), contentType: "text/plain")
         await #expect(throws: (any Error).self) { _ = try await host.reload("f") }
-        let (r, _) = try await host.invoke("f", FunctionRequest(body: []))
+        let (r, _) = try await host.invoke("f", TestRequest())
         #expect(r.text == "1:v1")
         let status = host.status()[0]
         #expect(status.version == 1)
@@ -80,12 +80,12 @@ struct HotSwapTests {
         let (_, repo) = try makeRepository(versions: [1])
         let host = try makeHost(kind: kind, repository: repo)
         #expect(await host.pollVersions().isEmpty, "cold functions are not polled")
-        _ = try await host.invoke("f", FunctionRequest(body: []))
+        _ = try await host.invoke("f", TestRequest())
         #expect(await host.pollVersions().isEmpty)
         try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
         let results = await host.pollVersions()
         #expect(results.count == 1)
-        let (r, _) = try await host.invoke("f", FunctionRequest(body: []))
+        let (r, _) = try await host.invoke("f", TestRequest())
         #expect(r.text == "2:v2")
     }
 
@@ -94,13 +94,13 @@ struct HotSwapTests {
         let kind = CountingKind()
         let (_, repo) = try makeRepository(versions: [1, 2])
         let host = try makeHost(kind: kind, repository: repo)
-        let (latest, _) = try await host.invoke("f", FunctionRequest(body: []))
+        let (latest, _) = try await host.invoke("f", TestRequest())
         #expect(latest.text == "2:v2")
-        let (old, timing) = try await host.invoke("f", FunctionRequest(body: []), version: 1)
+        let (old, timing) = try await host.invoke("f", TestRequest(), version: 1)
         #expect(old.text == "1:v1")
         #expect(timing.coldMs != nil)
         await #expect(throws: FunctionError.self) {
-            _ = try await host.invoke("f", FunctionRequest(body: []), version: 9)
+            _ = try await host.invoke("f", TestRequest(), version: 9)
         }
         #expect(host.status()[0].version == 2)
     }

@@ -16,17 +16,18 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
 
     func memoryEstimate(config: FunctionConfig, manifest: Manifest) -> Int { megabytes << 20 }
 
-    func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
+    func load(config: FunctionConfig, model: ModelVersion) throws -> Loaded {
         Loaded(name: config.name, held: held)
     }
 
-    struct Loaded: LoadedFunction, @unchecked Sendable {
+    func memoryBytes(of loaded: Loaded) -> Int? { nil }
+
+    struct Loaded: TestAnswering, @unchecked Sendable {
         let name: String
-        let version = 1
         let held: DispatchSemaphore
-        func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
+        func answer(_ request: TestRequest) throws -> TestAnswer {
             if request.query["hold"] != nil { held.wait() }
-            return FunctionResponse(body: Array(name.utf8), contentType: "text/plain")
+            return TestAnswer(body: Array(name.utf8))
         }
     }
 }
@@ -34,9 +35,9 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
 @Suite struct MemoryBudgetTests {
     let evicted = Shared<[String]>([])
 
-    func host(_ kind: SizedKind, functions: Int, limitMB: Int) throws -> FunctionHost {
+    func host(_ kind: SizedKind, functions: Int, limitMB: Int) throws -> FunctionHost<SizedKind.Loaded> {
         let (_, repo) = try makeRepository(versions: [1])
-        var settings = FunctionHost.Settings()
+        var settings = FunctionHostSettings()
         settings.memoryLimit = limitMB << 20
         settings.workers = 4
         settings.retryBaseSeconds = 5
@@ -46,24 +47,26 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
             )
         }
         let evicted = self.evicted
-        return try FunctionHost(
+        return try FunctionHost<SizedKind.Loaded>(
             configs: configs, kinds: [kind], repository: repo, settings: settings,
             onEvict: { config, _ in evicted.mutate { $0.append(config.name) } })
     }
 
-    func warm(_ host: FunctionHost) -> [String] { host.status().filter { $0.state == .warm }.map(\.name) }
+    func warm(_ host: FunctionHost<SizedKind.Loaded>) -> [String] {
+        host.status().filter { $0.state == .warm }.map(\.name)
+    }
 
     @Test("six functions, room for two: each load evicts the least recently used idle one")
     func leastRecentlyUsedIsEvicted() async throws {
         let host = try host(SizedKind(megabytes: 100), functions: 6, limitMB: 250)
-        for name in ["f1", "f2"] { _ = try await host.invoke(name, FunctionRequest(body: [])) }
+        for name in ["f1", "f2"] { _ = try await host.invoke(name, TestRequest()) }
         #expect(warm(host) == ["f1", "f2"] && evicted.value == [])
-        _ = try await host.invoke("f3", FunctionRequest(body: []))
+        _ = try await host.invoke("f3", TestRequest())
         #expect(warm(host) == ["f2", "f3"] && evicted.value == ["f1"])
-        _ = try await host.invoke("f2", FunctionRequest(body: []))  // f2 is now the most recent
-        _ = try await host.invoke("f4", FunctionRequest(body: []))
+        _ = try await host.invoke("f2", TestRequest())  // f2 is now the most recent
+        _ = try await host.invoke("f4", TestRequest())
         #expect(warm(host) == ["f2", "f4"] && evicted.value == ["f1", "f3"])
-        for name in ["f5", "f6", "f1"] { _ = try await host.invoke(name, FunctionRequest(body: [])) }
+        for name in ["f5", "f6", "f1"] { _ = try await host.invoke(name, TestRequest()) }
         #expect(warm(host).count == 2)
         #expect(host.budget.charges.values.reduce(0, +) <= 250 << 20)
         #expect(host.status().first { $0.name == "f1" }?.evictions == 1)
@@ -76,12 +79,12 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
     func busyFunctionsAreNotEvicted() async throws {
         let kind = SizedKind(megabytes: 100)
         let host = try host(kind, functions: 3, limitMB: 250)
-        let first = Task { try await host.invoke("f1", FunctionRequest(body: [], query: ["hold": "1"])) }
-        let second = Task { try await host.invoke("f2", FunctionRequest(body: [], query: ["hold": "1"])) }
+        let first = Task { try await host.invoke("f1", TestRequest(query: ["hold": "1"])) }
+        let second = Task { try await host.invoke("f2", TestRequest(query: ["hold": "1"])) }
         try await waitUntil(timeout: .seconds(30)) { host.load.active == 2 && warm(host).count == 2 }
 
         let error = try await #require(throws: FunctionError.self) {
-            _ = try await host.invoke("f3", FunctionRequest(body: []))
+            _ = try await host.invoke("f3", TestRequest())
         }
         #expect(error.code == .unavailable && error.retryAfter == 1)
         #expect(
@@ -93,7 +96,7 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
         kind.held.signal()
         _ = try await first.value
         _ = try await second.value
-        let (answer, _) = try await host.invoke("f3", FunctionRequest(body: []))
+        let (answer, _) = try await host.invoke("f3", TestRequest())
         #expect(answer.text == "f3", "no backoff after a refusal: the next request loads")
         #expect(evicted.value.count == 1)
         await host.shutdown()
@@ -105,7 +108,7 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
     func swapsAreCharged() async throws {
         let kind = SizedKind(megabytes: 100)
         let (_, repo) = try makeRepository(versions: [1])
-        var settings = FunctionHost.Settings()
+        var settings = FunctionHostSettings()
         settings.memoryLimit = 250 << 20
         settings.workers = 4
         let configs = ["f1", "f2"].map {
@@ -113,17 +116,17 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
                 name: $0, kind: "sized", model: "m", limits: .init(maxBodyBytes: 100, maxPixels: 0, concurrency: 2))
         }
         let evicted = self.evicted
-        let host = try FunctionHost(
+        let host = try FunctionHost<SizedKind.Loaded>(
             configs: configs, kinds: [kind], repository: repo, settings: settings,
             onEvict: { config, _ in evicted.mutate { $0.append(config.name) } })
-        for name in ["f1", "f2"] { _ = try await host.invoke(name, FunctionRequest(body: [])) }
+        for name in ["f1", "f2"] { _ = try await host.invoke(name, TestRequest()) }
         try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v2".utf8)])
         #expect(try await host.reload("f1") == .swapped(from: 1, to: 2))
         #expect(evicted.value == ["f2"], "100 serving + 100 new + f2's 100 did not fit in 250")
         #expect(host.budget.charges == ["f1": 100 << 20], "after the swap only the new model is charged")
 
-        _ = try await host.invoke("f2", FunctionRequest(body: []))  // f2 back: 200 of 250
-        let held = Task { try await host.invoke("f2", FunctionRequest(body: [], query: ["hold": "1"])) }
+        _ = try await host.invoke("f2", TestRequest())  // f2 back: 200 of 250
+        let held = Task { try await host.invoke("f2", TestRequest(query: ["hold": "1"])) }
         try await waitUntil(timeout: .seconds(10)) { host.load.active == 1 }
         try repo.publish(model: "m", format: "test", files: ["model.txt": Array("v3".utf8)])
         let error = try await #require(throws: FunctionError.self) { _ = try await host.reload("f1") }
@@ -139,7 +142,7 @@ final class SizedKind: FunctionKind, @unchecked Sendable {
     func tooLargeForTheBudget() async throws {
         let host = try host(SizedKind(megabytes: 300), functions: 1, limitMB: 250)
         let error = try await #require(throws: FunctionError.self) {
-            _ = try await host.invoke("f1", FunctionRequest(body: []))
+            _ = try await host.invoke("f1", TestRequest())
         }
         #expect(error.code == .unavailable && error.message.contains("MSCR_MEMORY_LIMIT"))
         await host.shutdown()

@@ -16,7 +16,7 @@ import Testing
         let steps = Mutex<[String]>([])
         let config = FunctionConfig(
             name: "f", kind: "counting", model: "m", limits: .init(maxBodyBytes: 1000, maxPixels: 0, concurrency: 4))
-        let slot = FunctionSlot(
+        let slot = FunctionSlot<CountingKind.Loaded>(
             config: config, kind: kind, repository: repo, loadPool: pool, queueDepth: 8, retryBaseSeconds: 0.1,
             onLoad: { _, _ in },
             afterReloadDecision: { step in

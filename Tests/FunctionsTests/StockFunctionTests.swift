@@ -16,8 +16,10 @@ struct StockFunctionTests {
             try JSONSerialization.jsonObject(with: Data(StockJSON.response(forecast).utf8)) as? [String: Any])
     }
 
-    func forecast(_ f: StockForecaster, _ request: FunctionRequest) throws -> StockForecast {
-        try f.forecast(try StockSeries.parse(request))
+    func forecast(_ f: StockForecaster, _ csv: [UInt8], order: StockSeries.Order = .oldestFirst) throws
+        -> StockForecast
+    {
+        try f.forecast(try StockSeries.parse(body: csv, json: false, order: order))
     }
 
     @Test("JSON answer: a prediction per day after the first window, aligned with actuals, and the forecast")
@@ -25,7 +27,7 @@ struct StockFunctionTests {
         let rows = syntheticRows(12)
         let model = try stockModel()
         let f = StockForecaster(regressor: model, modelName: "stock-lstm", version: 3)
-        let o = try json(try forecast(f, FunctionRequest(body: csv(rows), contentType: "text/csv")))
+        let o = try json(try forecast(f, csv(rows)))
         #expect((o["model"] as? [String: Any])?["name"] as? String == "stock-lstm")
         #expect((o["model"] as? [String: Any])?["version"] as? Int == 3)
         let predictions = try #require(o["predictions"] as? [[String: Any]])
@@ -46,8 +48,8 @@ struct StockFunctionTests {
     func order() throws {
         let rows = syntheticRows(10)
         let f = StockForecaster(regressor: try stockModel(), modelName: "m", version: 1)
-        let a = try forecast(f, FunctionRequest(body: csv(rows)))
-        let b = try forecast(f, FunctionRequest(body: csv(rows.reversed()), query: ["order": "newest-first"]))
+        let a = try forecast(f, csv(rows))
+        let b = try forecast(f, csv(rows.reversed()), order: .newestFirst)
         #expect(a == b)
     }
 
@@ -55,19 +57,19 @@ struct StockFunctionTests {
     func tooFew() throws {
         let f = StockForecaster(regressor: try stockModel(), modelName: "m", version: 1)
         do {
-            _ = try forecast(f, FunctionRequest(body: csv(syntheticRows(7))))
+            _ = try forecast(f, csv(syntheticRows(7)))
             Issue.record("answered 7 rows")
         } catch let e as FunctionError {
             #expect(e.code == .invalidInput)
             #expect(e.message.contains("at least 8 rows"))
         }
-        #expect(try forecast(f, FunctionRequest(body: csv(syntheticRows(8)))).predictions.count == 1)
+        #expect(try forecast(f, csv(syntheticRows(8))).predictions.count == 1)
     }
 
     @Test("SVG chart: both series, the forecast dot, escaped title")
     func svg() throws {
         let f = StockForecaster(regressor: try stockModel(), modelName: "a<b", version: 2)
-        let text = StockChart.svg(try forecast(f, FunctionRequest(body: csv(syntheticRows(30)))))
+        let text = StockChart.svg(try forecast(f, csv(syntheticRows(30))))
         #expect(text.hasPrefix("<svg"))
         #expect(text.components(separatedBy: "<polyline").count == 3)
         #expect(text.contains("<circle"))

@@ -8,18 +8,17 @@ struct StockParsingTests {
     @Test("the original data file: comments, CRLF, newest first with ?order=newest-first")
     func originalFile() throws {
         let bytes = try googCSV()
-        let newest = try StockSeries.parse(
-            FunctionRequest(body: bytes, contentType: "text/csv", query: ["order": "newest-first"]))
+        let newest = try StockSeries.parse(body: bytes, json: false, order: .newestFirst)
         #expect(newest.rows.count == 732)
         #expect(newest.dates == nil)
         // Oldest first after reversing: the file's last data line comes first.
         #expect(newest.rows.first == [568.00257, 568.00257, 552.922516, 13100, 558.462551])
         #expect(newest.rows.last == [828.659973, 833.450012, 828.349976, 1_247_700, 831.659973])
         // Default is oldest first (DESIGN.md): the same file read as is.
-        let asIs = try StockSeries.parse(FunctionRequest(body: bytes))
+        let asIs = try StockSeries.parse(body: bytes, json: false, order: .oldestFirst)
         #expect(asIs.rows == Array(newest.rows.reversed()))
-        #expect(try StockSeries.Order(query: "desc") == .newestFirst)
-        #expect(throws: FunctionError.self) { try StockSeries.Order(query: "sideways") }
+        #expect(try StockSeries.Order("desc") == .newestFirst)
+        #expect(throws: FunctionError.self) { try StockSeries.Order("sideways") }
     }
 
     @Test("Yahoo Finance CSV: columns by name, sorted by date, Adj Close ignored")
@@ -30,7 +29,7 @@ struct StockParsingTests {
             2017-01-03,778.81,789.63,775.8,786.14,786.14,1657300
             2017-01-05,786.08,794.48,785.02,794.02,794.02,1335200
             """
-        let s = try StockSeries.parse(FunctionRequest(body: Array(text.utf8), query: ["order": "newest-first"]))
+        let s = try StockSeries.parse(body: Array(text.utf8), json: false, order: .newestFirst)
         #expect(s.dates == ["2017-01-03", "2017-01-04", "2017-01-05"])
         #expect(s.rows[0] == [778.81, 789.63, 775.8, 1_657_300, 786.14])
         #expect(s.rows[2][4] == 794.02)
@@ -48,12 +47,12 @@ struct StockParsingTests {
     @Test("JSON rows, with and without dates")
     func json() throws {
         let body = #"{"rows": [[1, 2, 0.5, 100, 1.5], [2, 3, 1, 200, 2.5]]}"#
-        let s = try StockSeries.parse(FunctionRequest(body: Array(body.utf8), contentType: "application/json"))
+        let s = try StockSeries.parse(body: Array(body.utf8), json: true, order: .oldestFirst)
         #expect(s.rows == [[1, 2, 0.5, 100, 1.5], [2, 3, 1, 200, 2.5]])
-        let r = try StockSeries.parse(FunctionRequest(body: Array(body.utf8), query: ["order": "newest-first"]))
+        let r = try StockSeries.parse(body: Array(body.utf8), json: false, order: .newestFirst)
         #expect(r.rows.first?[4] == 2.5)
         let dated = #"{"rows": [[2, 3, 1, 200, 2.5], [1, 2, 0.5, 100, 1.5]], "dates": ["2020-01-02", "2020-01-01"]}"#
-        let d = try StockSeries.parse(FunctionRequest(body: Array(dated.utf8)))
+        let d = try StockSeries.parse(body: Array(dated.utf8), json: false, order: .oldestFirst)
         #expect(d.dates == ["2020-01-01", "2020-01-02"])
         #expect(d.rows.first?[4] == 1.5)
         #expect(parseError(#"{"rows": [[1, 2, 3, 4]]}"#)?.message.contains("rows[0] has 4 values") == true)
@@ -81,31 +80,20 @@ struct StockParsingTests {
         #expect(error?.message.contains(words) == true, "\(error?.message ?? "no error")")
     }
 
-    @Test("non-UTF-8 bytes name their line; images are 415; multipart takes the 'file' part")
+    @Test("non-UTF-8 bytes name their line; a BOM is skipped")
     func bytesAndTypes() throws {
         var body = Array("1,2,3,4,5\n".utf8)
         body += [0x31, 0xFF, 0x2C, 0x0A]
         do {
-            _ = try StockSeries.parse(FunctionRequest(body: body))
+            _ = try StockSeries.parse(body: body, json: false, order: .oldestFirst)
             Issue.record("parsed invalid UTF-8")
         } catch let e as FunctionError {
             #expect(e.code == .invalidInput)
             #expect(e.message.contains("line 2 is not valid UTF-8"))
         }
-        do {
-            _ = try StockSeries.parse(FunctionRequest(body: [0xFF, 0xD8], contentType: "image/jpeg"))
-            Issue.record("parsed an image")
-        } catch let e as FunctionError {
-            #expect(e.code == .unsupportedMediaType)
-        }
-        let multipart =
-            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n1,2,0.5,9,1.5\n2,3,1,9,2.5\r\n--XyZ--\r\n"
-        let s = try StockSeries.parse(
-            FunctionRequest(body: Array(multipart.utf8), contentType: "multipart/form-data; boundary=XyZ"))
-        #expect(s.rows.count == 2)
         // A header without dates keeps the order switch; a UTF-8 BOM is skipped.
         let headed = Array("\u{FEFF}Open,High,Low,Volume,Close\n1,2,0.5,9,1.5\n2,3,1,9,2.5\n".utf8)
-        let h = try StockSeries.parse(FunctionRequest(body: headed, query: ["order": "newest-first"]))
+        let h = try StockSeries.parse(body: headed, json: false, order: .newestFirst)
         #expect(h.rows.first?[4] == 2.5)
     }
 }

@@ -33,7 +33,8 @@ enum FuzzSeeds {
                 "Date,Open,High,Low,Close,Adj Close,Volume\n"
                 + (1...9).map { "2024-01-0\($0),1\($0),2\($0),0.5,1.5,1.5,100\($0)" }.joined(separator: "\n")
             let json = "{\"rows\": [" + (0..<9).map { _ in "[1,2,0.5,100,1.5]" }.joined(separator: ",") + "]}"
-            return [[0] + Array(csv.utf8), [2] + Array(yahoo.utf8), [1] + Array(json.utf8)]
+            // Flags: 1 JSON, 2 newest first, 4 a multipart form's `file` part.
+            return [[0] + Array(csv.utf8), [2] + Array(yahoo.utf8), [1] + Array(json.utf8), [5] + Array(json.utf8)]
         case .cfg:
             var seeds = [Array(FuzzTarget.weightsCfgText.utf8)]
             let fastest = shared.appendingPathComponent("data/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg")

@@ -93,7 +93,7 @@ struct DetectOnPublicAPITests {
         ]
     }
 
-    static func answers(kinds: [any FunctionKind], calls: [Call]) async throws -> [Answer] {
+    static func answers(kinds: [any HostedKind], calls: [Call]) async throws -> [Answer] {
         let root = NSTemporaryDirectory() + "mscr-detect-api-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
         return try await V2DetectTests.server(root: root, kinds: kinds).answers(calls)

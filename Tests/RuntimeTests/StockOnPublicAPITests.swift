@@ -25,7 +25,7 @@ struct StockOnPublicAPITests {
         .appendingPathComponent("../Integration/fixtures/keras-lstm").standardized.path
 
     /// `stock` on a seeded mscr LSTM (window 5), `keras` on the ONNX export (window 7).
-    static func server(root: String, kind: String = Stock.kind, extraKinds: [any FunctionKind]) throws -> MSCRServer {
+    static func server(root: String, kind: String = Stock.kind, extraKinds: [any HostedKind]) throws -> MSCRServer {
         let fm = FileManager.default
         for (name, model) in [("stock", "stock-lstm"), ("keras", "keras-lstm")] {
             try fm.createDirectory(atPath: root + "/functions/" + name, withIntermediateDirectories: true)
@@ -147,7 +147,7 @@ struct StockOnPublicAPITests {
         ]
     }
 
-    static func answers(kind: String, extraKinds: [any FunctionKind], calls: [Call]) async throws -> [Answer] {
+    static func answers(kind: String, extraKinds: [any HostedKind], calls: [Call]) async throws -> [Answer] {
         let root = NSTemporaryDirectory() + "mscr-stock-api-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
         return try await server(root: root, kind: kind, extraKinds: extraKinds).answers(calls)

@@ -21,7 +21,7 @@ struct V2DetectTests {
     /// served by `kinds` (default: the detect function of `functions/detect`).
     /// A server of `functions/detect/function.json` (with `limits.maxPixels` replaced when given)
     /// over a repository holding yolo-fastest-1.1.
-    static func server(root: String, kinds: [any FunctionKind]? = nil, maxPixels: Int? = nil) throws -> MSCRServer {
+    static func server(root: String, kinds: [any HostedKind]? = nil, maxPixels: Int? = nil) throws -> MSCRServer {
         let fm = FileManager.default
         let functions = root + "/functions/detect"
         try fm.createDirectory(atPath: functions, withIntermediateDirectories: true)

@@ -49,7 +49,7 @@ struct V2Fixture {
             CloudLogHandler(label: label, level: .debug, format: .json, project: "proj", sink: .memory())
         }
         return try MSCRServer(
-            configuration: c, logger: logger, extraKinds: [TensorTestKind()])
+            configuration: c, logger: logger, extraKinds: [TensorKind(TensorTestKind())])
     }
 
     /// Runs `body` against the router of a fresh server.

@@ -1,7 +1,7 @@
-import Common
 import FoundationEssentials
 
-/// Daily rows of `Open, High, Low, Volume, Close`, oldest first, as parsed from a request.
+/// Daily rows of `Open, High, Low, Volume, Close`, oldest first (parsed from CSV or JSON by
+/// `StockSeries+Parsing.swift`; the runtime reads requests into it).
 package struct StockSeries: Sendable, Equatable {
     /// The column order of `rows` (the original project's order).
     package static let columns = ["Open", "High", "Low", "Volume", "Close"]
@@ -23,35 +23,15 @@ package struct StockSeries: Sendable, Equatable {
         case oldestFirst
         case newestFirst
 
-        /// `oldest-first` (default; also `asc`) or `newest-first` (also `desc`).
-        package init(query: String?) throws {
-            switch query?.lowercased() {
+        /// `oldest-first` (default, also when nil or empty; also `asc`) or `newest-first` (also
+        /// `desc`).
+        package init(_ name: String?) throws {
+            switch name?.lowercased() {
             case nil, "", "oldest-first", "asc", "ascending": self = .oldestFirst
             case "newest-first", "desc", "descending": self = .newestFirst
             case let other?:
                 throw FunctionError(.invalidInput, "order must be 'oldest-first' or 'newest-first', not '\(other)'")
             }
         }
-    }
-
-    /// Parses a request body (see `StockSeries+Parsing.swift` for the formats).
-    package static func parse(_ request: FunctionRequest) throws -> StockSeries {
-        let order = try Order(query: request.query["order"])
-        var body = request.body
-        let type = request.contentType?.split(separator: ";").first.map {
-            $0.trimmed.lowercased()
-        }
-        if let type, type.hasPrefix("multipart/form-data") {
-            guard let boundary = DetectMultipartBody.boundary(of: request.contentType ?? ""),
-                let part = DetectMultipartBody.part(named: "file", in: body, boundary: boundary)
-            else {
-                throw FunctionError(.invalidInput, "a multipart body needs a part named 'file' holding the CSV or JSON")
-            }
-            body = part
-        } else if let type, type.hasPrefix("image/") || type.hasPrefix("audio/") || type.hasPrefix("video/") {
-            throw FunctionError(
-                .unsupportedMediaType, "the stock function takes CSV or JSON, not \(type)")
-        }
-        return try parse(body: body, json: type?.hasSuffix("json") == true, order: order)
     }
 }

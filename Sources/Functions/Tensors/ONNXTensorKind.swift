@@ -1,9 +1,10 @@
 import ONNX
 import ObjectStore
 
-/// `tensor`: any ONNX graph the engine imports, served through the Open Inference Protocol
-/// (`/v2/models/<function>/infer`) with the graph's own input and output names and shapes, FP32.
-/// The model version must be of format `onnx` (`mscr publish` of a folder with a `model.onnx`).
+/// `tensor`: any ONNX graph the engine imports, with the graph's own input and output names and
+/// shapes, FP32: a tensor interface only (the runtime serves it through the Open Inference
+/// Protocol, `/v2/models/<function>/infer`). The model version must be of format `onnx`
+/// (`mscr publish` of a folder with a `model.onnx`).
 package struct ONNXTensorKind: FunctionKind {
     /// The `kind` string of function.json.
     package static let kindName = "tensor"
@@ -13,9 +14,11 @@ package struct ONNXTensorKind: FunctionKind {
 
     package var kind: String { Self.kindName }
 
+    package var tensorSignature: TensorSignature? { Self.staticSignature }
+
     package init() {}
 
-    package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
+    package func load(config: FunctionConfig, model: ModelVersion) throws -> Loaded {
         let origin = "model '\(model.model)' version \(model.version)"
         guard model.manifest.format == "onnx" else {
             throw FunctionError(
@@ -31,6 +34,9 @@ package struct ONNXTensorKind: FunctionKind {
         }
     }
 
+    /// The graph's size is its files' (the estimate).
+    package func memoryBytes(of loaded: Loaded) -> Int? { nil }
+
     /// A loaded graph: immutable and shared; each call takes its scratch from the network's pool.
     package struct Loaded: TensorFunction {
         package let version: Int
@@ -43,14 +49,7 @@ package struct ONNXTensorKind: FunctionKind {
                 outputs: network.outputs.map { TensorSpec($0.name, .fp32, $0.shape) })
         }
 
-        package func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
-            throw FunctionError(
-                .unsupportedMediaType,
-                "a tensor function answers the Open Inference Protocol: POST /v2/models/<name>/infer with FP32 tensors named \(network.inputs.map(\.name))"
-            )
-        }
-
-        package func infer(_ request: TensorRequest) throws -> [Tensor] {
+        package func infer(_ request: TensorRequest, call: FunctionCall) throws -> [Tensor] {
             var feeds: [String: [Float]] = [:]
             for input in network.inputs {
                 guard case .fp32(let values) = try request.input(input.name).data else {

@@ -25,12 +25,6 @@ package struct TensorRequest: Sendable {
     package var parameters: [String: TensorParameter]
     /// The request's logger (trace metadata attached by the transport), if it has one.
     package var logger: Logger?
-    /// When the request must have its answer; set by the host's caller.
-    package var deadline: ContinuousClock.Instant?
-    /// The load this request waited for and how long (nil: warm); set by the host's caller.
-    package var coldWaitMs: Double?
-    /// The load report of that cold start.
-    package var coldLoad: LoadReport?
 
     package init(inputs: [Tensor], parameters: [String: TensorParameter] = [:]) {
         self.inputs = inputs
@@ -46,25 +40,24 @@ package struct TensorRequest: Sendable {
     }
 }
 
-/// A loaded function that also speaks tensors (the V2 protocol adapter calls it).
-/// `infer` is blocking CPU work, like `invoke`: the host runs it on its pool.
-package protocol TensorFunction: LoadedFunction {
-    /// The inputs and outputs of this loaded model. It may refine the kind's static signature
-    /// (`TensorSignatures.signature(forKind:)`, or a typed kind's), e.g. the window length of a
-    /// stock model.
+/// A loaded model with a tensor interface: named tensors in, named tensors out (the runtime's V2
+/// protocol adapter calls it). `infer` is blocking CPU work: the host runs it on its pool.
+package protocol TensorFunction: Sendable {
+    /// The inputs and outputs of this loaded model. It may refine its kind's static signature
+    /// (`FunctionKind.tensorSignature`), e.g. the window length of a stock model.
     var tensorSignature: TensorSignature { get }
-    /// Runs one inference on inputs already checked against `tensorSignature`; returns every
-    /// output of the signature, in its order.
-    func infer(_ request: TensorRequest) throws -> [Tensor]
+    /// Runs one inference on inputs already checked against `tensorSignature`, for the host's
+    /// `call`; returns every output of the signature, in its order.
+    func infer(_ request: TensorRequest, call: FunctionCall) throws -> [Tensor]
 }
 
 extension TensorFunction {
     /// Checks the inputs against the signature, infers, and checks that the outputs are the
     /// declared ones (a mismatch there is a bug: `internal`).
-    package func run(_ request: TensorRequest) throws -> [Tensor] {
+    package func run(_ request: TensorRequest, call: FunctionCall) throws -> [Tensor] {
         let signature = tensorSignature
         try signature.check(inputs: request.inputs)
-        let outputs = try infer(request)
+        let outputs = try infer(request, call: call)
         guard outputs.map(\.name) == signature.outputs.map(\.name) else {
             throw FunctionError(
                 .internal, "the model returned outputs \(outputs.map(\.name)), not \(signature.outputs.map(\.name))")
@@ -77,18 +70,5 @@ extension TensorFunction {
             }
         }
         return outputs
-    }
-}
-
-/// The tensor signatures of the function kinds, known without loading a model (so
-/// `GET /v2/models/{name}` answers while a function is cold): one literal table.
-package enum TensorSignatures {
-    /// The static signature of `kind`, or nil when the kind has no tensor interface.
-    package static func signature(forKind kind: String) -> TensorSignature? {
-        switch kind {
-        case TensorTestKind.kindName: return TensorTestKind.signature
-        case ONNXTensorKind.kindName: return ONNXTensorKind.staticSignature
-        default: return nil
-        }
     }
 }

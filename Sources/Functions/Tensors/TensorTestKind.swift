@@ -19,14 +19,19 @@ package struct TensorTestKind: FunctionKind {
 
     package var kind: String { Self.kindName }
 
+    package var tensorSignature: TensorSignature? { Self.signature }
+
     package init() {}
 
-    package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
+    package func load(config: FunctionConfig, model: ModelVersion) throws -> Loaded {
         let (bytes, _) = try model.read("model.txt")
         let text = String(decoding: bytes, as: UTF8.self).trimmed
         guard text != "fail" else { throw FunctionError(.unavailable, "test model says fail") }
         return Loaded(version: model.version, text: text)
     }
+
+    /// The model's size is its file's (the estimate).
+    package func memoryBytes(of loaded: Loaded) -> Int? { nil }
 
     /// The loaded test model.
     package struct Loaded: TensorFunction {
@@ -37,11 +42,7 @@ package struct TensorTestKind: FunctionKind {
 
         package var tensorSignature: TensorSignature { TensorTestKind.signature }
 
-        package func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
-            FunctionResponse(body: Array(text.utf8), contentType: "text/plain")
-        }
-
-        package func infer(_ request: TensorRequest) throws -> [Tensor] {
+        package func infer(_ request: TensorRequest, call: FunctionCall) throws -> [Tensor] {
             guard case .fp32(let x) = try request.input("x").data, case .bytes(let s) = try request.input("s").data
             else {
                 throw FunctionError(.invalidInput, "inputs 'x' (FP32) and 's' (BYTES) are required")

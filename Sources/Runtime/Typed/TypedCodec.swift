@@ -38,10 +38,10 @@ package enum TypedCodec {
             }
             let image: [UInt8]?
             if media == "multipart/form-data" {
-                guard let boundary = DetectMultipartBody.boundary(of: request.contentType ?? "") else {
+                guard let boundary = MultipartBody.boundary(of: request.contentType ?? "") else {
                     throw FunctionError(.invalidInput, "multipart/form-data without a boundary")
                 }
-                guard let part = DetectMultipartBody.part(named: "file", in: request.body, boundary: boundary) else {
+                guard let part = MultipartBody.part(named: "file", in: request.body, boundary: boundary) else {
                     throw FunctionError(.invalidInput, "the multipart form has no 'file' part")
                 }
                 image = try checkedImage(part, declared: nil)

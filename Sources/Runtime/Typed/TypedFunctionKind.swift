@@ -8,13 +8,13 @@ import ObjectStore
 /// single-flight loads, admission, deadlines, hot swap and metrics; this adapter loads the
 /// function's model, and per request decodes the input, calls the handler and encodes the
 /// output with the runtime's codecs.
-package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
+package struct TypedFunctionKind<Function: InferenceFunction>: HostedKind {
     /// The V2 signature when `Function` is a ``TensorInterface``.
     package let tensorSignature: TensorSignature?
     /// Makes the loaded function: a plain one, or one that also speaks tensors.
-    let wrap: @Sendable (TypedLoadedFunction<Function>) -> any LoadedFunction
+    let wrap: @Sendable (TypedLoadedFunction<Function>) -> any HostedFunction
     /// Where the function's ``FunctionContext/record(_:)`` goes (the retraining monitor).
-    var recorder: (@Sendable (StockForecastEvent) -> Void)?
+    var recorder: (@Sendable (FunctionObservation) -> Void)?
 
     /// A function without a tensor interface: `POST /functions/<name>` only.
     package init(_ function: Function.Type = Function.self) {
@@ -23,8 +23,8 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
         recorder = nil
     }
 
-    /// This kind with its functions' recorded forecasts sent to `observer`.
-    package func observed(by observer: @escaping @Sendable (StockForecastEvent) -> Void) -> any FunctionKind {
+    /// This kind with what its functions record sent to `observer`.
+    package func observed(by observer: @escaping @Sendable (FunctionObservation) -> Void) -> any HostedKind {
         var kind = self
         kind.recorder = observer
         return kind
@@ -46,7 +46,7 @@ package struct TypedFunctionKind<Function: InferenceFunction>: FunctionKind {
         Function.Model.memoryEstimate(fileSizes: manifest.files.mapValues(\.size))
     }
 
-    package func load(config: FunctionConfig, model: ModelVersion) throws -> any LoadedFunction {
+    package func load(config: FunctionConfig, model: ModelVersion) throws -> any HostedFunction {
         let origin = "model '\(model.model)' version \(model.version)"
         let formats = Function.Model.formats
         guard formats.contains(model.manifest.format) else {
@@ -77,33 +77,32 @@ extension TypedFunctionKind {
     package static func answer(
         _ request: FunctionRequest, function: Function, model: Function.Model, config: FunctionConfig, version: Int
     ) throws -> FunctionResponse {
-        try TypedLoadedFunction(function: function, model: model, config: config, version: version, recorder: nil)
-            .invoke(request)
+        let call = FunctionCall(
+            timing: CallTiming(), deadline: ContinuousClock.now.advanced(by: .seconds(60)), version: version)
+        let loaded = TypedLoadedFunction(
+            function: function, model: model, config: config, version: version, recorder: nil)
+        return try loaded.answer(request, call: call)
     }
 }
 
 /// A loaded typed function: the function value and its model, shared by every request.
-struct TypedLoadedFunction<Function: InferenceFunction>: LoadedFunction {
+struct TypedLoadedFunction<Function: InferenceFunction>: HostedFunction {
     let function: Function
     let model: Function.Model
     let config: FunctionConfig
     let version: Int
-    /// Hears the forecasts the function records (with this model's name and version).
-    let recorder: (@Sendable (StockForecastEvent) -> Void)?
+    /// Hears what the function records (with this function, model and version).
+    let recorder: (@Sendable (FunctionObservation) -> Void)?
 
     /// What the model says it holds.
     var memoryBytes: Int? { model.memoryBytes }
 
-    func invoke(_ request: FunctionRequest) throws -> FunctionResponse {
+    func answer(_ request: FunctionRequest, call: FunctionCall) throws -> FunctionResponse {
         // An image or chart answer's format is checked before anything is read.
         if Function.Output.self == DetectedImage.self { _ = try TypedCodec.imageFormat(request.query) }
         if Function.Output.self == PriceForecast.self { _ = try TypedCodec.chartFormat(request.query) }
         let input = try TypedCodec.decode(Function.Input.self, from: request, body: Function.inputBody)
-        let output = try handle(
-            input,
-            context: context(
-                logger: request.logger, deadline: request.deadline, coldWaitMs: request.coldWaitMs,
-                coldLoad: request.coldLoad, traceID: request.traceID))
+        let output = try handle(input, context: context(logger: request.logger, call: call, traceID: request.traceID))
         return try TypedCodec.response(output, query: request.query)
     }
 
@@ -116,28 +115,23 @@ struct TypedLoadedFunction<Function: InferenceFunction>: LoadedFunction {
         }
     }
 
-    /// The context of one request (whichever transport it came by).
-    func context(
-        logger: Logger?, deadline: ContinuousClock.Instant?, coldWaitMs: Double?, coldLoad: LoadReport?,
-        traceID: String?
-    ) -> FunctionContext {
+    /// The context of one call (whichever transport it came by).
+    func context(logger: Logger?, call: FunctionCall, traceID: String?) -> FunctionContext {
         var logger = logger ?? Logger(label: "mscr.function")
         logger[metadataKey: "function"] = .string(config.name)
-        let cold = coldWaitMs.map { wait in
+        let coldLoad = call.timing.load
+        let cold = call.timing.coldMs.map { wait in
             FunctionContext.ColdStart(
                 waitMs: wait, version: coldLoad?.version ?? version, fetchMs: coldLoad?.fetchMs ?? 0,
                 parseMs: coldLoad?.parseMs ?? 0, totalMs: coldLoad?.totalMs ?? wait, bytes: coldLoad?.bytes ?? 0)
         }
         var context = FunctionContext(
             logger: logger, functionName: config.name, modelName: config.model, modelVersion: version,
-            deadline: deadline ?? ContinuousClock.now.advanced(by: .seconds(60)), coldStart: cold, traceID: traceID)
+            deadline: call.deadline, coldStart: cold, traceID: traceID)
         if let recorder {
-            let (model, version) = (config.model, version)
+            let (function, model, version) = (config.name, config.model, version)
             context.recorder = { record in
-                recorder(
-                    StockForecastEvent(
-                        model: model, version: version, day: record.day, lastDate: record.lastDate,
-                        predicted: record.predicted))
+                recorder(FunctionObservation(function: function, model: model, version: version, record: record))
             }
         }
         return context

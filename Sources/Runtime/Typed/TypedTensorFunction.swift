@@ -12,7 +12,7 @@ extension TypedFunctionKind where Function: TensorHandler {
 
 /// A loaded ``TensorHandler`` function: the V2 adapter's `TensorFunction` over the same function
 /// value and model as the HTTP route.
-struct TypedTensorFunction<Function: TensorHandler>: TensorFunction {
+struct TypedTensorFunction<Function: TensorHandler>: HostedFunction, TensorFunction {
     let base: TypedLoadedFunction<Function>
 
     /// The function's declared tensors (what is checked before a load); its kind is the V2 `platform`.
@@ -22,8 +22,8 @@ struct TypedTensorFunction<Function: TensorHandler>: TensorFunction {
             outputs: Function.outputTensors.map(\.spec), sizesVaryByModel: Function.tensorShapesVaryByModel)
     }
 
-    var version: Int { base.version }
     var memoryBytes: Int? { base.memoryBytes }
+    var tensors: (any TensorFunction)? { self }
 
     /// The loaded model's tensors.
     var tensorSignature: TensorSignature {
@@ -33,13 +33,13 @@ struct TypedTensorFunction<Function: TensorHandler>: TensorFunction {
             sizesVaryByModel: Function.tensorShapesVaryByModel)
     }
 
-    func invoke(_ request: FunctionRequest) throws -> FunctionResponse { try base.invoke(request) }
+    func answer(_ request: FunctionRequest, call: FunctionCall) throws -> FunctionResponse {
+        try base.answer(request, call: call)
+    }
 
-    func infer(_ request: TensorRequest) throws -> [Tensor] {
+    func infer(_ request: TensorRequest, call: FunctionCall) throws -> [Tensor] {
         do {
-            let context = base.context(
-                logger: request.logger, deadline: request.deadline, coldWaitMs: request.coldWaitMs,
-                coldLoad: request.coldLoad, traceID: nil)
+            let context = base.context(logger: request.logger, call: call, traceID: nil)
             return try base.function.infer(TensorInputs(request), model: base.model, context: context)
                 .map { try $0.runtimeTensor() }
         } catch let failure as FunctionFailure {

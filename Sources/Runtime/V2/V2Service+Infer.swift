@@ -11,7 +11,7 @@ extension V2Service {
     struct InferAnswer: Sendable {
         var version: Int
         var outputs: [Tensor]
-        var timing: ServerTiming
+        var timing: CallTiming
     }
 
     /// `POST /v2/models/{name}[/versions/{v}]/infer`.
@@ -59,20 +59,16 @@ extension V2Service {
             var request = decoded.tensors
             request.logger = logger
             let tensors = request
-            let (answer, timing) = try await host.callAdmitted(
+            let (answer, timing) = try await host.call(
                 name, version: version, bodyBytes: bodyBytes, timeout: timeout
-            ) { loaded, admitted in
-                guard let function = loaded as? any TensorFunction else {
+            ) { loaded, call in
+                guard let function = loaded.tensors else {
                     throw FunctionError(.internal, "function '\(name)' has no tensor interface")
                 }
                 if signature.definedByModel {
                     try Self.checkRequestedOutputs(decoded, against: function.tensorSignature)
                 }
-                var tensors = tensors
-                tensors.deadline = admitted.deadline
-                tensors.coldWaitMs = admitted.timing.coldMs
-                tensors.coldLoad = admitted.timing.load
-                return (outputs: try function.run(tensors), version: loaded.version)
+                return (outputs: try function.run(tensors, call: call), version: call.version)
             }
             let encoded = try host.settings.tracer.withSpan("encode") { span in
                 span.attributes[FunctionSpans.functionKey] = name

@@ -15,7 +15,7 @@ struct V2Service: Sendable {
     static let serverVersion = "0.1.0"
     static let extensions = ["binary_tensor_data"]
 
-    let host: FunctionHost
+    let host: RuntimeHost
     let metrics: RuntimeMetrics
     /// `MSCR_BODY_TIMEOUT`.
     let bodyTimeout: Duration
@@ -88,8 +88,8 @@ struct V2Service: Sendable {
         var signature = staticSignature
         if staticSignature.definedByModel {
             // Only the graph knows its tensors: metadata loads the model (a cold start).
-            let (loaded, _) = try await host.call(name, version: version) { loaded in
-                (loaded as? any TensorFunction)?.tensorSignature
+            let (loaded, _) = try await host.call(name, version: version) { loaded, _ in
+                loaded.tensors?.tensorSignature
             }
             guard let loaded else { throw FunctionError(.internal, "function '\(name)' has no tensor interface") }
             signature = loaded
@@ -112,8 +112,8 @@ struct V2Service: Sendable {
         guard let status = host.status().first(where: { $0.name == name }), status.state == .warm,
             let serving = status.version, version == nil || version == serving
         else { return nil }
-        let answer = try? await host.call(name, version: serving) { loaded in
-            (loaded as? any TensorFunction)?.tensorSignature
+        let answer = try? await host.call(name, version: serving) { loaded, _ in
+            loaded.tensors?.tensorSignature
         }
         return answer?.0 ?? nil
     }

@@ -1,15 +1,22 @@
 /// Just enough `multipart/form-data` (RFC 7578) to take one named part's bytes.
-package enum DetectMultipartBody {
+package enum MultipartBody {
     /// The boundary parameter of a `multipart/form-data` content type, unquoted.
     package static func boundary(of contentType: String) -> String? {
-        for parameter in contentType.split(separator: ";").dropFirst() {
+        guard let value = parameter("boundary", of: Substring(contentType)) else { return nil }
+        return value.isEmpty ? nil : value
+    }
+
+    /// The value of parameter `name` (case-insensitive) of a header value, unquoted: the first one
+    /// after the value's leading `;`-separated item.
+    private static func parameter(_ name: String, of header: Substring) -> String? {
+        for parameter in header.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == "boundary" else { continue }
+            guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == name else { continue }
             var value = pair[1].trimmingWhitespace()
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
                 value = String(value.dropFirst().dropLast())
             }
-            return value.isEmpty ? nil : value
+            return value
         }
         return nil
     }
@@ -43,18 +50,9 @@ package enum DetectMultipartBody {
     }
 
     private static func disposition(_ headers: String, hasName name: String) -> Bool {
-        for line in headers.split(separator: "\r\n") where line.lowercased().hasPrefix("content-disposition:") {
-            for parameter in line.split(separator: ";").dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1)
-                guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == "name" else { continue }
-                var value = pair[1].trimmingWhitespace()
-                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
-                    value = String(value.dropFirst().dropLast())
-                }
-                if value == name { return true }
-            }
+        headers.split(separator: "\r\n").contains { line in
+            line.lowercased().hasPrefix("content-disposition:") && parameter("name", of: line) == name
         }
-        return false
     }
 
     /// First index of `needle` in `haystack` at or after `start`.
