@@ -71,24 +71,28 @@ package enum RequestTracing {
     package static func functionName(path: String) -> String? {
         // On the UTF-8 bytes: this runs for every traced request.
         let utf8 = path.utf8
-        for prefix in ["/functions/", "/v2/models/"] where utf8.starts(with: prefix.utf8) {
-            var rest = utf8.dropFirst(prefix.utf8.count)
+        func name(after prefix: StaticString) -> String? {
+            guard prefix.withUTF8Buffer({ utf8.starts(with: $0) }) else { return nil }
+            var rest = utf8.dropFirst(prefix.utf8CodeUnitCount)
             while rest.first == UInt8(ascii: "/") { rest = rest.dropFirst() }
             let name = rest.prefix { $0 != UInt8(ascii: "/") }
             return name.isEmpty ? nil : String(Substring(name))
         }
-        return nil
+        return name(after: "/functions/") ?? name(after: "/v2/models/")
     }
 
     /// Whether a `Server-Timing` value has the `infer` metric (a function call answered it).
     package static func hasInferMetric(_ timing: String) -> Bool {
-        let utf8 = Array(timing.utf8)
-        let needle = Array("infer;".utf8)
-        guard utf8.count >= needle.count else { return false }
-        for start in 0...(utf8.count - needle.count) where utf8[start] == needle[0] {
-            if utf8[start..<start + needle.count].elementsEqual(needle) { return true }
+        let needle: StaticString = "infer;"
+        let n = needle.utf8CodeUnitCount
+        var timing = timing
+        return timing.withUTF8 { utf8 in
+            guard utf8.count >= n else { return false }
+            for start in 0...(utf8.count - n) where utf8[start] == needle.utf8Start[0] {
+                if (1..<n).allSatisfy({ utf8[start + $0] == needle.utf8Start[$0] }) { return true }
+            }
+            return false
         }
-        return false
     }
 
     /// A trace id (both halves) or span id (`low` only) that a log line prints as lower-case hex.

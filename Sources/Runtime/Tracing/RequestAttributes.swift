@@ -1,0 +1,62 @@
+import Functions
+import Tracing
+
+/// The attributes of a traced request's spans as fields, not a `SpanAttributes` dictionary:
+/// no hashing and no dictionary storage per span, and ``OTLPEncoder`` writes them straight to
+/// protobuf. nil: not set (not exported).
+package struct RequestAttributes: Sendable, Equatable {
+    /// ``FunctionSpans/functionKey``.
+    package var function: String?
+    /// ``FunctionSpans/modelKey``.
+    package var model: String?
+    /// ``FunctionSpans/versionKey``.
+    package var version: Int?
+    /// ``FunctionSpans/coldKey``.
+    package var cold: Bool?
+    /// `http.request.method`.
+    package var method: String?
+    /// `url.path`.
+    package var path: String?
+    /// `http.route`.
+    package var route: String?
+    /// `http.response.status_code`.
+    package var status: Int?
+
+    package init(
+        function: String? = nil, model: String? = nil, version: Int? = nil, cold: Bool? = nil, method: String? = nil,
+        path: String? = nil, route: String? = nil, status: Int? = nil
+    ) {
+        self.function = function
+        self.model = model
+        self.version = version
+        self.cold = cold
+        self.method = method
+        self.path = path
+        self.route = route
+        self.status = status
+    }
+
+    /// Takes the fields `other` sets.
+    mutating func merge(_ other: RequestAttributes) {
+        if let v = other.function { function = v }
+        if let v = other.model { model = v }
+        if let v = other.version { version = v }
+        if let v = other.cold { cold = v }
+        if let v = other.method { method = v }
+        if let v = other.path { path = v }
+        if let v = other.route { route = v }
+        if let v = other.status { status = v }
+    }
+
+    /// Calls `body` with each set field's key and value, in the order they are encoded.
+    package func forEach(_ body: (String, SpanAttribute) -> Void) {
+        if let method { body("http.request.method", .string(method)) }
+        if let path { body("url.path", .string(path)) }
+        if let route { body("http.route", .string(route)) }
+        if let status { body("http.response.status_code", .int64(Int64(status))) }
+        if let function { body(FunctionSpans.functionKey, .string(function)) }
+        if let model { body(FunctionSpans.modelKey, .string(model)) }
+        if let version { body(FunctionSpans.versionKey, .int64(Int64(version))) }
+        if let cold { body(FunctionSpans.coldKey, .bool(cold)) }
+    }
+}

@@ -1,0 +1,129 @@
+import Functions
+import Logging
+import Runtime
+import SwiftProtobuf
+import Testing
+import Tracing
+
+/// The spans of ``OTLPTracer`` as the exporter sends them: encoded into their batch when they
+/// end, with the request attributes as fields, decoded back by swift-protobuf (the
+/// independent implementation).
+@Suite struct OTLPBatchTests {
+    typealias Request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+    typealias ProtoSpan = Opentelemetry_Proto_Trace_V1_Span
+
+    func tracer(queue: Int, batch: Int) -> (OTLPTracer, OTLPBatchProcessor) {
+        var c = TracingConfiguration()
+        c.enabled = true
+        c.endpoint = "http://127.0.0.1:9"
+        c.batchMaxQueueSize = queue
+        c.batchMaxExportSize = batch
+        let logger = Logger(label: "test")
+        let processor = OTLPBatchProcessor(
+            configuration: c, exporter: OTLPExporter(configuration: c, logger: logger), logger: logger)
+        return (OTLPTracer(sampler: TraceSampler(.alwaysOn), processor: processor), processor)
+    }
+
+    func spans(_ requests: [[UInt8]]) throws -> [[ProtoSpan]] {
+        try requests.map { bytes in
+            let request = try Request(serializedBytes: bytes)
+            #expect(request.resourceSpans.count == 1)
+            return request.resourceSpans.first?.scopeSpans.first?.spans ?? []
+        }
+    }
+
+    static func attributes(_ span: ProtoSpan) -> [String: String] {
+        Dictionary(
+            uniqueKeysWithValues: span.attributes.map { kv in
+                let v = kv.value
+                let text: String =
+                    switch v.value {
+                    case .stringValue(let s): "s:" + s
+                    case .intValue(let i): "i:\(i)"
+                    case .boolValue(let b): "b:\(b)"
+                    case .doubleValue(let d): "d:\(d)"
+                    default: "?"
+                    }
+                return (kv.key, text)
+            })
+    }
+
+    @Test("ended spans go out in batches of at most OTEL_BSP_MAX_EXPORT_BATCH_SIZE, in the order they ended")
+    func batches() throws {
+        let (tracer, processor) = tracer(queue: 10, batch: 3)
+        var ids: [UInt64] = []
+        for i in 0..<7 {
+            let span = tracer.startSpan("s\(i)", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now)
+            ids.append(span.spanContext.spanID)
+            span.end()
+        }
+        #expect(processor.queuedCount == 7)
+        let batches = try spans(processor.takeQueuedRequests())
+        #expect(batches.map(\.count) == [3, 3, 1])
+        #expect(processor.queuedCount == 0)
+        let exported = batches.joined().map { $0.spanID.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        #expect(exported == ids)
+        #expect(batches.joined().map(\.name) == (0..<7).map { "s\($0)" })
+        // Emptied and refilled: the next spans start a new batch.
+        tracer.startSpan("again", context: .topLevel, ofKind: .internal, at: DefaultTracerClock.now).end()
+        #expect(try spans(processor.takeQueuedRequests()).map { $0.map(\.name) } == [["again"]])
+    }
+
+    @Test(
+        "function and HTTP attributes recorded as fields export as the same key-values as a dictionary, with any other attribute"
+    )
+    func fieldAttributes() throws {
+        let (tracer, processor) = tracer(queue: 16, batch: 16)
+        let server = tracer.startSpan("POST /functions/{name}", context: .topLevel, ofKind: .server)
+        server.attributes["extra"] = "kept"
+        server.recordHTTP(RequestAttributes(method: "POST", path: "/functions/stock", function: "stock"))
+        server.recordHTTP(RequestAttributes(route: "/functions/{name}", status: 200, cold: false))
+        let child = tracer.startSpan("inference", context: server.context, ofKind: .internal)
+        let call: any FunctionCallSpan = child
+        call.recordFunction("stock", model: "stock-lstm", version: 3, cold: true)
+        // Reading the attributes back gives the fields too.
+        #expect(child.attributes[FunctionSpans.versionKey]?.toSpanAttribute() == .int64(3))
+        child.end()
+        server.end()
+        let exported = try #require(try spans(processor.takeQueuedRequests()).first)
+        #expect(exported.count == 2)
+        let (inference, root) = (exported[0], exported[1])
+        #expect(inference.parentSpanID == root.spanID && root.parentSpanID.isEmpty)
+        #expect(
+            Self.attributes(inference) == [
+                "mscr.function": "s:stock", "mscr.model": "s:stock-lstm", "mscr.model.version": "i:3",
+                "mscr.cold": "b:true",
+            ])
+        #expect(
+            Self.attributes(root) == [
+                "http.request.method": "s:POST", "url.path": "s:/functions/stock", "http.route": "s:/functions/{name}",
+                "http.response.status_code": "i:200", "mscr.function": "s:stock", "mscr.cold": "b:false",
+                "extra": "s:kept",
+            ])
+        // The same attributes as a dictionary encode to the same key-values.
+        var dictionary = SpanAttributes()
+        RequestAttributes(function: "stock", model: "stock-lstm", version: 3, cold: true).forEach {
+            dictionary[$0] = $1
+        }
+        let context = OTLPSpanContext(traceIDHigh: 1, traceIDLow: 2, spanID: 3, sampled: true)
+        let plain = FinishedSpan(
+            name: "inference", kind: .internal, context: context, parentSpanID: 0, startNanoseconds: 1,
+            endNanoseconds: 2, attributes: dictionary, status: nil, events: [])
+        let decoded = try Request(
+            serializedBytes: OTLPEncoder(serviceName: "s", resource: [:]).encode([plain]))
+        let span = try #require(decoded.resourceSpans.first?.scopeSpans.first?.spans.first)
+        #expect(Self.attributes(span) == Self.attributes(inference))
+    }
+
+    @Test("setting the attributes replaces the fields too; an ended span takes no more")
+    func replaceAndEnd() throws {
+        let (tracer, processor) = tracer(queue: 4, batch: 4)
+        let span = tracer.startSpan("s", context: .topLevel, ofKind: .internal)
+        span.recordFunction("stock", model: "m", version: nil, cold: nil)
+        span.attributes = ["only": "this"]
+        span.end()
+        span.recordFunction("late", model: "late", version: 1, cold: true)
+        let exported = try #require(try spans(processor.takeQueuedRequests()).first?.first)
+        #expect(Self.attributes(exported) == ["only": "s:this"])
+    }
+}
