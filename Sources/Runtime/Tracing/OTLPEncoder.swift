@@ -109,14 +109,12 @@ struct ProtobufWriter {
 
     /// An 8-byte id (trace id halves, span ids) big-endian, as OTLP's `bytes` fields hold them.
     mutating func id(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func fixed64(_ field: Int, _ value: UInt64) {
         tag(field, 1)
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func message(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
