@@ -76,8 +76,8 @@ import Tracing
         let (tracer, processor) = tracer(queue: 16, batch: 16)
         let server = tracer.startSpan("POST /functions/{name}", context: .topLevel, ofKind: .server)
         server.attributes["extra"] = "kept"
-        server.recordHTTP(RequestAttributes(function: "stock", method: "POST", path: "/functions/stock"))
-        server.recordHTTP(RequestAttributes(cold: false, route: "/functions/{name}", status: 200))
+        server.record(RequestAttributes(function: "stock", method: "POST", path: "/functions/stock"))
+        server.record(RequestAttributes(cold: false, route: "/functions/{name}", status: 200))
         let child = tracer.startSpan("inference", context: server.context, ofKind: .internal)
         let call: any FunctionCallSpan = child
         call.recordFunction("stock", model: "stock-lstm", version: 3, cold: true)

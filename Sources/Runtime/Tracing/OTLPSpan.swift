@@ -8,8 +8,8 @@ import Tracing
 /// decision): every mutation is a no-op and it is never exported.
 ///
 /// The attributes every traced request sets (function, model, version, cold; the HTTP method,
-/// path, route and status) are fields of ``RequestAttributes``, set through
-/// ``recordFunction(_:model:version:cold:)`` and ``recordHTTP(_:)``, encoded straight to
+/// path, route and status; the RPC's) are fields of ``RequestAttributes``, set through
+/// ``recordFunction(_:model:version:cold:)`` and ``record(_:)``, encoded straight to
 /// protobuf; any other attribute goes to a `SpanAttributes` dictionary.
 package final class OTLPSpan: Span, FunctionCallSpan {
     /// The context the span started in; ``context`` adds the span's own ``OTLPSpanContext``
@@ -95,7 +95,7 @@ package final class OTLPSpan: Span, FunctionCallSpan {
     }
 
     /// Sets the fields of `attributes` that are set (the others keep their values).
-    package func recordHTTP(_ attributes: RequestAttributes) {
+    package func record(_ attributes: RequestAttributes) {
         guard isRecording else { return }
         state.withLock { s in
             guard !s.ended else { return }

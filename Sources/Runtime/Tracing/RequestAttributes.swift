@@ -1,7 +1,8 @@
 import Functions
 import Tracing
 
-/// The attributes of a traced request's spans as fields, not a `SpanAttributes` dictionary:
+/// The attributes of a traced request's spans (the function call's, HTTP's and gRPC's) as
+/// fields, not a `SpanAttributes` dictionary:
 /// no hashing and no dictionary storage per span, and ``OTLPEncoder`` writes them straight to
 /// protobuf. nil: not set (not exported).
 package struct RequestAttributes: Sendable, Equatable {
@@ -21,10 +22,17 @@ package struct RequestAttributes: Sendable, Equatable {
     package var route: String?
     /// `http.response.status_code`.
     package var status: Int?
+    /// `rpc.service`; when set, `rpc.system` is `grpc`.
+    package var rpcService: String?
+    /// `rpc.method`.
+    package var rpcMethod: String?
+    /// `rpc.grpc.status_code`.
+    package var grpcStatus: Int?
 
     package init(
         function: String? = nil, model: String? = nil, version: Int? = nil, cold: Bool? = nil, method: String? = nil,
-        path: String? = nil, route: String? = nil, status: Int? = nil
+        path: String? = nil, route: String? = nil, status: Int? = nil, rpcService: String? = nil,
+        rpcMethod: String? = nil, grpcStatus: Int? = nil
     ) {
         self.function = function
         self.model = model
@@ -34,6 +42,9 @@ package struct RequestAttributes: Sendable, Equatable {
         self.path = path
         self.route = route
         self.status = status
+        self.rpcService = rpcService
+        self.rpcMethod = rpcMethod
+        self.grpcStatus = grpcStatus
     }
 
     /// Takes the fields `other` sets.
@@ -46,6 +57,9 @@ package struct RequestAttributes: Sendable, Equatable {
         if let v = other.path { path = v }
         if let v = other.route { route = v }
         if let v = other.status { status = v }
+        if let v = other.rpcService { rpcService = v }
+        if let v = other.rpcMethod { rpcMethod = v }
+        if let v = other.grpcStatus { grpcStatus = v }
     }
 
     /// Calls `body` with each set field's key and value, in the order they are encoded.
@@ -54,6 +68,12 @@ package struct RequestAttributes: Sendable, Equatable {
         if let path { body("url.path", .string(path)) }
         if let route { body("http.route", .string(route)) }
         if let status { body("http.response.status_code", .int64(Int64(status))) }
+        if let rpcService {
+            body("rpc.system", .string("grpc"))
+            body("rpc.service", .string(rpcService))
+        }
+        if let rpcMethod { body("rpc.method", .string(rpcMethod)) }
+        if let grpcStatus { body("rpc.grpc.status_code", .int64(Int64(grpcStatus))) }
         if let function { body(FunctionSpans.functionKey, .string(function)) }
         if let model { body(FunctionSpans.modelKey, .string(model)) }
         if let version { body(FunctionSpans.versionKey, .int64(Int64(version))) }

@@ -66,6 +66,14 @@ package enum RequestTracing {
         }
     }
 
+    /// Sets `attributes` on `span`: as fields on the OTLP tracer's spans, else as a dictionary.
+    package static func record(_ attributes: RequestAttributes, on span: any Span) {
+        if let span = span as? OTLPSpan { return span.record(attributes) }
+        var a = SpanAttributes()
+        attributes.forEach { a[$0] = $1 }
+        span.attributes = a
+    }
+
     /// The function a request path names (`/functions/NAME…`, `/v2/models/NAME…`), for the
     /// server span's `mscr.function` attribute.
     package static func functionName(path: String) -> String? {

@@ -41,7 +41,7 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             do {
                 response = try await next(request, context)
             } catch {
-                Self.record(a, on: span)
+                RequestTracing.record(a, on: span)
                 throw error
             }
             if let endpoint = context.endpointPath {
@@ -54,18 +54,10 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             {
                 a.cold = timing.utf8.starts(with: "cold;".utf8)
             }
-            Self.record(a, on: span)
+            RequestTracing.record(a, on: span)
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
         }
-    }
-
-    /// Sets `attributes` on `span`: as fields on the OTLP tracer's spans, else as a dictionary.
-    static func record(_ attributes: RequestAttributes, on span: any Span) {
-        if let span = span as? OTLPSpan { return span.recordHTTP(attributes) }
-        var a = SpanAttributes()
-        attributes.forEach { a[$0] = $1 }
-        span.attributes = a
     }
 
     /// The first value of a field, for the one the server itself set once (`Server-Timing`):
