@@ -126,4 +126,66 @@ import Tracing
         let exported = try #require(try spans(processor.takeQueuedRequests()).first?.first)
         #expect(Self.attributes(exported) == ["only": "s:this"])
     }
+
+    @Test("the gRPC server span's rpc attributes, recorded as fields, export with rpc.system grpc")
+    func rpcAttributes() throws {
+        let (tracer, processor) = tracer(queue: 4, batch: 4)
+        let span = tracer.startSpan("inference.GRPCInferenceService/ModelInfer", context: .topLevel, ofKind: .server)
+        var a = RequestAttributes(rpcService: "inference.GRPCInferenceService", rpcMethod: "ModelInfer")
+        a.grpcStatus = 5
+        RequestTracing.record(a, on: span)
+        span.end()
+        let exported = try #require(try spans(processor.takeQueuedRequests()).first?.first)
+        #expect(
+            Self.attributes(exported) == [
+                "rpc.system": "s:grpc", "rpc.service": "s:inference.GRPCInferenceService", "rpc.method": "s:ModelInfer",
+                "rpc.grpc.status_code": "i:5",
+            ])
+    }
+
+    @Test("a batch buffer reused after an export carries no bytes of the spans exported before")
+    func reusedBatchBuffer() throws {
+        let (tracer, processor) = tracer(queue: 8, batch: 2)
+        // Two batches of long spans, taken as an export takes them: their buffers go back for
+        // the next batches.
+        for i in 0..<4 {
+            let span = tracer.startSpan("long\(i)", context: .topLevel, ofKind: .internal)
+            span.attributes["padding"] = String(repeating: "x", count: 2000)
+            span.recordFunction("stock", model: "stock-lstm", version: 7, cold: true)
+            span.end()
+        }
+        #expect(try spans(processor.takeQueuedRequests()).map(\.count) == [2, 2])
+        // Short spans, encoded into those buffers.
+        for name in ["short", "shorter"] {
+            let span = tracer.startSpan(name, context: .topLevel, ofKind: .internal)
+            span.record(RequestAttributes(route: "/\(name)"))
+            span.end()
+        }
+        let requests = processor.takeQueuedRequests()
+        let batches = try spans(requests)
+        #expect(batches.map { $0.map(\.name) } == [["short", "shorter"]])
+        #expect(batches.first?.map(Self.attributes) == [["http.route": "s:/short"], ["http.route": "s:/shorter"]])
+        #expect(requests.map(\.count).allSatisfy { $0 < 400 })
+    }
+
+    @Test("a request body reused from export to export holds only the new request")
+    func reusedRequestBody() throws {
+        let encoder = OTLPEncoder(serviceName: "s", resource: ["k": "v"])
+        func span(_ name: String, padding: Int) -> FinishedSpan {
+            let context = OTLPSpanContext(traceIDHigh: 1, traceIDLow: 2, spanID: UInt64(padding + 1), sampled: true)
+            return FinishedSpan(
+                name: name, kind: .internal, context: context, parentSpanID: 0, startNanoseconds: 1, endNanoseconds: 2,
+                attributes: ["padding": .string(String(repeating: "x", count: padding))], status: nil, events: [])
+        }
+        let long = [span("a", padding: 3000), span("b", padding: 3000)]
+        let short = [span("c", padding: 1)]
+        var body = encoder.encode(long)
+        let capacity = body.capacity
+        encoder.encode(spanFields: OTLPEncoder.spanFields(short), into: &body)
+        // Fresh: the same bytes as a request encoded into an empty buffer, in the old storage.
+        #expect(body == encoder.encode(short))
+        #expect(body.capacity == capacity)
+        let decoded = try Request(serializedBytes: body)
+        #expect(decoded.resourceSpans.first?.scopeSpans.first?.spans.map(\.name) == ["c"])
+    }
 }

@@ -89,16 +89,29 @@ package final class OTLPBatchProcessor: Service, Sendable {
     /// The spans waiting for export (tests).
     package var queuedCount: Int { queue.withLock { $0.count } }
 
-    /// Takes every queued batch off the queue, each as the request the exporter would send
-    /// (tests).
+    /// Takes every queued batch off the queue, each as the request the exporter would send,
+    /// and hands the emptied buffers back as an export does (tests).
     package func takeQueuedRequests() -> [[UInt8]] {
         var requests: [[UInt8]] = []
         while true {
-            let (batch, _) = takeBatch()
+            var batch = takeBatch().0
             if batch.count == 0 { return requests }
             var body: [UInt8] = []
             exporter.encoder.encode(spanFields: batch.bytes, into: &body)
             requests.append(body)
+            recycle(&batch)
+        }
+    }
+
+    /// Hands an exported batch's buffer back, emptied, for a new batch (two kept: the one being
+    /// filled and one more).
+    private func recycle(_ batch: inout Batch) {
+        var bytes: [UInt8] = []
+        swap(&bytes, &batch.bytes)
+        batch.count = 0
+        bytes.removeAll(keepingCapacity: true)
+        queue.withLock { q in
+            if q.spare.count < 2 { q.spare.append(bytes) }
         }
     }
 
@@ -159,7 +172,8 @@ package final class OTLPBatchProcessor: Service, Sendable {
 
     private func exportQueued(stopBy: ContinuousClock.Instant?, body: inout [UInt8]) {
         while true {
-            var (batch, dropped) = takeBatch()
+            let (taken, dropped) = takeBatch()
+            var batch = taken
             if dropped > 0 {
                 logger.warning(
                     "trace queue full: spans dropped (raise OTEL_BSP_MAX_QUEUE_SIZE or lower OTEL_BSP_SCHEDULE_DELAY)",
@@ -188,11 +202,7 @@ package final class OTLPBatchProcessor: Service, Sendable {
                 timeout = left
             }
             exporter.export(spanFields: batch.bytes, count: batch.count, body: &body, within: timeout)
-            // The buffer goes back for a new batch (two kept: the one being filled and one more).
-            batch.bytes.removeAll(keepingCapacity: true)
-            queue.withLock { q in
-                if q.spare.count < 2 { q.spare.append(batch.bytes) }
-            }
+            recycle(&batch)
         }
     }
 }

@@ -34,17 +34,22 @@ package struct OTLPEncoder: Sendable {
 
     /// The request's bytes.
     package func encode(_ spans: [FinishedSpan]) -> [UInt8] {
+        var out: [UInt8] = []
+        encode(spanFields: Self.spanFields(spans), into: &out)
+        return out
+    }
+
+    /// `spans` as `ScopeSpans.spans` fields, one after the other (as a batch holds them).
+    package static func spanFields(_ spans: [FinishedSpan]) -> [UInt8] {
         var fields = ProtobufWriter()
         for span in spans { fields.spanField(span) }
-        var out: [UInt8] = []
-        encode(spanFields: fields.bytes, into: &out)
-        return out
+        return fields.bytes
     }
 
     /// Replaces `out` with the request's bytes, from spans already encoded as `ScopeSpans.spans`
     /// fields (``ProtobufWriter/spanField(_:)``), keeping `out`'s storage. The lengths are known
     /// up front, so the spans are copied once.
-    func encode(spanFields: [UInt8], into out: inout [UInt8]) {
+    package func encode(spanFields: [UInt8], into out: inout [UInt8]) {
         var w = ProtobufWriter()
         swap(&w.bytes, &out)
         w.bytes.removeAll(keepingCapacity: true)
