@@ -130,11 +130,17 @@ struct ProtobufWriter {
         let length = bytes.count - start - 1
         if length < 0x80 {
             bytes[start] = UInt8(length)
-        } else {
-            var prefix = ProtobufWriter()
-            prefix.varint(UInt64(length))
-            bytes.replaceSubrange(start..<start + 1, with: prefix.bytes)
+            return
         }
+        // A longer length (every span): the body moves up in place, no temporary array.
+        let size = Self.varintSize(length)
+        bytes.insert(contentsOf: repeatElement(0, count: size - 1), at: start + 1)
+        var v = UInt64(length)
+        for i in start..<start + size - 1 {
+            bytes[i] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7
+        }
+        bytes[start + size - 1] = UInt8(v)
     }
 
     /// A `ScopeSpans.spans` field: the span's tag, length and message.

@@ -45,8 +45,14 @@ package enum RequestTracing {
             if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
             if let own = (span as? OTLPSpan)?.spanContext {
                 // Rendered as hex only when a line is logged.
-                logger[metadataKey: "trace"] = .stringConvertible(HexID(high: own.traceIDHigh, low: own.traceIDLow))
-                logger[metadataKey: "span"] = .stringConvertible(HexID(high: nil, low: own.spanID))
+                let ids = SpanIDs(traceHigh: own.traceIDHigh, traceLow: own.traceIDLow, span: own.spanID)
+                if var handler = logger.handler as? CloudLogHandler {
+                    handler.spanIDs = ids
+                    logger.handler = handler
+                } else {
+                    logger[metadataKey: "trace"] = ids["trace"]
+                    logger[metadataKey: "span"] = ids["span"]
+                }
             } else {
                 var carrier: [String: String] = [:]
                 tracer.inject(span.context, into: &carrier, using: DictionaryInjector())
@@ -100,6 +106,22 @@ package enum RequestTracing {
                 if (1..<n).allSatisfy({ utf8[start + $0] == needle.utf8Start[$0] }) { return true }
             }
             return false
+        }
+    }
+
+    /// The trace and span ids of a request's server span, for its log lines.
+    struct SpanIDs: Sendable {
+        let traceHigh: UInt64
+        let traceLow: UInt64
+        let span: UInt64
+
+        /// The `trace` or `span` metadata value, printed as lower-case hex; nil for other keys.
+        subscript(key: String) -> Logger.MetadataValue? {
+            switch key {
+            case "trace": .stringConvertible(HexID(high: traceHigh, low: traceLow))
+            case "span": .stringConvertible(HexID(high: nil, low: span))
+            default: nil
+            }
         }
     }
 
