@@ -188,4 +188,31 @@ import Tracing
         let decoded = try Request(serializedBytes: body)
         #expect(decoded.resourceSpans.first?.scopeSpans.first?.spans.map(\.name) == ["c"])
     }
+
+    /// (`rpcService`, which brings `rpc.system`, is checked decoded, by ``rpcAttributes()``.)
+    @Test("each request attribute field encodes to the bytes of the same key-value in a SpanAttributes dictionary")
+    func fieldBytes() {
+        let long = String(repeating: "p", count: 300)  // lengths of two varint bytes
+        let single: [RequestAttributes] = [
+            RequestAttributes(function: "stock"), RequestAttributes(model: "stock-lstm"),
+            RequestAttributes(version: 0), RequestAttributes(version: 1 << 40), RequestAttributes(cold: false),
+            RequestAttributes(cold: true), RequestAttributes(method: "POST"), RequestAttributes(path: long),
+            RequestAttributes(route: "/functions/{name}"), RequestAttributes(status: 503),
+            RequestAttributes(rpcMethod: "ModelInfer"),
+            RequestAttributes(grpcStatus: 14), RequestAttributes(function: String(repeating: "f", count: 200)),
+        ]
+        let context = OTLPSpanContext(traceIDHigh: 1, traceIDLow: 2, spanID: 3, sampled: true)
+        func span(_ known: RequestAttributes, _ attributes: SpanAttributes) -> [UInt8] {
+            OTLPEncoder.spanFields([
+                FinishedSpan(
+                    name: "s", kind: .internal, context: context, parentSpanID: 0, startNanoseconds: 1,
+                    endNanoseconds: 2, attributes: attributes, known: known, status: nil, events: [])
+            ])
+        }
+        for known in single {
+            var dictionary = SpanAttributes()
+            known.forEach { dictionary[$0] = $1 }
+            #expect(span(known, [:]) == span(RequestAttributes(), dictionary), "\(known)")
+        }
+    }
 }

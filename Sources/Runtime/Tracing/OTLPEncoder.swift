@@ -76,9 +76,12 @@ struct ProtobufWriter {
     var bytes: [UInt8] = []
 
     /// The bytes of `value` as a varint.
-    static func varintSize(_ value: Int) -> Int {
+    static func varintSize(_ value: Int) -> Int { varintSize(UInt64(value)) }
+
+    /// The bytes of `value` as a varint.
+    static func varintSize(_ value: UInt64) -> Int {
         var n = 1
-        var v = UInt64(value)
+        var v = value
         while v >= 0x80 {
             v >>= 7
             n += 1
@@ -166,7 +169,7 @@ struct ProtobufWriter {
         varint(Self.kind(s.kind))
         if s.startNanoseconds != 0 { fixed64(7, s.startNanoseconds) }
         if s.endNanoseconds != 0 { fixed64(8, s.endNanoseconds) }
-        s.known.forEach { key, value in message(9) { $0.keyValue(key, value) } }
+        requestAttributes(s.known)
         attributes(9, s.attributes)
         for event in s.events {
             message(11) { e in

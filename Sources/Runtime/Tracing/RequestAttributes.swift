@@ -80,3 +80,63 @@ package struct RequestAttributes: Sendable, Equatable {
         if let cold { body(FunctionSpans.coldKey, .bool(cold)) }
     }
 }
+
+extension ProtobufWriter {
+    /// The set fields of `a` as `Span.attributes` key-values, in ``RequestAttributes/forEach(_:)``'s
+    /// order and with the bytes ``keyValue(_:_:)`` writes for each, but straight from the
+    /// fields: no `SpanAttribute` built, lengths computed up front (nothing moved).
+    mutating func requestAttributes(_ a: RequestAttributes) {
+        if let method = a.method { stringAttribute("http.request.method", method) }
+        if let path = a.path { stringAttribute("url.path", path) }
+        if let route = a.route { stringAttribute("http.route", route) }
+        if let status = a.status { intAttribute("http.response.status_code", Int64(status)) }
+        if let rpcService = a.rpcService {
+            stringAttribute("rpc.system", "grpc")
+            stringAttribute("rpc.service", rpcService)
+        }
+        if let rpcMethod = a.rpcMethod { stringAttribute("rpc.method", rpcMethod) }
+        if let grpcStatus = a.grpcStatus { intAttribute("rpc.grpc.status_code", Int64(grpcStatus)) }
+        if let function = a.function { stringAttribute(FunctionSpans.functionKey, function) }
+        if let model = a.model { stringAttribute(FunctionSpans.modelKey, model) }
+        if let version = a.version { intAttribute(FunctionSpans.versionKey, Int64(version)) }
+        if let cold = a.cold {
+            keyValueHead(FunctionSpans.coldKey, anyValueLength: 2)
+            tag(2, 0)  // AnyValue.bool_value
+            bytes.append(cold ? 1 : 0)
+        }
+    }
+
+    private mutating func stringAttribute(_ key: String, _ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            keyValueHead(key, anyValueLength: 1 + Self.varintSize(utf8.count) + utf8.count)
+            tag(1, 2)  // AnyValue.string_value
+            varint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    private mutating func intAttribute(_ key: String, _ value: Int64) {
+        let v = UInt64(bitPattern: value)
+        keyValueHead(key, anyValueLength: 1 + Self.varintSize(v))
+        tag(3, 0)  // AnyValue.int_value
+        varint(v)
+    }
+
+    /// A `Span.attributes` field's tag and length, the `KeyValue.key` and the tag and length of
+    /// `KeyValue.value` (an `AnyValue` of `anyValueLength` bytes, written next).
+    private mutating func keyValueHead(_ key: String, anyValueLength: Int) {
+        var key = key
+        key.withUTF8 { utf8 in
+            let keyValue =
+                1 + Self.varintSize(utf8.count) + utf8.count + 1 + Self.varintSize(anyValueLength) + anyValueLength
+            tag(9, 2)  // Span.attributes
+            varint(UInt64(keyValue))
+            tag(1, 2)  // KeyValue.key
+            varint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+            tag(2, 2)  // KeyValue.value
+            varint(UInt64(anyValueLength))
+        }
+    }
+}
