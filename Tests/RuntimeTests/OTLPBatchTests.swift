@@ -215,4 +215,38 @@ import Tracing
             #expect(span(known, [:]) == span(RequestAttributes(), dictionary), "\(known)")
         }
     }
+
+    @Test("spans of request attributes only are written sized up front with the bytes of the general encoder")
+    func fastPathBytes() throws {
+        let long = String(repeating: "n", count: 200)
+        let known = RequestAttributes(
+            function: "stock", model: "stock-lstm", version: 1 << 40, cold: false, method: "POST", path: long,
+            route: "/functions/{name}", status: 503, rpcService: "svc", rpcMethod: "M", grpcStatus: 14)
+        var spans: [FinishedSpan] = []
+        for (i, name) in ["inference", "", long].enumerated() {
+            for status in [
+                nil, SpanStatus(code: .ok), SpanStatus(code: .error, message: "failed"),
+                SpanStatus(code: .error, message: ""),
+            ] {
+                let context = OTLPSpanContext(
+                    traceIDHigh: 0x0102_0304_0506_0708, traceIDLow: UInt64(i), spanID: 0xFFFF_0000_0000_0001,
+                    sampled: i != 1, traceState: i == 2 ? "k=v,\(long)" : nil)
+                spans.append(
+                    FinishedSpan(
+                        name: name, kind: [.server, .internal, .client][i], context: context,
+                        parentSpanID: UInt64(i) * 7, startNanoseconds: UInt64(i) * 1_000_000_007,
+                        endNanoseconds: UInt64.max - UInt64(i), attributes: [:],
+                        known: i == 0 ? RequestAttributes(function: "f") : known, status: status, events: []))
+            }
+        }
+        for span in spans {
+            #expect(OTLPEncoder.spanFields([span]) == OTLPEncoder.spanFields([span], fastPath: false), "\(span.name)")
+        }
+        let all = OTLPEncoder.spanFields(spans)
+        #expect(all == OTLPEncoder.spanFields(spans, fastPath: false))
+        var body: [UInt8] = []
+        OTLPEncoder(serviceName: "s", resource: [:]).encode(spanFields: all, into: &body)
+        let decoded = try Request(serializedBytes: body)
+        #expect(decoded.resourceSpans.first?.scopeSpans.first?.spans.count == spans.count)
+    }
 }

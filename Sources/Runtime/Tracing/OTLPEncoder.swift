@@ -39,10 +39,13 @@ package struct OTLPEncoder: Sendable {
         return out
     }
 
-    /// `spans` as `ScopeSpans.spans` fields, one after the other (as a batch holds them).
-    package static func spanFields(_ spans: [FinishedSpan]) -> [UInt8] {
+    /// `spans` as `ScopeSpans.spans` fields, one after the other (as a batch holds them);
+    /// `fastPath: false` skips ``SpanFieldWriter`` (tests compare the two).
+    package static func spanFields(_ spans: [FinishedSpan], fastPath: Bool = true) -> [UInt8] {
         var fields = ProtobufWriter()
-        for span in spans { fields.spanField(span) }
+        for span in spans {
+            if fastPath { fields.spanField(span) } else { fields.spanFieldSlow(span) }
+        }
         return fields.bytes
     }
 
@@ -147,7 +150,12 @@ struct ProtobufWriter {
     }
 
     /// A `ScopeSpans.spans` field: the span's tag, length and message.
-    mutating func spanField(_ s: FinishedSpan) { message(2) { $0.span(s) } }
+    mutating func spanField(_ s: FinishedSpan) {
+        if !SpanFieldWriter.append(s, to: &bytes) { message(2) { $0.span(s) } }
+    }
+
+    /// ``spanField(_:)`` without ``SpanFieldWriter``'s fast path (tests compare the two).
+    mutating func spanFieldSlow(_ s: FinishedSpan) { message(2) { $0.span(s) } }
 
     /// `opentelemetry.proto.trace.v1.Span`.
     mutating func span(_ s: FinishedSpan) {
