@@ -23,6 +23,10 @@ package enum FunctionSpans {
     ) -> any Span {
         let span = tracer.startSpan(name)
         guard span.isRecording else { return span }
+        if let call = span as? any FunctionCallSpan {
+            call.recordFunction(config.name, model: config.model, version: version, cold: cold)
+            return span
+        }
         // Built here and set once (`updateAttributes` reads the span's attributes, copies and
         // writes them back).
         var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 4))
@@ -71,4 +75,13 @@ package enum FunctionSpans {
         span.setStatus(SpanStatus(code: .error))
         span.end()
     }
+}
+
+/// A span that records a function call's attributes as fields rather than in a `SpanAttributes`
+/// dictionary (the runtime's OTLP spans do; ``FunctionSpans`` gives any other span the
+/// dictionary).
+package protocol FunctionCallSpan: Span {
+    /// Sets ``FunctionSpans/functionKey`` and ``FunctionSpans/modelKey``, and
+    /// ``FunctionSpans/versionKey`` and ``FunctionSpans/coldKey`` when given.
+    func recordFunction(_ function: String, model: String, version: Int?, cold: Bool?)
 }

@@ -12,6 +12,11 @@ import Glibc
 /// a human-readable line for terminals.
 package struct CloudLogHandler: LogHandler {
     package var metadata: Logger.Metadata = [:]
+    /// The ids of the request's span, logged as the `trace` and `span` fields (a `metadata` entry
+    /// of the same key wins). Set by ``RequestTracing`` on each traced request: one field, not
+    /// two metadata entries (no dictionary copy per request), rendered only when a line is
+    /// logged.
+    var spanIDs: RequestTracing.SpanIDs?
     package var logLevel: Logger.Level
     let label: String
     let format: RuntimeConfiguration.LogFormat
@@ -30,12 +35,16 @@ package struct CloudLogHandler: LogHandler {
     }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
+        get { metadata[key] ?? spanIDs?[key] }
         set { metadata[key] = newValue }
     }
 
     package func log(event: LogEvent) {
         var fields = self.metadata
+        if let spanIDs {
+            fields["trace"] = fields["trace"] ?? spanIDs["trace"]
+            fields["span"] = fields["span"] ?? spanIDs["span"]
+        }
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
         let line: String
         switch format {

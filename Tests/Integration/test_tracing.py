@@ -159,6 +159,7 @@ def test_v2_infer_has_an_encode_span(traced, receiver):
     root = server_span(spans)
     assert spans["encode"].parent_span_id == root.span_id
     assert attributes(root)["mscr.function"] == "stock"
+    assert attributes(spans["encode"])["mscr.function"] == "stock"
 
 
 def test_a_grpc_call_has_a_server_span_continuing_the_callers_trace(traced, receiver):

@@ -26,6 +26,11 @@ class OTLPReceiver:
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            # Keep-alive, as OpenTelemetry collectors serve OTLP/HTTP: with HTTP/1.0 every export
+            # opened a new connection, and that connect and close cost the exporter's thread more
+            # CPU than building the request.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 request = trace_service_pb2.ExportTraceServiceRequest()

@@ -221,6 +221,9 @@ struct GRPCStreamResponder: Sendable {
     /// answered, as for REST bodies.
     var discardLimit: Int { max(bodyLimit, 16 << 20) }
 
+    /// `rpc.service` of the server spans.
+    static let serviceName = String(GRPCInferenceService.path.dropFirst())
+
     func respond(_ call: GRPCCall, body: [UInt8]) async -> GRPCReply {
         let reply: GRPCReply
         if tracing {
@@ -233,20 +236,17 @@ struct GRPCStreamResponder: Sendable {
                 ) { span, logger in
                     let reply = await run(call, body: body, logger: logger)
                     if span.isRecording {
-                        var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 4))
-                        a["rpc.system"] = "grpc"
-                        a["rpc.service"] = String(GRPCInferenceService.path.dropFirst())
-                        a["rpc.method"] = method
+                        var a = RequestAttributes(rpcService: Self.serviceName, rpcMethod: method)
                         switch reply {
-                        case .ok: a["rpc.grpc.status_code"] = 0
+                        case .ok: a.grpcStatus = 0
                         case .failure(let status):
-                            a["rpc.grpc.status_code"] = status.code.rawValue
+                            a.grpcStatus = status.code.rawValue
                             // The server's failures (the RPC conventions), not the caller's.
                             if [.deadlineExceeded, .unimplemented, .internal, .unavailable].contains(status.code) {
                                 span.setStatus(SpanStatus(code: .error, message: status.message))
                             }
                         }
-                        span.attributes = a
+                        RequestTracing.record(a, on: span)
                     }
                     return reply
                 }) ?? .failure(GRPCStatus(.internal, "the call's span failed"))

@@ -8,13 +8,28 @@ import Synchronization
 /// sampled spans wait in a bounded queue (`OTEL_BSP_MAX_QUEUE_SIZE`; a span that finds it full
 /// is dropped and counted), and a dedicated thread exports them every `OTEL_BSP_SCHEDULE_DELAY`
 /// or as soon as `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` are waiting, in batches of at most that size.
+///
+/// A span is encoded as it is queued, appended to the bytes of its batch: no allocation per
+/// span once the batch buffers have grown (the export thread hands emptied buffers back).
 /// The export (a blocking libcurl POST) runs on that thread, never on a Swift-concurrency
 /// thread. On graceful shutdown everything left is exported within `OTEL_BSP_EXPORT_TIMEOUT`,
 /// then `run()` returns.
 package final class OTLPBatchProcessor: Service, Sendable {
+    /// Spans encoded as `ScopeSpans.spans` fields, one after the other.
+    struct Batch {
+        var bytes: [UInt8] = []
+        var count = 0
+    }
+
     private struct Queue {
-        /// Ended spans, each encoded (`OTLPEncoder.span`).
-        var spans: [[UInt8]] = []
+        /// Full batches (``maxExportBatchSize`` spans), oldest first.
+        var full: [Batch] = []
+        /// The batch spans are appended to.
+        var current = Batch()
+        /// Spans in `full` and `current`.
+        var count = 0
+        /// Emptied buffers of exported batches, for new batches.
+        var spare: [[UInt8]] = []
         var dropped = 0
         /// Set when shutting down: export what is left before this instant, then stop.
         var stopBy: ContinuousClock.Instant?
@@ -39,16 +54,28 @@ package final class OTLPBatchProcessor: Service, Sendable {
         self.logger = logger
     }
 
-    /// Queues an ended span, encoded (called by ``OTLPSpan/end(at:)``); drops it when the queue
-    /// is full.
-    package func enqueue(_ span: [UInt8]) {
+    /// Queues an ended span, encoding it into the current batch (called by
+    /// ``OTLPSpan/end(at:)``); drops it when the queue is full.
+    func enqueue(_ span: FinishedSpan) {
         let batchReady = queue.withLock { q -> Bool in
-            guard q.spans.count < maxQueueSize else {
+            guard q.count < maxQueueSize else {
                 q.dropped += 1
                 return false
             }
-            q.spans.append(span)
-            return q.spans.count == maxExportBatchSize
+            var w = ProtobufWriter()
+            swap(&w.bytes, &q.current.bytes)
+            if w.bytes.capacity == 0 {
+                w.bytes = q.spare.popLast() ?? []
+                w.bytes.reserveCapacity(maxExportBatchSize * 320)
+            }
+            w.spanField(span)
+            swap(&w.bytes, &q.current.bytes)
+            q.current.count += 1
+            q.count += 1
+            guard q.current.count == maxExportBatchSize else { return false }
+            q.full.append(q.current)
+            q.current = Batch()
+            return true
         }
         if batchReady { wake() }
     }
@@ -60,7 +87,33 @@ package final class OTLPBatchProcessor: Service, Sendable {
     }
 
     /// The spans waiting for export (tests).
-    package var queuedCount: Int { queue.withLock { $0.spans.count } }
+    package var queuedCount: Int { queue.withLock { $0.count } }
+
+    /// Takes every queued batch off the queue, each as the request the exporter would send,
+    /// and hands the emptied buffers back as an export does (tests).
+    package func takeQueuedRequests() -> [[UInt8]] {
+        var requests: [[UInt8]] = []
+        while true {
+            var batch = takeBatch().0
+            if batch.count == 0 { return requests }
+            var body: [UInt8] = []
+            exporter.encoder.encode(spanFields: batch.bytes, into: &body)
+            requests.append(body)
+            recycle(&batch)
+        }
+    }
+
+    /// Hands an exported batch's buffer back, emptied, for a new batch (two kept: the one being
+    /// filled and one more).
+    private func recycle(_ batch: inout Batch) {
+        var bytes: [UInt8] = []
+        swap(&bytes, &batch.bytes)
+        batch.count = 0
+        bytes.removeAll(keepingCapacity: true)
+        queue.withLock { q in
+            if q.spare.count < 2 { q.spare.append(bytes) }
+        }
+    }
 
     package func run() async throws {
         let pool = NIOThreadPool(numberOfThreads: 1)
@@ -87,38 +140,46 @@ package final class OTLPBatchProcessor: Service, Sendable {
     private func exportLoop() {
         let delaySeconds =
             Double(scheduleDelay.components.seconds) + Double(scheduleDelay.components.attoseconds) / 1e18
+        // The request body, reused from export to export.
+        var body: [UInt8] = []
         while true {
             if wakeup.lock(whenValue: 1, timeoutSeconds: max(delaySeconds, 0.001)) {
                 wakeup.unlock(withValue: 0)
             }
             let stopBy = queue.withLock { $0.stopBy }
-            exportQueued(stopBy: stopBy)
+            exportQueued(stopBy: stopBy, body: &body)
             if stopBy != nil { return }
         }
     }
 
-    private func exportQueued(stopBy: ContinuousClock.Instant?) {
-        while true {
-            let (batch, dropped) = queue.withLock { q in
-                let n = min(q.spans.count, maxExportBatchSize)
-                let batch: [[UInt8]]
-                if n == q.spans.count {
-                    batch = q.spans
-                    q.spans = []
-                    q.spans.reserveCapacity(maxExportBatchSize)
-                } else {
-                    batch = Array(q.spans[..<n])
-                    q.spans.removeFirst(n)
-                }
-                defer { q.dropped = 0 }
-                return (batch, q.dropped)
+    /// The oldest batch, taken off the queue (empty when nothing is queued).
+    private func takeBatch() -> (Batch, dropped: Int) {
+        queue.withLock { q in
+            defer { q.dropped = 0 }
+            let batch: Batch
+            if !q.full.isEmpty {
+                batch = q.full.removeFirst()
+            } else if q.current.count > 0 {
+                batch = q.current
+                q.current = Batch()
+            } else {
+                batch = Batch()
             }
+            q.count -= batch.count
+            return (batch, q.dropped)
+        }
+    }
+
+    private func exportQueued(stopBy: ContinuousClock.Instant?, body: inout [UInt8]) {
+        while true {
+            let (taken, dropped) = takeBatch()
+            var batch = taken
             if dropped > 0 {
                 logger.warning(
                     "trace queue full: spans dropped (raise OTEL_BSP_MAX_QUEUE_SIZE or lower OTEL_BSP_SCHEDULE_DELAY)",
                     metadata: ["dropped": "\(dropped)"])
             }
-            if batch.isEmpty { return }
+            if batch.count == 0 { return }
             var timeout: Duration? = nil
             if let stopBy {
                 let left = stopBy - .now
@@ -126,8 +187,12 @@ package final class OTLPBatchProcessor: Service, Sendable {
                     let lost =
                         batch.count
                         + queue.withLock { q in
-                            defer { q.spans = [] }
-                            return q.spans.count
+                            defer {
+                                q.full = []
+                                q.current = Batch()
+                                q.count = 0
+                            }
+                            return q.count
                         }
                     logger.warning(
                         "OTEL_BSP_EXPORT_TIMEOUT reached on shutdown: spans not exported",
@@ -136,7 +201,8 @@ package final class OTLPBatchProcessor: Service, Sendable {
                 }
                 timeout = left
             }
-            exporter.export(batch, within: timeout)
+            exporter.export(spanFields: batch.bytes, count: batch.count, body: &body, within: timeout)
+            recycle(&batch)
         }
     }
 }

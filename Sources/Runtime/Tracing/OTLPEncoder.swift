@@ -9,9 +9,9 @@ import Tracing
 /// swift-protobuf writes for the same messages (fields in number order, proto3 defaults left
 /// out, attributes in the span's order); `OTLPEncoderTests` checks that on every field.
 ///
-/// A span is encoded once, when it ends (``span(_:)``); the export thread only frames the
-/// encoded spans of a batch (``encode(encoded:)``), so it neither copies nor frees each span's
-/// attributes and events.
+/// A span is encoded once, when it ends, straight into the batch it is queued in (as a
+/// `ScopeSpans.spans` field, ``ProtobufWriter/spanField(_:)``); the export thread only frames a
+/// batch's bytes (``encode(spanFields:into:)``), into a buffer it reuses.
 package struct OTLPEncoder: Sendable {
     /// The encoded `Resource` and `InstrumentationScope` messages, the same in every request.
     let resource: [UInt8]
@@ -33,28 +33,42 @@ package struct OTLPEncoder: Sendable {
     }
 
     /// The request's bytes.
-    package func encode(_ spans: [FinishedSpan]) -> [UInt8] { encode(encoded: spans.map(Self.span)) }
-
-    /// One `Span` message's bytes (without its field tag and length).
-    package static func span(_ span: FinishedSpan) -> [UInt8] {
-        var w = ProtobufWriter()
-        w.bytes.reserveCapacity(320)
-        w.span(span)
-        return w.bytes
+    package func encode(_ spans: [FinishedSpan]) -> [UInt8] {
+        var out: [UInt8] = []
+        encode(spanFields: Self.spanFields(spans), into: &out)
+        return out
     }
 
-    /// The request's bytes, from spans already encoded with ``span(_:)``.
-    package func encode(encoded spans: [[UInt8]]) -> [UInt8] {
-        var w = ProtobufWriter()
-        w.bytes.reserveCapacity(64 + resource.count + spans.reduce(0) { $0 + $1.count + 3 })
-        w.message(1) { rs in  // ExportTraceServiceRequest.resource_spans
-            rs.bytesField(1, resource)  // ResourceSpans.resource
-            rs.message(2) { ss in  // ResourceSpans.scope_spans
-                ss.bytesField(1, scope)  // ScopeSpans.scope
-                for span in spans { ss.bytesField(2, span) }  // ScopeSpans.spans
-            }
+    /// `spans` as `ScopeSpans.spans` fields, one after the other (as a batch holds them);
+    /// `fastPath: false` skips ``SpanFieldWriter`` (tests compare the two).
+    package static func spanFields(_ spans: [FinishedSpan], fastPath: Bool = true) -> [UInt8] {
+        var fields = ProtobufWriter()
+        for span in spans {
+            if fastPath { fields.spanField(span) } else { fields.spanFieldSlow(span) }
         }
-        return w.bytes
+        return fields.bytes
+    }
+
+    /// Replaces `out` with the request's bytes, from spans already encoded as `ScopeSpans.spans`
+    /// fields (``ProtobufWriter/spanField(_:)``), keeping `out`'s storage. The lengths are known
+    /// up front, so the spans are copied once.
+    package func encode(spanFields: [UInt8], into out: inout [UInt8]) {
+        var w = ProtobufWriter()
+        swap(&w.bytes, &out)
+        w.bytes.removeAll(keepingCapacity: true)
+        let scopeSpans = 1 + ProtobufWriter.varintSize(scope.count) + scope.count + spanFields.count
+        let resourceSpans =
+            1 + ProtobufWriter.varintSize(resource.count) + resource.count + 1
+            + ProtobufWriter.varintSize(scopeSpans) + scopeSpans
+        w.bytes.reserveCapacity(resourceSpans + 8)
+        w.tag(1, 2)  // ExportTraceServiceRequest.resource_spans
+        w.varint(UInt64(resourceSpans))
+        w.bytesField(1, resource)  // ResourceSpans.resource
+        w.tag(2, 2)  // ResourceSpans.scope_spans
+        w.varint(UInt64(scopeSpans))
+        w.bytesField(1, scope)  // ScopeSpans.scope
+        w.bytes.append(contentsOf: spanFields)  // ScopeSpans.spans
+        swap(&w.bytes, &out)
     }
 }
 
@@ -63,6 +77,20 @@ package struct OTLPEncoder: Sendable {
 /// widened afterwards when the message is longer than 127 bytes.
 struct ProtobufWriter {
     var bytes: [UInt8] = []
+
+    /// The bytes of `value` as a varint.
+    static func varintSize(_ value: Int) -> Int { varintSize(UInt64(value)) }
+
+    /// The bytes of `value` as a varint.
+    static func varintSize(_ value: UInt64) -> Int {
+        var n = 1
+        var v = value
+        while v >= 0x80 {
+            v >>= 7
+            n += 1
+        }
+        return n
+    }
 
     mutating func varint(_ value: UInt64) {
         var v = value
@@ -92,14 +120,12 @@ struct ProtobufWriter {
 
     /// An 8-byte id (trace id halves, span ids) big-endian, as OTLP's `bytes` fields hold them.
     mutating func id(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func fixed64(_ field: Int, _ value: UInt64) {
         tag(field, 1)
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func message(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
@@ -110,12 +136,26 @@ struct ProtobufWriter {
         let length = bytes.count - start - 1
         if length < 0x80 {
             bytes[start] = UInt8(length)
-        } else {
-            var prefix = ProtobufWriter()
-            prefix.varint(UInt64(length))
-            bytes.replaceSubrange(start..<start + 1, with: prefix.bytes)
+            return
         }
+        // A longer length (every span): the body moves up in place, no temporary array.
+        let size = Self.varintSize(length)
+        bytes.insert(contentsOf: repeatElement(0, count: size - 1), at: start + 1)
+        var v = UInt64(length)
+        for i in start..<start + size - 1 {
+            bytes[i] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7
+        }
+        bytes[start + size - 1] = UInt8(v)
     }
+
+    /// A `ScopeSpans.spans` field: the span's tag, length and message.
+    mutating func spanField(_ s: FinishedSpan) {
+        if !SpanFieldWriter.append(s, to: &bytes) { message(2) { $0.span(s) } }
+    }
+
+    /// ``spanField(_:)`` without ``SpanFieldWriter``'s fast path (tests compare the two).
+    mutating func spanFieldSlow(_ s: FinishedSpan) { message(2) { $0.span(s) } }
 
     /// `opentelemetry.proto.trace.v1.Span`.
     mutating func span(_ s: FinishedSpan) {
@@ -137,6 +177,7 @@ struct ProtobufWriter {
         varint(Self.kind(s.kind))
         if s.startNanoseconds != 0 { fixed64(7, s.startNanoseconds) }
         if s.endNanoseconds != 0 { fixed64(8, s.endNanoseconds) }
+        requestAttributes(s.known)
         attributes(9, s.attributes)
         for event in s.events {
             message(11) { e in

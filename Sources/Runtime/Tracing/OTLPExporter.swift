@@ -33,10 +33,11 @@ package struct OTLPExporter: Sendable {
         return t
     }
 
-    /// Exports `spans` (each encoded by `OTLPEncoder.span`), within `limit` when given
-    /// (shutdown), else within the export timeout.
-    func export(_ spans: [[UInt8]], within limit: Duration? = nil) {
-        let body = encoder.encode(encoded: spans)
+    /// Exports the `count` spans encoded in `spanFields` (`ScopeSpans.spans` fields), within
+    /// `limit` when given (shutdown), else within the export timeout. The request is built in
+    /// `body`, whose storage the caller keeps for the next export.
+    func export(spanFields: [UInt8], count: Int, body: inout [UInt8], within limit: Duration? = nil) {
+        encoder.encode(spanFields: spanFields, into: &body)
         let request = HTTPRequest(
             method: "POST", url: url, display: "OTLP endpoint \(url)",
             headers: [("Content-Type", "application/x-protobuf"), ("Expect", "")], body: body)
@@ -47,12 +48,12 @@ package struct OTLPExporter: Sendable {
             if !(200..<300).contains(response.status) {
                 logger.warning(
                     "OTLP export refused: spans dropped (check OTEL_EXPORTER_OTLP_ENDPOINT)",
-                    metadata: ["status": "\(response.status)", "url": "\(url)", "spans": "\(spans.count)"])
+                    metadata: ["status": "\(response.status)", "url": "\(url)", "spans": "\(count)"])
             }
         } catch {
             logger.warning(
                 "OTLP export failed: spans dropped (check OTEL_EXPORTER_OTLP_ENDPOINT)",
-                metadata: ["error": "\(error)", "spans": "\(spans.count)"])
+                metadata: ["error": "\(error)", "spans": "\(count)"])
         }
     }
 }

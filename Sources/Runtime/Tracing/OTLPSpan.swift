@@ -1,13 +1,20 @@
+import Functions
 import Synchronization
 import Tracing
 
 /// A span of ``OTLPTracer``. A sampled span records its name, attributes, status and events
-/// under a mutex and, when it ends, hands its encoded ``FinishedSpan`` to the batch processor
-/// once. An
-/// unsampled span only carries its context (so its children inherit the decision): every
-/// mutation is a no-op and it is never exported.
-package final class OTLPSpan: Span {
-    package let context: ServiceContext
+/// under a mutex and, when it ends, hands a ``FinishedSpan`` to the batch processor once (which
+/// encodes it). An unsampled span only carries its context (so its children inherit the
+/// decision): every mutation is a no-op and it is never exported.
+///
+/// The attributes every traced request sets (function, model, version, cold; the HTTP method,
+/// path, route and status; the RPC's) are fields of ``RequestAttributes``, set through
+/// ``recordFunction(_:model:version:cold:)`` and ``record(_:)``, encoded straight to
+/// protobuf; any other attribute goes to a `SpanAttributes` dictionary.
+package final class OTLPSpan: Span, FunctionCallSpan {
+    /// The context the span started in; ``context`` adds the span's own ``OTLPSpanContext``
+    /// when asked (leaf spans never are, so they copy no `ServiceContext`).
+    private let parentContext: ServiceContext
     package let spanContext: OTLPSpanContext
     package let isRecording: Bool
     private let kind: SpanKind
@@ -18,6 +25,7 @@ package final class OTLPSpan: Span {
 
     struct State {
         var name: String
+        var known = RequestAttributes()
         var attributes = SpanAttributes()
         var status: SpanStatus?
         var events: [SpanEvent] = []
@@ -25,10 +33,10 @@ package final class OTLPSpan: Span {
     }
 
     init(
-        name: String, context: ServiceContext, spanContext: OTLPSpanContext, kind: SpanKind, parentSpanID: UInt64,
-        startNanoseconds: UInt64, processor: OTLPBatchProcessor?
+        name: String, parentContext: ServiceContext, spanContext: OTLPSpanContext, kind: SpanKind,
+        parentSpanID: UInt64, startNanoseconds: UInt64, processor: OTLPBatchProcessor?
     ) {
-        self.context = context
+        self.parentContext = parentContext
         self.spanContext = spanContext
         self.isRecording = spanContext.sampled && processor != nil
         self.kind = kind
@@ -36,6 +44,13 @@ package final class OTLPSpan: Span {
         self.startNanoseconds = startNanoseconds
         self.processor = processor
         self.state = Mutex(State(name: name))
+    }
+
+    /// The context the span started in, with this span as the current one.
+    package var context: ServiceContext {
+        var context = parentContext
+        context[OTLPSpanContextKey.self] = spanContext
+        return context
     }
 
     package var operationName: String {
@@ -46,11 +61,45 @@ package final class OTLPSpan: Span {
         }
     }
 
+    /// All attributes, the ``RequestAttributes`` fields included; setting replaces them all.
     package var attributes: SpanAttributes {
-        get { isRecording ? state.withLock { $0.attributes } : [:] }
+        get {
+            guard isRecording else { return [:] }
+            return state.withLock { s in
+                var all = s.attributes
+                s.known.forEach { all[$0] = $1 }
+                return all
+            }
+        }
         set {
             guard isRecording else { return }
-            state.withLock { if !$0.ended { $0.attributes = newValue } }
+            state.withLock { s in
+                guard !s.ended else { return }
+                s.attributes = newValue
+                s.known = RequestAttributes()
+            }
+        }
+    }
+
+    /// Sets the function call's attributes (``FunctionSpans/functionKey`` and the others) as
+    /// fields.
+    package func recordFunction(_ function: String, model: String, version: Int?, cold: Bool?) {
+        guard isRecording else { return }
+        state.withLock { s in
+            guard !s.ended else { return }
+            s.known.function = function
+            s.known.model = model
+            if let version { s.known.version = version }
+            if let cold { s.known.cold = cold }
+        }
+    }
+
+    /// Sets the fields of `attributes` that are set (the others keep their values).
+    package func record(_ attributes: RequestAttributes) {
+        guard isRecording else { return }
+        state.withLock { s in
+            guard !s.ended else { return }
+            s.known.merge(attributes)
         }
     }
 
@@ -90,9 +139,9 @@ package final class OTLPSpan: Span {
             return FinishedSpan(
                 name: s.name, kind: kind, context: spanContext, parentSpanID: parentSpanID,
                 startNanoseconds: startNanoseconds, endNanoseconds: max(end, startNanoseconds),
-                attributes: s.attributes, status: s.status, events: s.events)
+                attributes: s.attributes, known: s.known, status: s.status, events: s.events)
         }
-        if let finished { processor.enqueue(OTLPEncoder.span(finished)) }
+        if let finished { processor.enqueue(finished) }
     }
 }
 
@@ -106,12 +155,15 @@ package struct FinishedSpan: Sendable {
     package var startNanoseconds: UInt64
     package var endNanoseconds: UInt64
     package var attributes: SpanAttributes
+    /// Encoded before ``attributes``.
+    package var known: RequestAttributes
     package var status: SpanStatus?
     package var events: [SpanEvent]
 
     package init(
         name: String, kind: SpanKind, context: OTLPSpanContext, parentSpanID: UInt64, startNanoseconds: UInt64,
-        endNanoseconds: UInt64, attributes: SpanAttributes, status: SpanStatus?, events: [SpanEvent]
+        endNanoseconds: UInt64, attributes: SpanAttributes, known: RequestAttributes = RequestAttributes(),
+        status: SpanStatus?, events: [SpanEvent]
     ) {
         self.name = name
         self.kind = kind
@@ -120,6 +172,7 @@ package struct FinishedSpan: Sendable {
         self.startNanoseconds = startNanoseconds
         self.endNanoseconds = endNanoseconds
         self.attributes = attributes
+        self.known = known
         self.status = status
         self.events = events
     }

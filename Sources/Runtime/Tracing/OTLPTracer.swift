@@ -19,7 +19,7 @@ package struct OTLPTracer: Tracer {
         _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> OTLPSpan {
-        var context = context()
+        let context = context()
         let parent = context[OTLPSpanContextKey.self]
         let high: UInt64
         let low: UInt64
@@ -32,10 +32,10 @@ package struct OTLPTracer: Tracer {
         let sampled = sampler.shouldSample(traceIDLow: low, parent: parent)
         let own = OTLPSpanContext(
             traceIDHigh: high, traceIDLow: low, spanID: spanID, sampled: sampled, traceState: parent?.traceState)
-        context[OTLPSpanContextKey.self] = own
         return OTLPSpan(
-            name: operationName, context: context, spanContext: own, kind: kind, parentSpanID: parent?.spanID ?? 0,
-            startNanoseconds: sampled ? instant().nanosecondsSinceEpoch : 0, processor: sampled ? processor : nil)
+            name: operationName, parentContext: context, spanContext: own, kind: kind,
+            parentSpanID: parent?.spanID ?? 0, startNanoseconds: sampled ? instant().nanosecondsSinceEpoch : 0,
+            processor: sampled ? processor : nil)
     }
 
     /// Asks the processor to export what is queued (without waiting for it).

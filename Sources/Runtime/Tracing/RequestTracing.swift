@@ -45,8 +45,14 @@ package enum RequestTracing {
             if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
             if let own = (span as? OTLPSpan)?.spanContext {
                 // Rendered as hex only when a line is logged.
-                logger[metadataKey: "trace"] = .stringConvertible(HexID(high: own.traceIDHigh, low: own.traceIDLow))
-                logger[metadataKey: "span"] = .stringConvertible(HexID(high: nil, low: own.spanID))
+                let ids = SpanIDs(traceHigh: own.traceIDHigh, traceLow: own.traceIDLow, span: own.spanID)
+                if var handler = logger.handler as? CloudLogHandler {
+                    handler.spanIDs = ids
+                    logger.handler = handler
+                } else {
+                    logger[metadataKey: "trace"] = ids["trace"]
+                    logger[metadataKey: "span"] = ids["span"]
+                }
             } else {
                 var carrier: [String: String] = [:]
                 tracer.inject(span.context, into: &carrier, using: DictionaryInjector())
@@ -66,29 +72,57 @@ package enum RequestTracing {
         }
     }
 
+    /// Sets `attributes` on `span`: as fields on the OTLP tracer's spans, else as a dictionary.
+    package static func record(_ attributes: RequestAttributes, on span: any Span) {
+        if let span = span as? OTLPSpan { return span.record(attributes) }
+        var a = SpanAttributes()
+        attributes.forEach { a[$0] = $1 }
+        span.attributes = a
+    }
+
     /// The function a request path names (`/functions/NAME…`, `/v2/models/NAME…`), for the
     /// server span's `mscr.function` attribute.
     package static func functionName(path: String) -> String? {
         // On the UTF-8 bytes: this runs for every traced request.
         let utf8 = path.utf8
-        for prefix in ["/functions/", "/v2/models/"] where utf8.starts(with: prefix.utf8) {
-            var rest = utf8.dropFirst(prefix.utf8.count)
+        func name(after prefix: StaticString) -> String? {
+            guard prefix.withUTF8Buffer({ utf8.starts(with: $0) }) else { return nil }
+            var rest = utf8.dropFirst(prefix.utf8CodeUnitCount)
             while rest.first == UInt8(ascii: "/") { rest = rest.dropFirst() }
             let name = rest.prefix { $0 != UInt8(ascii: "/") }
             return name.isEmpty ? nil : String(Substring(name))
         }
-        return nil
+        return name(after: "/functions/") ?? name(after: "/v2/models/")
     }
 
     /// Whether a `Server-Timing` value has the `infer` metric (a function call answered it).
     package static func hasInferMetric(_ timing: String) -> Bool {
-        let utf8 = Array(timing.utf8)
-        let needle = Array("infer;".utf8)
-        guard utf8.count >= needle.count else { return false }
-        for start in 0...(utf8.count - needle.count) where utf8[start] == needle[0] {
-            if utf8[start..<start + needle.count].elementsEqual(needle) { return true }
+        let needle: StaticString = "infer;"
+        let n = needle.utf8CodeUnitCount
+        var timing = timing
+        return timing.withUTF8 { utf8 in
+            guard utf8.count >= n else { return false }
+            for start in 0...(utf8.count - n) where utf8[start] == needle.utf8Start[0] {
+                if (1..<n).allSatisfy({ utf8[start + $0] == needle.utf8Start[$0] }) { return true }
+            }
+            return false
         }
-        return false
+    }
+
+    /// The trace and span ids of a request's server span, for its log lines.
+    struct SpanIDs: Sendable {
+        let traceHigh: UInt64
+        let traceLow: UInt64
+        let span: UInt64
+
+        /// The `trace` or `span` metadata value, printed as lower-case hex; nil for other keys.
+        subscript(key: String) -> Logger.MetadataValue? {
+            switch key {
+            case "trace": .stringConvertible(HexID(high: traceHigh, low: traceLow))
+            case "span": .stringConvertible(HexID(high: nil, low: span))
+            default: nil
+            }
+        }
     }
 
     /// A trace id (both halves) or span id (`low` only) that a log line prints as lower-case hex.

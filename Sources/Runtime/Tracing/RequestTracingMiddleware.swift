@@ -6,7 +6,7 @@ import Tracing
 /// The REST transport's server span: one per request, named `METHOD route`, with the HTTP
 /// attributes of the OpenTelemetry conventions and `mscr.function` / `mscr.cold` for function
 /// calls. Added to the router only when tracing is on. The attributes are set once, when the
-/// response is known (one update of the span instead of one per attribute).
+/// response is known, as ``RequestAttributes`` fields (no attribute dictionary).
 struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     static var traceparentName: HTTPField.Name { HTTPField.Name("traceparent")! }
     static var tracestateName: HTTPField.Name { HTTPField.Name("tracestate")! }
@@ -34,29 +34,27 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             var context = context
             context.logger = logger
             guard span.isRecording else { return try await next(request, context) }
-            var a = SpanAttributes([String: SpanAttribute](minimumCapacity: 8))
-            a["http.request.method"] = method
-            a["url.path"] = path
+            var a = RequestAttributes(method: method, path: path)
             let function = RequestTracing.functionName(path: path)
-            if let function { a[FunctionSpans.functionKey] = function }
+            a.function = function
             let response: Response
             do {
                 response = try await next(request, context)
             } catch {
-                span.attributes = a
+                RequestTracing.record(a, on: span)
                 throw error
             }
             if let endpoint = context.endpointPath {
                 if endpoint != route { span.operationName = "\(method) \(endpoint)" }
-                a["http.route"] = endpoint
+                a.route = endpoint
             }
-            a["http.response.status_code"] = Int(response.status.code)
+            a.status = Int(response.status.code)
             if function != nil, let timing = Self.first(serverTiming, in: response.headers),
                 RequestTracing.hasInferMetric(timing)
             {
-                a[FunctionSpans.coldKey] = timing.utf8.starts(with: "cold;".utf8)
+                a.cold = timing.utf8.starts(with: "cold;".utf8)
             }
-            span.attributes = a
+            RequestTracing.record(a, on: span)
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
         }

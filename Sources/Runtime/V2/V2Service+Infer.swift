@@ -71,7 +71,7 @@ extension V2Service {
                 return (outputs: try function.run(tensors, call: call), version: call.version)
             }
             let encoded = try host.settings.tracer.withSpan("encode") { span in
-                span.attributes[FunctionSpans.functionKey] = name
+                RequestTracing.record(RequestAttributes(function: name), on: span)
                 return try encode(
                     decoded, InferAnswer(version: answer.version, outputs: answer.outputs, timing: timing))
             }
