@@ -13,6 +13,7 @@
 # competing for the cores; exports fail and are dropped) to separate in-process cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/tracing-server.sh
 rounds=${1:-6}
 requests=${2:-3000}
 mscr=${MSCR_BINARY:-.build/release/mscr}
@@ -42,17 +43,8 @@ ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run() {
-  local mode=$1 port pid
-  port=$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
-  local env=(PORT="$port" MSCR_FUNCTIONS=functions MSCR_MODEL_REPOSITORY="file://$work/models" MSCR_WARM=stock
-             LOG_LEVEL=warning)
-  if [ "$mode" = on ]; then
-    env+=(OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_ENDPOINT_OVERRIDE:-http://127.0.0.1:$receiver_port}"
-          OTEL_SERVICE_NAME=mscr-bench)
-  fi
-  env "${env[@]}" "$mscr" serve >/dev/null 2>&1 &
-  pid=$!
-  until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.05; done
+  local mode=$1
+  serve_stock "$mode" mscr-bench
   local before after
   before=$(cpu_ticks "$pid")
   "$mscr" load "http://127.0.0.1:$port" --function stock --input "$csv" --users 10 --requests "$requests" --json \

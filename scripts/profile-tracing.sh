@@ -19,6 +19,7 @@
 # OTEL_ENDPOINT_OVERRIDE (as in bench-tracing.sh: http://127.0.0.1:9 sends the spans nowhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/tracing-server.sh
 requests=${1:-12000}
 diff=${2:-}
 mscr=${MSCR_BINARY:-.build/release/mscr}
@@ -50,17 +51,8 @@ receiver_port=$(head -1 "$work/receiver.out")
 # record MODE: serves with tracing MODE (on/off), records REQUESTS requests, writes
 # $work/MODE.stacks and $work/MODE.json.
 record() {
-  local mode=$1 port
-  port=$(python3 -c "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])")
-  local env=(PORT="$port" MSCR_FUNCTIONS=functions MSCR_MODEL_REPOSITORY="file://$work/models" MSCR_WARM=stock
-             LOG_LEVEL=warning)
-  if [ "$mode" = on ]; then
-    env+=(OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_ENDPOINT_OVERRIDE:-http://127.0.0.1:$receiver_port}"
-          OTEL_SERVICE_NAME=mscr-profile)
-  fi
-  env "${env[@]}" "$mscr" serve >/dev/null 2>&1 &
-  pid=$!
-  until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.05; done
+  local mode=$1
+  serve_stock "$mode" mscr-profile
   load() { "$mscr" load "http://127.0.0.1:$port" --function stock --input "$csv" --users 10 --requests "$1" --json; }
   load 500 >/dev/null
   echo "profile-tracing: tracing $mode, load average $(cut -d' ' -f1-3 /proc/loadavg); recording $requests requests" >&2

@@ -13,15 +13,7 @@ import Tracing
     typealias ProtoSpan = Opentelemetry_Proto_Trace_V1_Span
 
     func tracer(queue: Int, batch: Int) -> (OTLPTracer, OTLPBatchProcessor) {
-        var c = TracingConfiguration()
-        c.enabled = true
-        c.endpoint = "http://127.0.0.1:9"
-        c.batchMaxQueueSize = queue
-        c.batchMaxExportSize = batch
-        let logger = Logger(label: "test")
-        let processor = OTLPBatchProcessor(
-            configuration: c, exporter: OTLPExporter(configuration: c, logger: logger), logger: logger)
-        return (OTLPTracer(sampler: TraceSampler(.alwaysOn), processor: processor), processor)
+        testTracer(queue: queue, batch: batch)
     }
 
     func spans(_ requests: [[UInt8]]) throws -> [[ProtoSpan]] {

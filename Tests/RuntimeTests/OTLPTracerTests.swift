@@ -8,15 +8,7 @@ import Tracing
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736"
 
     func tracer(_ sampler: TracingConfiguration.Sampler, queue: Int = 16) -> (OTLPTracer, OTLPBatchProcessor) {
-        var c = TracingConfiguration()
-        c.enabled = true
-        c.endpoint = "http://127.0.0.1:9"
-        c.batchMaxQueueSize = queue
-        c.batchMaxExportSize = queue
-        let logger = Logger(label: "test")
-        let processor = OTLPBatchProcessor(
-            configuration: c, exporter: OTLPExporter(configuration: c, logger: logger), logger: logger)
-        return (OTLPTracer(sampler: TraceSampler(sampler), processor: processor), processor)
+        testTracer(sampler, queue: queue)
     }
 
     func remote(_ traceparent: String, _ tracer: OTLPTracer) -> ServiceContext {
