@@ -14,7 +14,7 @@ import InferenceAVX512Kernels
 /// At stride 2 it also runs layers with more channels (yolov8n's 16→32 downsampling layer):
 /// im2col would write 9/4 of the input as columns and the GEMM read them back, where this kernel
 /// copies the input once into its split planes and reads each tap from L1. `ConvolutionalLayer`
-/// sends stride-2 layers of `StridedConvolution.minChannels` (32) channels and more to
+/// sends stride-2 layers of `StridedConvolution.minChannels` (33) channels and more to
 /// `StridedConvolution`, whose bigger register block wins there.
 package enum DirectConvolution {
     /// Most input channels `run` takes at stride 2 with more than 4 (see `applies`). Measured per
