@@ -10,8 +10,8 @@ import Testing
 @Suite("PanelGemm with B in place, 1×1 convolutions")
 struct PanelInPlaceTests {
     /// Row counts on, below and past multiples of 4 and 8 (1, 6, 13 use the edge buffer), odd
-    /// and even reductions (the unpaired last step), one and several 24-column strips, B rows
-    /// longer than the product (`ldb` > n).
+    /// and even reductions (the unpaired last step), one 24-column strip, 48-column blocks alone
+    /// (48, 96) and with a last 24 (72, 240), B rows longer than the product (`ldb` > n).
     static let products: [(m: Int, n: Int, k: Int, ldb: Int)] = [
         (8, 24, 64, 24), (16, 48, 65, 53), (13, 72, 70, 80), (6, 24, 128, 31), (1, 24, 3, 24), (40, 96, 192, 100),
         (64, 240, 33, 257), (12, 24, 2, 24),
@@ -78,12 +78,13 @@ struct PanelInPlaceTests {
     /// strip (9), a strip and a partial one (35), many parts with partial last strips (40×40,
     /// 23×29), filters not a multiple of 4 or 8, a residual folded in.
     static let shapes: [Shape] = [
-        Shape(c: 64, h: 5, w: 7, filters: 16, activation: .swish),
+        Shape(c: 32, h: 5, w: 7, filters: 16, activation: .swish),
         Shape(c: 96, h: 3, w: 3, filters: 8, activation: .leaky),
         Shape(c: 70, h: 13, w: 11, filters: 13, activation: .linear),
         Shape(c: 128, h: 40, w: 40, filters: 64, activation: .swish, residual: true),
         Shape(c: 65, h: 23, w: 29, filters: 6, activation: .relu),
-        Shape(c: 63, h: 12, w: 12, filters: 20, activation: .swish),
+        Shape(c: 31, h: 12, w: 12, filters: 20, activation: .swish),
+        Shape(c: 48, h: 16, w: 15, filters: 32, activation: .swish),
         Shape(c: 192, h: 20, w: 20, filters: 36, activation: .swish),
     ]
 
