@@ -144,4 +144,96 @@ package enum PanelGemm512 {
         r2.store(c + 2 * ldc)
         r3.store(c + 3 * ldc)
     }
+
+    /// `block8x24` with B read in place: row `q` of the 24 columns at `b + q·ldb` (a row-major
+    /// `[k × ldb]` matrix, e.g. a 1×1 convolution's input planes), so nothing is packed. The same
+    /// pairing of two steps of k into three registers, the same sums in the same order.
+    package static func block8x24Strided(
+        _ k: Int, _ a: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        var r0 = Row()
+        var r1 = Row()
+        var r2 = Row()
+        var r3 = Row()
+        var r4 = Row()
+        var r5 = Row()
+        var r6 = Row()
+        var r7 = Row()
+        var pa = a
+        var pc = a2
+        var pb = b
+        for _ in 0..<(k / 2) {
+            let b0 = load16(pb)
+            let b1 = SIMD16<Float>(lowHalf: load8(pb + 16), highHalf: load8(pb + ldb))
+            let b2 = load16(pb + ldb + 8)
+            r0.pair(b0, b1, b2, pa[0], pa[4])
+            r1.pair(b0, b1, b2, pa[1], pa[5])
+            r2.pair(b0, b1, b2, pa[2], pa[6])
+            r3.pair(b0, b1, b2, pa[3], pa[7])
+            r4.pair(b0, b1, b2, pc[0], pc[4])
+            r5.pair(b0, b1, b2, pc[1], pc[5])
+            r6.pair(b0, b1, b2, pc[2], pc[6])
+            r7.pair(b0, b1, b2, pc[3], pc[7])
+            pa += 8
+            pc += 8
+            pb += 2 * ldb
+        }
+        if k & 1 == 1 {
+            let b0 = load16(pb)
+            let b1 = SIMD16<Float>(lowHalf: load8(pb + 16), highHalf: SIMD8())
+            r0.single(b0, b1, pa[0])
+            r1.single(b0, b1, pa[1])
+            r2.single(b0, b1, pa[2])
+            r3.single(b0, b1, pa[3])
+            r4.single(b0, b1, pc[0])
+            r5.single(b0, b1, pc[1])
+            r6.single(b0, b1, pc[2])
+            r7.single(b0, b1, pc[3])
+        }
+        r0.store(c)
+        r1.store(c + ldc)
+        r2.store(c + 2 * ldc)
+        r3.store(c + 3 * ldc)
+        r4.store(c + 4 * ldc)
+        r5.store(c + 5 * ldc)
+        r6.store(c + 6 * ldc)
+        r7.store(c + 7 * ldc)
+    }
+
+    /// `block4x24` with B read in place (see `block8x24Strided`).
+    package static func block4x24Strided(
+        _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>,
+        _ ldc: Int
+    ) {
+        var r0 = Row()
+        var r1 = Row()
+        var r2 = Row()
+        var r3 = Row()
+        var pa = a
+        var pb = b
+        for _ in 0..<(k / 2) {
+            let b0 = load16(pb)
+            let b1 = SIMD16<Float>(lowHalf: load8(pb + 16), highHalf: load8(pb + ldb))
+            let b2 = load16(pb + ldb + 8)
+            r0.pair(b0, b1, b2, pa[0], pa[4])
+            r1.pair(b0, b1, b2, pa[1], pa[5])
+            r2.pair(b0, b1, b2, pa[2], pa[6])
+            r3.pair(b0, b1, b2, pa[3], pa[7])
+            pa += 8
+            pb += 2 * ldb
+        }
+        if k & 1 == 1 {
+            let b0 = load16(pb)
+            let b1 = SIMD16<Float>(lowHalf: load8(pb + 16), highHalf: SIMD8())
+            r0.single(b0, b1, pa[0])
+            r1.single(b0, b1, pa[1])
+            r2.single(b0, b1, pa[2])
+            r3.single(b0, b1, pa[3])
+        }
+        r0.store(c)
+        r1.store(c + ldc)
+        r2.store(c + 2 * ldc)
+        r3.store(c + 3 * ldc)
+    }
 }

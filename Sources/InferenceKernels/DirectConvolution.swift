@@ -14,7 +14,7 @@ import InferenceAVX512Kernels
 /// At stride 2 it also runs layers with more channels (yolov8n's 16→32 downsampling layer):
 /// im2col would write 9/4 of the input as columns and the GEMM read them back, where this kernel
 /// copies the input once into its split planes and reads each tap from L1. `ConvolutionalLayer`
-/// sends stride-2 layers of `StridedConvolution.minChannels` (32) channels and more to
+/// sends stride-2 layers of `StridedConvolution.minChannels` (33) channels and more to
 /// `StridedConvolution`, whose bigger register block wins there.
 package enum DirectConvolution {
     /// Most input channels `run` takes at stride 2 with more than 4 (see `applies`). Measured per
@@ -36,6 +36,14 @@ package enum DirectConvolution {
             || stride == 2 && channels <= maxStridedChannels && inputFloats <= maxStridedInputFloats
     }
 
+    /// Most input channels for which AVX-512 at stride 2 reads the input in place
+    /// (`DirectRowInPlace512`) instead of copying it into split planes first. Its de-interleaving
+    /// shuffles cost more than the copy saves as channels (and filters) grow. Kernel alone, 1
+    /// thread, CPU time, two alternated runs: 3→16 @640 0.98–1.01 against 1.18–1.39 ms, 3→8 @320
+    /// 0.135 / 0.176, 16→32 @320 1.45–1.50 / 1.54–1.66 (@160 0.42–0.44 / 0.39–0.40), but 32→64
+    /// @160 1.44–1.54 / 1.28–1.33 and @224 2.82 / 2.75.
+    package static let inPlaceMaxChannels = 16
+
     /// Filters per register block.
     private static let lanes = 8
 
@@ -49,7 +57,8 @@ package enum DirectConvolution {
     /// for `input [channels × height × width]`, `weights [filters × channels × 3 × 3]` and
     /// `output [filters × outHeight × outWidth]`. Piecewise-linear activations are applied in
     /// registers; the others (swish, …) over each finished output row while it is in L1. With
-    /// `isa` AVX-512, `DirectRow512` computes each row's whole vectors of sixteen pixels.
+    /// `isa` AVX-512, `DirectRow512` computes each row's whole vectors of sixteen pixels (at stride
+    /// 2 with at most `inPlaceMaxChannels` channels, `DirectRowInPlace512` the whole row).
     package static func run(
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, filters: Int, stride: Int, pad: Int,
@@ -76,7 +85,10 @@ package enum DirectConvolution {
                 }
             }
         }
-        Parallel.forEach(channels, cost: planeFloats) { range in
+        let wide = isa == .avx512
+        // AVX-512 at stride 2 with few channels reads the input in place (`DirectRowInPlace512`): no planes.
+        let inPlace = wide && stride == 2 && channels <= inPlaceMaxChannels && outWidth >= 16
+        Parallel.forEach(inPlace ? 0 : channels, cost: planeFloats) { range in
             for c in range {
                 let plane = planes + c * planeFloats
                 plane.initialize(repeating: 0, count: planeFloats)
@@ -90,14 +102,30 @@ package enum DirectConvolution {
                 }
             }
         }
-        let wide = isa == .avx512
         let mode = activation == .leaky ? 1 : activation == .relu ? 2 : 0
         // Parts: (filter group, output row) pairs, rows innermost.
         Parallel.forEach(groups * outHeight, cost: outWidth * taps * lanes) { range in
+            let staging = UnsafeMutablePointer<Float>.allocate(
+                capacity: inPlace ? DirectRowInPlace512.stagingSize(channels: channels) : 0)
+            defer { staging.deallocate() }
             for item in range {
                 let g = item / outHeight
                 let y = item % outHeight
                 let count = min(lanes, filters - g * lanes)
+                if inPlace {
+                    let out = output + g * lanes * outHeight * outWidth
+                    DirectRowInPlace512.row(
+                        y: y, count: count, input: input, height: height, width: width, pad: pad, channels: channels,
+                        weights: regrouped + g * taps * lanes, bias: bias + g * lanes, mode: mode, output: out,
+                        outHeight: outHeight, outWidth: outWidth, staging: staging)
+                    if !activation.isPiecewiseLinear {
+                        for l in 0..<count {
+                            BiasActivation.apply(
+                                out + l * outHeight * outWidth + y * outWidth, count: outWidth, activation: activation)
+                        }
+                    }
+                    continue
+                }
                 let from =
                     wide
                     ? DirectRow512.row(

@@ -43,14 +43,29 @@ package enum PanelConvolution {
         guard k > 0, pixels > 0, filters > 0 else { return }
         let perPart = panelsPerPart(k: k, pixels: pixels) * PanelGemm.columns
         let parts = (pixels + perPart - 1) / perPart
+        // 1×1: the input is B; from `inPlaceMinK` channels its whole 24-column strips are read in
+        // place, only a part's last partial strip is unfolded.
+        let inPlace =
+            kernel == 1 && stride == 1 && pad == 0 && k >= PanelGemm.inPlaceMinK
+            && PanelGemm.multipliesInPlace(isa: isa)
         Parallel.forEachSlot(parts, slots: slots) { part, slot in
             let first = part * perPart
             let count = min(perPart, pixels - first)
             let b = workspace + slot * perPart * k
-            Im2col.unfoldPanels(
-                input: input, channels: channels, height: height, width: width, kernel: kernel, stride: stride,
-                pad: pad, outWidth: outWidth, first: first, count: count, panels: b)
-            PanelGemm.multiply(m: filters, n: count, k: k, a: packed, b: b, c: output + first, ldc: pixels, isa: isa)
+            let direct = inPlace ? count / PanelGemm.columns * PanelGemm.columns : 0
+            if direct > 0 {
+                PanelGemm.multiplyInPlace(
+                    m: filters, n: direct, k: k, a: packed, b: input + first, ldb: pixels, c: output + first,
+                    ldc: pixels)
+            }
+            if direct < count {
+                Im2col.unfoldPanels(
+                    input: input, channels: channels, height: height, width: width, kernel: kernel, stride: stride,
+                    pad: pad, outWidth: outWidth, first: first + direct, count: count - direct, panels: b)
+                PanelGemm.multiply(
+                    m: filters, n: count - direct, k: k, a: packed, b: b, c: output + first + direct, ldc: pixels,
+                    isa: isa)
+            }
             for f in 0..<filters {
                 let row = output + f * pixels + first
                 BiasActivation.apply(

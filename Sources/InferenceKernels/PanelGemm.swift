@@ -64,9 +64,32 @@ package enum PanelGemm {
         let aPanel = 4 * k
         let bPanel = 24 * k
         let wide = isa == .avx512 && KernelISA.detected == .avx512
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 24) { buffer in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 48) { buffer in
             let edge = buffer.baseAddress!
             var j = 0
+            // AVX-512: two whole panels at a time (`PanelGemm512+Panels48`).
+            while wide && j + 48 <= n {
+                let pb = b + (j / 24) * bPanel
+                let cj = c + j
+                var q = 0
+                while 4 * q < m {
+                    let rows = 4 * q + 8 <= m ? 8 : 4
+                    let valid = min(rows, m - 4 * q)
+                    let dst = valid == rows ? cj + 4 * q * ldc : edge
+                    let ld = valid == rows ? ldc : 48
+                    let pa = a + q * aPanel
+                    if rows == 8 {
+                        PanelGemm512.block8x48(k, pa, pa + aPanel, pb, pb + bPanel, dst, ld)
+                    } else {
+                        PanelGemm512.block4x48(k, pa, pb, pb + bPanel, dst, ld)
+                    }
+                    if valid < rows {
+                        for r in 0..<valid { (cj + (4 * q + r) * ldc).update(from: edge + 48 * r, count: 48) }
+                    }
+                    q += rows / 4
+                }
+                j += 48
+            }
             while j < n {
                 let width = min(24, n - j)
                 let pb = b + (j / 24) * bPanel

@@ -11,11 +11,12 @@ import InferenceAVX512Kernels
 /// time, tap-major); the bias and a linear, leaky, relu or swish activation are applied in
 /// registers before the store.
 package enum StridedConvolution {
-    /// Fewest input channels taken: below, `DirectConvolution`'s 16-pixel rows are faster
-    /// (yolov8n @640, 1 thread, AVX-512: 3→16 @640 1.61 against 1.92 ms, 16→32 @320 2.13 against
-    /// 2.32); from 32 this kernel is (32→64 @160 1.49 against 1.71, 64→128 @80 1.23 against
-    /// panels' 1.57, 128→256 @40 1.24 against 1.55).
-    package static let minChannels = 32
+    /// Fewest input channels taken: below, `DirectConvolution`'s rows are faster (yolov8n @640,
+    /// 1 thread, AVX-512: 3→16 @640 1.61 against 1.92 ms, 16→32 @320 2.13 against 2.32, with
+    /// 16-pixel rows; with its 32-pixel rows (session 10), 32→64 @160 1.54–1.70 against 2.24–2.38
+    /// here, kernels alone, CPU time, loaded box); from 64 this kernel is (64→128 @80 1.23
+    /// against panels' 1.57, 128→256 @40 1.24 against 1.55).
+    package static let minChannels = 33
     /// Most input channels taken: yolov3's 256→512 @52 measured no faster than panels (under
     /// load, 19.7–21.7 against 17.7–22.7 ms), its 128→256 @104 level (15.2–17.1 against 14.1–21.8).
     package static let maxChannels = 128

@@ -53,7 +53,7 @@ extension GraphBuilder {
         var spec = ConvSpec(
             input: input, output: 0, channels: shape[1], height: shape[2], width: shape[3], filters: filters, kernel: k,
             stride: strides[0], pad: pads[0], groups: groups, weights: w.floats, bias: bias, activation: .linear,
-            residual: nil)
+            residual: nil, name: node.name)
         let outShape = [1, filters, spec.outHeight, spec.outWidth]
         spec.output = try newBuffer(outShape, "\(label) output")
         values[node.output[0]] = .runtime(buffer: spec.output, shape: outShape)

@@ -59,14 +59,15 @@ package final class ONNXNetwork: Sendable {
         pool.withLock { $0.append(Scratch(plan: plan, workspace: workspace)) }
     }
 
-    /// A one-line description of step `i` (kind and output shape), for profiles.
+    /// A one-line description of step `i` (kind, shapes, the kernel that runs it and, for a
+    /// convolution imported from a file, its ONNX node name), for profiles.
     package func describeStep(_ i: Int) -> String {
         switch steps[i] {
         case .conv(let c):
             let l = c.layer
-            return "conv \(l.input)→\(l.outputShape) k\(l.size) s\(l.stride) g\(l.groups) \(l.activation)"
-                + (l.winograd != nil
-                    ? " winograd" : l.panel ? " panel" : l.direct ? " direct" : l.isDepthwise ? " depthwise" : " gemm")
+            return
+                "conv \(l.input)→\(l.outputShape) k\(l.size) s\(l.stride) g\(l.groups) \(l.activation) \(l.kernelName)"
+                + (c.name.isEmpty ? "" : " \(c.name)")
         default:
             let text = "\(steps[i])"
             return String(text.prefix(while: { $0 != "(" }))

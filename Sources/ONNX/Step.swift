@@ -33,6 +33,8 @@ struct ConvSpec: Sendable {
     var activation: Activation
     /// A buffer added after the activation (a following residual `Add`), or nil.
     var residual: Int?
+    /// The ONNX node's name (for step profiles), empty when the file gives none.
+    var name = ""
     var outHeight: Int { (height + 2 * pad - kernel) / stride + 1 }
     var outWidth: Int { (width + 2 * pad - kernel) / stride + 1 }
 }
@@ -84,6 +86,9 @@ struct ConvKernel: Sendable {
     let residual: Int?
     /// The one-layer Darknet cfg the layer was built from (a compiled artifact rebuilds it).
     let cfg: String
+    /// The ONNX Conv node's name (for step profiles); empty when loaded from a compiled artifact,
+    /// which does not record it.
+    let name: String
 
     /// Builds the layer through the Darknet cfg parser (so kernel choice and packing are the
     /// Darknet engine's own) and loads `spec`'s weights.
@@ -113,6 +118,7 @@ struct ConvKernel: Sendable {
         }
         input = spec.input
         output = spec.output
+        name = spec.name
         if let r = spec.residual, conv.addsResidual {
             self.layer = conv.addingResidual(1)
             residual = r
@@ -126,6 +132,7 @@ struct ConvKernel: Sendable {
     /// set) already holds its weights in execution layout (a compiled artifact's).
     init(cfg: String, layer: ConvolutionalLayer, input: Int, output: Int, residual: Int?) {
         self.cfg = cfg
+        name = ""
         self.layer = residual == nil ? layer : layer.addingResidual(1)
         self.input = input
         self.output = output

@@ -8,11 +8,14 @@ import Testing
 struct PanelGemmTests {
     /// Every remainder of the 24-column panels (1–4 columns: the column kernel; 5–8: 8×8 and
     /// 4×8; 9–16; 17–24), row counts that are and are not multiples of 4, 8 and 32 (the column
-    /// kernel's eight panels), short and long reductions.
+    /// kernel's eight panels), short and long reductions. With AVX-512, pairs of whole panels run
+    /// 48 columns at a time: n = 48, 49, 57, 96, 169 and 72 (a pair, then one panel), with row
+    /// edges (10, 13, 6 rows) through the 48-column buffer.
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (4, 1, 1), (4, 7, 3), (8, 8, 5), (12, 13, 17), (16, 24, 32), (20, 25, 9), (32, 49, 64),
         (36, 50, 11), (64, 169, 128), (24, 44, 7), (40, 3, 70), (68, 4, 33), (8, 40, 2), (64, 48, 512),
         (1, 5, 3), (3, 30, 8), (7, 2, 9), (13, 16, 4), (37, 47, 20), (255, 26, 19), (33, 8, 6), (10, 57, 300),
+        (13, 96, 21), (6, 72, 5),
     ]
 
     /// Both register-block sets where the CPU has AVX-512, else AVX2's.

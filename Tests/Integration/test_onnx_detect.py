@@ -316,6 +316,11 @@ def test_bench_detect_onnx_has_the_darknet_bench_fields(tmp_path):
     steps = ours["layers"]
     assert [s["index"] for s in steps] == list(range(len(steps))) and len(steps) > 60
     assert sum(s["type"].startswith("conv") for s in steps) == 64  # yolov8n's 64 convolutions, each one step
+    # Each convolution step names its kernel and its ONNX node (what ort-profile-layers.py joins on).
+    convs = [s["type"].split() for s in steps if s["type"].startswith("conv")]
+    assert convs[0][-1] == "/model.0/conv/Conv" and convs[-1][-1] == "/model.22/dfl/conv/Conv"
+    assert all(c[-1].startswith("/model.") and c[-1].endswith("Conv") for c in convs)
+    assert {c[-2] for c in convs} <= {"winograd", "panel", "strided", "direct", "depthwise", "gemm"}
 
 
 def test_bench_and_cli_refuse_what_they_cannot_run(tmp_path):

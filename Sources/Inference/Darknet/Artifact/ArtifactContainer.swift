@@ -9,8 +9,9 @@ import Common
 package enum ArtifactContainer {
     /// `MSCRART` and a NUL.
     package static let magic: [UInt8] = [0x4D, 0x53, 0x43, 0x52, 0x41, 0x52, 0x54, 0x00]
-    /// The version of this layout; a reader uses only artifacts of its own version.
-    package static let formatVersion: UInt32 = 3
+    /// The version of this layout; a reader uses only artifacts of its own version. 4: 3×3
+    /// stride-2 layers of 32 channels are `plain` again (`DirectConvolution`), not `strided8`.
+    package static let formatVersion: UInt32 = 4
     package static let pageSize = 4096
     package static let preambleSize = 24
 
