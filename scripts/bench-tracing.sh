@@ -11,6 +11,10 @@
 # from /proc, the steadier number on a shared machine) and the medians of each mode, on/off as
 # ratios. OTEL_ENDPOINT_OVERRIDE=http://127.0.0.1:9 sends the spans nowhere (no receiver
 # competing for the cores; exports fail and are dropped) to separate in-process cost.
+# RATE=R sends R requests per second (`mscr load --rate`) instead of as fast as the server
+# answers: both modes then see the same arrivals, so the CPU per request compares the work of
+# a request, not how a busier closed loop wakes the clients' and the server's threads (on 2
+# cores they share); requests/s is then the rate, not a result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tracing-server.sh
@@ -48,7 +52,7 @@ run() {
   local before after
   before=$(cpu_ticks "$pid")
   "$mscr" load "http://127.0.0.1:$port" --function stock --input "$csv" --users 10 --requests "$requests" --json \
-    > "$work/load.json"
+    ${RATE:+--rate "$RATE"} > "$work/load.json"
   after=$(cpu_ticks "$pid")
   python3 -c "import json,sys; d=json.load(open('$work/load.json')); print('$mode', d['rps'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failed'], round(($after - $before) * 1e6 / $ticks / $requests, 1))" \
     | tee -a "$work/results"

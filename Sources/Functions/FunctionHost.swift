@@ -129,14 +129,14 @@ package final class FunctionHost<Function: Sendable>: Sendable {
                 try await instanceGate.acquire()
             } catch {
                 compute.requestEnded()
-                FunctionSpans.fail(queueSpan, error)
+                queueSpan.fail(error)
                 throw error
             }
             do {
                 try await slot.gate.acquire()
             } catch {
                 releaseInstance()
-                FunctionSpans.fail(queueSpan, error)
+                queueSpan.fail(error)
                 throw error
             }
             queueSpan.end()
@@ -170,7 +170,7 @@ package final class FunctionHost<Function: Sendable>: Sendable {
                     releaseInstance()
                 }
             } catch {
-                FunctionSpans.fail(inferSpan, error)
+                inferSpan.fail(error)
                 throw error
             }
             inferSpan.end()

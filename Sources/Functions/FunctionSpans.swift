@@ -1,8 +1,9 @@
 import Tracing
 
-/// The child spans of one function call, through the swift-distributed-tracing API only (the
+/// The child spans of one function call, through the swift-distributed-tracing API (the
 /// runtime passes the tracer it bootstrapped in ``FunctionHostSettings/tracer``; with none,
-/// every call here is a no-op).
+/// every call here is a no-op), or, for the phases every call has, as values on the request's
+/// ``FunctionCallTrace`` when the transport gave it one.
 ///
 /// A call records `queue wait` (admission), on a cold start `model load` with `model fetch`
 /// and `model parse` under it, and `inference`; each carries ``functionKey``, ``modelKey``
@@ -17,15 +18,25 @@ package enum FunctionSpans {
     /// Whether this request waited for a model load.
     package static let coldKey = "mscr.cold"
 
-    /// Starts a child span of the current context with the function's attributes.
+    /// Starts timing a phase of a call (`queue wait`, `inference`) as a child of the current
+    /// context: recorded as a value on the request's ``FunctionCallTrace`` when the context
+    /// has one (the runtime's server spans), else as a span of `tracer` with the function's
+    /// attributes.
     static func start(
         _ name: String, tracer: any Tracer, config: FunctionConfig, version: Int? = nil, cold: Bool? = nil
-    ) -> any Span {
+    ) -> FunctionPhase {
+        if let trace = ServiceContext.current?[FunctionCallTraceKey.self] {
+            guard trace.isRecording else { return FunctionPhase(.none) }
+            let phase = FunctionCallPhase(
+                name: name, startNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch, function: config.name,
+                model: config.model, version: version, cold: cold)
+            return FunctionPhase(.recorded(trace, phase))
+        }
         let span = tracer.startSpan(name)
-        guard span.isRecording else { return span }
+        guard span.isRecording else { return FunctionPhase(.span(span)) }
         if let call = span as? any FunctionCallSpan {
             call.recordFunction(config.name, model: config.model, version: version, cold: cold)
-            return span
+            return FunctionPhase(.span(span))
         }
         // Built here and set once (`updateAttributes` reads the span's attributes, copies and
         // writes them back).
@@ -35,7 +46,7 @@ package enum FunctionSpans {
         if let version { a[versionKey] = version }
         if let cold { a[coldKey] = cold }
         span.attributes = a
-        return span
+        return FunctionPhase(.span(span))
     }
 
     /// Records the load a cold request waited for, after the fact: `model load` from
@@ -69,12 +80,6 @@ package enum FunctionSpans {
         load.end(at: end)
     }
 
-    /// Ends `span`, marking it failed with `error`.
-    static func fail(_ span: any Span, _ error: any Error) {
-        span.recordError(error)
-        span.setStatus(SpanStatus(code: .error))
-        span.end()
-    }
 }
 
 /// A span that records a function call's attributes as fields rather than in a `SpanAttributes`
@@ -84,4 +89,91 @@ package protocol FunctionCallSpan: Span {
     /// Sets ``FunctionSpans/functionKey`` and ``FunctionSpans/modelKey``, and
     /// ``FunctionSpans/versionKey`` and ``FunctionSpans/coldKey`` when given.
     func recordFunction(_ function: String, model: String, version: Int?, cold: Bool?)
+}
+
+/// A phase of a function call being timed (``FunctionSpans/start(_:tracer:config:version:cold:)``):
+/// a span of the tracer, a value for the request's ``FunctionCallTrace``, or nothing (an
+/// unsampled trace).
+struct FunctionPhase {
+    enum Recording {
+        case none
+        case span(any Span)
+        case recorded(any FunctionCallTrace, FunctionCallPhase)
+    }
+
+    let recording: Recording
+
+    init(_ recording: Recording) { self.recording = recording }
+
+    /// Ends the phase now.
+    func end() {
+        switch recording {
+        case .none: return
+        case .span(let span): span.end()
+        case .recorded(let trace, var phase):
+            phase.endNanoseconds = DefaultTracerClock.now.nanosecondsSinceEpoch
+            trace.record(phase)
+        }
+    }
+
+    /// Ends the phase now, marking it failed with `error`.
+    func fail(_ error: any Error) {
+        switch recording {
+        case .none: return
+        case .span(let span):
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            span.end()
+        case .recorded(let trace, var phase):
+            phase.endNanoseconds = DefaultTracerClock.now.nanosecondsSinceEpoch
+            phase.error = error
+            trace.record(phase)
+        }
+    }
+}
+
+/// A request's trace that takes the phases of its function calls as values and exports each
+/// as a child span of the request's span (the runtime's server spans are one: a phase costs no
+/// span object, no context copy and no lock of its own). The transport puts it in the
+/// request's `ServiceContext` under ``FunctionCallTraceKey``.
+package protocol FunctionCallTrace: AnyObject, Sendable {
+    /// Whether the request is sampled (phases of an unsampled one are not timed).
+    var isRecording: Bool { get }
+    /// Records a finished phase as a child span of the request's span.
+    func record(_ phase: FunctionCallPhase)
+}
+
+/// The `ServiceContext` key of a request's ``FunctionCallTrace``.
+package enum FunctionCallTraceKey: ServiceContextKey {
+    package typealias Value = any FunctionCallTrace
+}
+
+/// A finished phase of a function call, exported as a child span with the function's
+/// attributes (``FunctionSpans/functionKey`` and the others).
+package struct FunctionCallPhase: Sendable {
+    /// The span name (`queue wait`, `inference`).
+    package var name: String
+    package var startNanoseconds: UInt64
+    package var endNanoseconds: UInt64 = 0
+    package var function: String
+    package var model: String
+    package var version: Int?
+    package var cold: Bool?
+    /// Set when the phase failed: the span's status is then an error, with an `exception`
+    /// event.
+    package var error: (any Error)?
+
+    package init(
+        name: String, startNanoseconds: UInt64, endNanoseconds: UInt64 = 0, function: String, model: String,
+        version: Int? = nil, cold: Bool? = nil, error: (any Error)? = nil
+    ) {
+        self.name = name
+        self.startNanoseconds = startNanoseconds
+        self.endNanoseconds = endNanoseconds
+        self.function = function
+        self.model = model
+        self.version = version
+        self.cold = cold
+        self.error = error
+    }
 }

@@ -1,5 +1,4 @@
 import Common
-import Dispatch
 import FoundationEssentials
 import Functions
 import HTTPTypes
@@ -97,64 +96,6 @@ package struct APIError: HTTPResponseError, Sendable {
         switch e.code {
         case .overloaded, .unavailable: return e.retryAfter ?? 1
         default: return e.retryAfter
-        }
-    }
-}
-
-/// Turns every error thrown below it into the JSON error shape, tags the request's logger
-/// with its trace, and logs one line per request.
-struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
-    let project: String?
-    let metrics: RuntimeMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
-        -> Response
-    {
-        var context = context
-        // The server span (when tracing is on) has already named its own trace and span.
-        if context.logger[metadataKey: "trace"] == nil,
-            let trace = TraceContext.parse(
-                cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
-                traceparent: request.headers[HTTPField.Name("traceparent")!])
-        {
-            context.logger[metadataKey: "trace"] = .string(trace.traceID)
-            if let span = trace.spanID { context.logger[metadataKey: "span"] = .string(span) }
-        }
-        let start = DispatchTime.now().uptimeNanoseconds
-        let response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            let api = APIError.from(error)
-            let level: Logger.Level = api.status.code >= 500 ? .error : .info
-            context.logger.log(
-                level: level, "request failed",
-                metadata: [
-                    "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(api.status.code)",
-                    "error_code": "\(api.code)", "error": "\(api.message)",
-                ])
-            response = api.response()
-        }
-        let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-        if !request.uri.path.hasPrefix("/functions/") || request.method != .post {
-            metrics.recordOther(route: Self.routeLabel(request.uri.path), status: Int(response.status.code))
-        }
-        context.logger.debug(
-            "request",
-            metadata: [
-                "method": "\(request.method)", "path": "\(request.uri.path)",
-                "status": "\(response.status.code)", "latency_ms": "\(ms)",
-            ])
-        return response
-    }
-
-    /// Bounded label values: unknown paths collapse into "other".
-    static func routeLabel(_ path: String) -> String {
-        if path.hasPrefix("/v2") { return "/v2" }
-        if path.hasPrefix("/admin/") { return "/admin" }
-        switch path {
-        case "/", "/healthz", "/readyz", "/functions", "/metrics", "/openapi.json": return path
-        default: return path.hasPrefix("/static/") ? "/static" : "other"
         }
     }
 }

@@ -82,10 +82,10 @@ package struct MSCRServer: Sendable {
     /// page and the V2 protocol.
     package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        if configuration.tracing.enabled {
-            router.add(middleware: RequestTracingMiddleware(tracer: host.settings.tracer))
-        }
-        router.add(middleware: ErrorAndTraceMiddleware(project: configuration.project, metrics: metrics))
+        router.add(
+            middleware: ErrorAndTraceMiddleware(
+                project: configuration.project, metrics: metrics,
+                tracer: configuration.tracing.enabled ? host.settings.tracer : nil))
         addHealthRoutes(to: router)
         addFunctionRoutes(to: router)
         addFeedbackRoutes(to: router)

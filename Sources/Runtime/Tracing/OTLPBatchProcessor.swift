@@ -54,28 +54,33 @@ package final class OTLPBatchProcessor: Service, Sendable {
         self.logger = logger
     }
 
-    /// Queues an ended span, encoding it into the current batch (called by
-    /// ``OTLPSpan/end(at:)``); drops it when the queue is full.
-    func enqueue(_ span: FinishedSpan) {
+    /// Queues ended spans (a span, or a server span and its phases, under one lock), encoding
+    /// each into the current batch (called by ``OTLPSpan/end(at:)``); a span that finds the
+    /// queue full is dropped.
+    func enqueue(_ spans: some Collection<FinishedSpan>) {
         let batchReady = queue.withLock { q -> Bool in
-            guard q.count < maxQueueSize else {
-                q.dropped += 1
-                return false
+            var ready = false
+            for span in spans {
+                guard q.count < maxQueueSize else {
+                    q.dropped += 1
+                    continue
+                }
+                var w = ProtobufWriter()
+                swap(&w.bytes, &q.current.bytes)
+                if w.bytes.capacity == 0 {
+                    w.bytes = q.spare.popLast() ?? []
+                    w.bytes.reserveCapacity(maxExportBatchSize * 320)
+                }
+                w.spanField(span)
+                swap(&w.bytes, &q.current.bytes)
+                q.current.count += 1
+                q.count += 1
+                guard q.current.count == maxExportBatchSize else { continue }
+                q.full.append(q.current)
+                q.current = Batch()
+                ready = true
             }
-            var w = ProtobufWriter()
-            swap(&w.bytes, &q.current.bytes)
-            if w.bytes.capacity == 0 {
-                w.bytes = q.spare.popLast() ?? []
-                w.bytes.reserveCapacity(maxExportBatchSize * 320)
-            }
-            w.spanField(span)
-            swap(&w.bytes, &q.current.bytes)
-            q.current.count += 1
-            q.count += 1
-            guard q.current.count == maxExportBatchSize else { return false }
-            q.full.append(q.current)
-            q.current = Batch()
-            return true
+            return ready
         }
         if batchReady { wake() }
     }

@@ -11,17 +11,21 @@ import Tracing
 /// path, route and status; the RPC's) are fields of ``RequestAttributes``, set through
 /// ``recordFunction(_:model:version:cold:)`` and ``record(_:)``, encoded straight to
 /// protobuf; any other attribute goes to a `SpanAttributes` dictionary.
-package final class OTLPSpan: Span, FunctionCallSpan {
+///
+/// A server span is also its request's ``FunctionCallTrace``: the phases of the request's
+/// function calls are recorded on it as values and exported as its children when it ends
+/// (`OTLPSpan+Phases.swift`).
+package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
     /// The context the span started in; ``context`` adds the span's own ``OTLPSpanContext``
     /// when asked (leaf spans never are, so they copy no `ServiceContext`).
     private let parentContext: ServiceContext
     package let spanContext: OTLPSpanContext
     package let isRecording: Bool
-    private let kind: SpanKind
+    let kind: SpanKind
     private let parentSpanID: UInt64
     private let startNanoseconds: UInt64
-    private let processor: OTLPBatchProcessor?
-    private let state: Mutex<State>
+    let processor: OTLPBatchProcessor?
+    let state: Mutex<State>
 
     struct State {
         var name: String
@@ -30,6 +34,10 @@ package final class OTLPSpan: Span, FunctionCallSpan {
         var status: SpanStatus?
         var events: [SpanEvent] = []
         var ended = false
+        /// Phases of function calls recorded while the span was open, exported with it.
+        var phases = Phases()
+        /// Phases recorded so far (open or late), which numbers their span ids.
+        var phaseCount: UInt64 = 0
     }
 
     init(
@@ -46,10 +54,12 @@ package final class OTLPSpan: Span, FunctionCallSpan {
         self.state = Mutex(State(name: name))
     }
 
-    /// The context the span started in, with this span as the current one.
+    /// The context the span started in, with this span as the current one (and, for a server
+    /// span, as the request's ``FunctionCallTrace``).
     package var context: ServiceContext {
         var context = parentContext
         context[OTLPSpanContextKey.self] = spanContext
+        if kind == .server { context[FunctionCallTraceKey.self] = self }
         return context
     }
 
@@ -133,15 +143,20 @@ package final class OTLPSpan: Span, FunctionCallSpan {
     package func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard isRecording, let processor else { return }
         let end = instant().nanosecondsSinceEpoch
-        let finished: FinishedSpan? = state.withLock { s in
+        let ended: (FinishedSpan, Phases)? = state.withLock { s in
             if s.ended { return nil }
             s.ended = true
-            return FinishedSpan(
+            let span = FinishedSpan(
                 name: s.name, kind: kind, context: spanContext, parentSpanID: parentSpanID,
                 startNanoseconds: startNanoseconds, endNanoseconds: max(end, startNanoseconds),
                 attributes: s.attributes, known: s.known, status: s.status, events: s.events)
+            var phases = Phases()
+            swap(&phases, &s.phases)
+            return (span, phases)
         }
-        if let finished { processor.enqueue(finished) }
+        guard let (span, phases) = ended else { return }
+        if phases.isEmpty { return processor.enqueue(CollectionOfOne(span)) }
+        enqueue(span, with: phases, on: processor)
     }
 }
 

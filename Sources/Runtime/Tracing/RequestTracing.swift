@@ -6,7 +6,7 @@ import Tracing
 /// `tracestate`), or Cloud Run's `X-Cloud-Trace-Context` when `traceparent` is absent.
 ///
 /// Transports call ``withServerSpan(_:headers:attributes:tracer:logger:_:)`` around their handler
-/// (the REST middleware ``RequestTracingMiddleware`` does; gRPC passes its metadata). Child
+/// (the REST middleware ``ErrorAndTraceMiddleware`` does; gRPC passes its metadata). Child
 /// spans started below it (queue wait, model load, inference, encode) become its children.
 package enum RequestTracing {
     /// The trace headers of a request, as the transport found them.

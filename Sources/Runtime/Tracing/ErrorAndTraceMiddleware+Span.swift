@@ -1,55 +1,44 @@
-import Functions
 import HTTPTypes
 import Hummingbird
 import Tracing
 
 /// The REST transport's server span: one per request, named `METHOD route`, with the HTTP
 /// attributes of the OpenTelemetry conventions and `mscr.function` / `mscr.cold` for function
-/// calls. Added to the router only when tracing is on. The attributes are set once, when the
-/// response is known, as ``RequestAttributes`` fields (no attribute dictionary).
-struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
+/// calls. The attributes are set once, when the response is known, as ``RequestAttributes``
+/// fields (no attribute dictionary); the span wraps the error mapping, so it sees the status
+/// the client gets.
+extension ErrorAndTraceMiddleware {
     static var traceparentName: HTTPField.Name { HTTPField.Name("traceparent")! }
     static var tracestateName: HTTPField.Name { HTTPField.Name("tracestate")! }
     static var cloudTraceName: HTTPField.Name { HTTPField.Name("X-Cloud-Trace-Context")! }
     static var serverTimingName: HTTPField.Name { HTTPField.Name("Server-Timing")! }
 
-    let tracer: any Tracer
-    let traceparent = Self.traceparentName
-    let tracestate = Self.tracestateName
-    let cloudTrace = Self.cloudTraceName
-    let serverTiming = Self.serverTimingName
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
-        -> Response
-    {
+    func traced(
+        _ request: Request, context: Context, tracer: any Tracer,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let headers = RequestTracing.Headers(
-            traceparent: request.headers[traceparent], tracestate: request.headers[tracestate],
-            cloudTrace: request.headers[cloudTrace])
+            traceparent: request.headers[Self.traceparentName], tracestate: request.headers[Self.tracestateName],
+            cloudTrace: request.headers[Self.cloudTraceName])
         let path = request.uri.path
         let method = request.method.rawValue
-        let route = context.endpointPath
+        // Routing happens below: the span is named for its route when the response is known.
         return try await RequestTracing.withServerSpan(
-            "\(method) \(route ?? path)", headers: headers, tracer: tracer, logger: context.logger
+            method, headers: headers, tracer: tracer, logger: context.logger
         ) { span, logger in
             var context = context
             context.logger = logger
-            guard span.isRecording else { return try await next(request, context) }
+            guard span.isRecording else { return try await respond(request, context: context, next: next) }
             var a = RequestAttributes(method: method, path: path)
             let function = RequestTracing.functionName(path: path)
             a.function = function
-            let response: Response
-            do {
-                response = try await next(request, context)
-            } catch {
-                RequestTracing.record(a, on: span)
-                throw error
-            }
-            if let endpoint = context.endpointPath {
-                if endpoint != route { span.operationName = "\(method) \(endpoint)" }
-                a.route = endpoint
-            }
+            // `respond` maps every error to a response.
+            let response = try await respond(request, context: context, next: next)
+            let route = context.endpointPath
+            span.operationName = "\(method) \(route ?? path)"
+            a.route = route
             a.status = Int(response.status.code)
-            if function != nil, let timing = Self.first(serverTiming, in: response.headers),
+            if function != nil, let timing = Self.first(Self.serverTimingName, in: response.headers),
                 RequestTracing.hasInferMetric(timing)
             {
                 a.cold = timing.utf8.starts(with: "cold;".utf8)

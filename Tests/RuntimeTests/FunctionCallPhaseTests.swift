@@ -1,0 +1,117 @@
+import FoundationEssentials
+import Functions
+import Runtime
+import SwiftProtobuf
+import Testing
+import Tracing
+
+/// A server span of ``OTLPTracer`` as its request's ``FunctionCallTrace``: the phases of a
+/// function call recorded on it as values export as its children, with the bytes a child span
+/// started through the tracer API would have (ids aside), decoded by swift-protobuf.
+@Suite struct FunctionCallPhaseTests {
+    typealias Request = OTLPBatchTests.Request
+    typealias ProtoSpan = OTLPBatchTests.ProtoSpan
+
+    func exported(_ processor: OTLPBatchProcessor) throws -> [ProtoSpan] {
+        try processor.takeQueuedRequests().flatMap { bytes in
+            try Request(serializedBytes: bytes).resourceSpans.flatMap(\.scopeSpans).flatMap(\.spans)
+        }
+    }
+
+    /// The same span through the tracer API: a child of `parent` with the function's fields and,
+    /// when `error` is given, the error recorded.
+    func apiChild(
+        _ tracer: OTLPTracer, of parent: OTLPSpan, _ phase: FunctionCallPhase
+    ) -> OTLPSpan {
+        let span = tracer.startSpan(
+            phase.name, context: parent.context, ofKind: .internal,
+            at: DefaultTracerClock.Instant(nanosecondsSinceEpoch: phase.startNanoseconds))
+        span.recordFunction(phase.function, model: phase.model, version: phase.version, cold: phase.cold)
+        if let error = phase.error {
+            span.recordError(
+                error, attributes: [:], at: DefaultTracerClock.Instant(nanosecondsSinceEpoch: phase.endNanoseconds))
+            span.setStatus(SpanStatus(code: .error))
+        }
+        span.end(at: DefaultTracerClock.Instant(nanosecondsSinceEpoch: phase.endNanoseconds))
+        return span
+    }
+
+    /// A span without its ids, to compare.
+    func withoutIDs(_ span: ProtoSpan) -> ProtoSpan {
+        var span = span
+        span.spanID = Data()
+        return span
+    }
+
+    @Test("phases recorded on an open server span export with it as its children, equal to spans of the tracer API")
+    func phasesAreChildren() throws {
+        let (tracer, processor) = testTracer(queue: 16)
+        let server = tracer.startSpan("POST /functions/{name}", context: .topLevel, ofKind: .server)
+        let trace = try #require(server.context[FunctionCallTraceKey.self], "a server span is the request's trace")
+        #expect(trace.isRecording)
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        let phases = [
+            FunctionCallPhase(
+                name: "queue wait", startNanoseconds: now, endNanoseconds: now + 1_000, function: "stock",
+                model: "stock-lstm"),
+            FunctionCallPhase(
+                name: "inference", startNanoseconds: now + 1_000, endNanoseconds: now + 50_000, function: "stock",
+                model: "stock-lstm", version: 3, cold: false,
+                error: FunctionError(.invalidInput, "the window needs 60 rows")),
+        ]
+        for phase in phases { trace.record(phase) }
+        #expect(processor.queuedCount == 0, "nothing is exported before the server span ends")
+        server.end()
+        let spans = try exported(processor)
+        #expect(spans.map(\.name) == ["POST /functions/{name}", "queue wait", "inference"])
+        let root = spans[0]
+        let ids = Set(spans.map(\.spanID))
+        #expect(ids.count == 3 && !ids.contains(Data(count: 8)), "distinct, non-zero span ids")
+        for child in spans.dropFirst() {
+            #expect(child.parentSpanID == root.spanID && child.traceID == root.traceID)
+        }
+        // The same phases as spans of the tracer API, under a second server span.
+        let other = tracer.startSpan("POST /functions/{name}", context: .topLevel, ofKind: .server)
+        for phase in phases { _ = apiChild(tracer, of: other, phase) }
+        other.end()
+        let api = try exported(processor)
+        #expect(api.map(\.name) == ["queue wait", "inference", "POST /functions/{name}"])
+        for (recorded, viaAPI) in zip(spans.dropFirst(), api.prefix(2)) {
+            var expected = withoutIDs(viaAPI)
+            expected.traceID = recorded.traceID
+            expected.parentSpanID = recorded.parentSpanID
+            #expect(withoutIDs(recorded) == expected)
+        }
+        #expect(spans[2].status.code == .error && spans[2].events.map(\.name) == ["exception"])
+    }
+
+    @Test("a phase that ends after its server span is exported alone, still its child")
+    func latePhase() throws {
+        let (tracer, processor) = testTracer(queue: 16)
+        let server = tracer.startSpan("POST /functions/{name}", context: .topLevel, ofKind: .server)
+        let trace = try #require(server.context[FunctionCallTraceKey.self])
+        server.end()
+        #expect(processor.queuedCount == 1)
+        let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+        trace.record(
+            FunctionCallPhase(
+                name: "inference", startNanoseconds: now, endNanoseconds: now + 10, function: "f", model: "m"))
+        let spans = try exported(processor)
+        #expect(spans.map(\.name) == ["POST /functions/{name}", "inference"])
+        #expect(spans[1].parentSpanID == spans[0].spanID && spans[1].spanID != spans[0].spanID)
+    }
+
+    @Test("an unsampled server span is a trace that records nothing; other spans are no trace")
+    func unsampledAndInternal() throws {
+        let (tracer, processor) = testTracer(.alwaysOff, queue: 16)
+        let server = tracer.startSpan("GET /", context: .topLevel, ofKind: .server)
+        let trace = try #require(server.context[FunctionCallTraceKey.self])
+        #expect(!trace.isRecording)
+        trace.record(FunctionCallPhase(name: "inference", startNanoseconds: 1, function: "f", model: "m"))
+        server.end()
+        #expect(processor.queuedCount == 0)
+        let (onTracer, _) = testTracer(queue: 4)
+        let child = onTracer.startSpan("encode", context: .topLevel, ofKind: .internal)
+        #expect(child.context[FunctionCallTraceKey.self] == nil)
+    }
+}
