@@ -75,6 +75,7 @@ from collections import Counter
 work, requests, hz, diff = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "--diff"
 # Frames that exist only because tracing is on.
 tracing = re.compile(r"OTLP|Span\b|SpanAttribute|startAnySpan|withServerSpan|RequestTracing|FunctionSpans|"
+                     r"ErrorAndTraceMiddleware\.traced|FunctionPhase|FunctionCallTrace|FunctionCallPhase|"
                      r"ServiceContext|InstrumentationContext|InstrumentationSystem|Tracer|TraceContext|traceparent")
 
 def read(mode):

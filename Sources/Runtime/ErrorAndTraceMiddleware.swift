@@ -20,16 +20,17 @@ struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await respond(request, context: context, next: next)
     }
 
-    /// The request's response, every error mapped to one.
-    func respond(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
-        -> Response
-    {
+    /// The request's response, every error mapped to one. `spanLogged`: a recording server span
+    /// has already given the logger its trace and span ids.
+    func respond(
+        _ request: Request, context: Context, spanLogged: Bool = false,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var context = context
-        // The server span (when tracing is on) has already named its own trace and span.
-        if context.logger[metadataKey: "trace"] == nil,
+        if !spanLogged, context.logger[metadataKey: "trace"] == nil,
             let trace = TraceContext.parse(
-                cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
-                traceparent: request.headers[HTTPField.Name("traceparent")!])
+                cloudTrace: request.headers[HeaderNames.cloudTrace],
+                traceparent: request.headers[HeaderNames.traceparent])
         {
             context.logger[metadataKey: "trace"] = .string(trace.traceID)
             if let span = trace.spanID { context.logger[metadataKey: "span"] = .string(span) }

@@ -26,8 +26,8 @@ extension MSCRServer {
                 functionRequest.logger = context.logger
                 functionRequest.traceID =
                     TraceContext.parse(
-                        cloudTrace: request.headers[HTTPField.Name("X-Cloud-Trace-Context")!],
-                        traceparent: request.headers[HTTPField.Name("traceparent")!])?.traceID
+                        cloudTrace: request.headers[HeaderNames.cloudTrace],
+                        traceparent: request.headers[HeaderNames.traceparent])?.traceID
                 let (result, timing) = try await host.call(name, bodyBytes: body.count) {
                     [functionRequest] function, call in
                     try function.answer(functionRequest, call: call)
@@ -46,14 +46,14 @@ extension MSCRServer {
                 }
                 return Response(
                     status: .init(code: result.status),
-                    headers: [.contentType: result.contentType, HTTPField.Name("Server-Timing")!: timing.headerValue],
+                    headers: [.contentType: result.contentType, HeaderNames.serverTiming: timing.headerValue],
                     body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
             } catch {
                 let api = APIError.from(error)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 metrics.recordRequest(function: name, status: Int(api.status.code), seconds: seconds, cold: false)
                 var response = api.response()
-                response.headers[HTTPField.Name("Server-Timing")!] = "total;dur=\((seconds * 1000).fixed(3))"
+                response.headers[HeaderNames.serverTiming] = "total;dur=\((seconds * 1000).fixed(3))"
                 context.logger.log(
                     level: api.status.code >= 500 ? .warning : .info, "function request failed",
                     metadata: ["function": "\(name)", "status": "\(api.status.code)", "error": "\(api.message)"])

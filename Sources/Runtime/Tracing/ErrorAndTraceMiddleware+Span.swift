@@ -8,18 +8,13 @@ import Tracing
 /// fields (no attribute dictionary); the span wraps the error mapping, so it sees the status
 /// the client gets.
 extension ErrorAndTraceMiddleware {
-    static var traceparentName: HTTPField.Name { HTTPField.Name("traceparent")! }
-    static var tracestateName: HTTPField.Name { HTTPField.Name("tracestate")! }
-    static var cloudTraceName: HTTPField.Name { HTTPField.Name("X-Cloud-Trace-Context")! }
-    static var serverTimingName: HTTPField.Name { HTTPField.Name("Server-Timing")! }
-
     func traced(
         _ request: Request, context: Context, tracer: any Tracer,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let headers = RequestTracing.Headers(
-            traceparent: request.headers[Self.traceparentName], tracestate: request.headers[Self.tracestateName],
-            cloudTrace: request.headers[Self.cloudTraceName])
+            traceparent: request.headers[HeaderNames.traceparent], tracestate: request.headers[HeaderNames.tracestate],
+            cloudTrace: request.headers[HeaderNames.cloudTrace])
         let path = request.uri.path
         let method = request.method.rawValue
         // Routing happens below: the span is named for its route when the response is known.
@@ -33,12 +28,12 @@ extension ErrorAndTraceMiddleware {
             let function = RequestTracing.functionName(path: path)
             a.function = function
             // `respond` maps every error to a response.
-            let response = try await respond(request, context: context, next: next)
+            let response = try await respond(request, context: context, spanLogged: true, next: next)
             let route = context.endpointPath
             span.operationName = "\(method) \(route ?? path)"
             a.route = route
             a.status = Int(response.status.code)
-            if function != nil, let timing = Self.first(Self.serverTimingName, in: response.headers),
+            if function != nil, let timing = Self.first(HeaderNames.serverTiming, in: response.headers),
                 RequestTracing.hasInferMetric(timing)
             {
                 a.cold = timing.utf8.starts(with: "cold;".utf8)
