@@ -32,8 +32,11 @@ import Testing
     func callerTimeout() async throws {
         let (_, repo) = try makeRepository()
         let host = try makeHost(kind: CountingKind(), repository: repo, timeout: .seconds(60))
-        let (deadline, _) = try await host.call("f", timeout: .seconds(2)) { _, call in call.deadline }
-        #expect(deadline <= ContinuousClock.now.advanced(by: .seconds(2)))
+        // Warm first and leave 10 s: a loaded machine must not time the call out, and the host's
+        // 60 s would put the deadline past `now + 10 s`.
+        try await host.warm(["f"])
+        let (deadline, _) = try await host.call("f", timeout: .seconds(10)) { _, call in call.deadline }
+        #expect(deadline <= ContinuousClock.now.advanced(by: .seconds(10)))
         await host.shutdown()
     }
 }
