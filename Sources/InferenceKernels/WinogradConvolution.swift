@@ -1,3 +1,5 @@
+import InferenceAVX512Kernels
+
 /// Winograd convolution for 3×3, stride-1, ungrouped layers (Lavin & Gray, "Fast Algorithms for
 /// Convolutional Neural Networks", 2015; ncnn's `conv3x3s1_winograd`): each `m × m` output tile
 /// comes from an `(m+2) × (m+2)` input tile with `(m+2)²` multiplications per (channel, filter)
@@ -168,17 +170,72 @@ package enum WinogradConvolution {
         let u = v + planes * vStride  // U: [planes × uStride], a plane [fb / 4 × channels × 4]
         let mm = u + planes * uStride  // M: [planes × fb × stride]
         let planeFloats = plan.paddedPlane
-        Parallel.forEach(channels, cost: planeFloats) { range in
-            for c in range {
-                padPlane(input + c * height * width, height, width, pad, padded + c * planeFloats, plan)
+        // With AVX-512, F(4×4)'s input transform runs sixteen tiles a vector (`WinogradTiles512`).
+        let wide = tile == .f4 && isa == .avx512 && KernelISA.detected == .avx512
+        // Tile rows `row0 ..< row0 + rows` of channel `c` into V; `t`: 40 vectors for the
+        // transform, then `planes` vectors for a group that straddles two B panels.
+        func transformInput(_ c: Int, _ row0: Int, _ rows: Int, _ t: UnsafeMutablePointer<SIMD8<Float>>) {
+            let straddle = UnsafeMutableRawPointer(t + 40).assumingMemoryBound(to: Float.self)
+            let src = padded + c * planeFloats
+            if wide {
+                WinogradTiles512.inputF4(
+                    src + row0 * m * m * phaseWidth, phaseWidth, tilesX, rows * tilesX, v + c * PanelGemm.columns,
+                    panel, vStride, plan.tilePanels)
+                return
+            }
+            for r in 0..<rows {
+                // Input rows of tile row `row0 + r` start at padded row (row0 + r)·m.
+                let rowBase = src + (row0 + r) * m * m * phaseWidth
+                var tx = 0
+                while tx < tilesX {
+                    let at = rowBase + tx
+                    // Tiles `first ..< first + 8` go to lanes `first % 24 …` of row `c`
+                    // of B panel `first / 24`; lanes past the row's last tile belong
+                    // to later tiles, written after these.
+                    let first = r * tilesX + tx
+                    let lane = first % PanelGemm.columns
+                    let out = v + (first / PanelGemm.columns) * panel + c * PanelGemm.columns + lane
+                    if lane + 8 <= PanelGemm.columns {
+                        switch tile {
+                        case .f2: inputF2(at, phaseWidth, out, vStride, t)
+                        case .f4: inputF4(at, phaseWidth, out, vStride, t)
+                        }
+                    } else {
+                        switch tile {
+                        case .f2: inputF2(at, phaseWidth, straddle, 8, t)
+                        case .f4: inputF4(at, phaseWidth, straddle, 8, t)
+                        }
+                        let split = PanelGemm.columns - lane
+                        let next = first / PanelGemm.columns + 1 < plan.tilePanels ? out + panel - lane : nil
+                        // Element by element: a call to memmove per piece of
+                        // at most 8 floats cost more than the copy.
+                        for p in 0..<planes {
+                            let values = straddle + 8 * p
+                            let head = out + p * vStride
+                            for i in 0..<split { head[i] = values[i] }
+                            if let next {
+                                let tail = next + p * vStride
+                                for i in split..<8 { tail[i - split] = values[i] }
+                            }
+                        }
+                    }
+                    tx += 8
+                }
             }
         }
         // Plane `p` of M = plane `p` of U (`nf` filters) · plane `p` of V (`count` tiles).
         func multiply(
             _ p: Int, _ nf: Int, _ u: UnsafeMutablePointer<Float>, _ mm: UnsafeMutablePointer<Float>, _ count: Int
         ) {
+            // `PanelGemm` takes a last panel of 1–4 columns one column at a time: with 3 or 4
+            // an 8-column block costs less (measured at 40×40, 100 tiles: 14 % of the layer in
+            // the columns; at 20×20, 25 tiles, one column stays cheaper than the block). The
+            // columns past `count` are lanes of the last panel that nothing reads back, and
+            // `blockStride` has room for them.
+            let rest = count % PanelGemm.columns
+            let n = rest >= 3 && rest <= 4 ? count - rest + 8 : count
             PanelGemm.multiply(
-                m: nf, n: count, k: channels, a: u + p * uStride, b: v + p * vStride,
+                m: nf, n: n, k: channels, a: u + p * uStride, b: v + p * vStride,
                 c: mm + p * fb * stride, ldc: stride)
         }
         // Rows `js` of M (filters `f0 + j`) back to output tiles of tile rows `row0 ..< row0 + rows`.
@@ -231,59 +288,39 @@ package enum WinogradConvolution {
         let threads = Parallel.threads
         let perBlock = threads > 1 && threads <= plan.slots && plan.filterBlocks >= Self.blocksPerThread * threads
         let hoisted = plan.filterBlocks == 1
-        if hoisted { transformBlock(0, filters) }
+        let groups = (filters + 7) / 8
         var row0 = 0
         while row0 < plan.tilesY {
             let rows = min(plan.rowsPerBlock, plan.tilesY - row0)
             let count = rows * tilesX
-            Parallel.forEach(channels, cost: planes * count) { range in
-                // 40 vectors for the transform, then `planes` vectors for a group that straddles
-                // two B panels.
-                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40 + 36) { scratch in
+            // One job for what the products need: the first block of tile rows pads each
+            // channel just before transforming it (the whole plane, hot in cache, for the later
+            // blocks too), and with one block of filters the same job transforms the filters:
+            // item `i` is filter group `⌊i·groups / items⌋` where that steps, so that the groups
+            // spread evenly over the parts, and channel `i − ⌊i·groups / items⌋` otherwise. A
+            // small map so takes two barriers before its products rather than four.
+            let first = row0 == 0
+            let extra = first && hoisted ? groups : 0
+            let items = channels + extra
+            let inputCost = planes * count + (first ? planeFloats : 0)
+            Parallel.forEach(items, cost: inputCost) { range in
+                withUnsafeTemporaryAllocation(
+                    of: SIMD8<Float>.self, capacity: 40 + 36
+                ) { scratch in
                     let t = scratch.baseAddress!
-                    let straddle = UnsafeMutableRawPointer(t + 40).assumingMemoryBound(to: Float.self)
-                    for c in range {
-                        let src = padded + c * planeFloats
-                        for r in 0..<rows {
-                            // Input rows of tile row `row0 + r` start at padded row (row0 + r)·m.
-                            let rowBase = src + (row0 + r) * m * m * phaseWidth
-                            var tx = 0
-                            while tx < tilesX {
-                                let at = rowBase + tx
-                                // Tiles `first ..< first + 8` go to lanes `first % 24 …` of row `c`
-                                // of B panel `first / 24`; lanes past the row's last tile belong
-                                // to later tiles, written after these.
-                                let first = r * tilesX + tx
-                                let lane = first % PanelGemm.columns
-                                let out = v + (first / PanelGemm.columns) * panel + c * PanelGemm.columns + lane
-                                if lane + 8 <= PanelGemm.columns {
-                                    switch tile {
-                                    case .f2: inputF2(at, phaseWidth, out, vStride, t)
-                                    case .f4: inputF4(at, phaseWidth, out, vStride, t)
-                                    }
-                                } else {
-                                    switch tile {
-                                    case .f2: inputF2(at, phaseWidth, straddle, 8, t)
-                                    case .f4: inputF4(at, phaseWidth, straddle, 8, t)
-                                    }
-                                    let split = PanelGemm.columns - lane
-                                    let next =
-                                        first / PanelGemm.columns + 1 < plan.tilePanels ? out + panel - lane : nil
-                                    // Element by element: a call to memmove per piece of
-                                    // at most 8 floats cost more than the copy.
-                                    for p in 0..<planes {
-                                        let values = straddle + 8 * p
-                                        let head = out + p * vStride
-                                        for i in 0..<split { head[i] = values[i] }
-                                        if let next {
-                                            let tail = next + p * vStride
-                                            for i in split..<8 { tail[i - split] = values[i] }
-                                        }
-                                    }
-                                }
-                                tx += 8
-                            }
+                    for i in range {
+                        let before = i * extra / items
+                        if (i + 1) * extra / items > before {
+                            transformFilters(
+                                weights, tile: tile, channels: channels, groups: before..<(before + 1),
+                                dst: u + before * 8 * channels, planeStride: uStride)
+                            continue
                         }
+                        let c = i - before
+                        if first {
+                            padPlane(input + c * height * width, height, width, pad, padded + c * planeFloats, plan)
+                        }
+                        transformInput(c, row0, rows, t)
                     }
                 }
             }
@@ -308,10 +345,11 @@ package enum WinogradConvolution {
                 while f0 < filters {
                     let nf = min(fb, filters - f0)
                     if !hoisted { transformBlock(f0, nf) }
-                    Parallel.forEach(planes, cost: nf * channels * count / 64) { range in
+                    // Costs in floats touched: a plane's U, V and M; a filter's M and output.
+                    Parallel.forEach(planes, cost: (nf + count) * channels + nf * count) { range in
                         for p in range { multiply(p, nf, u, mm, count) }
                     }
-                    Parallel.forEach(nf, cost: planes * count) { range in
+                    Parallel.forEach(nf, cost: planes * count + m * m * count) { range in
                         untransform(range, f0, mm, row0, rows)
                     }
                     f0 += nf
