@@ -37,6 +37,14 @@ package enum WinogradConvolution {
     /// out of cache between the transform and the GEMMs).
     package static let filterBlock = 64
 
+    /// Most filters in one block on maps of at most `smallMapTiles` tiles (yolov8n's 20×20 and
+    /// 40×40 layers): their U stays small enough, and with one block the filters are transformed
+    /// in the input transform's job, so a layer takes three parallel jobs instead of seven.
+    package static let smallMapFilterBlock = 128
+
+    /// Most tiles of a map that takes `smallMapFilterBlock`.
+    package static let smallMapTiles = 100
+
     /// Blocks of filters per thread from which each block runs whole on one thread (fewer: each
     /// block's products and output transform are split over the threads). Measured on yolov3
     /// @416, 2 threads: per-block parts made the 13×13 and 26×26 layers (16 and 8 blocks) ~4 %
@@ -67,7 +75,7 @@ package enum WinogradConvolution {
         /// Panels of 24 tiles (`PanelGemm`'s B) in one block of tile rows.
         package let tilePanels: Int
         /// Floats between two rows of M: the block's tiles rounded up to whole panels, plus slack
-        /// for the `SIMD8` loads of a row's last, partial group.
+        /// for the loads of a row's last, partial group (16 lanes with AVX-512).
         package let blockStride: Int
         /// Blocks of filters in flight at once, each in its own U and M.
         package let slots: Int
@@ -76,7 +84,7 @@ package enum WinogradConvolution {
         /// filters in one block (tests make both small).
         package init(
             tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int,
-            blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock,
+            blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int? = nil,
             slots: Int = WinogradConvolution.slots
         ) {
             let m = tile.output
@@ -87,12 +95,20 @@ package enum WinogradConvolution {
             tilesY = max(1, (outHeight + m - 1) / m)
             paddedRows = tilesY * m + 2
             phaseWidth = tilesX + 10
-            let blocks = max(1, (filters + max(1, filterBlock) - 1) / max(1, filterBlock))
+            let limit = max(
+                1,
+                filterBlock
+                    ?? (tilesX * tilesY <= WinogradConvolution.smallMapTiles
+                        ? WinogradConvolution.smallMapFilterBlock : WinogradConvolution.filterBlock))
+            let blocks = (filters + limit - 1) / limit
             filtersPerBlock = ((filters + blocks - 1) / blocks + 7) / 8 * 8
             let fit = blockFloats / (tile.planes * max(1, channels + filtersPerBlock))
             rowsPerBlock = max(1, min(tilesY, fit / tilesX))
             tilePanels = (rowsPerBlock * tilesX + PanelGemm.columns - 1) / PanelGemm.columns
-            blockStride = tilePanels * PanelGemm.columns + 8
+            // An odd multiple of 8: a power-of-two stride (64 at 20×20) put the output
+            // transform's 36 plane loads in one L1 set.
+            let slack = tilePanels * PanelGemm.columns + 16
+            blockStride = slack % 16 == 0 ? slack + 8 : slack
             self.slots = max(1, min(slots, (filters + filtersPerBlock - 1) / filtersPerBlock))
         }
 
@@ -124,7 +140,7 @@ package enum WinogradConvolution {
     /// Floats of workspace `run` needs.
     package static func workspaceSize(
         tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int,
-        blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock
+        blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int? = nil
     ) -> Int {
         Plan(
             tile: tile, channels: channels, filters: filters, outHeight: outHeight, outWidth: outWidth,
@@ -146,7 +162,7 @@ package enum WinogradConvolution {
         output: UnsafeMutablePointer<Float>, outHeight: Int, outWidth: Int,
         residual: UnsafePointer<Float>? = nil,
         workspace: UnsafeMutablePointer<Float>,
-        blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int = WinogradConvolution.filterBlock,
+        blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int? = nil,
         isa: KernelISA = .current
     ) {
         guard channels > 0, filters > 0, outHeight > 0, outWidth > 0 else { return }
@@ -172,6 +188,17 @@ package enum WinogradConvolution {
         let planeFloats = plan.paddedPlane
         // With AVX-512, F(4×4)'s input transform runs sixteen tiles a vector (`WinogradTiles512`).
         let wide = tile == .f4 && isa == .avx512 && KernelISA.detected == .avx512
+        // With AVX-512 the output transform too, for the activations it applies in registers,
+        // from 8 tiles a row (at 20×20, 5 tiles a row, the runs of five tiles cost more than the
+        // eight-lane groups: 80→80 0.200 against 0.189 ms).
+        let wideOutput = wide && tilesX >= 8
+        let wideActivation: WinogradActivation512? =
+            switch rowSwish ? .linear : activation {
+            case .linear where wideOutput: .linear
+            case .leaky where wideOutput: .leaky
+            case .relu where wideOutput: .relu
+            default: nil
+            }
         // Tile rows `row0 ..< row0 + rows` of channel `c` into V; `t`: 40 vectors for the
         // transform, then `planes` vectors for a group that straddles two B panels.
         func transformInput(_ c: Int, _ row0: Int, _ rows: Int, _ t: UnsafeMutablePointer<SIMD8<Float>>) {
@@ -244,6 +271,20 @@ package enum WinogradConvolution {
                 let t = scratch.baseAddress!
                 for j in js {
                     let f = f0 + j
+                    if let wideActivation {
+                        let at = (f * outHeight + row0 * m) * outWidth
+                        WinogradTiles512.outputF4(
+                            mm + j * stride, fb * stride, rows * tilesX, tilesX, output + at, outWidth,
+                            outHeight - row0 * m, rowSwish ? nil : residual.map { $0 + at }, bias[f], wideActivation)
+                        if rowSwish {
+                            let count = min(rows * m, outHeight - row0 * m) * outWidth
+                            BiasActivation.apply(output + at, count: count, activation: .swish, isa: .avx512)
+                            if let residual {
+                                Elementwise.add(output + at, residual + at, into: output + at, count: count)
+                            }
+                        }
+                        continue
+                    }
                     for r in 0..<rows {
                         let y0 = (row0 + r) * m
                         var tx = 0
