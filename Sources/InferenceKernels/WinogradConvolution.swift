@@ -37,12 +37,14 @@ package enum WinogradConvolution {
     /// out of cache between the transform and the GEMMs).
     package static let filterBlock = 64
 
-    /// Most filters in one block on maps of at most `smallMapTiles` tiles (yolov8n's 20×20 and
-    /// 40×40 layers): their U stays small enough, and with one block the filters are transformed
-    /// in the input transform's job, so a layer takes three parallel jobs instead of seven.
-    package static let smallMapFilterBlock = 128
+    /// Most filters a layer on a map of at most `smallMapTiles` tiles may have to run them in one
+    /// block: transformed in the input transform's job, so that the layer takes three parallel
+    /// jobs instead of seven. yolov8n's 80→80 @20×20 at 2 threads: 0.104 ms against 0.121 in two
+    /// blocks of 40 (1 thread level); 128 filters in one block were 5 % slower at 1 thread and
+    /// level at 2, so they keep two.
+    package static let smallMapFilters = 96
 
-    /// Most tiles of a map that takes `smallMapFilterBlock`.
+    /// Most tiles of a map that runs up to `smallMapFilters` filters in one block.
     package static let smallMapTiles = 100
 
     /// Blocks of filters per thread from which each block runs whole on one thread (fewer: each
@@ -95,11 +97,12 @@ package enum WinogradConvolution {
             tilesY = max(1, (outHeight + m - 1) / m)
             paddedRows = tilesY * m + 2
             phaseWidth = tilesX + 10
+            let small = tilesX * tilesY <= WinogradConvolution.smallMapTiles
             let limit = max(
                 1,
                 filterBlock
-                    ?? (tilesX * tilesY <= WinogradConvolution.smallMapTiles
-                        ? WinogradConvolution.smallMapFilterBlock : WinogradConvolution.filterBlock))
+                    ?? (small && filters <= WinogradConvolution.smallMapFilters
+                        ? filters : WinogradConvolution.filterBlock))
             let blocks = (filters + limit - 1) / limit
             filtersPerBlock = ((filters + blocks - 1) / blocks + 7) / 8 * 8
             let fit = blockFloats / (tile.planes * max(1, channels + filtersPerBlock))
