@@ -186,13 +186,30 @@ extension WinogradTiles512 {
                     t[18 + j] = y3
                 }
                 let tiles = min(16, count - g)
+                let direct = tiles == 16 && g % tilesX + 16 <= tilesX && 4 * (g % tilesX + 16) <= width
                 for r in 0..<4 {
                     let s = 6 * r
                     var (y0, y1, y2, y3) = transformOutput6(t[s], t[s + 1], t[s + 2], t[s + 3], t[s + 4], t[s + 5])
-                    y0 = activate(y0 + vb, activation)
-                    y1 = activate(y1 + vb, activation)
-                    y2 = activate(y2 + vb, activation)
-                    y3 = activate(y3 + vb, activation)
+                    y0 += vb
+                    y1 += vb
+                    y2 += vb
+                    y3 += vb
+                    // Written out: as a function taking the activation it was not inlined.
+                    switch activation {
+                    case .linear: break
+                    case .leaky:
+                        let slope = SIMD16<Float>(repeating: 0.1)
+                        y0.replace(with: y0 * slope, where: y0 .<= 0)
+                        y1.replace(with: y1 * slope, where: y1 .<= 0)
+                        y2.replace(with: y2 * slope, where: y2 .<= 0)
+                        y3.replace(with: y3 * slope, where: y3 .<= 0)
+                    case .relu:
+                        let zero = SIMD16<Float>()
+                        y0.replace(with: zero, where: y0 .<= 0)
+                        y1.replace(with: zero, where: y1 .<= 0)
+                        y2.replace(with: zero, where: y2 .<= 0)
+                        y3.replace(with: zero, where: y3 .<= 0)
+                    }
                     // Lane l holds tile l: columns 4l ..< 4l + 4 of `row`. A 4×16 transpose.
                     let a0 = SIMD16(
                         y0[0], y1[0], y0[1], y1[1], y0[2], y1[2], y0[3], y1[3],
@@ -206,22 +223,41 @@ extension WinogradTiles512 {
                     let a3 = SIMD16(
                         y2[8], y3[8], y2[9], y3[9], y2[10], y3[10], y2[11], y3[11],
                         y2[12], y3[12], y2[13], y3[13], y2[14], y3[14], y2[15], y3[15])
-                    store16(
-                        SIMD16(
-                            a0[0], a0[1], a2[0], a2[1], a0[2], a0[3], a2[2], a2[3],
-                            a0[4], a0[5], a2[4], a2[5], a0[6], a0[7], a2[6], a2[7]), row)
-                    store16(
-                        SIMD16(
-                            a0[8], a0[9], a2[8], a2[9], a0[10], a0[11], a2[10], a2[11],
-                            a0[12], a0[13], a2[12], a2[13], a0[14], a0[15], a2[14], a2[15]), row + 16)
-                    store16(
-                        SIMD16(
-                            a1[0], a1[1], a3[0], a3[1], a1[2], a1[3], a3[2], a3[3],
-                            a1[4], a1[5], a3[4], a3[5], a1[6], a1[7], a3[6], a3[7]), row + 32)
-                    store16(
-                        SIMD16(
-                            a1[8], a1[9], a3[8], a3[9], a1[10], a1[11], a3[10], a3[11],
-                            a1[12], a1[13], a3[12], a3[13], a1[14], a1[15], a3[14], a3[15]), row + 48)
+                    let z0 = SIMD16(
+                        a0[0], a0[1], a2[0], a2[1], a0[2], a0[3], a2[2], a2[3],
+                        a0[4], a0[5], a2[4], a2[5], a0[6], a0[7], a2[6], a2[7])
+                    let z1 = SIMD16(
+                        a0[8], a0[9], a2[8], a2[9], a0[10], a0[11], a2[10], a2[11],
+                        a0[12], a0[13], a2[12], a2[13], a0[14], a0[15], a2[14], a2[15])
+                    let z2 = SIMD16(
+                        a1[0], a1[1], a3[0], a3[1], a1[2], a1[3], a3[2], a3[3],
+                        a1[4], a1[5], a3[4], a3[5], a1[6], a1[7], a3[6], a3[7])
+                    let z3 = SIMD16(
+                        a1[8], a1[9], a3[8], a3[9], a1[10], a1[11], a3[10], a3[11],
+                        a1[12], a1[13], a3[12], a3[13], a1[14], a1[15], a3[14], a3[15])
+                    let y = 4 * (g / tilesX) + r
+                    if direct && y < height {
+                        // Sixteen tiles of one tile row, all inside the map: straight to the output.
+                        let at = y * width + 4 * (g % tilesX)
+                        let dst = out + at
+                        if let residual {
+                            let res = residual + at
+                            store16(z0 + load16(res), dst)
+                            store16(z1 + load16(res + 16), dst + 16)
+                            store16(z2 + load16(res + 32), dst + 32)
+                            store16(z3 + load16(res + 48), dst + 48)
+                        } else {
+                            store16(z0, dst)
+                            store16(z1, dst + 16)
+                            store16(z2, dst + 32)
+                            store16(z3, dst + 48)
+                        }
+                        continue
+                    }
+                    store16(z0, row)
+                    store16(z1, row + 16)
+                    store16(z2, row + 32)
+                    store16(z3, row + 48)
                     // Each run of tiles in one tile row: 4 floats a tile, clipped to the map.
                     var i = 0
                     while i < tiles {
@@ -229,7 +265,7 @@ extension WinogradTiles512 {
                         let tx = (g + i) % tilesX
                         let run = min(tilesX - tx, tiles - i)
                         let y = 4 * tr + r
-                        if y < height {
+                        if y < height && !direct {
                             let columns = min(4 * run, width - 4 * tx)
                             let at = y * width + 4 * tx
                             store(row + 4 * i, columns, out + at, residual.map { $0 + at })
@@ -275,15 +311,6 @@ extension WinogradTiles512 {
         while k < n {
             dst[k] = values[k]
             k += 1
-        }
-    }
-
-    @inline(__always)
-    static func activate(_ v: SIMD16<Float>, _ activation: WinogradActivation512) -> SIMD16<Float> {
-        switch activation {
-        case .linear: return v
-        case .leaky: return v.replacing(with: v * SIMD16(repeating: 0.1), where: v .<= 0)
-        case .relu: return v.replacing(with: SIMD16(repeating: 0), where: v .<= 0)
         }
     }
 
