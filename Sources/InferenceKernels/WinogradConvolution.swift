@@ -191,10 +191,9 @@ package enum WinogradConvolution {
         let planeFloats = plan.paddedPlane
         // With AVX-512, F(4×4)'s input transform runs sixteen tiles a vector (`WinogradTiles512`).
         let wide = tile == .f4 && isa == .avx512 && KernelISA.detected == .avx512
-        // With AVX-512 the output transform too, for the activations it applies in registers,
-        // from 8 tiles a row (at 20×20, 5 tiles a row, the runs of five tiles cost more than the
-        // eight-lane groups: 80→80 0.200 against 0.189 ms).
-        let wideOutput = wide && tilesX >= 8
+        // With AVX-512 the output transform too, for the activations it applies in registers
+        // (at 20×20, five tiles a row, too: 64→64 0.140 against 0.149 ms on eight lanes).
+        let wideOutput = wide
         let wideActivation: WinogradActivation512? =
             switch rowSwish ? .linear : activation {
             case .linear where wideOutput: .linear
