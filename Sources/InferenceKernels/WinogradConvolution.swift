@@ -315,51 +315,58 @@ package enum WinogradConvolution {
                 }
             }
         }
-        // The groups of 8 filters holding filters `first ..< first + count` (`first` a multiple of 8)
-        // into U, split over the threads.
-        func transformBlock(_ first: Int, _ count: Int) {
-            let g0 = first / 8
-            let groups = (count + 7) / 8
-            Parallel.forEach(groups, cost: 8 * planes * channels) { range in
-                transformFilters(
-                    weights, tile: tile, channels: channels, groups: (g0 + range.lowerBound)..<(g0 + range.upperBound),
-                    dst: u + range.lowerBound * 8 * channels, planeStride: uStride)
-            }
-        }
         // Whole blocks per thread only when every thread gets a slot (more threads than slots
         // take the shared path, where all of them work).
         let threads = Parallel.threads
         let perBlock = threads > 1 && threads <= plan.slots && plan.filterBlocks >= Self.blocksPerThread * threads
         let hoisted = plan.filterBlocks == 1
-        let groups = (filters + 7) / 8
+        // Filter groups (of 8) in block `b`, as a range of groups.
+        func groupsOf(_ block: Int) -> Range<Int> {
+            let f0 = block * fb
+            return (f0 / 8)..<((min(f0 + fb, filters) + 7) / 8)
+        }
+        // One parallel job for `work` over `0 ..< count` (`cost` floats an item) and the filter
+        // transform of `groups` (into U from its start): item `i` is group `⌊i·extra / items⌋`
+        // where that steps, so that the groups spread evenly over the parts, and work item
+        // `i − ⌊i·extra / items⌋` otherwise; `work` gets the runs of work items between groups.
+        func job(_ count: Int, cost: Int, groups: Range<Int>, _ work: (Range<Int>) -> Void) {
+            let extra = groups.count
+            let items = count + extra
+            Parallel.forEach(items, cost: cost) { range in
+                var run = 0..<0
+                for i in range {
+                    let before = i * extra / items
+                    if (i + 1) * extra / items > before {
+                        if !run.isEmpty { work(run) }
+                        run = 0..<0
+                        transformFilters(
+                            weights, tile: tile, channels: channels,
+                            groups: (groups.lowerBound + before)..<(groups.lowerBound + before + 1),
+                            dst: u + before * 8 * channels, planeStride: uStride)
+                    } else {
+                        let w = i - before
+                        run = run.isEmpty ? w..<(w + 1) : run.lowerBound..<(w + 1)
+                    }
+                }
+                if !run.isEmpty { work(run) }
+            }
+        }
         var row0 = 0
         while row0 < plan.tilesY {
             let rows = min(plan.rowsPerBlock, plan.tilesY - row0)
             let count = rows * tilesX
             // One job for what the products need: the first block of tile rows pads each
             // channel just before transforming it (the whole plane, hot in cache, for the later
-            // blocks too), and with one block of filters the same job transforms the filters:
-            // item `i` is filter group `⌊i·groups / items⌋` where that steps, so that the groups
-            // spread evenly over the parts, and channel `i − ⌊i·groups / items⌋` otherwise. A
-            // small map so takes two barriers before its products rather than four.
+            // blocks too), and on the shared path the same job transforms the first block of
+            // filters (with one block, only for the first block of tile rows); each block's
+            // output transform then transforms the next block's filters. A small map so takes
+            // two barriers before its products rather than four, and a block one less.
             let first = row0 == 0
-            let extra = first && hoisted ? groups : 0
-            let items = channels + extra
-            let inputCost = planes * count + (first ? planeFloats : 0)
-            Parallel.forEach(items, cost: inputCost) { range in
-                withUnsafeTemporaryAllocation(
-                    of: SIMD8<Float>.self, capacity: 40 + 36
-                ) { scratch in
+            let inputGroups = perBlock || (hoisted && !first) ? 0..<0 : groupsOf(0)
+            job(channels, cost: planes * count + (first ? planeFloats : 0), groups: inputGroups) { range in
+                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40 + 36) { scratch in
                     let t = scratch.baseAddress!
-                    for i in range {
-                        let before = i * extra / items
-                        if (i + 1) * extra / items > before {
-                            transformFilters(
-                                weights, tile: tile, channels: channels, groups: before..<(before + 1),
-                                dst: u + before * 8 * channels, planeStride: uStride)
-                            continue
-                        }
-                        let c = i - before
+                    for c in range {
                         if first {
                             padPlane(input + c * height * width, height, width, pad, padded + c * planeFloats, plan)
                         }
@@ -384,18 +391,17 @@ package enum WinogradConvolution {
                 }
             } else {
                 // Few blocks: each block's products split over the planes, its output over the filters.
-                var f0 = 0
-                while f0 < filters {
+                for block in 0..<plan.filterBlocks {
+                    let f0 = block * fb
                     let nf = min(fb, filters - f0)
-                    if !hoisted { transformBlock(f0, nf) }
                     // Costs in floats touched: a plane's U, V and M; a filter's M and output.
                     Parallel.forEach(planes, cost: (nf + count) * channels + nf * count) { range in
                         for p in range { multiply(p, nf, u, mm, count) }
                     }
-                    Parallel.forEach(nf, cost: planes * count + m * m * count) { range in
+                    let next = block + 1 < plan.filterBlocks ? groupsOf(block + 1) : 0..<0
+                    job(nf, cost: planes * count + m * m * count, groups: next) { range in
                         untransform(range, f0, mm, row0, rows)
                     }
-                    f0 += nf
                 }
             }
             row0 += rows
