@@ -10,11 +10,13 @@ import InferenceAVX512Kernels
 ///
 /// Nothing is stored with the model but the weights (regrouped by `packWeights`): the filter
 /// transform `U = G g Gᵀ` (`(m+2)²/9` times the weights) runs per call, a block of filters at a
-/// time, into the workspace. Per call: the input is zero-padded into the workspace; for each
-/// block of tile rows the input is transformed once (`V = Bᵀ d B`, eight tiles per `SIMD8`);
-/// then for each block of filters, that block's filters are transformed (once per call when one
-/// block holds every filter), multiplied, and transformed back (`Y = Aᵀ M A`) with the bias and
-/// the activation applied before the store.
+/// time, into the workspace. Per call, for each block of tile rows: one parallel job pads each
+/// input channel into the workspace (first block only) and transforms it (`V = Bᵀ d B`, eight
+/// tiles per `SIMD8`, sixteen per vector with AVX-512 for F(4×4): `WinogradTiles512`), and
+/// transforms the first block of filters (once per call when one block holds every filter);
+/// then for each block of filters, one job multiplies (split over the planes) and one
+/// transforms back (`Y = Aᵀ M A`, split over the filters) with the bias and the activation
+/// applied before the store, and transforms the next block's filters.
 package enum WinogradConvolution {
     /// Output tile edge: F(2×2, 3×3) (16 planes) or F(4×4, 3×3) (36 planes).
     package enum Tile: Int, Sendable, CaseIterable {
@@ -57,88 +59,6 @@ package enum WinogradConvolution {
     /// Most blocks of filters in flight at once, each with its own U and M; with more threads
     /// than this, the layers take the shared path instead.
     package static let slots = 2
-
-    /// How `run` lays out its workspace for one layer shape.
-    package struct Plan: Sendable, Equatable {
-        package let tile: Tile
-        package let channels: Int, filters: Int
-        /// Tiles across and down the output.
-        package let tilesX: Int, tilesY: Int
-        /// Rows of the padded input (`tilesY·m + 2`).
-        package let paddedRows: Int
-        /// Floats of one phase row of the padded input: padded column `X` is element `X / m` of
-        /// phase `X % m`, with room for a full `SIMD8` past the last tile.
-        package let phaseWidth: Int
-        /// Filters per block: the filters split into `⌈filters / filterBlock⌉` blocks of (almost)
-        /// equal size, rounded up to whole groups of 8 (`packWeights`); the last may be smaller.
-        package let filtersPerBlock: Int
-        /// Tile rows transformed and multiplied together.
-        package let rowsPerBlock: Int
-        /// Panels of 24 tiles (`PanelGemm`'s B) in one block of tile rows.
-        package let tilePanels: Int
-        /// Floats between two rows of M: the block's tiles rounded up to whole panels, plus slack
-        /// for the loads of a row's last, partial group (16 lanes with AVX-512).
-        package let blockStride: Int
-        /// Blocks of filters in flight at once, each in its own U and M.
-        package let slots: Int
-
-        /// `blockFloats`: the V + M budget of one block of tile rows; `filterBlock`: the most
-        /// filters in one block (tests make both small).
-        package init(
-            tile: Tile, channels: Int, filters: Int, outHeight: Int, outWidth: Int,
-            blockFloats: Int = WinogradConvolution.blockFloats, filterBlock: Int? = nil,
-            slots: Int = WinogradConvolution.slots
-        ) {
-            let m = tile.output
-            self.tile = tile
-            self.channels = channels
-            self.filters = filters
-            tilesX = max(1, (outWidth + m - 1) / m)
-            tilesY = max(1, (outHeight + m - 1) / m)
-            paddedRows = tilesY * m + 2
-            phaseWidth = tilesX + 10
-            let small = tilesX * tilesY <= WinogradConvolution.smallMapTiles
-            let limit = max(
-                1,
-                filterBlock
-                    ?? (small && filters <= WinogradConvolution.smallMapFilters
-                        ? filters : WinogradConvolution.filterBlock))
-            let blocks = (filters + limit - 1) / limit
-            filtersPerBlock = ((filters + blocks - 1) / blocks + 7) / 8 * 8
-            let fit = blockFloats / (tile.planes * max(1, channels + filtersPerBlock))
-            rowsPerBlock = max(1, min(tilesY, fit / tilesX))
-            tilePanels = (rowsPerBlock * tilesX + PanelGemm.columns - 1) / PanelGemm.columns
-            // An odd multiple of 8: a power-of-two stride (64 at 20×20) put the output
-            // transform's 36 plane loads in one L1 set.
-            let slack = tilePanels * PanelGemm.columns + 16
-            blockStride = slack % 16 == 0 ? slack + 8 : slack
-            self.slots = max(1, min(slots, (filters + filtersPerBlock - 1) / filtersPerBlock))
-        }
-
-        /// Floats of one padded, phase-split input channel.
-        package var paddedPlane: Int { paddedRows * tile.output * phaseWidth }
-
-        /// Blocks of filters.
-        package var filterBlocks: Int { (filters + filtersPerBlock - 1) / filtersPerBlock }
-
-        /// Floats between two planes of U: one block of filters (`filtersPerBlock / 4` A panels
-        /// `[channels × 4]`) plus 16, so that the filter transform's `(m+2)²` store streams do
-        /// not all fall in one L1 set (a plane of a power-of-two size made it 2–3× slower).
-        package var uPlaneStride: Int { filtersPerBlock * channels + 16 }
-
-        /// Floats between two planes of V: `tilePanels` B panels `[channels × 24]`.
-        package var vPlaneStride: Int { tilePanels * PanelGemm.columns * channels }
-
-        /// Floats of workspace: the padded input `[channels × paddedRows × m × phaseWidth]`, then
-        /// `V [planes × vPlaneStride]`, and per slot `U [planes × uPlaneStride]` and
-        /// `M [planes × filtersPerBlock × blockStride]`.
-        package var workspaceSize: Int {
-            channels * paddedPlane + tile.planes * vPlaneStride + slots * slotFloats
-        }
-
-        /// Floats of one slot's U and M.
-        package var slotFloats: Int { tile.planes * (uPlaneStride + filtersPerBlock * blockStride) }
-    }
 
     /// Floats of workspace `run` needs.
     package static func workspaceSize(
@@ -193,12 +113,11 @@ package enum WinogradConvolution {
         let wide = tile == .f4 && isa == .avx512 && KernelISA.detected == .avx512
         // With AVX-512 the output transform too, for the activations it applies in registers
         // (at 20×20, five tiles a row, too: 64→64 0.140 against 0.149 ms on eight lanes).
-        let wideOutput = wide
         let wideActivation: WinogradActivation512? =
             switch rowSwish ? .linear : activation {
-            case .linear where wideOutput: .linear
-            case .leaky where wideOutput: .leaky
-            case .relu where wideOutput: .relu
+            case .linear where wide: .linear
+            case .leaky where wide: .leaky
+            case .relu where wide: .relu
             default: nil
             }
         // Tile rows `row0 ..< row0 + rows` of channel `c` into V; `t`: 40 vectors for the
