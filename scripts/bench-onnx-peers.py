@@ -19,6 +19,8 @@ Usage (Python needs numpy, onnxruntime; optionally openvino):
 Prints progress on stderr, a Markdown table on stdout; --json FILE also writes every number.
 --baseline OTHER_MSCR adds a second mscr build to the rotation (the before of a change) and the
 paired ratio mscr / baseline. --cpu-time compares CPU time per forward instead (for a loaded box).
+--wait-idle SECONDS starts each engine's run only once the machine is idle (for 2-thread wall
+times on a box others use now and then).
 """
 import argparse
 import json
@@ -88,6 +90,28 @@ def cpu_seconds(cmd):
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
+def idle_fraction(seconds):
+    """Share of all CPUs' time spent idle over the next `seconds` (from /proc/stat)."""
+    def sample():
+        with open('/proc/stat') as f:
+            fields = [float(x) for x in f.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return (idle1 - idle0) / max(1.0, total1 - total0)
+
+
+def wait_idle(limit):
+    """Waits until the machine was at least 90 % idle for 0.2 s, at most `limit` seconds; returns
+    whether it was."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if idle_fraction(0.2) >= 0.9:
+            return True
+    return False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('model')
@@ -103,6 +127,9 @@ def main():
                          '2 + RUNS forwards) and the difference of the two processes\' user + system time is '
                          'divided by RUNS. Meant for 1 thread on a loaded machine, where wall time measures '
                          'the other work more than the engines')
+    ap.add_argument('--wait-idle', type=float, default=0, metavar='SECONDS',
+                    help='before each engine\'s run, wait up to SECONDS for the machine to be idle (90 %% '
+                         'over 0.2 s: other work on a shared box); rounds where it was not are marked busy')
     args = ap.parse_args()
 
     peers = ['ort']
@@ -118,7 +145,10 @@ def main():
         for r in range(args.rounds):
             order = engines[r % len(engines):] + engines[:r % len(engines)]
             medians = {}
+            busy = False
             for engine in order:
+                if args.wait_idle > 0 and not wait_idle(args.wait_idle):
+                    busy = True
                 def command(runs):
                     if engine in ('mscr', 'baseline'):
                         binary = args.mscr if engine == 'mscr' else args.baseline
@@ -135,8 +165,11 @@ def main():
             medians['fastest_peer'] = fastest
             if args.baseline:
                 medians['vs_baseline'] = medians['mscr'] / medians['baseline']
+            if args.wait_idle > 0:
+                medians['busy'] = busy
             log(f'{threads} thread(s), round {r + 1}: ' + ', '.join(
-                f'{e} {medians[e]:.1f} ms' for e in engines) + f'; ratio {medians["ratio"]:.2f} vs {fastest}')
+                f'{e} {medians[e]:.1f} ms' for e in engines) + f'; ratio {medians["ratio"]:.2f} vs {fastest}'
+                + (' (the machine was busy before a run)' if busy else ''))
             rounds.append(medians)
         results[threads] = rounds
 

@@ -103,14 +103,18 @@ package enum DirectConvolution {
             }
         }
         let mode = activation == .leaky ? 1 : activation == .relu ? 2 : 0
-        // Parts: (filter group, output row) pairs, rows innermost.
+        // Parts: (output row, filter group) pairs, groups innermost: a part's input rows serve
+        // every filter group while in L1, and a thread writes whole bands of rows, which the
+        // next layer (cut by pixels) mostly reads on the same core. Against rows innermost
+        // (yolov8n, `--steps`, alternated): 1 thread 3.28 against 3.47 ms for the three direct
+        // layers; 2 threads with the vCPUs placed apart 2.30 against 3.07 (BENCHMARKS.md, 11).
         Parallel.forEach(groups * outHeight, cost: outWidth * taps * lanes) { range in
             let staging = UnsafeMutablePointer<Float>.allocate(
                 capacity: inPlace ? DirectRowInPlace512.stagingSize(channels: channels) : 0)
             defer { staging.deallocate() }
             for item in range {
-                let g = item / outHeight
-                let y = item % outHeight
+                let y = item / groups
+                let g = item % groups
                 let count = min(lanes, filters - g * lanes)
                 if inPlace {
                     let out = output + g * lanes * outHeight * outWidth

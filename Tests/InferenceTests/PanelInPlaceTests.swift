@@ -76,7 +76,8 @@ struct PanelInPlaceTests {
 
     /// From `inPlaceMinK` channels (the path) and one below (unfolded), pixel counts below one
     /// strip (9), a strip and a partial one (35), many parts with partial last strips (40×40,
-    /// 23×29), filters not a multiple of 4 or 8, a residual folded in.
+    /// 23×29), filters not a multiple of 4 or 8, a residual folded in; 384 @20×20 (17 strips,
+    /// the last partial: eight parts of one or two 48-column blocks on two threads).
     static let shapes: [Shape] = [
         Shape(c: 32, h: 5, w: 7, filters: 16, activation: .swish),
         Shape(c: 96, h: 3, w: 3, filters: 8, activation: .leaky),
@@ -86,6 +87,7 @@ struct PanelInPlaceTests {
         Shape(c: 31, h: 12, w: 12, filters: 20, activation: .swish),
         Shape(c: 48, h: 16, w: 15, filters: 32, activation: .swish),
         Shape(c: 192, h: 20, w: 20, filters: 36, activation: .swish),
+        Shape(c: 384, h: 20, w: 20, filters: 40, activation: .swish, residual: true),
     ]
 
     static let isas = KernelISA.detected == .avx512 ? [KernelISA.avx2, .avx512] : [.avx2]

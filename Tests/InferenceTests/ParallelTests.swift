@@ -86,6 +86,56 @@ struct ParallelTests {
         }
     }
 
+    @Test("the caller runs the first parts of a job, workers the last (the same threads the same side, job after job)")
+    func callerTakesTheFrontWorkersTheBack() {
+        for threads in [2, 3] {
+            let pool = ComputePool(threads: threads)
+            var workersTookPart = false
+            let started = DispatchTime.now().uptimeNanoseconds
+            var jobs = 0
+            // 500 jobs, and more (up to 20 s) until a worker has taken part: on a busy box the
+            // worker may not get a core during the first ones.
+            while jobs < 500 || (!workersTookPart && DispatchTime.now().uptimeNanoseconds - started < 20_000_000_000) {
+                jobs += 1
+                let count = 2 + jobs % 61
+                let slotOf = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+                defer { slotOf.deallocate() }
+                slotOf.initialize(repeating: -1)
+                pool.run {
+                    Parallel.forEachSlot(count, slots: threads) { i, slot in
+                        slotOf[i] = slot
+                        for _ in 0..<100 { _ = DispatchTime.now() }  // a part long enough to share
+                    }
+                }
+                #expect(slotOf.allSatisfy { $0 >= 0 })
+                // Slot 0 (the caller) holds a prefix 0 ..< k, workers the rest.
+                let k = slotOf.firstIndex { $0 != 0 } ?? count
+                #expect(slotOf[k...].allSatisfy { $0 != 0 }, "\(threads) threads, job \(jobs): \(Array(slotOf))")
+                if k < count { workersTookPart = true }
+            }
+            #expect(workersTookPart)
+        }
+    }
+
+    @Test("a job of more parts than the claim word holds runs inline, every part once")
+    func jobOverMaxPartsRunsInline() {
+        let pool = ComputePool(threads: 2)
+        let count = ParallelPool.maxParts + 1
+        let hits = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count)
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0)
+        let caller = pthread_self()
+        let elsewhere = Atomic<Int>(0)
+        pool.run {
+            Parallel.forEachSlot(count, slots: 2) { i, slot in
+                if slot != 0 || pthread_self() != caller { elsewhere.add(1, ordering: .relaxed) }
+                hits[i] &+= 1
+            }
+        }
+        #expect(hits.allSatisfy { $0 == 1 })
+        #expect(elsewhere.load(ordering: .relaxed) == 0)
+    }
+
     @Test("two callers at once and nested loops: the busy pool falls back, nothing is lost")
     func concurrentAndNestedCallers() {
         // 8 threads: with 4 callers each still gets 2, so they contend for the workers.
