@@ -34,4 +34,39 @@ package enum OSThread {
             Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
         }
     }
+
+    /// A thread started by ``startJoinable(stackSize:_:)``.
+    package struct Joinable: Sendable {
+        fileprivate let thread: pthread_t?
+
+        /// Waits until the thread has ended, its thread-exit destructors included (OpenSSL's and
+        /// the allocator's per-thread state: a process that exits while a detached thread still
+        /// runs them can corrupt the heap in its `atexit` handlers).
+        package func join() {
+            if let thread { pthread_join(thread, nil) }
+        }
+    }
+
+    /// Starts `body` on a new thread that ``Joinable/join()`` waits for (when no thread can be
+    /// made, `body` runs here and `join` returns at once).
+    package static func startJoinable(stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) -> Joinable {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(
+            &thread, &attributes,
+            { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                box.body()
+                return nil
+            }, box)
+        guard status == 0 else {
+            Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
+            return Joinable(thread: nil)
+        }
+        return Joinable(thread: thread)
+    }
 }

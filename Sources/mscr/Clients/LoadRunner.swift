@@ -1,5 +1,4 @@
 import Common
-import Dispatch
 import FoundationEssentials
 import ObjectStore
 import Synchronization
@@ -20,18 +19,20 @@ struct LoadRunner: Sendable {
 
     func run() -> LoadReport {
         let shared = LoadShared()
-        let group = DispatchGroup()
         let start = Stopwatch.ms()
         let plan = self
+        var threads: [OSThread.Joinable] = []
         for _ in 0..<users {
-            group.enter()
-            OSThread.start(stackSize: 1 << 20) {
-                let tally = plan.user(start: start, shared: shared)
-                shared.tallies.withLock { $0.append(tally) }
-                group.leave()
-            }
+            threads.append(
+                OSThread.startJoinable(stackSize: 1 << 20) {
+                    let tally = plan.user(start: start, shared: shared)
+                    shared.tallies.withLock { $0.append(tally) }
+                })
         }
-        group.wait()
+        // Joined, not just counted down: each user thread's exit (OpenSSL's per-thread state,
+        // the allocator's cache) must be over before the process can exit and run OpenSSL's
+        // cleanup (a race between the two corrupted the heap about once in 30 runs).
+        while let thread = threads.popLast() { thread.join() }
         let tallies = shared.tallies.withLock { $0 }
         return LoadReport(tallies: tallies, planned: requests, start: start, end: Stopwatch.ms())
     }
