@@ -59,9 +59,34 @@ run() {
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
+# side_by_side: one round of an off and an on server loaded at once.
+side_by_side() {
+  local off_pid off_port on_pid on_port
+  serve_stock off mscr-bench; off_pid=$pid; off_port=$port
+  serve_stock on mscr-bench; on_pid=$pid; on_port=$port
+  local off_before on_before off_after on_after
+  off_before=$(cpu_ticks "$off_pid"); on_before=$(cpu_ticks "$on_pid")
+  "$mscr" load "http://127.0.0.1:$off_port" --function stock --input "$csv" --users 5 --requests "$requests" \
+    --json ${RATE:+--rate "$RATE"} > "$work/load-off.json" &
+  local off_load=$!
+  "$mscr" load "http://127.0.0.1:$on_port" --function stock --input "$csv" --users 5 --requests "$requests" \
+    --json ${RATE:+--rate "$RATE"} > "$work/load-on.json"
+  wait "$off_load"
+  off_after=$(cpu_ticks "$off_pid"); on_after=$(cpu_ticks "$on_pid")
+  for mode in off on; do
+    local before=$off_before after=$off_after
+    [ "$mode" = on ] && before=$on_before after=$on_after
+    python3 -c "import json,sys; d=json.load(open('$work/load-$mode.json')); print('$mode', d['rps'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failed'], round(($after - $before) * 1e6 / $ticks / $requests, 1))" \
+      | tee -a "$work/results"
+  done
+  kill "$off_pid" "$on_pid"; wait "$off_pid" "$on_pid" 2>/dev/null || true
+}
+
 echo "bench-tracing: load average $(cut -d' ' -f1-3 /proc/loadavg); mode rps p50_ms p99_ms failed server_cpu_us_per_request" >&2
 for i in $(seq 1 "$rounds"); do
-  if [ $((i % 2)) -eq 1 ]; then run off; run on; else run on; run off; fi
+  if [ -n "${SIDE_BY_SIDE:-}" ]; then
+    side_by_side
+  elif [ $((i % 2)) -eq 1 ]; then run off; run on; else run on; run off; fi
 done
 echo "bench-tracing: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 exec 3>&-
@@ -80,6 +105,8 @@ ratios = sorted(float(b[1]) / float(a[1]) if a[0] == "off" else float(a[1]) / fl
 print(f"median rps: off {med['off']:.0f}, on {med['on']:.0f}; on/off = {med['on'] / med['off']:.3f} "
       f"(cost {100 * (1 - med['on'] / med['off']):.1f} %); p50 ms off {p50['off']:.2f}, on {p50['on']:.2f}")
 print(f"per-pair on/off: median {statistics.median(ratios):.3f} (min {ratios[0]:.3f}, max {ratios[-1]:.3f})")
+cpu_ratios = sorted(float(b[5]) / float(a[5]) if a[0] == "off" else float(a[5]) / float(b[5]) for a, b in pairs)
 print(f"server CPU per request (median): off {cpu['off']:.1f} us, on {cpu['on']:.1f} us; "
-      f"on/off = {cpu['on'] / cpu['off']:.3f}")
+      f"on/off = {cpu['on'] / cpu['off']:.3f}; per pair: median {statistics.median(cpu_ratios):.3f} "
+      f"(min {cpu_ratios[0]:.3f}, max {cpu_ratios[-1]:.3f})")
 PY
