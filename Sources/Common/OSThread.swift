@@ -15,24 +15,7 @@ package enum OSThread {
 
     /// Starts `body` on a new detached thread with `stackSize` bytes of stack.
     package static func start(stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) {
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, stackSize)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread, &attributes,
-            { raw in
-                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-                box.body()
-                return nil
-            }, box)
-        if status != 0 {
-            // No thread: run it here rather than lose it.
-            Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
-        }
+        _ = spawn(stackSize: stackSize, detached: true, body)
     }
 
     /// A thread started by ``startJoinable(stackSize:_:)``.
@@ -50,10 +33,17 @@ package enum OSThread {
     /// Starts `body` on a new thread that ``Joinable/join()`` waits for (when no thread can be
     /// made, `body` runs here and `join` returns at once).
     package static func startJoinable(stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) -> Joinable {
+        Joinable(thread: spawn(stackSize: stackSize, detached: false, body))
+    }
+
+    /// The new thread running `body`, or nil when none could be made and `body` ran here
+    /// instead (rather than be lost).
+    private static func spawn(stackSize: Int, detached: Bool, _ body: @escaping @Sendable () -> Void) -> pthread_t? {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setstacksize(&attributes, stackSize)
+        if detached { pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED)) }
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
         let status = pthread_create(
@@ -65,8 +55,8 @@ package enum OSThread {
             }, box)
         guard status == 0 else {
             Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
-            return Joinable(thread: nil)
+            return nil
         }
-        return Joinable(thread: thread)
+        return detached ? nil : thread
     }
 }

@@ -18,6 +18,28 @@ struct WinogradCase: CustomTestStringConvertible, Sendable {
     }
 }
 
+/// A random problem of a ``WinogradCase`` and the naive convolution's answer to it.
+struct WinogradProblem {
+    var input: [Float]
+    var weights: [Float]
+    var bias: [Float]
+    var residual: [Float]
+    var want: [Float]
+
+    init(_ t: WinogradCase, seed: UInt64, weights range: ClosedRange<Float> = -1...1) {
+        var rng = DetTestRandom(seed: seed)
+        let shape = FeatureShape(channels: t.c, height: t.h, width: t.w)
+        input = rng.floats(shape.count)
+        weights = rng.floats(t.filters * t.c * 9, in: range)
+        bias = rng.floats(t.filters)
+        want = naiveConvolution(
+            input: input, shape: shape, weights: weights, bias: bias, filters: t.filters,
+            size: 3, stride: 1, pad: t.pad, groups: 1, activation: t.activation)
+        residual = t.residual ? rng.floats(want.count) : []
+        if t.residual { for i in want.indices { want[i] += residual[i] } }
+    }
+}
+
 /// Largest |a − b| over the largest |b| (at least 1): Winograd's error grows with the magnitude
 /// of the whole output, not of each element.
 func maxErrorOverMagnitude(_ a: [Float], _ b: [Float]) -> Float {
@@ -65,17 +87,8 @@ struct WinogradConvolutionTests {
 
     @Test(arguments: cases, WinogradConvolution.Tile.allCases)
     func matchesNaive(_ t: WinogradCase, _ tile: WinogradConvolution.Tile) {
-        var rng = DetTestRandom(seed: UInt64(t.c * 7919 + t.h * 31 + t.w + t.filters * 101 + tile.rawValue))
-        let shape = FeatureShape(channels: t.c, height: t.h, width: t.w)
-        let input = rng.floats(shape.count)
-        let weights = rng.floats(t.filters * t.c * 9)
-        let bias = rng.floats(t.filters)
-        var want = naiveConvolution(
-            input: input, shape: shape, weights: weights, bias: bias, filters: t.filters,
-            size: 3, stride: 1, pad: t.pad, groups: 1, activation: t.activation)
-        let residual = t.residual ? rng.floats(want.count) : []
-        if t.residual { for i in want.indices { want[i] += residual[i] } }
-        for isa in Self.isas { check(t, tile, isa, input, weights, bias, residual, want) }
+        let p = WinogradProblem(t, seed: UInt64(t.c * 7919 + t.h * 31 + t.w + t.filters * 101 + tile.rawValue))
+        for isa in Self.isas { check(t, tile, isa, p.input, p.weights, p.bias, p.residual, p.want) }
     }
 
     func check(

@@ -64,16 +64,8 @@ struct WinogradSplitTests {
 
     @Test(arguments: cases)
     func sameBitsOnBothISAsAndThreadCounts(_ t: WinogradCase) {
-        var rng = DetTestRandom(seed: UInt64(t.c * 131 + t.h * 17 + t.w + t.filters))
-        let shape = FeatureShape(channels: t.c, height: t.h, width: t.w)
-        let input = rng.floats(shape.count)
-        let weights = rng.floats(t.filters * t.c * 9, in: -0.2...0.2)
-        let bias = rng.floats(t.filters)
-        var want = naiveConvolution(
-            input: input, shape: shape, weights: weights, bias: bias, filters: t.filters,
-            size: 3, stride: 1, pad: t.pad, groups: 1, activation: t.activation)
-        let residual = t.residual ? rng.floats(want.count) : []
-        if t.residual { for i in want.indices { want[i] += residual[i] } }
+        let p = WinogradProblem(t, seed: UInt64(t.c * 131 + t.h * 17 + t.w + t.filters), weights: -0.2...0.2)
+        let (input, weights, bias, residual, want) = (p.input, p.weights, p.bias, p.residual, p.want)
         let packed = weights.withUnsafeBufferPointer {
             WinogradConvolution.packWeights($0.baseAddress!, filters: t.filters, channels: t.c)
         }
