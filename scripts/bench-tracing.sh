@@ -46,6 +46,12 @@ ticks=$(getconf CLK_TCK)
 # The server's user + system CPU so far, in clock ticks (/proc/PID/stat fields 14 and 15).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# result MODE LOAD_JSON CPU_BEFORE CPU_AFTER: one results row (printed and kept).
+result() {
+  python3 -c "import json,sys; d=json.load(open('$2')); print('$1', d['rps'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failed'], round(($4 - $3) * 1e6 / $ticks / $requests, 1))" \
+    | tee -a "$work/results"
+}
+
 run() {
   local mode=$1
   serve_stock "$mode" mscr-bench
@@ -54,8 +60,7 @@ run() {
   "$mscr" load "http://127.0.0.1:$port" --function stock --input "$csv" --users 10 --requests "$requests" --json \
     ${RATE:+--rate "$RATE"} > "$work/load.json"
   after=$(cpu_ticks "$pid")
-  python3 -c "import json,sys; d=json.load(open('$work/load.json')); print('$mode', d['rps'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failed'], round(($after - $before) * 1e6 / $ticks / $requests, 1))" \
-    | tee -a "$work/results"
+  result "$mode" "$work/load.json" "$before" "$after"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
@@ -73,12 +78,8 @@ side_by_side() {
     --json ${RATE:+--rate "$RATE"} > "$work/load-on.json"
   wait "$off_load"
   off_after=$(cpu_ticks "$off_pid"); on_after=$(cpu_ticks "$on_pid")
-  for mode in off on; do
-    local before=$off_before after=$off_after
-    [ "$mode" = on ] && before=$on_before after=$on_after
-    python3 -c "import json,sys; d=json.load(open('$work/load-$mode.json')); print('$mode', d['rps'], d['latency_ms']['p50'], d['latency_ms']['p99'], d['failed'], round(($after - $before) * 1e6 / $ticks / $requests, 1))" \
-      | tee -a "$work/results"
-  done
+  result off "$work/load-off.json" "$off_before" "$off_after"
+  result on "$work/load-on.json" "$on_before" "$on_after"
   kill "$off_pid" "$on_pid"; wait "$off_pid" "$on_pid" 2>/dev/null || true
 }
 

@@ -117,7 +117,7 @@ package final class FunctionHost<Function: Sendable>: Sendable {
         return try await Deadline.run(requestTimeout) {
             var timing = CallTiming()
             let queueStart = DispatchTime.now().uptimeNanoseconds
-            let queueSpan = FunctionSpans.start("queue wait", tracer: tracer, config: slot.config)
+            let queuePhase = FunctionSpans.start("queue wait", tracer: tracer, config: slot.config)
             // From here until its slot is given back the request counts as demand: while there
             // are several, every inference runs on its share of the threads.
             compute.requestStarted()
@@ -129,17 +129,17 @@ package final class FunctionHost<Function: Sendable>: Sendable {
                 try await instanceGate.acquire()
             } catch {
                 compute.requestEnded()
-                queueSpan.fail(error)
+                queuePhase.fail(error)
                 throw error
             }
             do {
                 try await slot.gate.acquire()
             } catch {
                 releaseInstance()
-                queueSpan.fail(error)
+                queuePhase.fail(error)
                 throw error
             }
-            queueSpan.end()
+            queuePhase.end()
             timing.queueMs = Double(DispatchTime.now().uptimeNanoseconds - queueStart) / 1e6
             let loaded: FunctionSlot<Function>.Loaded
             do {
@@ -160,7 +160,7 @@ package final class FunctionHost<Function: Sendable>: Sendable {
             }
             let inferStart = DispatchTime.now().uptimeNanoseconds
             let admitted = FunctionCall(timing: timing, deadline: deadline, version: loaded.report.version)
-            let inferSpan = FunctionSpans.start(
+            let inferPhase = FunctionSpans.start(
                 "inference", tracer: tracer, config: slot.config, version: loaded.report.version,
                 cold: timing.coldMs != nil)
             let value: T
@@ -170,10 +170,10 @@ package final class FunctionHost<Function: Sendable>: Sendable {
                     releaseInstance()
                 }
             } catch {
-                inferSpan.fail(error)
+                inferPhase.fail(error)
                 throw error
             }
-            inferSpan.end()
+            inferPhase.end()
             let end = DispatchTime.now().uptimeNanoseconds
             timing.inferMs = Double(end - inferStart) / 1e6
             timing.totalMs = Double(end - start) / 1e6

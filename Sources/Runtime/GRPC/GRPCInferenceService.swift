@@ -123,7 +123,7 @@ struct GRPCInferenceService: Sendable {
                 },
                 encode: { decoded, answer in
                     let reply = try GRPCInferResponse.message(model: name, request: decoded, answer: answer)
-                    return (try Self.bytes(reply), [V2Response.serverTiming: answer.timing.headerValue])
+                    return (try Self.bytes(reply), [HeaderNames.serverTiming: answer.timing.headerValue])
                 })
         default:
             throw GRPCStatus(

@@ -18,7 +18,8 @@ extension OTLPSpan {
     }
 
     /// Enqueues `span` and its phases together.
-    func enqueue(_ span: FinishedSpan, with phases: Phases, on processor: OTLPBatchProcessor) {
+    func enqueue(_ span: FinishedSpan, with phases: Phases) {
+        guard let processor else { return }
         withUnsafeTemporaryAllocation(of: FinishedSpan.self, capacity: 1 + phases.count) { buffer in
             var end = buffer.initialize(fromContentsOf: CollectionOfOne(span))
             phases.forEach { phase, number in

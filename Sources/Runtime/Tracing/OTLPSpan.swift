@@ -156,7 +156,7 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         }
         guard let (span, phases) = ended else { return }
         if phases.isEmpty { return processor.enqueue(CollectionOfOne(span)) }
-        enqueue(span, with: phases, on: processor)
+        enqueue(span, with: phases)
     }
 }
 

@@ -9,7 +9,6 @@ import Hummingbird
 /// (415) and an unprocessable input (422, e.g. a corrupt image) are 400 here.
 enum V2Response {
     static let inferenceHeaderLength = HTTPField.Name("Inference-Header-Content-Length")!
-    static let serverTiming = HeaderNames.serverTiming
 
     /// A JSON response from JSON text.
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

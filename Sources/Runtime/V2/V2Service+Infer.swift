@@ -29,7 +29,7 @@ extension V2Service {
                 },
                 encode: { decoded, answer in
                     try V2InferResponse(model: name, version: answer.version, request: decoded, outputs: answer.outputs)
-                        .response(extraHeaders: [V2Response.serverTiming: answer.timing.headerValue])
+                        .response(extraHeaders: [HeaderNames.serverTiming: answer.timing.headerValue])
                 })
         } catch {
             return V2Response.error(error)
