@@ -117,7 +117,8 @@ package final class FunctionHost<Function: Sendable>: Sendable {
         return try await Deadline.run(requestTimeout) {
             var timing = CallTiming()
             let queueStart = DispatchTime.now().uptimeNanoseconds
-            let queuePhase = FunctionSpans.start("queue wait", tracer: tracer, config: slot.config)
+            let trace = FunctionSpans.currentTrace()
+            let queuePhase = FunctionSpans.start("queue wait", trace: trace, tracer: tracer, config: slot.config)
             // From here until its slot is given back the request counts as demand: while there
             // are several, every inference runs on its share of the threads.
             compute.requestStarted()
@@ -161,7 +162,7 @@ package final class FunctionHost<Function: Sendable>: Sendable {
             let inferStart = DispatchTime.now().uptimeNanoseconds
             let admitted = FunctionCall(timing: timing, deadline: deadline, version: loaded.report.version)
             let inferPhase = FunctionSpans.start(
-                "inference", tracer: tracer, config: slot.config, version: loaded.report.version,
+                "inference", trace: trace, tracer: tracer, config: slot.config, version: loaded.report.version,
                 cold: timing.coldMs != nil)
             let value: T
             do {

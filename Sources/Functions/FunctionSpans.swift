@@ -18,14 +18,20 @@ package enum FunctionSpans {
     /// Whether this request waited for a model load.
     package static let coldKey = "mscr.cold"
 
+    /// The current context's ``FunctionCallTrace`` (the runtime's server spans are one), looked
+    /// up once per call and passed to ``start(_:trace:tracer:config:version:cold:)``.
+    static func currentTrace() -> (any FunctionCallTrace)? {
+        ServiceContext.current?[FunctionCallTraceKey.self]
+    }
+
     /// Starts timing a phase of a call (`queue wait`, `inference`) as a child of the current
-    /// context: recorded as a value on the request's ``FunctionCallTrace`` when the context
-    /// has one (the runtime's server spans), else as a span of `tracer` with the function's
-    /// attributes.
+    /// context: recorded as a value on the request's `trace` when there is one (from
+    /// ``currentTrace()``), else as a span of `tracer` with the function's attributes.
     static func start(
-        _ name: String, tracer: any Tracer, config: FunctionConfig, version: Int? = nil, cold: Bool? = nil
+        _ name: String, trace: (any FunctionCallTrace)?, tracer: any Tracer, config: FunctionConfig,
+        version: Int? = nil, cold: Bool? = nil
     ) -> FunctionPhase {
-        if let trace = ServiceContext.current?[FunctionCallTraceKey.self] {
+        if let trace {
             guard trace.isRecording else { return FunctionPhase(.none) }
             let phase = FunctionCallPhase(
                 name: name, startNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch, function: config.name,
@@ -91,7 +97,7 @@ package protocol FunctionCallSpan: Span {
     func recordFunction(_ function: String, model: String, version: Int?, cold: Bool?)
 }
 
-/// A phase of a function call being timed (``FunctionSpans/start(_:tracer:config:version:cold:)``):
+/// A phase of a function call being timed (``FunctionSpans/start(_:trace:tracer:config:version:cold:)``):
 /// a span of the tracer, a value for the request's ``FunctionCallTrace``, or nothing (an
 /// unsampled trace).
 struct FunctionPhase {

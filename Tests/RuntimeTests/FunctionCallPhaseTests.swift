@@ -85,6 +85,37 @@ import Tracing
         #expect(spans[2].status.code == .error && spans[2].events.map(\.name) == ["exception"])
     }
 
+    @Test(
+        "spans started in a server span's context (one entry, the trace) name the innermost span as parent, past a caller's span and across nested server spans"
+    )
+    func parentChain() throws {
+        let (tracer, processor) = testTracer(queue: 16)
+        var caller = ServiceContext.topLevel
+        tracer.extract(
+            ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"], into: &caller,
+            using: DictExtractor())
+        let server = tracer.startSpan("server", context: caller, ofKind: .server)
+        #expect(server.context.count == 1, "the caller's entry is replaced by the server span")
+        let child = tracer.startSpan("child", context: server.context, ofKind: .internal)
+        let grandchild = tracer.startSpan("grandchild", context: child.context, ofKind: .internal)
+        let nested = tracer.startSpan("nested server", context: grandchild.context, ofKind: .server)
+        let last = tracer.startSpan("last", context: nested.context, ofKind: .internal)
+        for span in [last, nested, grandchild, child, server] { span.end() }
+        let spans = Dictionary(uniqueKeysWithValues: try exported(processor).map { ($0.name, $0) })
+        func id(_ hex: String) -> Data {
+            Data(stride(from: 0, to: 16, by: 2).map { UInt8(hex.dropFirst($0).prefix(2), radix: 16)! })
+        }
+        #expect(spans["server"]?.parentSpanID == id("00f067aa0ba902b7"))
+        #expect(spans["child"]?.parentSpanID == spans["server"]?.spanID)
+        #expect(spans["grandchild"]?.parentSpanID == spans["child"]?.spanID)
+        #expect(spans["nested server"]?.parentSpanID == spans["grandchild"]?.spanID)
+        #expect(spans["last"]?.parentSpanID == spans["nested server"]?.spanID)
+        #expect(Set(spans.values.map(\.traceID)).count == 1)
+        // The request's trace below the nested server span is the nested one.
+        let trace = try #require(last.context[FunctionCallTraceKey.self] as? OTLPSpan)
+        #expect(trace === nested)
+    }
+
     @Test("a phase that ends after its server span is exported alone, still its child")
     func latePhase() throws {
         let (tracer, processor) = testTracer(queue: 16)

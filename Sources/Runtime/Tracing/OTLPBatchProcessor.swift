@@ -54,16 +54,24 @@ package final class OTLPBatchProcessor: Service, Sendable {
         self.logger = logger
     }
 
-    /// Queues ended spans (a span, or a server span and its phases, under one lock), encoding
-    /// each into the current batch (called by ``OTLPSpan/end(at:)``); a span that finds the
-    /// queue full is dropped.
+    /// Queues ended spans, encoding each into the current batch; a span that finds the queue
+    /// full is dropped.
     func enqueue(_ spans: some Collection<FinishedSpan>) {
+        enqueue { emit in
+            for span in spans { emit(span) }
+        }
+    }
+
+    /// Queues the spans `spans` passes to its `emit` (a server span and its phases, called by
+    /// ``OTLPSpan/end(at:)``) under one lock, encoding each as it is emitted (no copy of the
+    /// spans is kept); a span that finds the queue full is dropped.
+    func enqueue(_ spans: (_ emit: (FinishedSpan) -> Void) -> Void) {
         let batchReady = queue.withLock { q -> Bool in
             var ready = false
-            for span in spans {
+            spans { span in
                 guard q.count < maxQueueSize else {
                     q.dropped += 1
-                    continue
+                    return
                 }
                 var w = ProtobufWriter()
                 swap(&w.bytes, &q.current.bytes)
@@ -75,7 +83,7 @@ package final class OTLPBatchProcessor: Service, Sendable {
                 swap(&w.bytes, &q.current.bytes)
                 q.current.count += 1
                 q.count += 1
-                guard q.current.count == maxExportBatchSize else { continue }
+                guard q.current.count == maxExportBatchSize else { return }
                 q.full.append(q.current)
                 q.current = Batch()
                 ready = true

@@ -14,21 +14,7 @@ extension OTLPSpan {
             s.phases.append(phase, number: s.phaseCount)
             return nil
         }
-        if let (phase, number) = late { processor.enqueue(CollectionOfOne(finished(phase, number: number))) }
-    }
-
-    /// Enqueues `span` and its phases together.
-    func enqueue(_ span: FinishedSpan, with phases: Phases) {
-        guard let processor else { return }
-        withUnsafeTemporaryAllocation(of: FinishedSpan.self, capacity: 1 + phases.count) { buffer in
-            var end = buffer.initialize(fromContentsOf: CollectionOfOne(span))
-            phases.forEach { phase, number in
-                buffer.initializeElement(at: end, to: finished(phase, number: number))
-                end += 1
-            }
-            processor.enqueue(UnsafeBufferPointer(rebasing: buffer[..<end]))
-            buffer[..<end].deinitialize()
-        }
+        if let (phase, number) = late { processor.enqueue { emit in emit(finished(phase, number: number)) } }
     }
 
     /// The child span of this span that `phase` is; its span id is derived from this span's

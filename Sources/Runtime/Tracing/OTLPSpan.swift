@@ -22,17 +22,13 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
     package let spanContext: OTLPSpanContext
     package let isRecording: Bool
     let kind: SpanKind
-    private let parentSpanID: UInt64
-    private let startNanoseconds: UInt64
     let processor: OTLPBatchProcessor?
     let state: Mutex<State>
 
     struct State {
-        var name: String
-        var known = RequestAttributes()
-        var attributes = SpanAttributes()
-        var status: SpanStatus?
-        var events: [SpanEvent] = []
+        /// What the span exports, as recorded so far (its end is set when it ends, and then it
+        /// is moved out, not copied).
+        var span: FinishedSpan
         var ended = false
         /// Phases of function calls recorded while the span was open, exported with it.
         var phases = Phases()
@@ -48,26 +44,36 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         self.spanContext = spanContext
         self.isRecording = spanContext.sampled && processor != nil
         self.kind = kind
-        self.parentSpanID = parentSpanID
-        self.startNanoseconds = startNanoseconds
         self.processor = processor
-        self.state = Mutex(State(name: name))
+        self.state = Mutex(
+            State(
+                span: FinishedSpan(
+                    name: name, kind: kind, context: spanContext, parentSpanID: parentSpanID,
+                    startNanoseconds: startNanoseconds, endNanoseconds: 0, attributes: [:], status: nil, events: [])))
     }
 
-    /// The context the span started in, with this span as the current one (and, for a server
-    /// span, as the request's ``FunctionCallTrace``).
+    /// The context the span started in, with this span as the current one. A server span is
+    /// one entry, as the request's ``FunctionCallTrace`` (a class reference, stored without a
+    /// box), which ``OTLPTracer`` also takes as the parent of spans started in the context
+    /// (``OTLPTracer/parent(in:)``); any other span is an ``OTLPSpanContextKey`` entry.
     package var context: ServiceContext {
         var context = parentContext
-        context[OTLPSpanContextKey.self] = spanContext
-        if kind == .server { context[FunctionCallTraceKey.self] = self }
+        if kind == .server {
+            // A caller's span extracted into the parent context is this span's parent, not its
+            // children's.
+            if context[OTLPSpanContextKey.self] != nil { context[OTLPSpanContextKey.self] = nil }
+            context[FunctionCallTraceKey.self] = self
+        } else {
+            context[OTLPSpanContextKey.self] = spanContext
+        }
         return context
     }
 
     package var operationName: String {
-        get { state.withLock { $0.name } }
+        get { state.withLock { $0.span.name } }
         set {
             guard isRecording else { return }
-            state.withLock { $0.name = newValue }
+            state.withLock { $0.span.name = newValue }
         }
     }
 
@@ -76,8 +82,8 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         get {
             guard isRecording else { return [:] }
             return state.withLock { s in
-                var all = s.attributes
-                s.known.forEach { all[$0] = $1 }
+                var all = s.span.attributes
+                s.span.known.forEach { all[$0] = $1 }
                 return all
             }
         }
@@ -85,8 +91,8 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
             guard isRecording else { return }
             state.withLock { s in
                 guard !s.ended else { return }
-                s.attributes = newValue
-                s.known = RequestAttributes()
+                s.span.attributes = newValue
+                s.span.known = RequestAttributes()
             }
         }
     }
@@ -97,10 +103,10 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         guard isRecording else { return }
         state.withLock { s in
             guard !s.ended else { return }
-            s.known.function = function
-            s.known.model = model
-            if let version { s.known.version = version }
-            if let cold { s.known.cold = cold }
+            s.span.known.function = function
+            s.span.known.model = model
+            if let version { s.span.known.version = version }
+            if let cold { s.span.known.cold = cold }
         }
     }
 
@@ -109,7 +115,7 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         guard isRecording else { return }
         state.withLock { s in
             guard !s.ended else { return }
-            s.known.merge(attributes)
+            s.span.known.merge(attributes)
         }
     }
 
@@ -117,14 +123,14 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         guard isRecording else { return }
         state.withLock { s in
             // An Ok status is final (the specification); an error does not override it.
-            if s.ended || s.status?.code == .ok { return }
-            s.status = status
+            if s.ended || s.span.status?.code == .ok { return }
+            s.span.status = status
         }
     }
 
     package func addEvent(_ event: SpanEvent) {
         guard isRecording else { return }
-        state.withLock { if !$0.ended { $0.events.append(event) } }
+        state.withLock { if !$0.ended { $0.span.events.append(event) } }
     }
 
     package func recordError<Instant: TracerInstant>(
@@ -143,20 +149,25 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
     package func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard isRecording, let processor else { return }
         let end = instant().nanosecondsSinceEpoch
-        let ended: (FinishedSpan, Phases)? = state.withLock { s in
-            if s.ended { return nil }
+        // Swapped out of the state (no copy); the name stays readable.
+        var span = FinishedSpan(
+            name: "", kind: kind, context: spanContext, parentSpanID: 0, startNanoseconds: 0, endNanoseconds: 0,
+            attributes: [:], status: nil, events: [])
+        var phases = Phases()
+        let ended = state.withLock { s in
+            if s.ended { return false }
             s.ended = true
-            let span = FinishedSpan(
-                name: s.name, kind: kind, context: spanContext, parentSpanID: parentSpanID,
-                startNanoseconds: startNanoseconds, endNanoseconds: max(end, startNanoseconds),
-                attributes: s.attributes, known: s.known, status: s.status, events: s.events)
-            var phases = Phases()
+            swap(&span, &s.span)
+            s.span.name = span.name
             swap(&phases, &s.phases)
-            return (span, phases)
+            return true
         }
-        guard let (span, phases) = ended else { return }
-        if phases.isEmpty { return processor.enqueue(CollectionOfOne(span)) }
-        enqueue(span, with: phases)
+        guard ended else { return }
+        span.endNanoseconds = max(end, span.startNanoseconds)
+        processor.enqueue { emit in
+            emit(span)
+            phases.forEach { phase, number in emit(finished(phase, number: number)) }
+        }
     }
 }
 

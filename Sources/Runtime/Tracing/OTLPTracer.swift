@@ -1,3 +1,4 @@
+import Functions
 import Tracing
 
 /// The process's tracer (bootstrapped into `InstrumentationSystem` when tracing is on): W3C
@@ -20,7 +21,7 @@ package struct OTLPTracer: Tracer {
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> OTLPSpan {
         let context = context()
-        let parent = context[OTLPSpanContextKey.self]
+        let parent = Self.parent(in: context)
         let high: UInt64
         let low: UInt64
         let spanID: UInt64
@@ -36,6 +37,16 @@ package struct OTLPTracer: Tracer {
             name: operationName, parentContext: context, spanContext: own, kind: kind,
             parentSpanID: parent?.spanID ?? 0, startNanoseconds: sampled ? instant().nanosecondsSinceEpoch : 0,
             processor: sampled ? processor : nil)
+    }
+
+    /// The span that spans started in `context` are children of: the innermost span of this
+    /// tracer or a caller's span extracted from its headers (an ``OTLPSpanContextKey`` entry),
+    /// else a server span as the request's ``FunctionCallTrace``. A server span's context drops
+    /// the entry, so when both are set the entry is the innermost.
+    static func parent(in context: ServiceContext) -> OTLPSpanContext? {
+        if context.isEmpty { return nil }
+        if let span = context[OTLPSpanContextKey.self] { return span }
+        return (context[FunctionCallTraceKey.self] as? OTLPSpan)?.spanContext
     }
 
     /// Asks the processor to export what is queued (without waiting for it).
@@ -54,7 +65,7 @@ package struct OTLPTracer: Tracer {
     package func inject<Carrier, Inject>(
         _ context: ServiceContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject: Injector, Carrier == Inject.Carrier {
-        guard let own = context[OTLPSpanContextKey.self] else { return }
+        guard let own = Self.parent(in: context) else { return }
         injector.inject(own.traceparent, forKey: "traceparent", into: &carrier)
         if let state = own.traceState, !state.isEmpty { injector.inject(state, forKey: "tracestate", into: &carrier) }
     }

@@ -36,10 +36,26 @@ package enum RequestTracing {
         _ name: String, headers: Headers, attributes: SpanAttributes = [:], tracer: any Tracer, logger: Logger,
         _ operation: (any Span, Logger) async throws -> T
     ) async throws -> T {
+        // The runtime's own tracer through specialized calls, not the existential.
+        if let otlp = tracer as? OTLPTracer {
+            return try await serverSpan(
+                name, headers: headers, attributes: attributes, tracer: otlp, logger: logger, operation)
+        }
+        return try await serverSpan(
+            name, headers: headers, attributes: attributes, tracer: tracer, logger: logger, operation)
+    }
+
+    private static func serverSpan<T, Tr: Tracer>(
+        _ name: String, headers: Headers, attributes: SpanAttributes, tracer: Tr, logger: Logger,
+        _ operation: (any Span, Logger) async throws -> T
+    ) async throws -> T {
         var context = ServiceContext.current ?? .topLevel
         tracer.extract(headers, into: &context, using: HeadersExtractor())
-        let span = tracer.startSpan(name, context: context, ofKind: .server)
-        defer { span.end() }
+        // The protocol's requirements, not its extension's defaults (not specializable).
+        let span = tracer.startSpan(
+            name, context: context, ofKind: .server, at: DefaultTracerClock.now, function: #function, file: #fileID,
+            line: #line)
+        defer { span.end(at: DefaultTracerClock.now) }
         var logger = logger
         if span.isRecording {
             if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
