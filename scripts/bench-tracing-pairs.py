@@ -5,7 +5,9 @@ one with tracing off and one with every request traced; bursts of requests at 10
 server CPU is read in nanoseconds from /proc/PID/task/*/schedstat, so a burst of a second is
 measured to well under 0.1 %; the machine's drift (CPU frequency, the host's other tenants,
 which on these shared vCPUs moves CPU per request by ±5 % from minute to minute) hits both
-sides of a pair alike, and many pairs average it out.
+sides of a pair alike, and many pairs average it out. The servers are restarted every few rounds:
+each process has a speed of its own (±3 % between processes, whatever the build), so one pair
+of processes, however long it runs, measures mostly which processes it got.
 
     scripts/bench-tracing-pairs.py [--pairs 40] [--requests 3000] [--endpoint URL] [--baseline MSCR]
 
@@ -153,6 +155,13 @@ def main():
     p.add_argument("--endpoint", default="http://127.0.0.1:9")
     p.add_argument("--mallocs", metavar="PRELOAD.so")
     p.add_argument("--baseline", metavar="MSCR", help="a second binary measured in the same rounds")
+    p.add_argument("--restart-every", type=int, default=2, metavar="K",
+                   help="start fresh servers every K rounds (default 2): a server process keeps its own speed "
+                        "for its life (memory layout, where its threads run), ±3 %% from one to the next, so the "
+                        "mean must span many processes")
+    p.add_argument("--probe", metavar="COMMAND",
+                   help="run after every round, its output printed with the round's line (e.g. the vCPU probe, "
+                        "scripts/vcpu-probe.c: whether the host placed the two vCPUs apart meanwhile)")
     args = p.parse_args()
     mscr = os.environ.get("MSCR_BINARY", os.path.join(ROOT, ".build/release/mscr"))
     preload = os.path.abspath(args.mallocs) if args.mallocs else None
@@ -165,12 +174,16 @@ def main():
         subprocess.run([mscr, "publish", f"{work}/stock", "--repository", f"file://{work}/models", "--model",
                         "stock-lstm"], check=True, stdout=subprocess.DEVNULL)
         servers = {}
-        try:
+
+        def start():
             for b, (_, binary) in enumerate(builds):
                 for traced in (False, True):
                     servers[b, traced] = Server(binary, f"{work}/models", traced, args.endpoint, work, preload)
             for server in servers.values():
                 load(mscr, server, 1000)  # past the first requests' one-time costs
+
+        try:
+            start()
             with open("/proc/loadavg") as f:
                 print(f"bench-tracing-pairs: load average {' '.join(f.read().split()[:3])}; {args.pairs} rounds of "
                       f"{args.requests} requests per server; then off and on: CPU us per request, requests/s",
@@ -178,6 +191,10 @@ def main():
             rows = [[] for _ in builds]
             keys = list(servers)
             for i in range(args.pairs):
+                if i and i % args.restart_every == 0:
+                    for server in servers.values():
+                        server.stop()
+                    start()
                 # Rotated, and reversed every other round, so no server always goes first.
                 order = keys[i % len(keys):] + keys[:i % len(keys)]
                 if i % 2:
@@ -189,6 +206,9 @@ def main():
                     rows[b].append((off, on))
                     line += (f"   {label}off {off['cpu_us']:6.1f} {off['rps']:6.0f}  on {on['cpu_us']:6.1f} "
                              f"{on['rps']:6.0f}  cpu on/off {on['cpu_us'] / off['cpu_us']:.3f}")
+                if args.probe:
+                    probe = subprocess.run(args.probe, shell=True, capture_output=True, text=True).stdout.strip()
+                    line += f"   probe: {probe}"
                 print(line, flush=True)
         finally:
             for server in servers.values():

@@ -112,7 +112,7 @@ struct FunctionPhase {
     init(_ recording: Recording) { self.recording = recording }
 
     /// Ends the phase now.
-    func end() {
+    consuming func end() {
         switch recording {
         case .none: return
         case .span(let span): span.end()
@@ -123,7 +123,7 @@ struct FunctionPhase {
     }
 
     /// Ends the phase now, marking it failed with `error`.
-    func fail(_ error: any Error) {
+    consuming func fail(_ error: any Error) {
         switch recording {
         case .none: return
         case .span(let span):
@@ -146,7 +146,7 @@ package protocol FunctionCallTrace: AnyObject, Sendable {
     /// Whether the request is sampled (phases of an unsampled one are not timed).
     var isRecording: Bool { get }
     /// Records a finished phase as a child span of the request's span.
-    func record(_ phase: FunctionCallPhase)
+    func record(_ phase: consuming FunctionCallPhase)
 }
 
 /// The `ServiceContext` key of a request's ``FunctionCallTrace``.

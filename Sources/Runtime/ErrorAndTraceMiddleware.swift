@@ -16,14 +16,16 @@ struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        if let tracer { return try await traced(request, context: context, tracer: tracer, next: next) }
-        return try await respond(request, context: context, next: next)
+        // Built once (`URI.path` makes a new string on every call).
+        let path = request.uri.path
+        if let tracer { return try await traced(request, path: path, context: context, tracer: tracer, next: next) }
+        return try await respond(request, path: path, context: context, next: next)
     }
 
     /// The request's response, every error mapped to one. `spanLogged`: a recording server span
     /// has already given the logger its trace and span ids.
     func respond(
-        _ request: Request, context: Context, spanLogged: Bool = false,
+        _ request: Request, path: String, context: Context, spanLogged: Bool = false,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
@@ -45,19 +47,19 @@ struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.log(
                 level: level, "request failed",
                 metadata: [
-                    "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(api.status.code)",
+                    "method": "\(request.method)", "path": "\(path)", "status": "\(api.status.code)",
                     "error_code": "\(api.code)", "error": "\(api.message)",
                 ])
             response = api.response()
         }
         let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-        if !request.uri.path.hasPrefix("/functions/") || request.method != .post {
-            metrics.recordOther(route: Self.routeLabel(request.uri.path), status: Int(response.status.code))
+        if !path.hasPrefix("/functions/") || request.method != .post {
+            metrics.recordOther(route: Self.routeLabel(path), status: Int(response.status.code))
         }
         context.logger.debug(
             "request",
             metadata: [
-                "method": "\(request.method)", "path": "\(request.uri.path)",
+                "method": "\(request.method)", "path": "\(path)",
                 "status": "\(response.status.code)", "latency_ms": "\(ms)",
             ])
         return response

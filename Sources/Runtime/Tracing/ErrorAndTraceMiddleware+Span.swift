@@ -9,13 +9,12 @@ import Tracing
 /// the client gets.
 extension ErrorAndTraceMiddleware {
     func traced(
-        _ request: Request, context: Context, tracer: any Tracer,
+        _ request: Request, path: String, context: Context, tracer: any Tracer,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let headers = RequestTracing.Headers(
             traceparent: request.headers[HeaderNames.traceparent], tracestate: request.headers[HeaderNames.tracestate],
             cloudTrace: request.headers[HeaderNames.cloudTrace])
-        let path = request.uri.path
         let method = request.method.rawValue
         // Routing happens below: the span is named for its route when the response is known.
         return try await RequestTracing.withServerSpan(
@@ -23,14 +22,15 @@ extension ErrorAndTraceMiddleware {
         ) { span, logger in
             var context = context
             context.logger = logger
-            guard span.isRecording else { return try await respond(request, context: context, next: next) }
+            guard span.isRecording else {
+                return try await respond(request, path: path, context: context, next: next)
+            }
             var a = RequestAttributes(method: method, path: path)
             let function = RequestTracing.functionName(path: path)
             a.function = function
             // `respond` maps every error to a response.
-            let response = try await respond(request, context: context, spanLogged: true, next: next)
+            let response = try await respond(request, path: path, context: context, spanLogged: true, next: next)
             let route = context.endpointPath
-            span.operationName = "\(method) \(route ?? path)"
             a.route = route
             a.status = Int(response.status.code)
             if function != nil, let timing = Self.first(HeaderNames.serverTiming, in: response.headers),
@@ -38,7 +38,7 @@ extension ErrorAndTraceMiddleware {
             {
                 a.cold = timing.utf8.starts(with: "cold;".utf8)
             }
-            RequestTracing.record(a, on: span)
+            RequestTracing.record(a, name: "\(method) \(route ?? path)", on: span)
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
         }

@@ -6,15 +6,19 @@ import Tracing
 /// ends, as a child span under the same batch lock (a phase that ends after its server span is
 /// exported alone at once).
 extension OTLPSpan {
-    package func record(_ phase: FunctionCallPhase) {
+    package func record(_ phase: consuming FunctionCallPhase) {
         guard isRecording, let processor else { return }
-        let late: (FunctionCallPhase, UInt64)? = state.withLock { s in
+        // Moved into the span (no copy), or kept here when late.
+        var pending: FunctionCallPhase? = consume phase
+        let late: UInt64? = state.withLock { s in
             s.phaseCount += 1
-            if s.ended { return (phase, s.phaseCount) }
-            s.phases.append(phase, number: s.phaseCount)
+            if s.ended { return s.phaseCount }
+            s.phases.append(pending.take()!, number: s.phaseCount)
             return nil
         }
-        if let (phase, number) = late { processor.enqueue { emit in emit(finished(phase, number: number)) } }
+        if let number = late, let phase = pending {
+            processor.enqueue { emit in emit(finished(phase, number: number)) }
+        }
     }
 
     /// The child span of this span that `phase` is; its span id is derived from this span's
@@ -65,7 +69,7 @@ extension OTLPSpan {
         var isEmpty: Bool { first == nil }
         var count: Int { (first == nil ? 0 : 1) + (second == nil ? 0 : 1) + more.count }
 
-        mutating func append(_ phase: FunctionCallPhase, number: UInt64) {
+        mutating func append(_ phase: consuming FunctionCallPhase, number: UInt64) {
             if first == nil {
                 first = (phase, number)
             } else if second == nil {

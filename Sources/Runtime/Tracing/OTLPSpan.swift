@@ -110,12 +110,14 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         }
     }
 
-    /// Sets the fields of `attributes` that are set (the others keep their values).
-    package func record(_ attributes: RequestAttributes) {
+    /// Sets the fields of `attributes` that are set (the others keep their values) and, when
+    /// given, the name, under one lock.
+    package func record(_ attributes: RequestAttributes, name: String? = nil) {
         guard isRecording else { return }
         state.withLock { s in
             guard !s.ended else { return }
             s.span.known.merge(attributes)
+            if let name { s.span.name = name }
         }
     }
 

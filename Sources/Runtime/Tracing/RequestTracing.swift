@@ -88,9 +88,11 @@ package enum RequestTracing {
         }
     }
 
-    /// Sets `attributes` on `span`: as fields on the OTLP tracer's spans, else as a dictionary.
-    package static func record(_ attributes: RequestAttributes, on span: any Span) {
-        if let span = span as? OTLPSpan { return span.record(attributes) }
+    /// Sets `attributes` (and, when given, the name) on `span`: as fields on the OTLP tracer's
+    /// spans, else as a dictionary.
+    package static func record(_ attributes: RequestAttributes, name: String? = nil, on span: any Span) {
+        if let span = span as? OTLPSpan { return span.record(attributes, name: name) }
+        if let name { span.operationName = name }
         var a = SpanAttributes()
         attributes.forEach { a[$0] = $1 }
         span.attributes = a
