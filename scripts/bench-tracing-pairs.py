@@ -12,7 +12,7 @@ of processes, however long it runs, measures mostly which processes it got.
     scripts/bench-tracing-pairs.py [--pairs 40] [--requests 3000] [--endpoint URL] [--baseline MSCR]
 
 Prints each pair and then the mean and median of the per-pair on/off ratios of CPU per request,
-with a 95 % bootstrap interval of the mean, and the same for requests per second. --baseline
+with a 95 % bootstrap interval of the mean (resampling whole server processes), and the same for requests per second. --baseline
 runs an off and an on server of a second binary too, its bursts interleaved with the first's in
 every round (order rotated), and prints its ratios and the per-round difference, so a change
 is compared with its baseline in the same minutes. With
@@ -124,18 +124,20 @@ def burst(mscr, server, requests, preload):
             "mallocs": (m1[0] - m0[0]) / requests, "bytes": (m1[1] - m0[1]) / requests}
 
 
-def interval(ratios):
-    """The mean of `ratios` and a 95 % bootstrap interval of it."""
+def interval(ratios, block=1):
+    """The mean of `ratios` and a 95 % bootstrap interval of it, resampling blocks of `block`
+    consecutive values (the rounds of one set of server processes, which are not independent)."""
+    blocks = [ratios[i:i + block] for i in range(0, len(ratios), block)]
     rng = random.Random(1)
-    means = sorted(statistics.fmean(rng.choices(ratios, k=len(ratios))) for _ in range(4000))
+    means = sorted(statistics.fmean(v for b in rng.choices(blocks, k=len(blocks)) for v in b) for _ in range(4000))
     return statistics.fmean(ratios), means[100], means[3899]
 
 
-def summary(label, rows):
+def summary(label, rows, block):
     cpu = [on["cpu_us"] / off["cpu_us"] for off, on in rows]
     rps = [on["rps"] / off["rps"] for off, on in rows]
     for name, ratios in (("server CPU per request", cpu), ("requests/s", rps)):
-        mean, low, high = interval(ratios)
+        mean, low, high = interval(ratios, block)
         print(f"{label}{name}, on/off: mean {mean:.4f} (95 % interval {low:.4f}-{high:.4f}), "
               f"median {statistics.median(ratios):.4f}")
     print(f"{label}CPU us per request: off {statistics.fmean(o['cpu_us'] for o, _ in rows):.1f}, "
@@ -213,11 +215,17 @@ def main():
         finally:
             for server in servers.values():
                 server.stop()
-    ratios = [summary(label, r) for (label, _), r in zip(builds, rows)]
+    ratios = [summary(label, r, args.restart_every) for (label, _), r in zip(builds, rows)]
     if len(ratios) == 2:
-        mean, low, high = interval([a - b for a, b in zip(*ratios)])
+        mean, low, high = interval([a - b for a, b in zip(*ratios)], args.restart_every)
         print(f"CPU on/off, this build minus the baseline, per round: mean {mean:+.4f} "
               f"(95 % interval {low:+.4f} to {high:+.4f})")
+        for traced, mode in ((False, "off"), (True, "on")):
+            side = 1 if traced else 0
+            mean, low, high = interval([a[side]["cpu_us"] / b[side]["cpu_us"] for a, b in zip(*rows)],
+                                       args.restart_every)
+            print(f"CPU per request with tracing {mode}, this build / the baseline, per round: mean {mean:.4f} "
+                  f"(95 % interval {low:.4f}-{high:.4f})")
 
 
 if __name__ == "__main__":
