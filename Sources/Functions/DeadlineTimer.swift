@@ -16,7 +16,7 @@ import Darwin
 /// order (a request's is later than every earlier request's), so a request costs no thread
 /// switch. (A `DispatchSource` per request made libdispatch's timer thread wake to arm and to
 /// cancel each one: ~7 % of a warm stock request's CPU.)
-final class DeadlineTimer: @unchecked Sendable {
+package final class DeadlineTimer: @unchecked Sendable {
     static let shared = DeadlineTimers()
 
     /// When the handler runs, in ``DeadlineTimers/now()``'s nanoseconds.
@@ -28,8 +28,13 @@ final class DeadlineTimer: @unchecked Sendable {
     /// The timers it runs on; nil for one only a ``DeadlineHeap`` holds (tests).
     private let timers: DeadlineTimers?
 
-    /// A timer on `timers` (the process's by default).
-    init(after timeout: Duration, on timers: DeadlineTimers = shared, _ fire: @escaping @Sendable () -> Void) {
+    /// A timer on the process's thread.
+    package convenience init(after timeout: Duration, _ fire: @escaping @Sendable () -> Void) {
+        self.init(after: timeout, on: Self.shared, fire)
+    }
+
+    /// A timer on `timers`.
+    init(after timeout: Duration, on timers: DeadlineTimers, _ fire: @escaping @Sendable () -> Void) {
         let (seconds, attoseconds) = timeout.components
         let nanoseconds = max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000
         deadline = timers.now() &+ UInt64(clamping: nanoseconds)
@@ -47,7 +52,7 @@ final class DeadlineTimer: @unchecked Sendable {
 
     /// Cancels the timer and releases its handler (a handler already running finishes); any
     /// thread, any number of times.
-    func cancel() {
+    package func cancel() {
         timers?.cancel(self)
     }
 }

@@ -14,33 +14,39 @@ enum HTTPBody {
     /// with unread bytes resets it, and a client still sending never sees the answer. A body
     /// that declares (`Content-Length`) more than that is refused before it is read.
     ///
-    /// The reader is a child task that has ended before this returns: the body's iterator is
-    /// single-use, and Hummingbird drains what is left of the body after the handler answers.
-    /// A reader still alive at that point (the old unstructured deadline) made NIO trap with
-    /// "only allow a single Iterator" when its cancellation landed after the drain had begun.
+    /// The reader is a task that has ended before this returns, cancelled or not: the body's
+    /// iterator is single-use, and Hummingbird drains what is left of the body after the handler
+    /// answers. A reader still alive at that point (the old deadline, which did not wait for it)
+    /// made NIO trap with "only allow a single Iterator" when its cancellation landed after the
+    /// drain had begun. The timeout is a ``DeadlineTimer`` that cancels the reader (a
+    /// `Task.sleep` racing it in a task group cost a libdispatch timer, and two wake-ups of its
+    /// thread, per request).
     static func collect(_ request: Request, limit: Int, timeout: Duration) async throws -> [UInt8] {
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         if let declared, declared > limit + discardLimit(limit) {
             throw tooLarge(declared, limit: limit)
         }
         let progress = Progress()
-        let body = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-            group.addTask { try await read(request, limit: limit, progress: progress) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }  // the group then waits for the loser before returning
-            return try await group.next() ?? nil
+        // Not fire-and-forget: awaited below, and cancelled by the deadline or the caller.
+        let reader = Task { try await read(request, limit: limit, progress: progress) }
+        let timer = DeadlineTimer(after: timeout) {
+            progress.timedOut.store(true, ordering: .relaxed)
+            reader.cancel()
         }
+        let result = await withTaskCancellationHandler {
+            await reader.result
+        } onCancel: {
+            reader.cancel()
+        }
+        timer.cancel()
         let received = progress.received.load(ordering: .relaxed)
         if received > limit { throw tooLarge(declared ?? received, limit: limit) }
-        guard let body else {
+        if case .failure = result, progress.timedOut.load(ordering: .relaxed) {
             throw FunctionError(
                 .requestTimeout,
                 "the request body did not arrive within \(timeout.components.seconds) s (MSCR_BODY_TIMEOUT)")
         }
-        return body
+        return try result.get()
     }
 
     /// How far past `limit` a refused body is still read (and dropped) so that its client gets
@@ -48,9 +54,10 @@ enum HTTPBody {
     static func discardLimit(_ limit: Int) -> Int { max(limit, 16 << 20) }
 
     /// Bytes received so far, shared with the reader so that a body timeout after the limit
-    /// was passed still answers 413.
+    /// was passed still answers 413, and whether the timeout cancelled the reader.
     private final class Progress: Sendable {
         let received = Atomic<Int>(0)
+        let timedOut = Atomic<Bool>(false)
     }
 
     private static func read(_ request: Request, limit: Int, progress: Progress) async throws -> [UInt8] {
