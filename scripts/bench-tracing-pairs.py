@@ -9,7 +9,7 @@ sides of a pair alike, and many pairs average it out. The servers are restarted 
 each process has a speed of its own (±3 % between processes, whatever the build), so one pair
 of processes, however long it runs, measures mostly which processes it got.
 
-    scripts/bench-tracing-pairs.py [--pairs 40] [--requests 3000] [--endpoint URL] [--baseline MSCR]
+    scripts/bench-tracing-pairs.py [--pairs 40] [--requests 3000] [--endpoint sink|URL] [--baseline MSCR]
 
 Prints each pair and then the mean and median of the per-pair on/off ratios of CPU per request,
 with a 95 % bootstrap interval of the mean (resampling whole server processes), and the same for requests per second. --baseline
@@ -19,13 +19,17 @@ is compared with its baseline in the same minutes. With
 --mallocs PRELOAD.so (a library counting malloc calls that writes "calls bytes" to
 $MALLOC_COUNT_FILE on SIGUSR2) it also prints allocations per request.
 
-Env: MSCR_BINARY (default .build/release/mscr). --endpoint: where the traced server exports
-(default http://127.0.0.1:9: nowhere, exports fail and are dropped, so no receiver competes for
-the cores and only the in-process cost is measured).
+Env: MSCR_BINARY (default .build/release/mscr). The traced servers export to a sink in this
+script that answers at once and counts the spans (so every span is encoded and sent, as with a
+collector, whose own work stays off the box); --endpoint http://127.0.0.1:9 sends them nowhere,
+which measures less than the real cost: the exporter retries with back-off, the queue fills,
+and most spans are dropped before they are encoded.
 """
 
 import argparse
 import glob
+import http.server
+import threading
 import json
 import os
 import random
@@ -124,6 +128,71 @@ def burst(mscr, server, requests, preload):
             "mallocs": (m1[0] - m0[0]) / requests, "bytes": (m1[1] - m0[1]) / requests}
 
 
+def fields(data):
+    """(field number, bytes) of the length-delimited fields of a protobuf message."""
+    i, out = 0, []
+    while i < len(data):
+        key, i = varint(data, i)
+        kind = key & 7
+        if kind == 2:
+            n, i = varint(data, i)
+            out.append((key >> 3, data[i:i + n]))
+            i += n
+        elif kind == 0:
+            _, i = varint(data, i)
+        elif kind == 1:
+            i += 8
+        elif kind == 5:
+            i += 4
+        else:
+            raise ValueError("unexpected wire type")
+    return out
+
+
+def varint(data, i):
+    value = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, i
+
+
+class Sink:
+    """An OTLP/HTTP endpoint that answers 200 at once and only counts the spans it gets: every
+    span is then encoded and exported as with a real collector (an endpoint that refuses
+    connections makes the exporter retry with back-off while the queue fills, and most spans
+    are dropped before they are encoded), and the collector's own work stays out of the way."""
+
+    def __init__(self):
+        self.spans = 0
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                count = 0
+                for _, resource_spans in fields(body):
+                    for number, scope_spans in fields(resource_spans):
+                        if number == 2:
+                            count += sum(1 for n, _ in fields(scope_spans) if n == 2)
+                sink.spans += count
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 def interval(ratios, block=1):
     """The mean of `ratios` and a 95 % bootstrap interval of it, resampling blocks of `block`
     consecutive values (the rounds of one set of server processes, which are not independent)."""
@@ -154,7 +223,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pairs", type=int, default=40)
     p.add_argument("--requests", type=int, default=3000, help="requests per burst")
-    p.add_argument("--endpoint", default="http://127.0.0.1:9")
+    p.add_argument("--endpoint", default="sink",
+                   help="where the traced servers export: 'sink' (default: an endpoint in this script that "
+                        "answers 200 at once and counts the spans), or a URL (http://127.0.0.1:9: nowhere)")
     p.add_argument("--mallocs", metavar="PRELOAD.so")
     p.add_argument("--baseline", metavar="MSCR", help="a second binary measured in the same rounds")
     p.add_argument("--restart-every", type=int, default=2, metavar="K",
@@ -167,6 +238,8 @@ def main():
     args = p.parse_args()
     mscr = os.environ.get("MSCR_BINARY", os.path.join(ROOT, ".build/release/mscr"))
     preload = os.path.abspath(args.mallocs) if args.mallocs else None
+    sink = Sink() if args.endpoint == "sink" else None
+    endpoint = sink.url if sink else args.endpoint
     builds = [("", mscr)] + ([("baseline ", os.path.abspath(args.baseline))] if args.baseline else [])
     with tempfile.TemporaryDirectory() as work:
         print("bench-tracing-pairs: training and publishing the stock model", file=sys.stderr)
@@ -180,7 +253,7 @@ def main():
         def start():
             for b, (_, binary) in enumerate(builds):
                 for traced in (False, True):
-                    servers[b, traced] = Server(binary, f"{work}/models", traced, args.endpoint, work, preload)
+                    servers[b, traced] = Server(binary, f"{work}/models", traced, endpoint, work, preload)
             for server in servers.values():
                 load(mscr, server, 1000)  # past the first requests' one-time costs
 
@@ -215,6 +288,10 @@ def main():
         finally:
             for server in servers.values():
                 server.stop()
+    if sink:
+        # Warm-ups included; each traced request has a server span and two phases.
+        traced = (args.pairs * args.requests + (args.pairs + args.restart_every - 1) // args.restart_every * 1000)
+        print(f"spans the sink received: {sink.spans} (3 per traced request would be {3 * traced * len(builds)})")
     ratios = [summary(label, r, args.restart_every) for (label, _), r in zip(builds, rows)]
     if len(ratios) == 2:
         mean, low, high = interval([a - b for a, b in zip(*ratios)], args.restart_every)

@@ -28,7 +28,8 @@ enum HTTPBody {
         }
         let progress = Progress()
         // Not fire-and-forget: awaited below, and cancelled by the deadline or the caller.
-        let reader = Task { try await read(request, limit: limit, progress: progress) }
+        // Detached: it needs none of the request's task-locals, which a `Task` would copy.
+        let reader = Task.detached { try await read(request, limit: limit, progress: progress) }
         let timer = DeadlineTimer(after: timeout) {
             progress.timedOut.store(true, ordering: .relaxed)
             reader.cancel()

@@ -97,3 +97,108 @@ struct StockParsingTests {
         #expect(h.rows.first?[4] == 2.5)
     }
 }
+
+/// The CSV parser splits ASCII lines on their bytes; this checks it against the way every line
+/// was split before (by `Character`s: the line trimmed of spaces and tabs, split on commas, each
+/// field trimmed of spaces, tabs and quotes), parsing the same bodies both ways: random lines
+/// of numbers, spaces, tabs, quotes, commas, comments, blank lines and line endings, and some
+/// non-ASCII ones.
+@Suite("Stock CSV lines against the Character-based reference")
+struct StockCSVReferenceTests {
+    enum Outcome: Equatable {
+        case rows([[Double]])
+        case failed(String)
+    }
+
+    /// The reference: the parser's old splitting, then the same row rules.
+    static func reference(_ body: [UInt8], order: StockSeries.Order) -> Outcome {
+        func trim(_ s: Substring, quotes: Bool) -> Substring {
+            func strip(_ c: Character) -> Bool { c == " " || c == "\t" || (quotes && c == "\"") }
+            var t = s
+            while let c = t.first, strip(c) { t = t.dropFirst() }
+            while let c = t.last, strip(c) { t = t.dropLast() }
+            return t
+        }
+        var rows: [[Double]] = []
+        var number = 0
+        for raw in body.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            number += 1
+            var bytes = raw
+            if bytes.last == 0x0D { bytes = bytes.dropLast() }
+            guard let text = String(validating: bytes, as: UTF8.self) else { return .failed("line \(number) UTF-8") }
+            let line = trim(text[...], quotes: false)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { trim($0, quotes: true) }
+            guard fields.count == 5 else { return .failed("line \(number) has \(fields.count) columns") }
+            var row: [Double] = []
+            for (k, f) in fields.enumerated() {
+                guard let v = Double(f) else { return .failed("line \(number), column \(k)") }
+                row.append(v)
+            }
+            for (k, v) in row.enumerated() where !v.isFinite || !(k == 3 ? v >= 0 : v > 0) {
+                return .failed("line \(number), column \(k)")
+            }
+            rows.append(row)
+        }
+        return .rows(order == .newestFirst ? rows.reversed() : rows)
+    }
+
+    /// What the parser made of `body`, in the reference's terms (errors by line and column).
+    static func parsed(_ body: [UInt8], order: StockSeries.Order) -> Outcome {
+        do {
+            return .rows(try StockSeries.parse(body: body, json: false, order: order).rows)
+        } catch let error as FunctionError {
+            let m = error.message
+            let line = m.split(separator: ",").first.map(String.init) ?? m
+            if m.contains("UTF-8") {
+                return .failed("\(line.split(separator: " ").prefix(2).joined(separator: " ")) UTF-8")
+            }
+            if let range = m.range(of: " columns, expected") {
+                return .failed(String(m[..<range.lowerBound]) + " columns")
+            }
+            let names = ["Open", "High", "Low", "Volume", "Close"]
+            for (k, name) in names.enumerated() where m.contains("column \(name)") {
+                return .failed("\(line), column \(k)")
+            }
+            return .failed(m)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    @Test("random bodies parse to the same rows, or fail on the same line and column")
+    func randomBodies() {
+        var rng = SplitMix(seed: 11)
+        let pieces = [
+            "792.36", "1", "0.5", "969100", "1e3", "-4", "0", "nan", "inf", "0x1p3", "+2.5", ".5", "5.",
+            "12345678901234567.25", "abc", "", " ", "\t", "\"", "\"7\"", " 3 ", "\"\t1.25\t\"", "1,5", "é", "٣",
+            "\u{301}",
+        ]
+        var agreed = 0
+        for _ in 0..<3000 {
+            var body = ""
+            for _ in 0..<Int(rng.next() % 6) {
+                switch rng.next() % 10 {
+                case 0: body += "# a comment, with 1,2,3"
+                case 1: body += ["", "  ", "\t"][Int(rng.next() % 3)]
+                default:
+                    let columns = rng.next() % 8 == 0 ? Int(rng.next() % 7) : 5
+                    body += (0..<columns).map { _ in
+                        let p = pieces[Int(rng.next() % UInt64(rng.next() % 4 == 0 ? pieces.count : 7))]
+                        return [" ", "", "\t", "\""][Int(rng.next() % 4)] + p + ["", " ", "\""][Int(rng.next() % 3)]
+                    }.joined(separator: ",")
+                }
+                body += ["\n", "\r\n", "\n", "\r"][Int(rng.next() % 4)]
+            }
+            let bytes = Array(body.utf8)
+            guard !bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { continue }
+            for order in [StockSeries.Order.oldestFirst, .newestFirst] {
+                let expected = Self.reference(bytes, order: order)
+                let got = Self.parsed(bytes, order: order)
+                #expect(got == expected, "\(body.debugDescription)")
+                if got == expected { agreed += 1 }
+            }
+        }
+        #expect(agreed > 4000)
+    }
+}

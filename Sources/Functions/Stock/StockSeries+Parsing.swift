@@ -48,12 +48,12 @@ extension StockSeries {
             throw FunctionError(.invalidInput, "JSON body is malformed: \(error)")
         }
         for (i, row) in body.rows.enumerated() {
-            let name = "JSON rows[\(i)]"
             guard row.count == 5 else {
                 throw FunctionError(
-                    .invalidInput, "\(name) has \(row.count) values, expected 5 (Open, High, Low, Volume, Close)")
+                    .invalidInput,
+                    "JSON rows[\(i)] has \(row.count) values, expected 5 (Open, High, Low, Volume, Close)")
             }
-            try check(row, at: name)
+            try check(row, at: "JSON rows[\(i)]")
         }
         if let dates = body.dates {
             guard dates.count == body.rows.count else {
@@ -72,16 +72,12 @@ extension StockSeries {
         var dates: [String] = []
         var lines: [Int] = []
         var lineNumber = 0
+        var fields: [Substring] = []
         for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
             var lineBytes = rawLine
             if lineBytes.last == 0x0D { lineBytes = lineBytes.dropLast() }
-            guard let text = String(validating: lineBytes, as: UTF8.self) else {
-                throw FunctionError(.invalidInput, "line \(lineNumber) is not valid UTF-8")
-            }
-            let line = trim(text[...], quotes: false)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { trim($0, quotes: true) }
+            guard try splitFields(lineBytes, into: &fields, line: lineNumber) else { continue }
             if layout == nil, rows.isEmpty, Double(fields[0]) == nil,
                 fields.contains(where: { $0.lowercased() == "close" })
             {
@@ -120,6 +116,42 @@ extension StockSeries {
         return StockSeries(rows: order == .newestFirst ? rows.reversed() : rows)
     }
 
+    /// The fields of a CSV line (without its line break) into `fields`, each without surrounding
+    /// spaces, tabs and double quotes; false for a blank or `#` comment line. An ASCII line (every
+    /// line of a price file) is split on its bytes, each field a small string that needs no
+    /// allocation; any other line by `Character`s, as it always was: the fields are the same.
+    private static func splitFields(_ line: ArraySlice<UInt8>, into fields: inout [Substring], line number: Int)
+        throws -> Bool
+    {
+        fields.removeAll(keepingCapacity: true)
+        guard line.allSatisfy({ $0 < 0x80 }) else {
+            guard let text = String(validating: line, as: UTF8.self) else {
+                throw FunctionError(.invalidInput, "line \(number) is not valid UTF-8")
+            }
+            let trimmed = trim(text[...], quotes: false)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { return false }
+            fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { trim($0, quotes: true) }
+            return true
+        }
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        var start = line.startIndex
+        var end = line.endIndex
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        if start == end || line[start] == UInt8(ascii: "#") { return false }
+        var fieldStart = start
+        while true {
+            let comma = line[fieldStart..<end].firstIndex(of: UInt8(ascii: ",")) ?? end
+            var lo = fieldStart
+            var hi = comma
+            while lo < hi, isSpace(line[lo]) || line[lo] == UInt8(ascii: "\"") { lo += 1 }
+            while hi > lo, isSpace(line[hi - 1]) || line[hi - 1] == UInt8(ascii: "\"") { hi -= 1 }
+            fields.append(Substring(String(decoding: line[lo..<hi], as: UTF8.self)))
+            if comma == end { return true }
+            fieldStart = comma + 1
+        }
+    }
+
     /// `s` without surrounding spaces and tabs (and double quotes when `quotes`).
     private static func trim(_ s: Substring, quotes: Bool) -> Substring {
         func strip(_ c: Character) -> Bool { c == " " || c == "\t" || (quotes && c == "\"") }
@@ -144,27 +176,27 @@ extension StockSeries {
         return (columns, names.firstIndex(of: "date"), fields.count)
     }
 
-    /// Finite numbers, positive prices, non-negative volume.
-    private static func check(_ row: [Double], at place: String) throws {
+    /// Finite numbers, positive prices, non-negative volume. (`place` is built only for an error.)
+    private static func check(_ row: [Double], at place: @autoclosure () -> String) throws {
         for (k, v) in row.enumerated() {
             guard v.isFinite else {
-                throw FunctionError(.invalidInput, "\(place), column \(columns[k]): NaN and infinity are not allowed")
+                throw FunctionError(.invalidInput, "\(place()), column \(columns[k]): NaN and infinity are not allowed")
             }
             guard k == 3 ? v >= 0 : v > 0 else {
                 throw FunctionError(
                     .invalidInput,
-                    "\(place), column \(columns[k]): \(v) must be \(k == 3 ? "zero or more" : "positive")")
+                    "\(place()), column \(columns[k]): \(v) must be \(k == 3 ? "zero or more" : "positive")")
             }
         }
     }
 
-    private static func checkDate(_ d: String, at place: String) throws {
+    private static func checkDate(_ d: String, at place: @autoclosure () -> String) throws {
         let u = Array(d.utf8)
         let digit = { (i: Int) in u[i] >= 0x30 && u[i] <= 0x39 }
         guard u.count >= 10, (0..<4).allSatisfy(digit), u[4] == 0x2D, digit(5), digit(6), u[7] == 0x2D, digit(8),
             digit(9)
         else {
-            throw FunctionError(.invalidInput, "\(place): date '\(d.prefix(40))' is not YYYY-MM-DD")
+            throw FunctionError(.invalidInput, "\(place()): date '\(d.prefix(40))' is not YYYY-MM-DD")
         }
     }
 
