@@ -202,3 +202,62 @@ struct StockCSVReferenceTests {
         #expect(agreed > 4000)
     }
 }
+
+/// The stock response is appended piece by piece; this checks it byte for byte against the
+/// interpolated form it replaced, on random forecasts (dates or not, actuals or not, metrics or
+/// not, non-finite numbers, names that need escaping).
+@Suite("Stock JSON against the interpolated reference")
+struct StockJSONReferenceTests {
+    static func reference(_ f: StockForecast) -> String {
+        func string(_ s: String) -> String { StockJSON.string(s) }
+        func number(_ v: Double, _ d: Int) -> String { StockJSON.number(v, d) }
+        var out = "{\"model\":{\"name\":\(string(f.model)),\"version\":\(f.version)},"
+        out += "\"window\":\(f.window),\"rows\":\(f.next.day),\"predictions\":["
+        for (i, d) in f.predictions.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"day\":\(d.day),"
+            if let date = d.date { out += "\"date\":\(string(date))," }
+            out += "\"predicted\":\(number(d.predicted, 4))"
+            if let a = d.actual { out += ",\"actual\":\(number(a, 4))" }
+            out += "}"
+        }
+        out += "],\"next\":{\"day\":\(f.next.day),"
+        if let after = f.lastDate { out += "\"after\":\(string(after))," }
+        out += "\"predicted\":\(number(f.next.predicted, 4))}"
+        if let rmse = f.rmse, let naive = f.naiveRMSE {
+            out += ",\"metrics\":{\"rmse\":\(number(rmse, 4)),\"naive_rmse\":\(number(naive, 4))}"
+        }
+        return out + "}"
+    }
+
+    @Test("random forecasts write the same bytes")
+    func randomForecasts() {
+        var rng = SplitMix(seed: 5)
+        func value() -> Double {
+            switch rng.next() % 12 {
+            case 0: return .nan
+            case 1: return -.infinity
+            case 2: return Double(rng.next() % 2000)
+            case 3: return 1e17 * Double(rng.next() % 100)
+            default: return Double(Int64(bitPattern: rng.next() % 2_000_000_000)) / Double(1 + rng.next() % 10_000)
+            }
+        }
+        func date() -> String? { rng.next() % 2 == 0 ? nil : "2017-01-\(10 + rng.next() % 20)" }
+        for _ in 0..<500 {
+            let dated = rng.next() % 2 == 0
+            let count = Int(rng.next() % 40)
+            let days = (0..<count).map { i in
+                StockForecast.Day(
+                    day: 7 + i, date: dated ? date() : nil, predicted: value(),
+                    actual: rng.next() % 5 == 0 ? nil : value())
+            }
+            let metrics = rng.next() % 3 != 0
+            let forecast = StockForecast(
+                model: ["stock-lstm", "q\"uote\\d\n", "é-model", ""][Int(rng.next() % 4)],
+                version: Int(rng.next() % 1000), window: 7, predictions: days,
+                next: StockForecast.Day(day: 7 + count, date: nil, predicted: value(), actual: nil),
+                lastDate: dated ? date() : nil, rmse: metrics ? value() : nil, naiveRMSE: metrics ? value() : nil)
+            #expect(StockJSON.response(forecast) == Self.reference(forecast))
+        }
+    }
+}

@@ -11,23 +11,56 @@ import Common
 /// ```
 package enum StockJSON {
     package static func response(_ f: StockForecast) -> String {
-        var out = "{\"model\":{\"name\":\(string(f.model)),\"version\":\(f.version)},"
-        out += "\"window\":\(f.window),\"rows\":\(f.next.day),\"predictions\":["
+        // Appended piece by piece into one reserved string: an interpolated piece longer than
+        // 15 bytes is a string of its own (an allocation per prediction, two with `actual`).
+        var out = ""
+        out.reserveCapacity(160 + 64 * f.predictions.count)
+        out += "{\"model\":{\"name\":"
+        out += string(f.model)
+        out += ",\"version\":"
+        out += String(f.version)
+        out += "},\"window\":"
+        out += String(f.window)
+        out += ",\"rows\":"
+        out += String(f.next.day)
+        out += ",\"predictions\":["
         for (i, d) in f.predictions.enumerated() {
-            if i > 0 { out += "," }
-            out += "{\"day\":\(d.day),"
-            if let date = d.date { out += "\"date\":\(string(date))," }
-            out += "\"predicted\":\(number(d.predicted, 4))"
-            if let a = d.actual { out += ",\"actual\":\(number(a, 4))" }
+            out += i > 0 ? ",{\"day\":" : "{\"day\":"
+            out += String(d.day)
+            out += ","
+            if let date = d.date {
+                out += "\"date\":"
+                out += string(date)
+                out += ","
+            }
+            out += "\"predicted\":"
+            out += number(d.predicted, 4)
+            if let a = d.actual {
+                out += ",\"actual\":"
+                out += number(a, 4)
+            }
             out += "}"
         }
-        out += "],\"next\":{\"day\":\(f.next.day),"
-        if let after = f.lastDate { out += "\"after\":\(string(after))," }
-        out += "\"predicted\":\(number(f.next.predicted, 4))}"
-        if let rmse = f.rmse, let naive = f.naiveRMSE {
-            out += ",\"metrics\":{\"rmse\":\(number(rmse, 4)),\"naive_rmse\":\(number(naive, 4))}"
+        out += "],\"next\":{\"day\":"
+        out += String(f.next.day)
+        out += ","
+        if let after = f.lastDate {
+            out += "\"after\":"
+            out += string(after)
+            out += ","
         }
-        return out + "}"
+        out += "\"predicted\":"
+        out += number(f.next.predicted, 4)
+        out += "}"
+        if let rmse = f.rmse, let naive = f.naiveRMSE {
+            out += ",\"metrics\":{\"rmse\":"
+            out += number(rmse, 4)
+            out += ",\"naive_rmse\":"
+            out += number(naive, 4)
+            out += "}"
+        }
+        out += "}"
+        return out
     }
 
     /// A JSON string literal.
