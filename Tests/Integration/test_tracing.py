@@ -283,3 +283,24 @@ def test_spans_of_an_in_flight_request_are_flushed_on_sigterm(mscr_test_function
     spans = {sp.name: sp for sp in spans_of(receiver, trace)}  # already there: the process flushed before exiting
     assert {"queue wait", "model load", "inference"} <= set(spans), list(spans)
     assert server_span(spans).parent_span_id.hex() == parent
+
+
+def test_full_batches_go_at_once_and_a_partial_one_waits_for_the_delay(mscr_test_function):
+    """OTEL_BSP_MAX_EXPORT_BATCH_SIZE spans are exported as soon as they are queued; fewer wait
+    for OTEL_BSP_SCHEDULE_DELAY (10 minutes here) or the shutdown flush, not for the next full
+    batch to go (which sent a small export after every full one)."""
+    receiver = OTLPReceiver()  # this server's exports only
+    try:
+        s = Server({**mscr_test_function, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4", "OTEL_BSP_SCHEDULE_DELAY": "600000"})
+        for _ in range(10):
+            assert post(s, "/functions/t", b"ok", "text/plain")[0] == 200
+        # 30 spans and more queued: at least 7 full batches, long before the delay.
+        assert wait_until(lambda: receiver.count() >= 28, 20), receiver.batches
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(15) == 0
+        batches = list(receiver.batches)
+        # Every export but the shutdown flush's last is a full batch.
+        assert all(n == 4 for n in batches[:-1]) and 1 <= batches[-1] <= 4, batches
+    finally:
+        receiver.close()

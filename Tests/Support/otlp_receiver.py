@@ -23,6 +23,7 @@ class OTLPReceiver:
         self.spans = []  # (resource attributes dict, span protobuf)
         self.counted = 0  # spans received when not kept
         self.requests = []  # (path, content type)
+        self.batches = []  # spans per export, in order
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -37,6 +38,8 @@ class OTLPReceiver:
                 request.ParseFromString(body)
                 with receiver.lock:
                     receiver.requests.append((self.path, self.headers.get("Content-Type")))
+                    receiver.batches.append(sum(len(ss.spans) for rs in request.resource_spans
+                                                for ss in rs.scope_spans))
                     if not keep_spans:
                         receiver.counted += sum(len(ss.spans) for rs in request.resource_spans
                                                 for ss in rs.scope_spans)

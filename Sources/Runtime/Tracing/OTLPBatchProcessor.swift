@@ -6,8 +6,10 @@ import Synchronization
 
 /// The batch span processor (OpenTelemetry's `BatchSpanProcessor`) as a `Service`: ended
 /// sampled spans wait in a bounded queue (`OTEL_BSP_MAX_QUEUE_SIZE`; a span that finds it full
-/// is dropped and counted), and a dedicated thread exports them every `OTEL_BSP_SCHEDULE_DELAY`
-/// or as soon as `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` are waiting, in batches of at most that size.
+/// is dropped and counted), and a dedicated thread exports each batch as soon as it holds
+/// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` spans, and a batch not yet full once it has waited
+/// `OTEL_BSP_SCHEDULE_DELAY` (or on a flush), as the specification's processor does. (Sending the
+/// partial batch at every wake-up made five times as many, smaller, exports under load.)
 ///
 /// A span is encoded as it is queued, appended to the bytes of its batch: no allocation per
 /// span once the batch buffers have grown (the export thread hands emptied buffers back).
@@ -33,6 +35,8 @@ package final class OTLPBatchProcessor: Service, Sendable {
         var dropped = 0
         /// Set when shutting down: export what is left before this instant, then stop.
         var stopBy: ContinuousClock.Instant?
+        /// Set by ``flush()``: export the batch not yet full too.
+        var flush = false
     }
 
     private let queue = Mutex(Queue())
@@ -93,6 +97,12 @@ package final class OTLPBatchProcessor: Service, Sendable {
         if batchReady { wake() }
     }
 
+    /// Exports everything queued now, the batch not yet full included (without waiting for it).
+    func flush() {
+        queue.withLock { $0.flush = true }
+        wake()
+    }
+
     /// Wakes the export thread now.
     func wake() {
         wakeup.lock()
@@ -107,7 +117,7 @@ package final class OTLPBatchProcessor: Service, Sendable {
     package func takeQueuedRequests() -> [[UInt8]] {
         var requests: [[UInt8]] = []
         while true {
-            var batch = takeBatch().0
+            var batch = takeBatch(partial: true).0
             if batch.count == 0 { return requests }
             var body: [UInt8] = []
             exporter.encoder.encode(spanFields: batch.bytes, into: &body)
@@ -151,28 +161,36 @@ package final class OTLPBatchProcessor: Service, Sendable {
     /// The export thread: waits for the schedule or a wake-up, exports all that is queued, and
     /// returns after the final flush.
     private func exportLoop() {
-        let delaySeconds =
-            Double(scheduleDelay.components.seconds) + Double(scheduleDelay.components.attoseconds) / 1e18
         // The request body, reused from export to export.
         var body: [UInt8] = []
+        // When the batch not yet full was last sent (or found empty).
+        var lastPartial = ContinuousClock.now
         while true {
-            if wakeup.lock(whenValue: 1, timeoutSeconds: max(delaySeconds, 0.001)) {
+            let left = scheduleDelay - (ContinuousClock.now - lastPartial)
+            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+            if wakeup.lock(whenValue: 1, timeoutSeconds: max(seconds, 0.001)) {
                 wakeup.unlock(withValue: 0)
             }
-            let stopBy = queue.withLock { $0.stopBy }
-            exportQueued(stopBy: stopBy, body: &body)
+            let (stopBy, flush) = queue.withLock { q in
+                defer { q.flush = false }
+                return (q.stopBy, q.flush)
+            }
+            let partial = stopBy != nil || flush || ContinuousClock.now - lastPartial >= scheduleDelay
+            exportQueued(stopBy: stopBy, partial: partial, body: &body)
+            if partial { lastPartial = .now }
             if stopBy != nil { return }
         }
     }
 
-    /// The oldest batch, taken off the queue (empty when nothing is queued).
-    private func takeBatch() -> (Batch, dropped: Int) {
+    /// The oldest full batch, or with `partial` the batch not yet full when there is none,
+    /// taken off the queue (empty when there is nothing to take).
+    private func takeBatch(partial: Bool) -> (Batch, dropped: Int) {
         queue.withLock { q in
             defer { q.dropped = 0 }
             let batch: Batch
             if !q.full.isEmpty {
                 batch = q.full.removeFirst()
-            } else if q.current.count > 0 {
+            } else if partial, q.current.count > 0 {
                 batch = q.current
                 q.current = Batch()
             } else {
@@ -183,9 +201,9 @@ package final class OTLPBatchProcessor: Service, Sendable {
         }
     }
 
-    private func exportQueued(stopBy: ContinuousClock.Instant?, body: inout [UInt8]) {
+    private func exportQueued(stopBy: ContinuousClock.Instant?, partial: Bool, body: inout [UInt8]) {
         while true {
-            let (taken, dropped) = takeBatch()
+            let (taken, dropped) = takeBatch(partial: partial)
             var batch = taken
             if dropped > 0 {
                 logger.warning(

@@ -50,7 +50,7 @@ package struct OTLPTracer: Tracer {
     }
 
     /// Asks the processor to export what is queued (without waiting for it).
-    package func forceFlush() { processor.wake() }
+    package func forceFlush() { processor.flush() }
 
     package func extract<Carrier, Extract>(
         _ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract
