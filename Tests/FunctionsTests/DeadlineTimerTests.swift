@@ -1,3 +1,4 @@
+import Inference
 import Synchronization
 import Testing
 
@@ -15,7 +16,7 @@ import Testing
 
     @Test("due timers fire in deadline order, cancelled ones never, against a naive model over random operations")
     func matchesNaiveModel() {
-        var rng = SplitMix(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for round in 0..<20 {
             var heap = DeadlineHeap()
             let fired = Fired()
@@ -116,17 +117,4 @@ final class Probe: Sendable {
     let counter: Counter
     init(_ counter: Counter) { self.counter = counter }
     deinit { counter.value.add(1, ordering: .relaxed) }
-}
-
-/// A seeded generator (SplitMix64), so a failure repeats.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import Testing
 
 @testable import Functions
@@ -168,7 +169,7 @@ struct StockCSVReferenceTests {
 
     @Test("random bodies parse to the same rows, or fail on the same line and column")
     func randomBodies() {
-        var rng = SplitMix(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         let pieces = [
             "792.36", "1", "0.5", "969100", "1e3", "-4", "0", "nan", "inf", "0x1p3", "+2.5", ".5", "5.",
             "12345678901234567.25", "abc", "", " ", "\t", "\"", "\"7\"", " 3 ", "\"\t1.25\t\"", "1,5", "é", "٣",
@@ -232,7 +233,7 @@ struct StockJSONReferenceTests {
 
     @Test("random forecasts write the same bytes")
     func randomForecasts() {
-        var rng = SplitMix(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         func value() -> Double {
             switch rng.next() % 12 {
             case 0: return .nan
