@@ -158,8 +158,9 @@ package final class OTLPBatchProcessor: Service, Sendable {
         try? await pool.shutdownGracefully()
     }
 
-    /// The export thread: waits for the schedule or a wake-up, exports all that is queued, and
-    /// returns after the final flush.
+    /// The export thread: waits for a full batch, the schedule delay or a flush, exports the
+    /// full batches (and the one not yet full when the delay has passed, on a flush and on
+    /// shutdown), and returns after the final flush.
     private func exportLoop() {
         // The request body, reused from export to export.
         var body: [UInt8] = []
