@@ -24,15 +24,18 @@ package enum StockJSON {
         out += ",\"rows\":"
         out += String(f.next.day)
         out += ",\"predictions\":["
+        /// `"name":"value",` when there is a value (a string member more members follow).
+        func optional(_ name: String, _ value: String?) {
+            guard let value else { return }
+            out += name
+            out += string(value)
+            out += ","
+        }
         for (i, d) in f.predictions.enumerated() {
             out += i > 0 ? ",{\"day\":" : "{\"day\":"
             out += String(d.day)
             out += ","
-            if let date = d.date {
-                out += "\"date\":"
-                out += string(date)
-                out += ","
-            }
+            optional("\"date\":", d.date)
             out += "\"predicted\":"
             out += number(d.predicted, 4)
             if let a = d.actual {
@@ -44,11 +47,7 @@ package enum StockJSON {
         out += "],\"next\":{\"day\":"
         out += String(f.next.day)
         out += ","
-        if let after = f.lastDate {
-            out += "\"after\":"
-            out += string(after)
-            out += ","
-        }
+        optional("\"after\":", f.lastDate)
         out += "\"predicted\":"
         out += number(f.next.predicted, 4)
         out += "}"
