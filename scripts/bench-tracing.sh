@@ -10,7 +10,9 @@
 # default .venv/bin/python). Prints one line per run (with the server's CPU time per request,
 # from /proc, the steadier number on a shared machine) and the medians of each mode, on/off as
 # ratios. OTEL_ENDPOINT_OVERRIDE=http://127.0.0.1:9 sends the spans nowhere (no receiver
-# competing for the cores; exports fail and are dropped) to separate in-process cost.
+# competing for the cores), but it measures less than the in-process cost: failed exports are
+# retried with back-off, the queue fills and most spans are dropped before they are encoded.
+# scripts/bench-tracing-pairs.py measures it with every span exported (BENCHMARKS.md).
 # RATE=R sends R requests per second (`mscr load --rate`) instead of as fast as the server
 # answers: both modes then see the same arrivals, so the CPU per request compares the work of
 # a request, not how a busier closed loop wakes the clients' and the server's threads (on 2

@@ -16,7 +16,8 @@
 #
 # Env: MSCR_BINARY (default .build/release/mscr; it needs symbols), PYTHON (default
 # .venv/bin/python), KEEP_STACKS (copy the decoded stacks of the traced run there),
-# OTEL_ENDPOINT_OVERRIDE (as in bench-tracing.sh: http://127.0.0.1:9 sends the spans nowhere).
+# OTEL_ENDPOINT_OVERRIDE (as in bench-tracing.sh: http://127.0.0.1:9 sends the spans nowhere, and
+# then most are dropped unencoded: the profile misses the encoding and the export).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tracing-server.sh
