@@ -35,12 +35,19 @@ package final class DeadlineTimer: @unchecked Sendable {
 
     /// A timer on `timers`.
     init(after timeout: Duration, on timers: DeadlineTimers, _ fire: @escaping @Sendable () -> Void) {
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000
-        deadline = timers.now() &+ UInt64(clamping: nanoseconds)
+        deadline = timers.now() &+ Self.nanoseconds(timeout)
         handler = fire
         self.timers = timers
         timers.schedule(self)
+    }
+
+    /// `timeout` in nanoseconds: 0 when negative, at most 2^33 s (272 years) so that no
+    /// timeout a caller can send (`grpc-timeout` allows 99999999 hours) overflows.
+    static func nanoseconds(_ timeout: Duration) -> UInt64 {
+        let (seconds, attoseconds) = timeout.components
+        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
+        if seconds >= 1 << 33 { return UInt64(1 << 33) * 1_000_000_000 }
+        return UInt64(seconds) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 
     /// A timer on no thread, for a ``DeadlineHeap`` driven by hand (tests).

@@ -88,6 +88,19 @@ import Testing
         #expect(heap.nextDeadline() == live.first?.deadline)
     }
 
+    @Test("timeouts become nanoseconds without overflow: negative is now, huge is capped")
+    func timeoutNanoseconds() {
+        #expect(DeadlineTimer.nanoseconds(.milliseconds(1500)) == 1_500_000_000)
+        #expect(DeadlineTimer.nanoseconds(.nanoseconds(7)) == 7)
+        #expect(DeadlineTimer.nanoseconds(.seconds(-3)) == 0)
+        #expect(DeadlineTimer.nanoseconds(.milliseconds(-500)) == 0)
+        #expect(DeadlineTimer.nanoseconds(.zero) == 0)
+        // grpc-timeout's largest, 99999999 hours, and Duration's largest.
+        let cap = UInt64(1 << 33) * 1_000_000_000
+        #expect(DeadlineTimer.nanoseconds(.seconds(99_999_999 * 3600)) == cap)
+        #expect(DeadlineTimer.nanoseconds(.seconds(Int64.max)) == cap)
+    }
+
     @Test("a timer due before the one the thread sleeps until wakes it")
     func earlierTimerWakesTheThread() async throws {
         let timers = DeadlineTimers()
