@@ -151,17 +151,25 @@ final class GRPCStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         ]
         switch reply {
         case .ok(let message, let extra):
-            for field in extra { headers.add(name: field.name.canonicalName, value: field.value) }
+            for field in extra {
+                // A value new in every response (`Server-Timing`) kept out of the HPACK
+                // dynamic tables: indexing it evicted an entry per response on both sides.
+                headers.add(
+                    name: field.name.canonicalName, value: field.value,
+                    indexing: field.name == HeaderNames.serverTiming ? .nonIndexable : .indexable)
+            }
             context.write(wrapOutboundOut(.headers(.init(headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(GRPCFraming.frame(message))))), promise: nil)
             context.writeAndFlush(
-                wrapOutboundOut(.headers(.init(headers: Self.hpack(GRPCStatus(.ok, "").trailers), endStream: true))),
-                promise: nil)
+                wrapOutboundOut(.headers(.init(headers: Self.okTrailers, endStream: true))), promise: nil)
         case .failure(let status):
             for field in status.trailers { headers.add(name: field.name.canonicalName, value: field.value) }
             context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: headers, endStream: true))), promise: nil)
         }
     }
+
+    /// The trailers of every successful call, built once.
+    static let okTrailers = hpack(GRPCStatus(.ok, "").trailers)
 
     static func hpack(_ fields: HTTPFields) -> HPACKHeaders {
         var headers = HPACKHeaders()
