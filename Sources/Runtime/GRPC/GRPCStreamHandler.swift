@@ -169,13 +169,11 @@ final class GRPCStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The trailers of every successful call, built once.
-    static let okTrailers = hpack(GRPCStatus(.ok, "").trailers)
-
-    static func hpack(_ fields: HTTPFields) -> HPACKHeaders {
+    static let okTrailers: HPACKHeaders = {
         var headers = HPACKHeaders()
-        for field in fields { headers.add(name: field.name.canonicalName, value: field.value) }
+        for field in GRPCStatus(.ok, "").trailers { headers.add(name: field.name.canonicalName, value: field.value) }
         return headers
-    }
+    }()
 
     func channelInactive(context: ChannelHandlerContext) {
         bodyTimer?.cancel()

@@ -58,14 +58,6 @@ package final class OTLPBatchProcessor: Service, Sendable {
         self.logger = logger
     }
 
-    /// Queues ended spans, encoding each into the current batch; a span that finds the queue
-    /// full is dropped.
-    func enqueue(_ spans: some Collection<FinishedSpan>) {
-        enqueue { emit in
-            for span in spans { emit(span) }
-        }
-    }
-
     /// Queues the spans `spans` passes to its `emit` (a server span and its phases, called by
     /// ``OTLPSpan/end(at:)``) under one lock, encoding each as it is emitted (no copy of the
     /// spans is kept); a span that finds the queue full is dropped.
@@ -104,7 +96,7 @@ package final class OTLPBatchProcessor: Service, Sendable {
     }
 
     /// Wakes the export thread now.
-    func wake() {
+    private func wake() {
         wakeup.lock()
         wakeup.unlock(withValue: 1)
     }
