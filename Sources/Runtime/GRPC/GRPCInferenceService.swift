@@ -24,7 +24,7 @@ struct GRPCInferenceService: Sendable {
 
     /// One call: content type, encoding and `grpc-timeout` first, then the one framed message,
     /// then the method; every error becomes the call's status in the trailers. (Over h2c,
-    /// `GRPCStreamHandler` answers calls without this route; this serves the rest.)
+    /// `GRPCCallsHandler` answers calls without this route; this serves the rest.)
     func handle(_ request: Request, method: String, logger: Logger) async -> Response {
         guard let type = request.headers[.contentType], type.hasPrefix("application/grpc") else {
             return Response(

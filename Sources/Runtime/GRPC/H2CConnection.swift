@@ -6,18 +6,21 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP2
 
 /// An HTTP/2 connection (prior knowledge): gRPC calls to the inference service are answered on
-/// their streams by `GRPCStreamHandler`; every other stream is answered by the router like an
-/// HTTP/1.1 request. Built here rather than with HummingbirdHTTP2's `HTTP2Channel` for the
+/// the connection's frames by `GRPCCallsHandler`; every other stream gets a child channel from
+/// the stream multiplexer and is answered by the router like an HTTP/1.1 request. Built here rather than with HummingbirdHTTP2's `HTTP2Channel` for the
 /// gRPC streams and for one setting: gRPC clients (grpcio, Triton's) send a bandwidth-probe PING
 /// with many calls, and NIO's default limit of 200 control frames per 30 s closed their
 /// connection after about a thousand calls ("Stream removed"). Connection lifetime (idle close,
 /// graceful close with GOAWAY on SIGTERM, then `graceTime` for the streams in flight) is NIO's
 /// `NIOHTTP2ServerConnectionManagementHandler`.
 struct H2CConnection: HTTPChannelHandler {
+    /// A REST request's stream, for Hummingbird's router.
+    typealias RESTStream = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+
     /// The connection and its REST streams (each once its first HEADERS frame has shown it is
     /// not a gRPC call).
     struct Value: ServerChildChannelValue {
-        let restStreams: AsyncStream<GRPCStreamHandler.RESTStream>
+        let restStreams: AsyncStream<RESTStream>
         let channel: any Channel
     }
 
@@ -41,19 +44,26 @@ struct H2CConnection: HTTPChannelHandler {
             let manager = NIOHTTP2ServerConnectionManagementHandler(
                 eventLoop: channel.eventLoop,
                 configuration: .init(maxIdleTime: idleTimeout, maxAge: nil, maxGraceTime: graceTime, keepalive: nil))
-            let (restStreams, continuation) = AsyncStream.makeStream(of: GRPCStreamHandler.RESTStream.self)
+            let (restStreams, continuation) = AsyncStream.makeStream(of: RESTStream.self)
             channel.closeFuture.whenComplete { _ in continuation.finish() }
-            let grpc = self.grpc
-            _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                mode: .server, connectionConfiguration: configuration.connection,
-                streamConfiguration: configuration.stream, streamDelegate: manager.http2StreamDelegate
+            let streams = configuration.stream
+            let multiplexer = HTTP2StreamMultiplexer(
+                mode: .server, channel: channel, targetWindowSize: streams.targetWindowSize,
+                outboundBufferSizeHighWatermark: streams.outboundBufferSizeHighWatermark,
+                outboundBufferSizeLowWatermark: streams.outboundBufferSizeLowWatermark
             ) { stream in
                 stream.eventLoop.makeCompletedFuture {
-                    try stream.pipeline.syncOperations.addHandler(
-                        GRPCStreamHandler(responder: grpc) { continuation.yield($0) })
+                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTPServerCodec())
+                    continuation.yield(try RESTStream(wrappingChannelSynchronously: stream))
                 }
             }
-            try channel.pipeline.syncOperations.addHandler(manager)
+            try channel.pipeline.syncOperations.addHandlers(
+                NIOHTTP2Handler(
+                    mode: .server, connectionConfiguration: configuration.connection,
+                    streamConfiguration: configuration.stream),
+                manager,
+                GRPCCallsHandler(responder: grpc, targetWindowSize: streams.targetWindowSize),
+                multiplexer)
             return Value(restStreams: restStreams, channel: channel)
         }
     }

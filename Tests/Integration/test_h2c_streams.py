@@ -1,0 +1,168 @@
+"""gRPC calls and REST requests as streams of one h2c connection, driven by a real HTTP/2
+implementation (the `h2` package): the server answers gRPC calls on the connection's frames and
+hands every other stream to the router, so the two kinds share a connection, interleave, and are
+each answered in full; a gRPC message larger than the stream's window (64 KiB) arrives because
+the server gives the window back as it reads; a call the client resets is dropped and the
+connection keeps serving."""
+import json
+import socket
+
+import h2.config
+import h2.connection
+import h2.events
+import pytest
+from tritonclient.grpc import service_pb2
+
+from conftest import SHARED, Server
+
+DOG = SHARED / "data/images/dog.jpg"
+INFER = "/inference.GRPCInferenceService/ModelInfer"
+
+
+@pytest.fixture(scope="module")
+def server(demo_repository):
+    s = Server(demo_repository.env)
+    yield s
+    s.stop()
+
+
+class H2C:
+    """One HTTP/2 connection with prior knowledge; sends bodies as the flow-control windows allow."""
+
+    def __init__(self, server):
+        host, port = server.url.removeprefix("http://").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=60)
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.conn.initiate_connection()
+        self.sock.sendall(self.conn.data_to_send())
+        self.pending = {}  # stream id -> body bytes not yet sent
+        self.responses = {}  # stream id -> {"headers", "data", "trailers", "ended", "reset"}
+
+    def request(self, path: str, body: bytes | None, headers: list) -> int:
+        stream = self.conn.get_next_available_stream_id()
+        method = "POST" if body is not None else "GET"
+        self.conn.send_headers(stream, [(":method", method), (":scheme", "http"), (":authority", "mscr"),
+                                        (":path", path)] + headers, end_stream=body is None)
+        self.responses[stream] = {"headers": None, "data": b"", "trailers": None, "ended": False, "reset": False}
+        if body is not None:
+            self.pending[stream] = body
+        self.pump()
+        return stream
+
+    def pump(self):
+        """Sends what the windows allow of every pending body."""
+        for stream, body in list(self.pending.items()):
+            while body:
+                window = min(self.conn.local_flow_control_window(stream), self.conn.max_outbound_frame_size)
+                if window <= 0:
+                    break
+                self.conn.send_data(stream, body[:window])
+                body = body[window:]
+            if body:
+                self.pending[stream] = body
+            else:
+                self.conn.end_stream(stream)
+                del self.pending[stream]
+        self.sock.sendall(self.conn.data_to_send())
+
+    def reset(self, stream: int):
+        self.pending.pop(stream, None)
+        self.conn.reset_stream(stream)
+        self.responses[stream]["reset"] = True
+        self.sock.sendall(self.conn.data_to_send())
+
+    def wait(self, streams: list):
+        """Reads until every stream in `streams` has ended."""
+        while not all(self.responses[s]["ended"] for s in streams):
+            data = self.sock.recv(65536)
+            assert data, "the server closed the connection"
+            for event in self.conn.receive_data(data):
+                r = self.responses.get(getattr(event, "stream_id", None))
+                if isinstance(event, h2.events.ResponseReceived):
+                    r["headers"] = dict(event.headers)
+                elif isinstance(event, h2.events.DataReceived):
+                    r["data"] += event.data
+                    self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif isinstance(event, h2.events.TrailersReceived):
+                    r["trailers"] = dict(event.headers)
+                elif isinstance(event, h2.events.StreamEnded):
+                    r["ended"] = True
+                elif isinstance(event, h2.events.StreamReset):
+                    r["ended"] = r["reset"] = True
+            self.pump()
+
+    def close(self):
+        self.conn.close_connection()
+        self.sock.sendall(self.conn.data_to_send())
+        self.sock.close()
+
+
+def grpc_body(request) -> bytes:
+    message = request.SerializeToString()
+    return b"\0" + len(message).to_bytes(4, "big") + message
+
+
+def detect_request() -> service_pb2.ModelInferRequest:
+    image = DOG.read_bytes()
+    request = service_pb2.ModelInferRequest(model_name="detect")
+    request.inputs.add(name="image", datatype="BYTES", shape=[1])
+    request.raw_input_contents.append(len(image).to_bytes(4, "little") + image)
+    request.outputs.add(name="labels")
+    return request
+
+
+GRPC_HEADERS = [(b"content-type", b"application/grpc"), (b"te", b"trailers")]
+
+
+def grpc_reply(response: dict, message=service_pb2.ModelInferResponse):
+    status = (response["trailers"] or response["headers"])[b"grpc-status"]
+    assert status == b"0", response
+    data = response["data"]
+    assert data[0] == 0 and int.from_bytes(data[1:5], "big") == len(data) - 5
+    return message.FromString(data[5:])
+
+
+def test_grpc_calls_and_rest_requests_share_one_connection(server):
+    """A detect call whose message (≈164 KB) is well over the 64 KiB stream window, a REST GET
+    and a gRPC readiness call, opened together on one connection, then the same REST request
+    again after them: every one is answered, each on its own stream."""
+    assert len(grpc_body(detect_request())) > 2 * 65535
+    c = H2C(server)
+    try:
+        detect = c.request(INFER, grpc_body(detect_request()), GRPC_HEADERS)
+        metadata = c.request("/v2/models/stock", None, [])
+        ready = c.request("/inference.GRPCInferenceService/ServerReady",
+                          grpc_body(service_pb2.ServerReadyRequest()), GRPC_HEADERS)
+        c.wait([detect, metadata, ready])
+        labels = grpc_reply(c.responses[detect]).raw_output_contents[0]
+        assert b"dog" in labels
+        assert grpc_reply(c.responses[ready], service_pb2.ServerReadyResponse).ready
+        assert c.responses[metadata]["headers"][b":status"] == b"200"
+        assert json.loads(c.responses[metadata]["data"])["name"] == "stock"
+        again = c.request("/v2/models/stock", None, [])
+        c.wait([again])
+        assert c.responses[again]["data"] == c.responses[metadata]["data"]
+    finally:
+        c.close()
+
+
+def test_a_call_reset_by_the_client_is_dropped_and_the_connection_keeps_serving(server):
+    """The client resets a detect call half-way through its message: the server drops it (no
+    answer on that stream, no error on the connection) and answers the next calls."""
+    c = H2C(server)
+    try:
+        body = grpc_body(detect_request())
+        stream = c.conn.get_next_available_stream_id()
+        c.conn.send_headers(stream, [(":method", "POST"), (":scheme", "http"), (":authority", "mscr"),
+                                     (":path", INFER)] + GRPC_HEADERS)
+        c.conn.send_data(stream, body[:16384])
+        c.responses[stream] = {"headers": None, "data": b"", "trailers": None, "ended": False, "reset": False}
+        c.sock.sendall(c.conn.data_to_send())
+        c.reset(stream)
+        calls = [c.request(INFER, grpc_body(detect_request()), GRPC_HEADERS) for _ in range(3)]
+        c.wait(calls)
+        for call in calls:
+            assert b"dog" in grpc_reply(c.responses[call]).raw_output_contents[0]
+        assert c.responses[stream]["headers"] is None
+    finally:
+        c.close()
