@@ -160,7 +160,8 @@ package final class FunctionHost<Function: Sendable>: Sendable {
                 throw error
             }
             let inferStart = DispatchTime.now().uptimeNanoseconds
-            let admitted = FunctionCall(timing: timing, deadline: deadline, version: loaded.report.version)
+            let admitted = FunctionCall(
+                timing: timing, deadline: deadline, version: loaded.report.version, trace: trace)
             let inferPhase = FunctionSpans.start(
                 "inference", trace: trace, tracer: tracer, config: slot.config, version: loaded.report.version,
                 cold: timing.coldMs != nil)

@@ -13,9 +13,10 @@ import Glibc
 package struct CloudLogHandler: LogHandler {
     package var metadata: Logger.Metadata = [:]
     /// The ids of the request's span, logged as the `trace` and `span` fields (a `metadata` entry
-    /// of the same key wins). Set by ``RequestTracing`` on each traced request: one field, not
-    /// two metadata entries (no dictionary copy per request), rendered only when a line is
-    /// logged.
+    /// of the same key wins). Unset, a line logged while a traced request is served takes them
+    /// from the request's `ServiceContext` (``RequestTracing/currentSpanIDs()``); a function's
+    /// logger, used on a pool thread outside that context, has them set
+    /// (``RequestTracing/functionLogger(_:function:trace:)``). Rendered only when a line is logged.
     var spanIDs: RequestTracing.SpanIDs?
     package var logLevel: Logger.Level
     let label: String
@@ -35,13 +36,13 @@ package struct CloudLogHandler: LogHandler {
     }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] ?? spanIDs?[key] }
+        get { metadata[key] ?? (spanIDs ?? RequestTracing.currentSpanIDs())?[key] }
         set { metadata[key] = newValue }
     }
 
     package func log(event: LogEvent) {
         var fields = self.metadata
-        if let spanIDs {
+        if let spanIDs = spanIDs ?? RequestTracing.currentSpanIDs() {
             fields["trace"] = fields["trace"] ?? spanIDs["trace"]
             fields["span"] = fields["span"] ?? spanIDs["span"]
         }

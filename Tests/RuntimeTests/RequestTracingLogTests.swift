@@ -1,4 +1,5 @@
 import Common
+import Functions
 import Logging
 import Runtime
 import Testing
@@ -53,6 +54,55 @@ import Tracing
         #expect(explicit["logging.googleapis.com/trace"]?.stringValue == "projects/proj/traces/\(trace)")
         #expect(explicit["logging.googleapis.com/spanId"]?.stringValue == "set")
         #expect(outside["logging.googleapis.com/trace"] == nil && outside["logging.googleapis.com/spanId"] == nil)
+    }
+
+    @Test(
+        "a function's logger, used outside the request's context (a pool thread), names the span; the request's own logger there does not"
+    )
+    func functionLoggerOutsideTheContext() async throws {
+        let sink = LogSink.memory()
+        let logger = Logger(label: "t") { _ in
+            CloudLogHandler(label: "t", level: .debug, format: .json, project: nil, sink: sink)
+        }
+        let headers = RequestTracing.Headers(traceparent: "00-\(trace)-00f067aa0ba902b7-01")
+        let spanID = try await RequestTracing.withServerSpan(
+            "POST /functions/f", headers: headers, tracer: tracer(), logger: logger
+        ) { span, logger in
+            let trace = ServiceContext.current?[FunctionCallTraceKey.self]
+            let function = RequestTracing.functionLogger(logger, function: "f", trace: trace)
+            // Detached: no task-local values, as on a work-pool thread.
+            await Task.detached {
+                function.info("in the function")
+                logger.info("request logger, outside")
+            }.value
+            return (span as? OTLPSpan)?.spanContext.spanID ?? 0
+        }
+        let hex = String(spanID, radix: 16)
+        let spanHex = String(repeating: "0", count: 16 - hex.count) + hex
+        let logged = try lines(sink)
+        #expect(logged.count == 2)
+        #expect(logged[0]["logging.googleapis.com/trace"]?.stringValue == trace)
+        #expect(logged[0]["logging.googleapis.com/spanId"]?.stringValue == spanHex)
+        #expect(logged[0]["function"]?.stringValue == "f")
+        #expect(logged[1]["logging.googleapis.com/trace"] == nil)
+    }
+
+    @Test("an unsampled request's function logger carries no span ids (its span is not exported)")
+    func unsampledFunctionLogger() async throws {
+        let sink = LogSink.memory()
+        let logger = Logger(label: "t") { _ in
+            CloudLogHandler(label: "t", level: .debug, format: .json, project: nil, sink: sink)
+        }
+        let headers = RequestTracing.Headers(traceparent: "00-\(trace)-00f067aa0ba902b7-00")
+        try await RequestTracing.withServerSpan("GET /x", headers: headers, tracer: tracer(), logger: logger) {
+            _, logger in
+            let function = RequestTracing.functionLogger(
+                logger, function: "f", trace: ServiceContext.current?[FunctionCallTraceKey.self])
+            function.info("in the function")
+        }
+        let logged = try lines(sink)
+        #expect(logged.count == 1)
+        #expect(logged[0]["logging.googleapis.com/spanId"] == nil && logged[0]["function"]?.stringValue == "f")
     }
 
     @Test("another log handler gets the ids as trace and span metadata")

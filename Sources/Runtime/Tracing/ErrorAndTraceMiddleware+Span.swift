@@ -12,9 +12,7 @@ extension ErrorAndTraceMiddleware {
         _ request: Request, path: String, context: Context, tracer: any Tracer,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let headers = RequestTracing.Headers(
-            traceparent: request.headers[HeaderNames.traceparent], tracestate: request.headers[HeaderNames.tracestate],
-            cloudTrace: request.headers[HeaderNames.cloudTrace])
+        let headers = Self.traceHeaders(request.headers)
         let method = request.method.rawValue
         // Routing happens below: the span is named for its route when the response is known.
         return try await RequestTracing.withServerSpan(
@@ -42,6 +40,26 @@ extension ErrorAndTraceMiddleware {
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
         }
+    }
+
+    /// The trace headers of a request in one pass over its fields (three subscripts walked them
+    /// three times, each through a generic lazy sequence). A repeated field's values are joined
+    /// with ", " as the subscript joins them, so a repeated `traceparent` is still refused and
+    /// repeated `tracestate` fields still make one list (W3C Trace Context).
+    static func traceHeaders(_ fields: HTTPFields) -> RequestTracing.Headers {
+        var headers = RequestTracing.Headers(traceparent: nil)
+        func add(_ value: String, to header: inout String?) {
+            header = header.map { $0 + ", " + value } ?? value
+        }
+        for field in fields {
+            switch field.name {
+            case HeaderNames.traceparent: add(field.value, to: &headers.traceparent)
+            case HeaderNames.tracestate: add(field.value, to: &headers.tracestate)
+            case HeaderNames.cloudTrace: add(field.value, to: &headers.cloudTrace)
+            default: continue
+            }
+        }
+        return headers
     }
 
     /// The first value of a field, for the one the server itself set once (`Server-Timing`):

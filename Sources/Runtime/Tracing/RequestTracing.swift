@@ -30,8 +30,10 @@ package enum RequestTracing {
 
     /// Runs `operation` inside a server span of `tracer` named `name` whose parent is the
     /// caller's span.
-    /// `operation` gets the span and `logger` with the span's trace and span ids, so the log
-    /// lines of the request name the span that produced them.
+    /// `operation` gets the span and a logger whose lines name the span that produced them:
+    /// `logger` itself when it is a ``CloudLogHandler``'s (which finds the span in the
+    /// request's `ServiceContext` when a line is logged: no logger copy per request), else
+    /// `logger` with `trace` and `span` metadata.
     package static func withServerSpan<T>(
         _ name: String, headers: Headers, attributes: SpanAttributes = [:], tracer: any Tracer, logger: Logger,
         _ operation: (any Span, Logger) async throws -> T
@@ -59,13 +61,9 @@ package enum RequestTracing {
         var logger = logger
         if span.isRecording {
             if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
-            if let own = (span as? OTLPSpan)?.spanContext {
-                // Rendered as hex only when a line is logged.
-                let ids = SpanIDs(traceHigh: own.traceIDHigh, traceLow: own.traceIDLow, span: own.spanID)
-                if var handler = logger.handler as? CloudLogHandler {
-                    handler.spanIDs = ids
-                    logger.handler = handler
-                } else {
+            if let own = span as? OTLPSpan {
+                if !(logger.handler is CloudLogHandler) {
+                    let ids = SpanIDs(own)
                     logger[metadataKey: "trace"] = ids["trace"]
                     logger[metadataKey: "span"] = ids["span"]
                 }
@@ -127,11 +125,49 @@ package enum RequestTracing {
         }
     }
 
+    /// The ids of the server span of the request the current task serves (its
+    /// ``FunctionCallTrace`` in `ServiceContext.current`), if the request is traced and sampled.
+    static func currentSpanIDs() -> SpanIDs? {
+        (ServiceContext.current?[FunctionCallTraceKey.self] as? OTLPSpan).flatMap(SpanIDs.init(recording:))
+    }
+
+    /// `logger` with the function's name (`function` metadata) and, when the call is traced,
+    /// its server span's ids, in one copy of the handler: the function runs on a pool thread,
+    /// outside the request's `ServiceContext`, so its log lines carry the ids themselves.
+    package static func functionLogger(_ logger: Logger, function: String, trace: (any FunctionCallTrace)?) -> Logger {
+        var logger = logger
+        let ids = (trace as? OTLPSpan).flatMap(SpanIDs.init(recording:))
+        if var handler = logger.handler as? CloudLogHandler {
+            handler.metadata["function"] = .string(function)
+            if let ids { handler.spanIDs = ids }
+            logger.handler = handler
+        } else {
+            logger[metadataKey: "function"] = .string(function)
+            if let ids {
+                logger[metadataKey: "trace"] = ids["trace"]
+                logger[metadataKey: "span"] = ids["span"]
+            }
+        }
+        return logger
+    }
+
     /// The trace and span ids of a request's server span, for its log lines.
     struct SpanIDs: Sendable {
         let traceHigh: UInt64
         let traceLow: UInt64
         let span: UInt64
+
+        init(_ span: OTLPSpan) {
+            let own = span.spanContext
+            (traceHigh, traceLow, self.span) = (own.traceIDHigh, own.traceIDLow, own.spanID)
+        }
+
+        /// The span's ids, if it is sampled (an unsampled span is not exported: its ids would
+        /// name nothing).
+        init?(recording span: OTLPSpan) {
+            guard span.isRecording else { return nil }
+            self.init(span)
+        }
 
         /// The `trace` or `span` metadata value, printed as lower-case hex; nil for other keys.
         subscript(key: String) -> Logger.MetadataValue? {

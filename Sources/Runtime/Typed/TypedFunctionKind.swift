@@ -117,8 +117,8 @@ struct TypedLoadedFunction<Function: InferenceFunction>: HostedFunction {
 
     /// The context of one call (whichever transport it came by).
     func context(logger: Logger?, call: FunctionCall, traceID: String?) -> FunctionContext {
-        var logger = logger ?? Logger(label: "mscr.function")
-        logger[metadataKey: "function"] = .string(config.name)
+        let logger = RequestTracing.functionLogger(
+            logger ?? Logger(label: "mscr.function"), function: config.name, trace: call.trace)
         let coldLoad = call.timing.load
         let cold = call.timing.coldMs.map { wait in
             FunctionContext.ColdStart(
