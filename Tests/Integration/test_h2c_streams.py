@@ -1,16 +1,19 @@
 """gRPC calls and REST requests as streams of one h2c connection, driven by a real HTTP/2
 implementation (the `h2` package): the server answers gRPC calls on the connection's frames and
 hands every other stream to the router, so the two kinds share a connection, interleave, and are
-each answered in full; a gRPC message larger than the stream's window (64 KiB) arrives because
-the server gives the window back as it reads; a call the client resets is dropped and the
-connection keeps serving."""
+each answered in full; a gRPC message larger than the stream's window (1 MiB, announced in the
+server's SETTINGS) arrives because the server gives the window back as it reads; a call the
+client resets is dropped and the connection keeps serving."""
+import io
 import json
+import random
 import socket
 
 import h2.config
 import h2.connection
 import h2.events
 import pytest
+from PIL import Image
 from tritonclient.grpc import service_pb2
 
 from conftest import SHARED, Server
@@ -35,6 +38,7 @@ class H2C:
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
         self.conn.initiate_connection()
         self.sock.sendall(self.conn.data_to_send())
+        self.settings_received = False
         self.pending = {}  # stream id -> body bytes not yet sent
         self.responses = {}  # stream id -> {"headers", "data", "trailers", "ended", "reset"}
 
@@ -89,6 +93,8 @@ class H2C:
                     r["ended"] = True
                 elif isinstance(event, h2.events.StreamReset):
                     r["ended"] = r["reset"] = True
+                elif isinstance(event, h2.events.RemoteSettingsChanged):
+                    self.settings_received = True
             self.pump()
 
     def close(self):
@@ -102,8 +108,17 @@ def grpc_body(request) -> bytes:
     return b"\0" + len(message).to_bytes(4, "big") + message
 
 
-def detect_request() -> service_pb2.ModelInferRequest:
-    image = DOG.read_bytes()
+def noisy_png(side: int) -> bytes:
+    """A PNG of random pixels (it does not compress): about 3 × side² bytes."""
+    rng = random.Random(7)
+    image = Image.frombytes("RGB", (side, side), bytes(rng.getrandbits(8) for _ in range(3 * side * side)))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def detect_request(image: bytes | None = None) -> service_pb2.ModelInferRequest:
+    image = image or DOG.read_bytes()
     request = service_pb2.ModelInferRequest(model_name="detect")
     request.inputs.add(name="image", datatype="BYTES", shape=[1])
     request.raw_input_contents.append(len(image).to_bytes(4, "little") + image)
@@ -123,19 +138,23 @@ def grpc_reply(response: dict, message=service_pb2.ModelInferResponse):
 
 
 def test_grpc_calls_and_rest_requests_share_one_connection(server):
-    """A detect call whose message (≈164 KB) is well over the 64 KiB stream window, a REST GET
-    and a gRPC readiness call, opened together on one connection, then the same REST request
-    again after them: every one is answered, each on its own stream."""
-    assert len(grpc_body(detect_request())) > 2 * 65535
+    """A detect call of a 164 KB image, one whose message (a noisy PNG of ≈2.2 MB) is twice the
+    1 MiB stream window, a REST GET and a gRPC readiness call, opened together on one connection,
+    then the same REST request again after them: every one is answered, each on its own stream."""
+    big = grpc_body(detect_request(noisy_png(860)))
+    assert len(big) > 2 * 2**20
     c = H2C(server)
     try:
         detect = c.request(INFER, grpc_body(detect_request()), GRPC_HEADERS)
+        large = c.request(INFER, big, GRPC_HEADERS)
         metadata = c.request("/v2/models/stock", None, [])
         ready = c.request("/inference.GRPCInferenceService/ServerReady",
                           grpc_body(service_pb2.ServerReadyRequest()), GRPC_HEADERS)
-        c.wait([detect, metadata, ready])
+        c.wait([detect, large, metadata, ready])
+        assert c.settings_received and c.conn.remote_settings.initial_window_size == 2**20
         labels = grpc_reply(c.responses[detect]).raw_output_contents[0]
         assert b"dog" in labels
+        assert [o.name for o in grpc_reply(c.responses[large]).outputs] == ["labels"]
         assert grpc_reply(c.responses[ready], service_pb2.ServerReadyResponse).ready
         assert c.responses[metadata]["headers"][b":status"] == b"200"
         assert json.loads(c.responses[metadata]["data"])["name"] == "stock"

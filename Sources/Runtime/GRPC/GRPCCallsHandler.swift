@@ -35,7 +35,9 @@ final class GRPCCallsHandler: ChannelInboundHandler {
             case done
         }
         var state: State
-        var body = ByteBuffer()
+        /// The request body so far, reserved for the whole message once its length prefix has
+        /// arrived (no regrowth, no copy into an array at the end).
+        var body: [UInt8] = []
         var bodyTimer: Scheduled<Void>?
         var task: Task<Void, Never>?
         /// Flow-controlled bytes received and not yet given back to the client's stream window.
@@ -86,14 +88,21 @@ final class GRPCCallsHandler: ChannelInboundHandler {
         case .data(let frame):
             if !frame.endStream { giveBack(frame.data.readableBytes + (frame.paddingBytes ?? 0), stream, id, context) }
             guard case .receiving(let call, var received, var tooLarge) = stream.state,
-                case .byteBuffer(var bytes) = frame.data
+                case .byteBuffer(let bytes) = frame.data
             else { return }
             received += bytes.readableBytes
             if received > responder.bodyLimit {
                 tooLarge = true
-                stream.body = ByteBuffer()
+                stream.body = []
             } else {
-                stream.body.writeBuffer(&bytes)
+                let hadPrefix = stream.body.count >= 5
+                bytes.withUnsafeReadableBytes { stream.body.append(contentsOf: $0) }
+                if !hadPrefix, stream.body.count >= 5 {
+                    // The message's length (the prefix's bytes 1–4), capped at the limit: the
+                    // body's size when it is whole.
+                    let length = stream.body[1..<5].reduce(0) { $0 << 8 | Int($1) }
+                    stream.body.reserveCapacity(min(5 + length, responder.bodyLimit))
+                }
             }
             stream.state = .receiving(call, received: received, tooLarge: tooLarge)
             if frame.endStream || received > responder.discardLimit { requestEnded(stream, id: id, context: context) }
@@ -179,8 +188,8 @@ final class GRPCCallsHandler: ChannelInboundHandler {
         }
         stream.state = .running
         let responder = self.responder
-        let bytes = Array(stream.body.readableBytesView)
-        stream.body = ByteBuffer()
+        let bytes = stream.body
+        stream.body = []
         let eventLoop = context.eventLoop
         let bound = NIOLoopBound((self, context, stream), eventLoop: eventLoop)
         stream.task = Task {

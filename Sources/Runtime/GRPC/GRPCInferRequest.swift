@@ -100,7 +100,7 @@ enum GRPCInferRequest {
                     .invalidInput, "input '\(name)' has both typed contents and an entry in raw_input_contents")
             }
             data = try V2TensorCoding.decodeBinary(
-                ArraySlice(raw), datatype: datatype, count: count, name: name, shape: shape)
+                bytes: [UInt8](raw), datatype: datatype, count: count, name: name, shape: shape)
         } else {
             data = try contents(input.contents, datatype: datatype, name: name)
         }

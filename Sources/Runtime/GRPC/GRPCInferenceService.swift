@@ -136,7 +136,7 @@ struct GRPCInferenceService: Sendable {
     /// A request message; bytes that are not one are an invalid argument.
     static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, _ bytes: ArraySlice<UInt8>) throws -> M {
         do {
-            return try M(serializedBytes: Array(bytes))
+            return try M(serializedBytes: bytes)
         } catch {
             throw FunctionError(.invalidInput, "the request is not a valid \(M.protoMessageName) (\(error))")
         }

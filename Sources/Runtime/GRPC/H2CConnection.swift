@@ -28,6 +28,13 @@ struct H2CConnection: HTTPChannelHandler {
     /// connection is closed as a flood: far above any client's probing, far below a flood.
     static let controlFramesPerSecond = 2000
 
+    /// The inbound flow-control window of each stream (announced in SETTINGS) and the one the
+    /// connection is kept at: a request body up to this size (a detect image) is sent at once.
+    /// With HTTP/2's default of 64 KiB a 164 KB image waited for two WINDOW_UPDATE round trips,
+    /// each a wake-up on both sides. A gRPC message is capped by the largest function's body
+    /// limit whatever the window; a REST stream's body is read by its handler as it arrives.
+    static let windowSize = 1 << 20
+
     let responder: HTTPChannelHandler.Responder
     let grpc: GRPCStreamResponder
     /// A connection with no open stream for this long is closed (with GOAWAY).
@@ -41,6 +48,9 @@ struct H2CConnection: HTTPChannelHandler {
             var configuration = NIOHTTP2Handler.Configuration()
             configuration.connection.controlFrameRateLimit.maximumCount = Self.controlFramesPerSecond
             configuration.connection.controlFrameRateLimit.windowLength = .seconds(1)
+            configuration.connection.initialSettings =
+                nioDefaultSettings + [HTTP2Setting(parameter: .initialWindowSize, value: Self.windowSize)]
+            configuration.stream.targetWindowSize = Self.windowSize
             let manager = NIOHTTP2ServerConnectionManagementHandler(
                 eventLoop: channel.eventLoop,
                 configuration: .init(maxIdleTime: idleTimeout, maxAge: nil, maxGraceTime: graceTime, keepalive: nil))

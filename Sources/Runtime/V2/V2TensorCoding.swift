@@ -104,7 +104,14 @@ enum V2TensorCoding {
     static func decodeBinary(
         _ chunk: ArraySlice<UInt8>, datatype: TensorDataType, count: Int, name: String, shape: [Int]
     ) throws -> TensorData {
-        let bytes = Array(chunk)
+        try decodeBinary(bytes: Array(chunk), datatype: datatype, count: count, name: name, shape: shape)
+    }
+
+    /// ``decodeBinary(_:datatype:count:name:shape:)`` of a chunk already in its own array (a
+    /// gRPC raw input: no second copy).
+    static func decodeBinary(
+        bytes: [UInt8], datatype: TensorDataType, count: Int, name: String, shape: [Int]
+    ) throws -> TensorData {
         if let size = datatype.elementSize {
             let (expected, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow, expected == bytes.count else {
