@@ -85,6 +85,31 @@ import Tracing
         #expect(spans[2].status.code == .error && spans[2].events.map(\.name) == ["exception"])
     }
 
+    @Test("a server span takes mscr.cold from its call's phases, unless the transport set it")
+    func coldFromPhases() throws {
+        let (tracer, processor) = testTracer(queue: 16)
+        func rootCold(inference cold: Bool?, set: Bool?) throws -> Bool? {
+            let server = tracer.startSpan("POST /functions/{name}", context: .topLevel, ofKind: .server)
+            if let set { server.record(RequestAttributes(cold: set)) }
+            let trace = try #require(server.context[FunctionCallTraceKey.self])
+            let now = DefaultTracerClock.now.nanosecondsSinceEpoch
+            trace.record(
+                FunctionCallPhase(
+                    name: "queue wait", startNanoseconds: now, endNanoseconds: now + 1, function: "f", model: "m"))
+            trace.record(
+                FunctionCallPhase(
+                    name: "inference", startNanoseconds: now + 1, endNanoseconds: now + 2, function: "f", model: "m",
+                    cold: cold))
+            server.end()
+            let root = try #require(exported(processor).first { $0.kind == .server })
+            return root.attributes.first { $0.key == "mscr.cold" }.map(\.value.boolValue)
+        }
+        #expect(try rootCold(inference: true, set: nil) == true)
+        #expect(try rootCold(inference: false, set: nil) == false)
+        #expect(try rootCold(inference: nil, set: nil) == nil)
+        #expect(try rootCold(inference: true, set: false) == false)
+    }
+
     @Test(
         "spans started in a server span's context (one entry, the trace) name the innermost span as parent, past a caller's span and across nested server spans"
     )

@@ -1,3 +1,5 @@
+import HTTPTypes
+import Inference
 import Runtime
 import Testing
 
@@ -56,14 +58,41 @@ import Testing
         #expect(RequestTracing.functionName(path: "/functionsx/stock") == nil)
     }
 
-    @Test("the infer metric of Server-Timing is found as String.contains finds it")
-    func inferMetric() {
-        var rng = SystemRandomNumberGenerator()
-        let pieces = ["infer;", "infer", ";", "cold;dur=1", ", ", "queue;dur=0.1", "inf", "er;", "é", "i"]
-        for _ in 0..<2000 {
-            let value = (0..<Int.random(in: 0...5, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+    @Test("the function name read on the bytes equals a Character-wise reading of the path")
+    func functionNameReference() {
+        func reference(_ path: String) -> String? {
+            for prefix in ["/functions/", "/v2/models/"] where path.hasPrefix(prefix) {
+                let name = path.dropFirst(prefix.count).drop { $0 == "/" }.prefix { $0 != "/" }
+                if !name.isEmpty { return String(name) }
+            }
+            return nil
+        }
+        var rng = SeededGenerator(seed: 20)
+        let pieces = ["/functions/", "/v2/models/", "/", "stock", "détect", "x", "/infer", "functions", "v2"]
+        for _ in 0..<3000 {
+            let path = (0..<Int.random(in: 0...5, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
                 .joined()
-            #expect(RequestTracing.hasInferMetric(value) == value.contains("infer;"), "\(value)")
+            #expect(RequestTracing.functionName(path: path) == reference(path), "\(path)")
+        }
+    }
+
+    @Test("the trace headers read in one pass equal the fields' subscripts, repeated fields joined")
+    func traceHeadersReference() {
+        let names = ["traceparent", "tracestate", "X-Cloud-Trace-Context", "content-type", "TraceParent"]
+        let values = ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "a=1", "b=2", "x/1;o=1", ""]
+        var rng = SeededGenerator(seed: 21)
+        for _ in 0..<2000 {
+            var fields = HTTPFields()
+            for _ in 0..<Int.random(in: 0...6, using: &rng) {
+                fields.append(
+                    HTTPField(
+                        name: HTTPField.Name(names.randomElement(using: &rng)!)!,
+                        value: values.randomElement(using: &rng)!))
+            }
+            let headers = RequestTracing.Headers(fields)
+            #expect(headers.traceparent == fields[HTTPField.Name("traceparent")!])
+            #expect(headers.tracestate == fields[HTTPField.Name("tracestate")!])
+            #expect(headers.cloudTrace == fields[HTTPField.Name("x-cloud-trace-context")!])
         }
     }
 }

@@ -196,3 +196,6 @@ extension MSCRServer {
         }
     }
 }
+
+/// A request's message is decoded straight from its slice of the body (no copy into an array).
+extension ArraySlice: @retroactive SwiftProtobufContiguousBytes where Element == UInt8 {}

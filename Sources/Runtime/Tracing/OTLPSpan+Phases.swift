@@ -67,6 +67,13 @@ extension OTLPSpan {
         private var more: [(FunctionCallPhase, UInt64)] = []
 
         var isEmpty: Bool { first == nil }
+
+        /// Whether the call waited for a model load: the first phase that knows (`inference`).
+        var cold: Bool? {
+            if let cold = first?.0.cold { return cold }
+            if let cold = second?.0.cold { return cold }
+            return more.lazy.compactMap(\.0.cold).first
+        }
         var count: Int { (first == nil ? 0 : 1) + (second == nil ? 0 : 1) + more.count }
 
         mutating func append(_ phase: consuming FunctionCallPhase, number: UInt64) {

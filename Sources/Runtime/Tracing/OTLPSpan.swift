@@ -166,6 +166,9 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         }
         guard ended else { return }
         span.endNanoseconds = max(end, span.startNanoseconds)
+        // A request's `mscr.cold` is its function call's (the phase knows it; the transports
+        // need not read it back from the response).
+        if span.known.cold == nil, let cold = phases.cold { span.known.cold = cold }
         processor.enqueue { emit in
             emit(span)
             phases.forEach { phase, number in emit(finished(phase, number: number)) }

@@ -1,4 +1,5 @@
 import Functions
+import HTTPTypes
 import Logging
 import Tracing
 
@@ -19,6 +20,25 @@ package enum RequestTracing {
             self.traceparent = traceparent
             self.tracestate = tracestate
             self.cloudTrace = cloudTrace
+        }
+
+        /// The trace headers of a request's fields, in one pass over them (three subscripts
+        /// walked them three times, each through a generic lazy sequence). A repeated field's
+        /// values are joined with ", " as the subscript joins them, so a repeated `traceparent`
+        /// is still refused and repeated `tracestate` fields still make one list (W3C Trace
+        /// Context).
+        package init(_ fields: HTTPFields) {
+            func add(_ value: String, to header: inout String?) {
+                header = header.map { $0 + ", " + value } ?? value
+            }
+            for field in fields {
+                switch field.name {
+                case HeaderNames.traceparent: add(field.value, to: &traceparent)
+                case HeaderNames.tracestate: add(field.value, to: &tracestate)
+                case HeaderNames.cloudTrace: add(field.value, to: &cloudTrace)
+                default: continue
+                }
+            }
         }
 
         /// The `traceparent` to continue: the header, else the Cloud Trace header translated.
@@ -99,29 +119,20 @@ package enum RequestTracing {
     /// The function a request path names (`/functions/NAME…`, `/v2/models/NAME…`), for the
     /// server span's `mscr.function` attribute.
     package static func functionName(path: String) -> String? {
-        // On the UTF-8 bytes: this runs for every traced request.
-        let utf8 = path.utf8
-        func name(after prefix: StaticString) -> String? {
-            guard prefix.withUTF8Buffer({ utf8.starts(with: $0) }) else { return nil }
-            var rest = utf8.dropFirst(prefix.utf8CodeUnitCount)
-            while rest.first == UInt8(ascii: "/") { rest = rest.dropFirst() }
-            let name = rest.prefix { $0 != UInt8(ascii: "/") }
-            return name.isEmpty ? nil : String(Substring(name))
-        }
-        return name(after: "/functions/") ?? name(after: "/v2/models/")
-    }
-
-    /// Whether a `Server-Timing` value has the `infer` metric (a function call answered it).
-    package static func hasInferMetric(_ timing: String) -> Bool {
-        let needle: StaticString = "infer;"
-        let n = needle.utf8CodeUnitCount
-        var timing = timing
-        return timing.withUTF8 { utf8 in
-            guard utf8.count >= n else { return false }
-            for start in 0...(utf8.count - n) where utf8[start] == needle.utf8Start[0] {
-                if (1..<n).allSatisfy({ utf8[start + $0] == needle.utf8Start[$0] }) { return true }
+        // On the UTF-8 bytes, through one pointer: this runs for every traced request.
+        var path = path
+        return path.withUTF8 { bytes in
+            func name(after prefix: StaticString) -> String? {
+                let n = prefix.utf8CodeUnitCount
+                guard bytes.count > n, (0..<n).allSatisfy({ bytes[$0] == prefix.utf8Start[$0] }) else { return nil }
+                var start = n
+                while start < bytes.count, bytes[start] == UInt8(ascii: "/") { start += 1 }
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "/") { end += 1 }
+                return end > start
+                    ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) : nil
             }
-            return false
+            return name(after: "/functions/") ?? name(after: "/v2/models/")
         }
     }
 
