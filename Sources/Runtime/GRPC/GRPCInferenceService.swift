@@ -136,7 +136,7 @@ struct GRPCInferenceService: Sendable {
     /// A request message; bytes that are not one are an invalid argument.
     static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, _ bytes: ArraySlice<UInt8>) throws -> M {
         do {
-            return try M(serializedBytes: bytes)
+            return try M(serializedBytes: MessageBytes(bytes))
         } catch {
             throw FunctionError(.invalidInput, "the request is not a valid \(M.protoMessageName) (\(error))")
         }
@@ -197,5 +197,19 @@ extension MSCRServer {
     }
 }
 
-/// A request's message is decoded straight from its slice of the body (no copy into an array).
-extension ArraySlice: @retroactive SwiftProtobufContiguousBytes where Element == UInt8 {}
+/// A request's message as swift-protobuf reads it: straight from its slice of the body (no
+/// copy into an array).
+struct MessageBytes: SwiftProtobufContiguousBytes {
+    var slice: ArraySlice<UInt8>
+
+    init(_ slice: ArraySlice<UInt8>) { self.slice = slice }
+    init(repeating: UInt8, count: Int) { slice = ArraySlice(repeating: repeating, count: count) }
+    init<S: Sequence>(_ sequence: S) where S.Element == UInt8 { slice = ArraySlice(sequence) }
+    var count: Int { slice.count }
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try slice.withUnsafeBytes(body)
+    }
+    mutating func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try slice.withUnsafeMutableBytes(body)
+    }
+}
