@@ -39,6 +39,7 @@ class H2C:
         self.conn.initiate_connection()
         self.sock.sendall(self.conn.data_to_send())
         self.settings_received = False
+        self.reset_codes = {}  # stream id -> error code of the server's RST_STREAM
         self.pending = {}  # stream id -> body bytes not yet sent
         self.responses = {}  # stream id -> {"headers", "data", "trailers", "ended", "reset"}
 
@@ -91,11 +92,24 @@ class H2C:
                     r["trailers"] = dict(event.headers)
                 elif isinstance(event, h2.events.StreamEnded):
                     r["ended"] = True
+                    if event.stream_id in self.pending:  # answered early: the rest is not wanted
+                        del self.pending[event.stream_id]
                 elif isinstance(event, h2.events.StreamReset):
                     r["ended"] = r["reset"] = True
+                    self.reset_codes[event.stream_id] = event.error_code
                 elif isinstance(event, h2.events.RemoteSettingsChanged):
                     self.settings_received = True
             self.pump()
+
+    def wait_reset(self, stream: int):
+        """Reads until the server has reset `stream`."""
+        while stream not in self.reset_codes:
+            data = self.sock.recv(65536)
+            assert data, "the server closed the connection"
+            for event in self.conn.receive_data(data):
+                if isinstance(event, h2.events.StreamReset):
+                    self.reset_codes[event.stream_id] = event.error_code
+            self.sock.sendall(self.conn.data_to_send())
 
     def close(self):
         self.conn.close_connection()
@@ -185,3 +199,31 @@ def test_a_call_reset_by_the_client_is_dropped_and_the_connection_keeps_serving(
         assert c.responses[stream]["headers"] is None
     finally:
         c.close()
+
+
+def test_a_call_whose_body_stalls_is_answered_at_the_body_timeout_then_reset(demo_repository):
+    """The client sends a call's headers and half its message, then nothing: at
+    MSCR_BODY_TIMEOUT the server answers DEADLINE_EXCEEDED and resets the stream with NO_ERROR
+    (so the stalled stream does not stay open), and the connection keeps serving."""
+    s = Server({**demo_repository.env, "MSCR_BODY_TIMEOUT": "2"})
+    c = H2C(s)
+    try:
+        body = grpc_body(detect_request())
+        stream = c.conn.get_next_available_stream_id()
+        c.conn.send_headers(stream, [(":method", "POST"), (":scheme", "http"), (":authority", "mscr"),
+                                     (":path", INFER)] + GRPC_HEADERS)
+        c.conn.send_data(stream, body[:16384])
+        c.responses[stream] = {"headers": None, "data": b"", "trailers": None, "ended": False, "reset": False}
+        c.sock.sendall(c.conn.data_to_send())
+        c.wait([stream])
+        stalled = c.responses[stream]
+        c.wait_reset(stream)
+        assert stalled["headers"][b"grpc-status"] == b"4", stalled  # DEADLINE_EXCEEDED, trailers-only
+        assert b"MSCR_BODY_TIMEOUT" in stalled["headers"][b"grpc-message"]
+        assert c.reset_codes[stream] == 0, "the stalled stream is reset with NO_ERROR"
+        call = c.request(INFER, grpc_body(detect_request()), GRPC_HEADERS)
+        c.wait([call])
+        assert b"dog" in grpc_reply(c.responses[call]).raw_output_contents[0]
+    finally:
+        c.close()
+        s.stop()

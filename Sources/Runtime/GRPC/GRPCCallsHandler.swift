@@ -42,6 +42,8 @@ final class GRPCCallsHandler: ChannelInboundHandler {
         var task: Task<Void, Never>?
         /// Flow-controlled bytes received and not yet given back to the client's stream window.
         var unacknowledged = 0
+        /// Whether the client has ended its side (END_STREAM seen).
+        var inputEnded = false
 
         init(_ call: GRPCCall) { state = .receiving(call, received: 0, tooLarge: false) }
 
@@ -86,6 +88,7 @@ final class GRPCCallsHandler: ChannelInboundHandler {
     ) {
         switch payload {
         case .data(let frame):
+            if frame.endStream { stream.inputEnded = true }
             if !frame.endStream { giveBack(frame.data.readableBytes + (frame.paddingBytes ?? 0), stream, id, context) }
             guard case .receiving(let call, var received, var tooLarge) = stream.state,
                 case .byteBuffer(let bytes) = frame.data
@@ -107,7 +110,9 @@ final class GRPCCallsHandler: ChannelInboundHandler {
             stream.state = .receiving(call, received: received, tooLarge: tooLarge)
             if frame.endStream || received > responder.discardLimit { requestEnded(stream, id: id, context: context) }
         case .headers(let trailers):
-            if trailers.endStream { requestEnded(stream, id: id, context: context) }
+            guard trailers.endStream else { return }
+            stream.inputEnded = true
+            requestEnded(stream, id: id, context: context)
         default:
             break
         }
@@ -149,11 +154,12 @@ final class GRPCCallsHandler: ChannelInboundHandler {
 
     private func start(_ stream: Stream, id: HTTP2StreamID, endStream: Bool, context: ChannelHandlerContext) {
         guard case .receiving(var call, _, _) = stream.state else { return }
+        stream.inputEnded = endStream
         do {
             call.deadline = try GRPCInferenceService.deadline(encoding: call.encoding, timeout: call.timeout)
         } catch {
             stream.state = .done
-            return write(.failure(error), on: id, context: context)
+            return write(.failure(error), on: stream, id: id, context: context)
         }
         stream.state = .receiving(call, received: 0, tooLarge: false)
         if endStream { return requestEnded(stream, id: id, context: context) }
@@ -168,7 +174,7 @@ final class GRPCCallsHandler: ChannelInboundHandler {
                         FunctionError(
                             .requestTimeout,
                             "the request body did not arrive within \(timeout.components.seconds) s (MSCR_BODY_TIMEOUT)"
-                        ))), on: id, context: context)
+                        ))), on: stream, id: id, context: context)
         }
     }
 
@@ -184,7 +190,7 @@ final class GRPCCallsHandler: ChannelInboundHandler {
                     GRPCStatus(
                         .resourceExhausted,
                         "the request message of \(received - 5) bytes exceeds the limit of \(limit) bytes")),
-                on: id, context: context)
+                on: stream, id: id, context: context)
         }
         stream.state = .running
         let responder = self.responder
@@ -199,14 +205,17 @@ final class GRPCCallsHandler: ChannelInboundHandler {
                 guard case .running = stream.state else { return }
                 stream.state = .done
                 stream.task = nil
-                handler.write(reply, on: id, context: context)
+                handler.write(reply, on: stream, id: id, context: context)
             }
         }
     }
 
     /// The response: headers, the message, the trailers (or the trailers alone for a failure),
-    /// in one flush.
-    private func write(_ reply: GRPCReply, on id: HTTP2StreamID, context: ChannelHandlerContext) {
+    /// in one flush. A response before the client has sent all of its request (a refused or
+    /// late body, a bad `grpc-timeout`) is followed by RST_STREAM with NO_ERROR, which tells the
+    /// client to stop sending (RFC 9113, 8.1) and closes the stream: a stalled client does not
+    /// keep it, nor its connection, open.
+    private func write(_ reply: GRPCReply, on stream: Stream, id: HTTP2StreamID, context: ChannelHandlerContext) {
         var headers: HPACKHeaders = [
             ":status": "200", "content-type": "application/grpc", "grpc-accept-encoding": "identity",
         ]
@@ -225,16 +234,20 @@ final class GRPCCallsHandler: ChannelInboundHandler {
                 wrapOutboundOut(
                     HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(GRPCFraming.frame(message)))))),
                 promise: nil)
-            context.writeAndFlush(
+            context.write(
                 wrapOutboundOut(
                     HTTP2Frame(streamID: id, payload: .headers(.init(headers: Self.okTrailers, endStream: true)))),
                 promise: nil)
         case .failure(let status):
             for field in status.trailers { headers.add(name: field.name.canonicalName, value: field.value) }
-            context.writeAndFlush(
+            context.write(
                 wrapOutboundOut(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: true)))),
                 promise: nil)
         }
+        if !stream.inputEnded {
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .rstStream(.noError))), promise: nil)
+        }
+        context.flush()
     }
 
     /// The trailers of every successful call, built once.
