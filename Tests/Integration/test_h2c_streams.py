@@ -12,7 +12,6 @@ import socket
 import h2.config
 import h2.connection
 import h2.events
-import pytest
 from PIL import Image
 from tritonclient.grpc import service_pb2
 
@@ -20,13 +19,6 @@ from conftest import SHARED, Server
 
 DOG = SHARED / "data/images/dog.jpg"
 INFER = "/inference.GRPCInferenceService/ModelInfer"
-
-
-@pytest.fixture(scope="module")
-def server(demo_repository):
-    s = Server(demo_repository.env)
-    yield s
-    s.stop()
 
 
 class H2C:
@@ -43,14 +35,18 @@ class H2C:
         self.pending = {}  # stream id -> body bytes not yet sent
         self.responses = {}  # stream id -> {"headers", "data", "trailers", "ended", "reset"}
 
-    def request(self, path: str, body: bytes | None, headers: list) -> int:
+    def request(self, path: str, body: bytes | None, headers: list, whole: bool = True) -> int:
+        """Opens a stream (GET without a body) and sends its body as the windows allow; with
+        `whole=False`, only the body given, the stream left open."""
         stream = self.conn.get_next_available_stream_id()
         method = "POST" if body is not None else "GET"
         self.conn.send_headers(stream, [(":method", method), (":scheme", "http"), (":authority", "mscr"),
                                         (":path", path)] + headers, end_stream=body is None)
         self.responses[stream] = {"headers": None, "data": b"", "trailers": None, "ended": False, "reset": False}
-        if body is not None:
+        if body is not None and whole:
             self.pending[stream] = body
+        elif body:
+            self.conn.send_data(stream, body)
         self.pump()
         return stream
 
@@ -184,13 +180,7 @@ def test_a_call_reset_by_the_client_is_dropped_and_the_connection_keeps_serving(
     answer on that stream, no error on the connection) and answers the next calls."""
     c = H2C(server)
     try:
-        body = grpc_body(detect_request())
-        stream = c.conn.get_next_available_stream_id()
-        c.conn.send_headers(stream, [(":method", "POST"), (":scheme", "http"), (":authority", "mscr"),
-                                     (":path", INFER)] + GRPC_HEADERS)
-        c.conn.send_data(stream, body[:16384])
-        c.responses[stream] = {"headers": None, "data": b"", "trailers": None, "ended": False, "reset": False}
-        c.sock.sendall(c.conn.data_to_send())
+        stream = c.request(INFER, grpc_body(detect_request())[:16384], GRPC_HEADERS, whole=False)
         c.reset(stream)
         calls = [c.request(INFER, grpc_body(detect_request()), GRPC_HEADERS) for _ in range(3)]
         c.wait(calls)
@@ -208,13 +198,7 @@ def test_a_call_whose_body_stalls_is_answered_at_the_body_timeout_then_reset(dem
     s = Server({**demo_repository.env, "MSCR_BODY_TIMEOUT": "2"})
     c = H2C(s)
     try:
-        body = grpc_body(detect_request())
-        stream = c.conn.get_next_available_stream_id()
-        c.conn.send_headers(stream, [(":method", "POST"), (":scheme", "http"), (":authority", "mscr"),
-                                     (":path", INFER)] + GRPC_HEADERS)
-        c.conn.send_data(stream, body[:16384])
-        c.responses[stream] = {"headers": None, "data": b"", "trailers": None, "ended": False, "reset": False}
-        c.sock.sendall(c.conn.data_to_send())
+        stream = c.request(INFER, grpc_body(detect_request())[:16384], GRPC_HEADERS, whole=False)
         c.wait([stream])
         stalled = c.responses[stream]
         c.wait_reset(stream)
