@@ -22,20 +22,22 @@ struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await respond(request, path: path, context: context, next: next)
     }
 
-    /// The request's response, every error mapped to one. `spanLogged`: a recording server span
-    /// has already given the logger its trace and span ids.
+    /// The request's response, every error mapped to one. `spanLogged`: the request has a
+    /// recording server span, whose ids its log lines carry; otherwise they carry the caller's
+    /// trace, when it sent one.
     func respond(
         _ request: Request, path: String, context: Context, spanLogged: Bool = false,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        if !spanLogged, context.logger[metadataKey: "trace"] == nil,
-            let trace = TraceContext.parse(
-                cloudTrace: request.headers[HeaderNames.cloudTrace],
-                traceparent: request.headers[HeaderNames.traceparent])
-        {
-            context.logger[metadataKey: "trace"] = .string(trace.traceID)
-            if let span = trace.spanID { context.logger[metadataKey: "span"] = .string(span) }
+        if !spanLogged {
+            let headers = RequestTracing.Headers(request.headers)
+            if let trace = TraceContext.parse(cloudTrace: headers.cloudTrace, traceparent: headers.traceparent),
+                context.logger[metadataKey: "trace"] == nil
+            {
+                context.logger[metadataKey: "trace"] = .string(trace.traceID)
+                if let span = trace.spanID { context.logger[metadataKey: "span"] = .string(span) }
+            }
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let response: Response

@@ -88,8 +88,11 @@ final class GRPCCallsHandler: ChannelInboundHandler {
     ) {
         switch payload {
         case .data(let frame):
-            if frame.endStream { stream.inputEnded = true }
-            if !frame.endStream { giveBack(frame.data.readableBytes + (frame.paddingBytes ?? 0), stream, id, context) }
+            if frame.endStream {
+                stream.inputEnded = true
+            } else {
+                giveBack(frame.data.readableBytes + (frame.paddingBytes ?? 0), stream, id, context)
+            }
             guard case .receiving(let call, var received, var tooLarge) = stream.state,
                 case .byteBuffer(let bytes) = frame.data
             else { return }

@@ -4,9 +4,9 @@ import Tracing
 
 /// The REST transport's server span: one per request, named `METHOD route`, with the HTTP
 /// attributes of the OpenTelemetry conventions and `mscr.function` for function calls
-/// (`mscr.cold` comes from the call's phases when the span ends). The attributes are set once, when the response is known, as ``RequestAttributes``
-/// fields (no attribute dictionary); the span wraps the error mapping, so it sees the status
-/// the client gets.
+/// (`mscr.cold` comes from the call's phases when the span ends). The attributes are set once,
+/// when the response is known, as ``RequestAttributes`` fields (no attribute dictionary); the
+/// span wraps the error mapping, so it sees the status the client gets.
 extension ErrorAndTraceMiddleware {
     func traced(
         _ request: Request, path: String, context: Context, tracer: any Tracer,

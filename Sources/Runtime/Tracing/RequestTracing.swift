@@ -148,9 +148,9 @@ package enum RequestTracing {
     package static func functionLogger(_ logger: Logger, function: String, trace: (any FunctionCallTrace)?) -> Logger {
         var logger = logger
         let ids = (trace as? OTLPSpan).flatMap(SpanIDs.init(recording:))
-        if var handler = logger.handler as? CloudLogHandler {
+        if let ids, var handler = logger.handler as? CloudLogHandler {
             handler.metadata["function"] = .string(function)
-            if let ids { handler.spanIDs = ids }
+            handler.spanIDs = ids
             logger.handler = handler
         } else {
             logger[metadataKey: "function"] = .string(function)
