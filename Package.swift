@@ -183,6 +183,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                "Inference",
             ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["ObjectStore", "mscr"]),

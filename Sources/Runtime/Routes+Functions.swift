@@ -24,10 +24,9 @@ extension MSCRServer {
                 var functionRequest = FunctionRequest(
                     body: body, contentType: request.headers[.contentType], query: HTTPBody.query(request))
                 functionRequest.logger = context.logger
+                let trace = RequestTracing.Headers(request.headers)
                 functionRequest.traceID =
-                    TraceContext.parse(
-                        cloudTrace: request.headers[HeaderNames.cloudTrace],
-                        traceparent: request.headers[HeaderNames.traceparent])?.traceID
+                    TraceContext.parse(cloudTrace: trace.cloudTrace, traceparent: trace.traceparent)?.traceID
                 let (result, timing) = try await host.call(name, bodyBytes: body.count) {
                     [functionRequest] function, call in
                     try function.answer(functionRequest, call: call)

@@ -262,25 +262,36 @@ final class GRPCCallsHandler: ChannelInboundHandler {
 }
 
 /// One gRPC call as its HEADERS frame gives it.
-struct GRPCCall: Sendable {
-    var method: String
-    var encoding: String?
-    var timeout: String?
-    var trace: RequestTracing.Headers
+package struct GRPCCall: Sendable {
+    package var method: String
+    package var encoding: String?
+    package var timeout: String?
+    package var trace: RequestTracing.Headers
     var deadline: ContinuousClock.Instant?
 
-    /// nil when the headers are not a gRPC call to the inference service.
-    init?(_ headers: HPACKHeaders) {
-        guard let path = headers.first(name: ":path"), path.hasPrefix(GRPCInferenceService.path + "/"),
-            headers.first(name: ":method") == "POST",
-            headers.first(name: "content-type")?.hasPrefix("application/grpc") == true
+    /// nil when the headers are not a gRPC call to the inference service. One pass over the
+    /// fields (HTTP/2 names are lower-case); the first value of a repeated field counts, except
+    /// for the trace headers, read as every transport reads them (``RequestTracing/Headers``).
+    package init?(_ headers: HPACKHeaders) {
+        var path: String?
+        var verb: String?
+        var contentType: String?
+        var trace = RequestTracing.Headers(traceparent: nil)
+        for (name, value, _) in headers {
+            switch name {
+            case ":path": path = path ?? value
+            case ":method": verb = verb ?? value
+            case "content-type": contentType = contentType ?? value
+            case "grpc-encoding": encoding = encoding ?? value
+            case "grpc-timeout": timeout = timeout ?? value
+            default: trace.take(name: name, value: value)
+            }
+        }
+        guard let path, path.hasPrefix(GRPCInferenceService.path + "/"), verb == "POST",
+            contentType?.hasPrefix("application/grpc") == true
         else { return nil }
         method = String(path.dropFirst(GRPCInferenceService.path.count + 1))
-        encoding = headers.first(name: "grpc-encoding")
-        timeout = headers.first(name: "grpc-timeout")
-        trace = RequestTracing.Headers(
-            traceparent: headers.first(name: "traceparent"), tracestate: headers.first(name: "tracestate"),
-            cloudTrace: headers.first(name: "x-cloud-trace-context"))
+        self.trace = trace
     }
 }
 

@@ -23,22 +23,26 @@ package enum RequestTracing {
         }
 
         /// The trace headers of a request's fields, in one pass over them (three subscripts
-        /// walked them three times, each through a generic lazy sequence). A repeated field's
-        /// values are joined with ", " as the subscript joins them, so a repeated `traceparent`
-        /// is still refused and repeated `tracestate` fields still make one list (W3C Trace
-        /// Context).
+        /// walked them three times, each through a generic lazy sequence).
         package init(_ fields: HTTPFields) {
-            func add(_ value: String, to header: inout String?) {
-                header = header.map { $0 + ", " + value } ?? value
+            for field in fields { take(name: field.name.canonicalName, value: field.value) }
+        }
+
+        /// Takes a field if it is a trace header (`name` lower-case, as HTTP/2 sends it and
+        /// `HTTPField.Name.canonicalName` gives it); whether it was. Every transport reads its
+        /// fields through this. A repeated field's values are joined with ", " as `HTTPFields`'
+        /// subscript joins them, so a repeated `traceparent` is refused and repeated
+        /// `tracestate` fields make one list (W3C Trace Context).
+        @discardableResult
+        package mutating func take(name: String, value: String) -> Bool {
+            func add(to header: inout String?) { header = header.map { $0 + ", " + value } ?? value }
+            switch name {
+            case "traceparent": add(to: &traceparent)
+            case "tracestate": add(to: &tracestate)
+            case "x-cloud-trace-context": add(to: &cloudTrace)
+            default: return false
             }
-            for field in fields {
-                switch field.name {
-                case HeaderNames.traceparent: add(field.value, to: &traceparent)
-                case HeaderNames.tracestate: add(field.value, to: &tracestate)
-                case HeaderNames.cloudTrace: add(field.value, to: &cloudTrace)
-                default: continue
-                }
-            }
+            return true
         }
 
         /// The `traceparent` to continue: the header, else the Cloud Trace header translated.
