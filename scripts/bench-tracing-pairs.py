@@ -10,6 +10,7 @@ each process has a speed of its own (±3 % between processes, whatever the build
 of processes, however long it runs, measures mostly which processes it got.
 
     scripts/bench-tracing-pairs.py [--pairs 40] [--requests 3000] [--endpoint sink|URL] [--baseline MSCR]
+                                   [--traceparent]
 
 Prints each pair and then the mean and median of the per-pair on/off ratios of CPU per request,
 with a 95 % bootstrap interval of the mean (resampling whole server processes), and the same for requests per second. --baseline
@@ -109,9 +110,15 @@ class Server:
         self.proc.wait()
 
 
+# Headers every request carries (--traceparent: a caller's W3C trace, as Cloud Run sends on every request).
+HEADERS = []
+CALLER_TRACEPARENT = "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
 def load(mscr, server, requests):
     out = subprocess.run([mscr, "load", f"http://127.0.0.1:{server.port}", "--function", "stock", "--input", CSV,
-                          "--users", "10", "--requests", str(requests), "--json"],
+                          "--users", "10", "--requests", str(requests), "--json"]
+                         + [arg for header in HEADERS for arg in ("--header", header)],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -238,7 +245,12 @@ def main():
     p.add_argument("--probe", metavar="COMMAND",
                    help="run after every round, its output printed with the round's line (e.g. the vCPU probe, "
                         "scripts/vcpu-probe.c: whether the host placed the two vCPUs apart meanwhile)")
+    p.add_argument("--traceparent", action="store_true",
+                   help="every request carries a caller's sampled traceparent (Cloud Run sends one on every "
+                        "request): the traced server continues it, the untraced one reads it for its log lines")
     args = p.parse_args()
+    if args.traceparent:
+        HEADERS.append(CALLER_TRACEPARENT)
     mscr = os.environ.get("MSCR_BINARY", os.path.join(ROOT, ".build/release/mscr"))
     preload = os.path.abspath(args.mallocs) if args.mallocs else None
     sink = Sink() if args.endpoint == "sink" else None
