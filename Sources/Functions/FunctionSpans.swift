@@ -107,16 +107,32 @@ struct FunctionPhase {
         case recorded(any FunctionCallTrace, FunctionCallPhase)
     }
 
-    let recording: Recording
+    /// The span, or the trace the phase is recorded on; the phase itself is kept apart, so that
+    /// ending moves it out (an enum's payload was copied out).
+    private let target: Target
+    private var phase: FunctionCallPhase?
 
-    init(_ recording: Recording) { self.recording = recording }
+    private enum Target {
+        case none
+        case span(any Span)
+        case trace(any FunctionCallTrace)
+    }
+
+    init(_ recording: consuming Recording) {
+        switch consume recording {
+        case .none: (target, phase) = (.none, nil)
+        case .span(let span): (target, phase) = (.span(span), nil)
+        case .recorded(let trace, let phase): (target, self.phase) = (.trace(trace), phase)
+        }
+    }
 
     /// Ends the phase now.
     consuming func end() {
-        switch recording {
+        switch target {
         case .none: return
         case .span(let span): span.end()
-        case .recorded(let trace, var phase):
+        case .trace(let trace):
+            guard var phase = phase.take() else { return }
             phase.endNanoseconds = DefaultTracerClock.now.nanosecondsSinceEpoch
             trace.record(phase)
         }
@@ -124,13 +140,14 @@ struct FunctionPhase {
 
     /// Ends the phase now, marking it failed with `error`.
     consuming func fail(_ error: any Error) {
-        switch recording {
+        switch target {
         case .none: return
         case .span(let span):
             span.recordError(error)
             span.setStatus(SpanStatus(code: .error))
             span.end()
-        case .recorded(let trace, var phase):
+        case .trace(let trace):
+            guard var phase = phase.take() else { return }
             phase.endNanoseconds = DefaultTracerClock.now.nanosecondsSinceEpoch
             phase.error = error
             trace.record(phase)

@@ -11,7 +11,13 @@ struct ErrorAndTraceMiddleware<Context: RequestContext>: RouterMiddleware {
     let project: String?
     let metrics: RuntimeMetrics
     /// The tracer of the server spans; nil when tracing is off.
-    let tracer: (any Tracer)?
+    let tracer: RequestTracing.ServerTracer?
+
+    init(project: String?, metrics: RuntimeMetrics, tracer: (any Tracer)?) {
+        self.project = project
+        self.metrics = metrics
+        self.tracer = tracer.map(RequestTracing.ServerTracer.init)
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response

@@ -29,15 +29,53 @@ package struct TraceContext: Sendable, Equatable {
         return "00-\(parts.trace)-\(spanHex)-\(parts.sampled ? "01" : "00")"
     }
 
+    /// The trace and span ids of a `traceparent` (`VV-TRACE-SPAN-FF`, then optionally `-…`),
+    /// lower-cased; nil unless the ids are hex (either case) of the right lengths and not zero.
     static func traceparentParts(_ header: String) -> (trace: String, span: String)? {
-        let parts = header.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 4, parts[0].count == 2, parts[1].count == 32, isHex(parts[1]), parts[2].count == 16,
-            isHex(parts[2]), parts[3].count == 2, isHex(parts[3])
-        else { return nil }
-        let trace = parts[1].lowercased()
-        let span = parts[2].lowercased()
-        guard trace != String(repeating: "0", count: 32), span != String(repeating: "0", count: 16) else { return nil }
-        return (trace, span)
+        withTraceparentBytes(header) { bytes in
+            guard isValidTraceparent(bytes) else { return nil }
+            func lowercased(_ range: Range<Int>) -> String {
+                String(unsafeUninitializedCapacity: range.count) { out in
+                    for (i, b) in bytes[range].enumerated() { out[i] = b >= 65 && b <= 70 ? b + 32 : b }
+                    return range.count
+                }
+            }
+            return (lowercased(3..<35), lowercased(36..<52))
+        }
+    }
+
+    /// Whether ``traceparentParts(_:)`` finds the ids (without building them).
+    static func isValidTraceparent(_ header: String) -> Bool {
+        withTraceparentBytes(header) { isValidTraceparent($0) }
+    }
+
+    /// `body` on the header's UTF-8 bytes, read in place (every request carrying a trace reads
+    /// its `traceparent`).
+    private static func withTraceparentBytes<R>(_ header: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = header.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(header.utf8).withUnsafeBufferPointer(body)
+    }
+
+    /// The checks of ``traceparentParts(_:)`` on the bytes: four dash-separated fields of 2,
+    /// 32, 16 and 2 hex digits (more may follow after another dash), the ids not all zeros.
+    private static func isValidTraceparent(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let dash = UInt8(ascii: "-")
+        guard b.count >= 55, b[2] == dash, b[35] == dash, b[52] == dash, b.count == 55 || b[55] == dash else {
+            return false
+        }
+        func hex(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
+        guard hex(b[0]), hex(b[1]) else { return false }
+        var traceZero = true
+        for i in 3..<35 {
+            guard hex(b[i]) else { return false }
+            if b[i] != UInt8(ascii: "0") { traceZero = false }
+        }
+        var spanZero = true
+        for i in 36..<52 {
+            guard hex(b[i]) else { return false }
+            if b[i] != UInt8(ascii: "0") { spanZero = false }
+        }
+        return hex(b[53]) && hex(b[54]) && !traceZero && !spanZero
     }
 
     static func cloudTraceParts(_ header: String) -> (trace: String, span: UInt64?, sampled: Bool)? {

@@ -107,6 +107,23 @@ import Tracing
         #expect(Self.attributes(span) == Self.attributes(inference))
     }
 
+    @Test("a name suffix is exported after the name and a space, and read back so; setting the name replaces both")
+    func nameSuffix() throws {
+        let (tracer, processor) = tracer(queue: 4, batch: 4)
+        let span = tracer.startSpan("POST", context: .topLevel, ofKind: .server)
+        span.record(RequestAttributes(), nameSuffix: "/functions/{name}")
+        #expect(span.operationName == "POST /functions/{name}")
+        span.record(RequestAttributes(), nameSuffix: "again")
+        #expect(span.operationName == "POST /functions/{name} again")
+        span.end()
+        let renamed = tracer.startSpan("GET", context: .topLevel, ofKind: .server)
+        renamed.record(RequestAttributes(), nameSuffix: "/x")
+        renamed.operationName = "whole"
+        renamed.end()
+        let exported = try #require(try spans(processor.takeQueuedRequests()).first)
+        #expect(exported.map(\.name) == ["POST /functions/{name} again", "whole"])
+    }
+
     @Test("setting the attributes replaces the fields too; an ended span takes no more")
     func replaceAndEnd() throws {
         let (tracer, processor) = tracer(queue: 4, batch: 4)
@@ -230,6 +247,12 @@ import Tracing
                         endNanoseconds: UInt64.max - UInt64(i), attributes: [:],
                         known: i == 0 ? RequestAttributes(function: "f") : known, status: status, events: []))
             }
+        }
+        // A name in two parts (a server span's method, then its route) too.
+        for i in spans.indices where i % 3 != 0 {
+            var suffixed = spans[i]
+            suffixed.nameSuffix = i % 3 == 1 ? "/functions/{name}" : ""
+            spans.append(suffixed)
         }
         for span in spans {
             #expect(OTLPEncoder.spanFields([span]) == OTLPEncoder.spanFields([span], fastPath: false), "\(span.name)")

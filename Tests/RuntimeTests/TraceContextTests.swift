@@ -95,4 +95,96 @@ import Testing
             #expect(headers.cloudTrace == fields[HTTPField.Name("x-cloud-trace-context")!])
         }
     }
+    /// The `traceparent` reading as it was written first, on `split`: the reference for the
+    /// byte-wise one. Two rules are new: the version must be hex too (it took any two
+    /// characters; W3C Trace Context has two hex digits), and the header is split on its bytes,
+    /// not its `Character`s (a dash followed by a combining mark was no separator).
+    static func referenceParts(_ header: String) -> (trace: String, span: String)? {
+        func isHex(_ s: Substring.UTF8View.SubSequence) -> Bool {
+            s.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+        }
+        let parts = header.utf8[...].split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].count == 2, isHex(parts[0]), parts[1].count == 32, isHex(parts[1]),
+            parts[2].count == 16, isHex(parts[2]), parts[3].count == 2, isHex(parts[3])
+        else { return nil }
+        let trace = String(decoding: parts[1], as: UTF8.self).lowercased()
+        let span = String(decoding: parts[2], as: UTF8.self).lowercased()
+        guard trace != String(repeating: "0", count: 32), span != String(repeating: "0", count: 16) else { return nil }
+        return (trace, span)
+    }
+
+    /// The tracer's parse as it was written first, on an array of the bytes.
+    static func referenceSpanContext(_ traceparent: String) -> OTLPSpanContext? {
+        let utf8 = Array(traceparent.utf8)
+        func hex(_ digits: ArraySlice<UInt8>) -> UInt64? {
+            var value: UInt64 = 0
+            for c in digits {
+                let d: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+                default: return nil
+                }
+                value = value << 4 | UInt64(d)
+            }
+            return value
+        }
+        guard utf8.count >= 55, utf8[2] == UInt8(ascii: "-"), utf8[35] == UInt8(ascii: "-"),
+            utf8[52] == UInt8(ascii: "-"), utf8.count == 55 || utf8[55] == UInt8(ascii: "-")
+        else { return nil }
+        guard let version = hex(utf8[0..<2]), version != 0xff, version == 0 ? utf8.count == 55 : true,
+            let high = hex(utf8[3..<19]), let low = hex(utf8[19..<35]), let span = hex(utf8[36..<52]),
+            let flags = hex(utf8[53..<55]), high | low != 0, span != 0
+        else { return nil }
+        return OTLPSpanContext(
+            traceIDHigh: high, traceIDLow: low, spanID: span, sampled: flags & 1 == 1, traceState: nil, isRemote: true)
+    }
+
+    @Test("traceparent read on its bytes equals the split-based and array-based readings, for 40000 mutated headers")
+    func traceparentBytes() {
+        var random = SplitMix(state: 3)
+        let hex = Array("0123456789abcdefABCDEF")
+        let noise: [String] = ["0", "a", "F", "-", "z", "é", "\r", "\n", "g", " ", "\r\n", "\u{301}"]
+        func ids(_ n: Int) -> String {
+            String(
+                (0..<n).map { _ in Int.random(in: 0..<8, using: &random) == 0 ? "0" : hex.randomElement(using: &random)!
+                })
+        }
+        var valid = 0
+        for i in 0..<40_000 {
+            let version = ["00", "01", "ff", "0F", "é", "\r\n", "0-"][
+                i % 7 == 0 ? Int.random(in: 0..<7, using: &random) : 0]
+            let trace = i % 50 == 0 ? String(repeating: "0", count: 32) : ids(32)
+            let span = i % 51 == 0 ? String(repeating: "0", count: 16) : ids(16)
+            var header = Array("\(version)-\(trace)-\(span)-\(["01", "00", "0A"][i % 3])\(i % 5 == 0 ? "-extra" : "")")
+            for _ in 0..<Int.random(in: 0..<3, using: &random) where !header.isEmpty {
+                let at = Int.random(in: 0..<header.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: header[at] = Character(noise.randomElement(using: &random)!)
+                case 1: header.insert(Character(noise.randomElement(using: &random)!), at: at)
+                default: header.remove(at: at)
+                }
+            }
+            let text = String(header)
+            let expected = Self.referenceParts(text)
+            let parsed = TraceContext.parse(cloudTrace: nil, traceparent: text)
+            #expect(parsed?.traceID == expected?.trace && parsed?.spanID == expected?.span, "\(text)")
+            let effective = RequestTracing.Headers(traceparent: text).effectiveTraceparent
+            #expect(effective == (expected == nil ? nil : text), "\(text)")
+            #expect(OTLPSpanContext(traceparent: text, traceState: nil) == Self.referenceSpanContext(text), "\(text)")
+            if expected != nil { valid += 1 }
+        }
+        #expect(valid > 10_000, "\(valid) valid headers among the mutations")
+    }
+
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
 }

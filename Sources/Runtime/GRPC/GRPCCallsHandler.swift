@@ -307,8 +307,16 @@ enum GRPCReply: Sendable {
 struct GRPCStreamResponder: Sendable {
     let service: GRPCInferenceService
     let metrics: RuntimeMetrics
-    let tracing: Bool
+    /// The tracer of the server spans; nil when tracing is off.
+    let tracer: RequestTracing.ServerTracer?
     let logger: Logger
+
+    init(service: GRPCInferenceService, metrics: RuntimeMetrics, tracing: Bool, logger: Logger) {
+        self.service = service
+        self.metrics = metrics
+        self.tracer = tracing ? RequestTracing.ServerTracer(service.v2.host.settings.tracer) : nil
+        self.logger = logger
+    }
 
     /// The largest request body kept: one framed message of the largest function limit.
     var bodyLimit: Int { service.maxMessageBytes + 5 }
@@ -321,13 +329,13 @@ struct GRPCStreamResponder: Sendable {
 
     func respond(_ call: GRPCCall, body: [UInt8]) async -> GRPCReply {
         let reply: GRPCReply
-        if tracing {
+        if let tracer {
             // `service/method` (the OpenTelemetry RPC conventions); unknown methods share one name.
             let method = GRPCInferenceService.methods.contains(call.method) ? call.method : "unknown"
             let name = "\(GRPCInferenceService.path.dropFirst())/\(method)"
             reply =
                 (try? await RequestTracing.withServerSpan(
-                    name, headers: call.trace, tracer: service.v2.host.settings.tracer, logger: logger
+                    name, headers: call.trace, tracer: tracer, logger: logger
                 ) { span, logger in
                     let reply = await run(call, body: body, logger: logger)
                     if span.isRecording {

@@ -9,7 +9,7 @@ import Tracing
 /// span wraps the error mapping, so it sees the status the client gets.
 extension ErrorAndTraceMiddleware {
     func traced(
-        _ request: Request, path: String, context: Context, tracer: any Tracer,
+        _ request: Request, path: String, context: Context, tracer: RequestTracing.ServerTracer,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let headers = RequestTracing.Headers(request.headers)
@@ -23,15 +23,15 @@ extension ErrorAndTraceMiddleware {
             guard span.isRecording else {
                 return try await respond(request, path: path, context: context, next: next)
             }
-            var a = RequestAttributes(method: method, path: path)
-            let function = RequestTracing.functionName(path: path)
-            a.function = function
             // `respond` maps every error to a response.
             let response = try await respond(request, path: path, context: context, spanLogged: true, next: next)
             let route = context.endpointPath
-            a.route = route
-            a.status = Int(response.status.code)
-            RequestTracing.record(a, name: "\(method) \(route ?? path)", on: span)
+            // Built whole here and moved into the span (a value held across the await was copied).
+            RequestTracing.record(
+                RequestAttributes(
+                    function: RequestTracing.functionName(path: path), method: method, path: path, route: route,
+                    status: Int(response.status.code)),
+                nameSuffix: route ?? path, on: span)
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
         }

@@ -1,3 +1,4 @@
+import Functions
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
@@ -58,25 +59,37 @@ package final class OTLPBatchProcessor: Service, Sendable {
         self.logger = logger
     }
 
-    /// Queues the spans `spans` passes to its `emit` (a server span and its phases, called by
-    /// ``OTLPSpan/end(at:)``) under one lock, encoding each as it is emitted (no copy of the
-    /// spans is kept); a span that finds the queue full is dropped.
-    func enqueue(_ spans: (_ emit: (FinishedSpan) -> Void) -> Void) {
+    /// Queues an ended span with the phases recorded on it, encoded into the current batch
+    /// (``ProtobufWriter/spanField(_:)``, ``SpanFieldWriter``) under one lock: no copy of a span
+    /// is kept. A span that finds the queue full is dropped, unwritten. (Called by
+    /// ``OTLPSpan/end(at:)`` with its state's fields, read in place.)
+    func enqueue(_ span: FinishedSpan, phases: OTLPSpan.Phases, of owner: OTLPSpan) {
+        enqueue { emit in
+            emit { ProtobufWriter.appendSpanField(span, to: &$0) }
+            phases.forEach { phase, number in emit { owner.appendPhase(phase, number: number, to: &$0) } }
+        }
+    }
+
+    /// Queues a phase that ended after its span (``OTLPSpan/record(_:)``).
+    func enqueue(phase: FunctionCallPhase, number: UInt64, of owner: OTLPSpan) {
+        enqueue { emit in emit { owner.appendPhase(phase, number: number, to: &$0) } }
+    }
+
+    /// Queues the spans `spans` emits under one lock: each `emit` is one span, which its
+    /// `write` appends to the batch's bytes as a `ScopeSpans.spans` field.
+    private func enqueue(_ spans: (_ emit: (_ write: (inout [UInt8]) -> Void) -> Void) -> Void) {
         let batchReady = queue.withLock { q -> Bool in
             var ready = false
-            spans { span in
+            spans { write in
                 guard q.count < maxQueueSize else {
                     q.dropped += 1
                     return
                 }
-                var w = ProtobufWriter()
-                swap(&w.bytes, &q.current.bytes)
-                if w.bytes.capacity == 0 {
-                    w.bytes = q.spare.popLast() ?? []
-                    w.bytes.reserveCapacity(maxExportBatchSize * 320)
+                if q.current.bytes.capacity == 0 {
+                    q.current.bytes = q.spare.popLast() ?? []
+                    q.current.bytes.reserveCapacity(maxExportBatchSize * 320)
                 }
-                w.spanField(span)
-                swap(&w.bytes, &q.current.bytes)
+                write(&q.current.bytes)
                 q.current.count += 1
                 q.count += 1
                 guard q.current.count == maxExportBatchSize else { return }

@@ -150,8 +150,15 @@ struct ProtobufWriter {
     }
 
     /// A `ScopeSpans.spans` field: the span's tag, length and message.
-    mutating func spanField(_ s: FinishedSpan) {
-        if !SpanFieldWriter.append(s, to: &bytes) { message(2) { $0.span(s) } }
+    mutating func spanField(_ s: FinishedSpan) { Self.appendSpanField(s, to: &bytes) }
+
+    /// ``spanField(_:)`` onto `bytes` (a batch's).
+    static func appendSpanField(_ s: FinishedSpan, to bytes: inout [UInt8]) {
+        if SpanFieldWriter.append(s, to: &bytes) { return }
+        var w = ProtobufWriter()
+        swap(&w.bytes, &bytes)
+        w.message(2) { $0.span(s) }
+        swap(&w.bytes, &bytes)
     }
 
     /// ``spanField(_:)`` without ``SpanFieldWriter``'s fast path (tests compare the two).
@@ -172,7 +179,8 @@ struct ProtobufWriter {
             bytes.append(8)
             id(s.parentSpanID)
         }
-        if !s.name.isEmpty { string(5, s.name) }
+        let name = s.exportedName
+        if !name.isEmpty { string(5, name) }
         tag(6, 0)
         varint(Self.kind(s.kind))
         if s.startNanoseconds != 0 { fixed64(7, s.startNanoseconds) }

@@ -17,15 +17,27 @@ extension OTLPSpan {
             return nil
         }
         if let number = late, let phase = pending {
-            processor.enqueue { emit in emit(finished(phase, number: number)) }
+            processor.enqueue(phase: phase, number: number, of: self)
         }
     }
 
-    /// The child span of this span that `phase` is; its span id is derived from this span's
-    /// and the phase's number (SplitMix64: distinct for distinct numbers, never zero).
+    /// Appends the child span `phase` is (``finished(_:number:)``) to a batch's bytes: straight
+    /// from the phase (``SpanFieldWriter/appendPhase(_:spanID:parent:to:)``) unless it failed.
+    func appendPhase(_ phase: FunctionCallPhase, number: UInt64, to bytes: inout [UInt8]) {
+        if SpanFieldWriter.appendPhase(phase, spanID: phaseSpanID(number), parent: spanContext, to: &bytes) { return }
+        ProtobufWriter.appendSpanField(finished(phase, number: number), to: &bytes)
+    }
+
+    /// The span id of this span's phase `number`: derived from this span's id and the number
+    /// (SplitMix64: distinct for distinct numbers, never zero).
+    func phaseSpanID(_ number: UInt64) -> UInt64 {
+        let id = Self.mix(spanContext.spanID &+ number &* 0x9E37_79B9_7F4A_7C15)
+        return id == 0 ? 1 : id
+    }
+
+    /// The child span of this span that `phase` is, its id ``phaseSpanID(_:)``.
     func finished(_ phase: FunctionCallPhase, number: UInt64) -> FinishedSpan {
-        var id = Self.mix(spanContext.spanID &+ number &* 0x9E37_79B9_7F4A_7C15)
-        if id == 0 { id = 1 }
+        let id = phaseSpanID(number)
         var status: SpanStatus?
         var events: [SpanEvent] = []
         if let error = phase.error {
@@ -45,7 +57,7 @@ extension OTLPSpan {
         return FinishedSpan(
             name: phase.name, kind: .internal, context: context, parentSpanID: spanContext.spanID,
             startNanoseconds: phase.startNanoseconds,
-            endNanoseconds: max(phase.endNanoseconds, phase.startNanoseconds), attributes: [:],
+            endNanoseconds: max(phase.endNanoseconds, phase.startNanoseconds), attributes: SpanAttributes(),
             known: RequestAttributes(
                 function: phase.function, model: phase.model, version: phase.version, cold: phase.cold),
             status: status, events: events)
@@ -60,36 +72,45 @@ extension OTLPSpan {
     }
 
     /// The phases an open span holds: two inline (a warm call has `queue wait` and
-    /// `inference`), more in an array.
+    /// `inference`), more in an array. The inline two are stored, not optional, so reading them
+    /// borrows them in place (an optional's payload was copied out to be read).
     struct Phases {
-        private var first: (FunctionCallPhase, UInt64)?
-        private var second: (FunctionCallPhase, UInt64)?
-        private var more: [(FunctionCallPhase, UInt64)] = []
+        /// A phase and its number among the span's phases.
+        struct Numbered {
+            var phase: FunctionCallPhase
+            var number: UInt64
 
-        var isEmpty: Bool { first == nil }
+            static let unused = Numbered(
+                phase: FunctionCallPhase(name: "", startNanoseconds: 0, function: "", model: ""), number: 0)
+        }
+
+        private var first = Numbered.unused
+        private var second = Numbered.unused
+        private var more: [Numbered] = []
+        private(set) var count = 0
+
+        var isEmpty: Bool { count == 0 }
 
         /// Whether the call waited for a model load: the first phase that knows (`inference`).
         var cold: Bool? {
-            if let cold = first?.0.cold { return cold }
-            if let cold = second?.0.cold { return cold }
-            return more.lazy.compactMap(\.0.cold).first
+            if count > 0, let cold = first.phase.cold { return cold }
+            if count > 1, let cold = second.phase.cold { return cold }
+            return more.lazy.compactMap(\.phase.cold).first
         }
-        var count: Int { (first == nil ? 0 : 1) + (second == nil ? 0 : 1) + more.count }
 
         mutating func append(_ phase: consuming FunctionCallPhase, number: UInt64) {
-            if first == nil {
-                first = (phase, number)
-            } else if second == nil {
-                second = (phase, number)
-            } else {
-                more.append((phase, number))
+            switch count {
+            case 0: first = Numbered(phase: phase, number: number)
+            case 1: second = Numbered(phase: phase, number: number)
+            default: more.append(Numbered(phase: phase, number: number))
             }
+            count += 1
         }
 
-        func forEach(_ body: (FunctionCallPhase, UInt64) -> Void) {
-            if let (phase, number) = first { body(phase, number) }
-            if let (phase, number) = second { body(phase, number) }
-            for (phase, number) in more { body(phase, number) }
+        func forEach(_ body: (borrowing FunctionCallPhase, UInt64) -> Void) {
+            if count > 0 { body(first.phase, first.number) }
+            if count > 1 { body(second.phase, second.number) }
+            for numbered in more { body(numbered.phase, numbered.number) }
         }
     }
 }

@@ -3,8 +3,7 @@ import Synchronization
 import Tracing
 
 /// A span of ``OTLPTracer``. A sampled span records its name, attributes, status and events
-/// under a mutex and, when it ends, hands a ``FinishedSpan`` to the batch processor once (which
-/// encodes it). An unsampled span only carries its context (so its children inherit the
+/// under a mutex and, when it ends, is encoded once into the batch processor's current batch. An unsampled span only carries its context (so its children inherit the
 /// decision): every mutation is a no-op and it is never exported.
 ///
 /// The attributes every traced request sets (function, model, version, cold; the HTTP method,
@@ -26,8 +25,7 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
     let state: Mutex<State>
 
     struct State {
-        /// What the span exports, as recorded so far (its end is set when it ends, and then it
-        /// is moved out, not copied).
+        /// What the span exports, as recorded so far (its end is set when it ends).
         var span: FinishedSpan
         var ended = false
         /// Phases of function calls recorded while the span was open, exported with it.
@@ -49,7 +47,8 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
             State(
                 span: FinishedSpan(
                     name: name, kind: kind, context: spanContext, parentSpanID: parentSpanID,
-                    startNanoseconds: startNanoseconds, endNanoseconds: 0, attributes: [:], status: nil, events: [])))
+                    startNanoseconds: startNanoseconds, endNanoseconds: 0, attributes: SpanAttributes(), status: nil,
+                    events: [])))
     }
 
     /// The context the span started in, with this span as the current one. A server span is
@@ -60,8 +59,15 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         var context = parentContext
         if kind == .server {
             // A caller's span extracted into the parent context is this span's parent, not its
-            // children's.
-            if context[OTLPSpanContextKey.self] != nil { context[OTLPSpanContextKey.self] = nil }
+            // children's. It is usually the only entry (a request's context starts empty): then
+            // the context starts afresh rather than removing it.
+            if !context.isEmpty, context[OTLPSpanContextKey.self] != nil {
+                if context.count == 1 {
+                    context = .topLevel
+                } else {
+                    context[OTLPSpanContextKey.self] = nil
+                }
+            }
             context[FunctionCallTraceKey.self] = self
         } else {
             context[OTLPSpanContextKey.self] = spanContext
@@ -70,10 +76,13 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
     }
 
     package var operationName: String {
-        get { state.withLock { $0.span.name } }
+        get { state.withLock { $0.span.exportedName } }
         set {
             guard isRecording else { return }
-            state.withLock { $0.span.name = newValue }
+            state.withLock { s in
+                s.span.name = newValue
+                s.span.nameSuffix = nil
+            }
         }
     }
 
@@ -111,13 +120,19 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
     }
 
     /// Sets the fields of `attributes` that are set (the others keep their values) and, when
-    /// given, the name, under one lock.
-    package func record(_ attributes: RequestAttributes, name: String? = nil) {
+    /// given, appends `nameSuffix` to the name after a space, under one lock (kept apart and
+    /// written after the name when the span is encoded: no string built per request).
+    package func record(_ attributes: consuming RequestAttributes, nameSuffix: String? = nil) {
         guard isRecording else { return }
+        // Moved into the span (no copy).
+        var pending: RequestAttributes? = consume attributes
         state.withLock { s in
             guard !s.ended else { return }
-            s.span.known.merge(attributes)
-            if let name { s.span.name = name }
+            s.span.known.merge(pending.take()!)
+            if let nameSuffix {
+                if let suffix = s.span.nameSuffix { s.span.name += " " + suffix }
+                s.span.nameSuffix = nameSuffix
+            }
         }
     }
 
@@ -151,34 +166,26 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
     package func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         guard isRecording, let processor else { return }
         let end = instant().nanosecondsSinceEpoch
-        // Swapped out of the state (no copy); the name stays readable.
-        var span = FinishedSpan(
-            name: "", kind: kind, context: spanContext, parentSpanID: 0, startNanoseconds: 0, endNanoseconds: 0,
-            attributes: [:], status: nil, events: [])
-        var phases = Phases()
-        let ended = state.withLock { s in
-            if s.ended { return false }
+        state.withLock { s in
+            if s.ended { return }
             s.ended = true
-            swap(&span, &s.span)
-            s.span.name = span.name
-            swap(&phases, &s.phases)
-            return true
-        }
-        guard ended else { return }
-        span.endNanoseconds = max(end, span.startNanoseconds)
-        // A request's `mscr.cold` is its function call's (the phase knows it; the transports
-        // need not read it back from the response).
-        if span.known.cold == nil, let cold = phases.cold { span.known.cold = cold }
-        processor.enqueue { emit in
-            emit(span)
-            phases.forEach { phase, number in emit(finished(phase, number: number)) }
+            s.span.endNanoseconds = max(end, s.span.startNanoseconds)
+            // A request's `mscr.cold` is its function call's (the phase knows it; the transports
+            // need not read it back from the response).
+            if s.span.known.cold == nil, let cold = s.phases.cold { s.span.known.cold = cold }
+            // Encoded where they are, into the batch: no copy of the span or its phases. (A
+            // phase that ends meanwhile waits for the lock, then finds the span ended.)
+            processor.enqueue(s.span, phases: s.phases, of: self)
         }
     }
 }
 
 /// What is exported of an ended span.
 package struct FinishedSpan: Sendable {
+    /// The name, or its first part when ``nameSuffix`` is set (``exportedName``).
     package var name: String
+    /// Exported after ``name`` and a space (a server span's route after its method).
+    package var nameSuffix: String?
     package var kind: SpanKind
     package var context: OTLPSpanContext
     /// 0 for a root span.
@@ -197,6 +204,7 @@ package struct FinishedSpan: Sendable {
         status: SpanStatus?, events: [SpanEvent]
     ) {
         self.name = name
+        self.nameSuffix = nil
         self.kind = kind
         self.context = context
         self.parentSpanID = parentSpanID
@@ -207,4 +215,9 @@ package struct FinishedSpan: Sendable {
         self.status = status
         self.events = events
     }
+}
+
+extension FinishedSpan {
+    /// The span's name as exported: ``name``, and ``nameSuffix`` after a space when set.
+    package var exportedName: String { nameSuffix.map { name + " " + $0 } ?? name }
 }

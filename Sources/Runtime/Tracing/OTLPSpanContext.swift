@@ -36,22 +36,33 @@ package struct OTLPSpanContext: Sendable, Equatable {
 
     /// Parses a version-00 `traceparent` (lower-case hex, non-zero ids); nil when malformed.
     package init?(traceparent: String, traceState: String?) {
-        let utf8 = Array(traceparent.utf8)
+        // On the UTF-8 bytes in place (no array per request).
+        guard
+            let ids =
+                traceparent.utf8.withContiguousStorageIfAvailable(Self.parse)
+                ?? Array(traceparent.utf8).withUnsafeBufferPointer(Self.parse)
+        else { return nil }
+        self.init(
+            traceIDHigh: ids.high, traceIDLow: ids.low, spanID: ids.span, sampled: ids.flags & 1 == 1,
+            traceState: traceState, isRemote: true)
+    }
+
+    private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> (
+        high: UInt64, low: UInt64, span: UInt64, flags: UInt64
+    )? {
         // 2 + 1 + 32 + 1 + 16 + 1 + 2; later versions may append fields after another dash.
         guard utf8.count >= 55, utf8[2] == UInt8(ascii: "-"), utf8[35] == UInt8(ascii: "-"),
             utf8[52] == UInt8(ascii: "-"), utf8.count == 55 || utf8[55] == UInt8(ascii: "-")
         else { return nil }
-        guard let version = Self.parseHex(utf8[0..<2]), version != 0xff, version == 0 ? utf8.count == 55 : true,
-            let high = Self.parseHex(utf8[3..<19]), let low = Self.parseHex(utf8[19..<35]),
-            let span = Self.parseHex(utf8[36..<52]), let flags = Self.parseHex(utf8[53..<55]),
+        guard let version = parseHex(utf8[0..<2]), version != 0xff, version == 0 ? utf8.count == 55 : true,
+            let high = parseHex(utf8[3..<19]), let low = parseHex(utf8[19..<35]),
+            let span = parseHex(utf8[36..<52]), let flags = parseHex(utf8[53..<55]),
             high | low != 0, span != 0
         else { return nil }
-        self.init(
-            traceIDHigh: high, traceIDLow: low, spanID: span, sampled: flags & 1 == 1, traceState: traceState,
-            isRemote: true)
+        return (high, low, span, flags)
     }
 
-    static func parseHex(_ digits: ArraySlice<UInt8>) -> UInt64? {
+    static func parseHex(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64? {
         var value: UInt64 = 0
         for c in digits {
             let d: UInt8

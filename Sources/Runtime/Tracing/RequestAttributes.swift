@@ -47,8 +47,13 @@ package struct RequestAttributes: Sendable, Equatable {
         self.grpcStatus = grpcStatus
     }
 
-    /// Takes the fields `other` sets.
-    mutating func merge(_ other: RequestAttributes) {
+    /// Takes the fields `other` sets (all of `other`, moved, when none is set here yet: a
+    /// server span's attributes are recorded once).
+    mutating func merge(_ other: consuming RequestAttributes) {
+        if self == Self.none {
+            self = other
+            return
+        }
         if let v = other.function { function = v }
         if let v = other.model { model = v }
         if let v = other.version { version = v }

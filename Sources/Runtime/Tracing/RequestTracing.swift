@@ -47,7 +47,7 @@ package enum RequestTracing {
 
         /// The `traceparent` to continue: the header, else the Cloud Trace header translated.
         package var effectiveTraceparent: String? {
-            if let traceparent, TraceContext.traceparentParts(traceparent) != nil { return traceparent }
+            if let traceparent, TraceContext.isValidTraceparent(traceparent) { return traceparent }
             return cloudTrace.flatMap(TraceContext.traceparent(fromCloudTrace:))
         }
     }
@@ -59,16 +59,38 @@ package enum RequestTracing {
     /// request's `ServiceContext` when a line is logged: no logger copy per request), else
     /// `logger` with `trace` and `span` metadata.
     package static func withServerSpan<T>(
-        _ name: String, headers: Headers, attributes: SpanAttributes = [:], tracer: any Tracer, logger: Logger,
-        _ operation: (any Span, Logger) async throws -> T
+        _ name: String, headers: Headers, attributes: SpanAttributes = SpanAttributes(), tracer: any Tracer,
+        logger: Logger, _ operation: (any Span, Logger) async throws -> T
+    ) async throws -> T {
+        try await withServerSpan(
+            name, headers: headers, attributes: attributes, tracer: ServerTracer(tracer), logger: logger, operation)
+    }
+
+    /// ``withServerSpan(_:headers:attributes:tracer:logger:_:)`` with the tracer looked at once,
+    /// when the transport was set up.
+    package static func withServerSpan<T>(
+        _ name: String, headers: Headers, attributes: SpanAttributes = SpanAttributes(), tracer: ServerTracer,
+        logger: Logger, _ operation: (any Span, Logger) async throws -> T
     ) async throws -> T {
         // The runtime's own tracer through specialized calls, not the existential.
-        if let otlp = tracer as? OTLPTracer {
+        if let otlp = tracer.otlp {
             return try await serverSpan(
                 name, headers: headers, attributes: attributes, tracer: otlp, logger: logger, operation)
         }
         return try await serverSpan(
-            name, headers: headers, attributes: attributes, tracer: tracer, logger: logger, operation)
+            name, headers: headers, attributes: attributes, tracer: tracer.tracer, logger: logger, operation)
+    }
+
+    /// A transport's tracer, looked at once: the runtime's ``OTLPTracer`` is then called through
+    /// its concrete type on every request, with no cast.
+    package struct ServerTracer: Sendable {
+        let tracer: any Tracer
+        let otlp: OTLPTracer?
+
+        package init(_ tracer: any Tracer) {
+            self.tracer = tracer
+            self.otlp = tracer as? OTLPTracer
+        }
     }
 
     private static func serverSpan<T, Tr: Tracer>(
@@ -86,7 +108,8 @@ package enum RequestTracing {
         if span.isRecording {
             if !attributes.isEmpty { span.updateAttributes { $0.merge(attributes) } }
             if let own = span as? OTLPSpan {
-                if !(logger.handler is CloudLogHandler) {
+                // The metatypes compared (a cast costs a conformance lookup per request).
+                if type(of: logger.handler) != CloudLogHandler.self {
                     let ids = SpanIDs(own)
                     logger[metadataKey: "trace"] = ids["trace"]
                     logger[metadataKey: "span"] = ids["span"]
@@ -110,11 +133,12 @@ package enum RequestTracing {
         }
     }
 
-    /// Sets `attributes` (and, when given, the name) on `span`: as fields on the OTLP tracer's
-    /// spans, else as a dictionary.
-    package static func record(_ attributes: RequestAttributes, name: String? = nil, on span: any Span) {
-        if let span = span as? OTLPSpan { return span.record(attributes, name: name) }
-        if let name { span.operationName = name }
+    /// Sets `attributes` on `span` and, when given, appends `nameSuffix` to its name after a
+    /// space: as fields on the OTLP tracer's spans, else as a dictionary.
+    package static func record(_ attributes: consuming RequestAttributes, nameSuffix: String? = nil, on span: any Span)
+    {
+        if let span = span as? OTLPSpan { return span.record(consume attributes, nameSuffix: nameSuffix) }
+        if let nameSuffix { span.operationName += " " + nameSuffix }
         var a = SpanAttributes()
         attributes.forEach { a[$0] = $1 }
         span.attributes = a
@@ -152,7 +176,7 @@ package enum RequestTracing {
     package static func functionLogger(_ logger: Logger, function: String, trace: (any FunctionCallTrace)?) -> Logger {
         var logger = logger
         let ids = (trace as? OTLPSpan).flatMap(SpanIDs.init(recording:))
-        if let ids, var handler = logger.handler as? CloudLogHandler {
+        if let ids, type(of: logger.handler) == CloudLogHandler.self, var handler = logger.handler as? CloudLogHandler {
             handler.metadata["function"] = .string(function)
             handler.spanIDs = ids
             logger.handler = handler
