@@ -101,6 +101,20 @@ package final class FunctionHost<Function: Sendable>: Sendable {
         _ name: String, version: Int? = nil, bodyBytes: Int = 0, timeout: Duration? = nil,
         _ body: @escaping @Sendable (Function, FunctionCall) throws -> T
     ) async throws -> (T, CallTiming) {
+        // The call itself is not generic: this module cannot specialize it for the callers'
+        // types, and unspecialized, its continuations, results and locks looked their generic
+        // metadata up at run time, about 15 000 instructions per request. The answer crosses it
+        // as an existential and is cast back once.
+        let (value, timing) = try await callErased(name, version: version, bodyBytes: bodyBytes, timeout: timeout) {
+            function, call -> any Sendable in try body(function, call)
+        }
+        return (value as! T, timing)
+    }
+
+    private func callErased(
+        _ name: String, version: Int?, bodyBytes: Int, timeout: Duration?,
+        _ body: @escaping @Sendable (Function, FunctionCall) throws -> any Sendable
+    ) async throws -> (any Sendable, CallTiming) {
         let slot = try slot(name)
         let limit = slot.config.limits.maxBodyBytes
         guard bodyBytes <= limit else {
@@ -165,7 +179,7 @@ package final class FunctionHost<Function: Sendable>: Sendable {
             let inferPhase = FunctionSpans.start(
                 "inference", trace: trace, tracer: tracer, config: slot.config, version: loaded.report.version,
                 cold: timing.coldMs != nil)
-            let value: T
+            let value: any Sendable
             do {
                 value = try await workPool.run({ try compute.run { try body(loaded.function, admitted) } }) {
                     slot.gate.release()
