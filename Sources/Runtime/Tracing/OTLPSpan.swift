@@ -34,11 +34,17 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
         var phaseCount: UInt64 = 0
     }
 
+    /// Whether `parentContext` holds an ``OTLPSpanContextKey`` entry (the parent, when it does).
+    private let parentIsEntry: Bool
+
+    /// - Parameter parentIsEntry: whether `parentContext` holds an ``OTLPSpanContextKey`` entry;
+    ///   nil: look.
     init(
         name: String, parentContext: ServiceContext, spanContext: OTLPSpanContext, kind: SpanKind,
-        parentSpanID: UInt64, startNanoseconds: UInt64, processor: OTLPBatchProcessor?
+        parentSpanID: UInt64, startNanoseconds: UInt64, processor: OTLPBatchProcessor?, parentIsEntry: Bool? = nil
     ) {
         self.parentContext = parentContext
+        self.parentIsEntry = parentIsEntry ?? (parentContext[OTLPSpanContextKey.self] != nil)
         self.spanContext = spanContext
         self.isRecording = spanContext.sampled && processor != nil
         self.kind = kind
@@ -61,7 +67,7 @@ package final class OTLPSpan: Span, FunctionCallSpan, FunctionCallTrace {
             // A caller's span extracted into the parent context is this span's parent, not its
             // children's. It is usually the only entry (a request's context starts empty): then
             // the context starts afresh rather than removing it.
-            if !context.isEmpty, context[OTLPSpanContextKey.self] != nil {
+            if parentIsEntry {
                 if context.count == 1 {
                     context = .topLevel
                 } else {

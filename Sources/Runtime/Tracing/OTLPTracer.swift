@@ -21,7 +21,7 @@ package struct OTLPTracer: Tracer {
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> OTLPSpan {
         let context = context()
-        let parent = Self.parent(in: context)
+        let (parent, entry) = Self.parentAndEntry(in: context)
         let high: UInt64
         let low: UInt64
         let spanID: UInt64
@@ -36,17 +36,21 @@ package struct OTLPTracer: Tracer {
         return OTLPSpan(
             name: operationName, parentContext: context, spanContext: own, kind: kind,
             parentSpanID: parent?.spanID ?? 0, startNanoseconds: sampled ? instant().nanosecondsSinceEpoch : 0,
-            processor: sampled ? processor : nil)
+            processor: sampled ? processor : nil, parentIsEntry: entry)
     }
 
     /// The span that spans started in `context` are children of: the innermost span of this
     /// tracer or a caller's span extracted from its headers (an ``OTLPSpanContextKey`` entry),
     /// else a server span as the request's ``FunctionCallTrace``. A server span's context drops
     /// the entry, so when both are set the entry is the innermost.
-    static func parent(in context: ServiceContext) -> OTLPSpanContext? {
-        if context.isEmpty { return nil }
-        if let span = context[OTLPSpanContextKey.self] { return span }
-        return (context[FunctionCallTraceKey.self] as? OTLPSpan)?.spanContext
+    static func parent(in context: ServiceContext) -> OTLPSpanContext? { parentAndEntry(in: context).0 }
+
+    /// ``parent(in:)``, and whether it is the context's ``OTLPSpanContextKey`` entry (which a
+    /// server span's own context then drops, without looking it up again).
+    static func parentAndEntry(in context: ServiceContext) -> (OTLPSpanContext?, Bool) {
+        if context.isEmpty { return (nil, false) }
+        if let span = context[OTLPSpanContextKey.self] { return (span, true) }
+        return ((context[FunctionCallTraceKey.self] as? OTLPSpan)?.spanContext, false)
     }
 
     /// Asks the processor to export what is queued (without waiting for it).
