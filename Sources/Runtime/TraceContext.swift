@@ -36,7 +36,8 @@ package struct TraceContext: Sendable, Equatable {
             guard isValidTraceparent(bytes) else { return nil }
             func lowercased(_ range: Range<Int>) -> String {
                 String(unsafeUninitializedCapacity: range.count) { out in
-                    for (i, b) in bytes[range].enumerated() { out[i] = b >= 65 && b <= 70 ? b + 32 : b }
+                    // Hex digits only (checked): setting 0x20 lower-cases A–F and keeps 0–9.
+                    for i in 0..<range.count { out[i] = bytes[range.lowerBound + i] | 0x20 }
                     return range.count
                 }
             }
@@ -63,19 +64,20 @@ package struct TraceContext: Sendable, Equatable {
         guard b.count >= 55, b[2] == dash, b[35] == dash, b[52] == dash, b.count == 55 || b[55] == dash else {
             return false
         }
-        func hex(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
-        guard hex(b[0]), hex(b[1]) else { return false }
-        var traceZero = true
+        // 0–9, or a–f in either case (0x20 set lower-cases a letter), without branches per byte.
+        func hex(_ c: UInt8) -> Bool { c &- 48 < 10 || (c | 0x20) &- 97 < 6 }
+        var allHex = hex(b[0]) && hex(b[1]) && hex(b[53]) && hex(b[54])
+        var trace: UInt8 = 0  // the OR of the id's digits minus "0": zero only when all are "0"
         for i in 3..<35 {
-            guard hex(b[i]) else { return false }
-            if b[i] != UInt8(ascii: "0") { traceZero = false }
+            allHex = allHex && hex(b[i])
+            trace |= b[i] ^ UInt8(ascii: "0")
         }
-        var spanZero = true
+        var span: UInt8 = 0
         for i in 36..<52 {
-            guard hex(b[i]) else { return false }
-            if b[i] != UInt8(ascii: "0") { spanZero = false }
+            allHex = allHex && hex(b[i])
+            span |= b[i] ^ UInt8(ascii: "0")
         }
-        return hex(b[53]) && hex(b[54]) && !traceZero && !spanZero
+        return allHex && trace != 0 && span != 0
     }
 
     static func cloudTraceParts(_ header: String) -> (trace: String, span: UInt64?, sampled: Bool)? {
