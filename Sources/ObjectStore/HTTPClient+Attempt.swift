@@ -180,6 +180,8 @@ struct ExchangeSettings {
     var stallBytesPerSecond: Int?
     var stallTimeout = 15.0
     var freshConnection = false
+    /// libcurl's receive buffer (``TransportConfiguration/receiveBufferBytes``).
+    var receiveBufferBytes = TransportConfiguration.defaultReceiveBufferBytes
 }
 
 extension CurlEasy {
@@ -201,7 +203,7 @@ extension CurlEasy {
         // A hint only: libcurl 7.88 refuses CURLOPT_BUFFERSIZE (CURLE_BAD_FUNCTION_ARGUMENT) on a
         // handle whose previous transfer failed (its receive buffer is still allocated), which
         // would turn a retry after a failed connection into a setopt error.
-        hint(CURLOPT_BUFFERSIZE, 256 * 1024)
+        hint(CURLOPT_BUFFERSIZE, settings.receiveBufferBytes)
         if request.followRedirects {
             try set(CURLOPT_FOLLOWLOCATION, true)
             try set(CURLOPT_MAXREDIRS, 5)
@@ -251,7 +253,8 @@ extension HTTPClient {
             request,
             settings: ExchangeSettings(
                 connectTimeout: config.connectTimeout, timeout: timeout, caFile: config.caFile,
-                stallBytesPerSecond: config.stallBytesPerSecond, stallTimeout: config.stallTimeout),
+                stallBytesPerSecond: config.stallBytesPerSecond, stallTimeout: config.stallTimeout,
+                receiveBufferBytes: config.receiveBufferBytes),
             sink: sink)
     }
 }

@@ -29,6 +29,14 @@ package struct TransportConfiguration: Sendable, Equatable {
     package var backoffCap = 5.0
     /// A PEM bundle of trusted CAs; nil uses libcurl's default.
     package var caFile: String?
+    /// libcurl's receive buffer, allocated for each transfer: large for model weights
+    /// (``defaultReceiveBufferBytes``); a client whose answers are small (the span exporter) keeps
+    /// it under glibc's mmap threshold, else every transfer maps, faults in and unmaps it, and
+    /// the unmapping interrupts the other cores to flush their TLBs.
+    package var receiveBufferBytes = Self.defaultReceiveBufferBytes
+
+    /// 256 KiB: fewer, larger reads of a streamed model.
+    package static let defaultReceiveBufferBytes = 256 * 1024
 
     package init() {}
 

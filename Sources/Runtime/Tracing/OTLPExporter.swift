@@ -30,6 +30,8 @@ package struct OTLPExporter: Sendable {
         t.connectTimeout = min(t.connectTimeout, t.deadline)
         t.stallTimeout = min(t.stallTimeout, t.deadline)
         t.backoffCap = 1
+        // Its answers are empty: libcurl's default 16 KiB, not the 256 KiB for model weights.
+        t.receiveBufferBytes = 16 * 1024
         return t
     }
 
