@@ -3,8 +3,9 @@ import Synchronization
 import Tracing
 
 /// A span of ``OTLPTracer``. A sampled span records its name, attributes, status and events
-/// under a mutex and, when it ends, is encoded once into the batch processor's current batch. An unsampled span only carries its context (so its children inherit the
-/// decision): every mutation is a no-op and it is never exported.
+/// under a mutex and, when it ends, is encoded once into the batch processor's current batch.
+/// An unsampled span only carries its context (so its children inherit the decision): every
+/// mutation is a no-op and it is never exported.
 ///
 /// The attributes every traced request sets (function, model, version, cold; the HTTP method,
 /// path, route and status; the RPC's) are fields of ``RequestAttributes``, set through
