@@ -203,6 +203,15 @@ class Sink:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+def publish_stock_model(mscr, work):
+    """Trains a stock model (5 epochs) and publishes it to file://WORK/models as stock-lstm."""
+    subprocess.run([mscr, "train", "stock", "--data", os.path.join(ROOT, "../shared/data/stock/goog-daily.csv"),
+                    "--order", "newest-first", "--out", f"{work}/stock", "--epochs", "5"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([mscr, "publish", f"{work}/stock", "--repository", f"file://{work}/models", "--model",
+                    "stock-lstm"], check=True, stdout=subprocess.DEVNULL)
+
+
 def interval(ratios, block=1):
     """The mean of `ratios` and a 95 % bootstrap interval of it, resampling blocks of `block`
     consecutive values (the rounds of one set of server processes, which are not independent)."""
@@ -258,11 +267,7 @@ def main():
     builds = [("", mscr)] + ([("baseline ", os.path.abspath(args.baseline))] if args.baseline else [])
     with tempfile.TemporaryDirectory() as work:
         print("bench-tracing-pairs: training and publishing the stock model", file=sys.stderr)
-        subprocess.run([mscr, "train", "stock", "--data", os.path.join(ROOT, "../shared/data/stock/goog-daily.csv"),
-                        "--order", "newest-first", "--out", f"{work}/stock", "--epochs", "5"],
-                       check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([mscr, "publish", f"{work}/stock", "--repository", f"file://{work}/models", "--model",
-                        "stock-lstm"], check=True, stdout=subprocess.DEVNULL)
+        publish_stock_model(mscr, work)
         servers = {}
 
         def start():

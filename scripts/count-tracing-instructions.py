@@ -161,11 +161,7 @@ def main():
     builds = [("", mscr)] + ([("baseline ", os.path.abspath(args.baseline))] if args.baseline else [])
     with tempfile.TemporaryDirectory() as work:
         print("count-tracing-instructions: training and publishing the stock model", file=sys.stderr)
-        subprocess.run([mscr, "train", "stock", "--data", os.path.join(ROOT, "../shared/data/stock/goog-daily.csv"),
-                        "--order", "newest-first", "--out", f"{work}/stock", "--epochs", "5"],
-                       check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([mscr, "publish", f"{work}/stock", "--repository", f"file://{work}/models", "--model",
-                        "stock-lstm"], check=True, stdout=subprocess.DEVNULL)
+        pairs.publish_stock_model(mscr, work)
         for b, (label, binary) in enumerate(builds):
             stripped = os.path.join(work, f"mscr-{b}")
             subprocess.run(["objcopy", "--strip-debug", binary, stripped], check=True)

@@ -5,21 +5,9 @@ import Testing
 /// independent implementation): its integer path must write the same text wherever it answers,
 /// and answer for the values `Server-Timing` carries.
 @Suite struct FixedTests {
-    /// SplitMix64, so a failure can be replayed.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("the integer path writes what printf writes, for 300000 values of every magnitude, ties and specials")
     func matchesPrintf() {
-        var random = Random(state: 7)
+        var random = SystemRandomNumberGeneratorSeeded(seed: 7)
         var values: [Double] = [
             0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.375, 0.0005, 1.0005, 123.4565, 1e-7, 9.0e15, 8.9e15, 1e20,
             .nan, .infinity, -.infinity, .greatestFiniteMagnitude, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
@@ -59,7 +47,7 @@ import Testing
 
     @Test("Server-Timing's values (milliseconds, three decimals) take the integer path")
     func serverTimingValues() {
-        var random = Random(state: 11)
+        var random = SystemRandomNumberGeneratorSeeded(seed: 11)
         var answered = 0
         for _ in 0..<100_000 {
             let ms = Double.random(in: 0..<100_000, using: &random)

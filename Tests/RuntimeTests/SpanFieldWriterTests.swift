@@ -9,18 +9,9 @@ import Tracing
 /// (``OTLPSpan/finished(_:number:)``) written by ``ProtobufWriter/span(_:)``, which
 /// `OTLPEncoderTests` checks against swift-protobuf.
 @Suite struct SpanFieldWriterTests {
-    /// A deterministic generator (SplitMix64), so a failure can be replayed.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            return OTLPSpan.mix(state)
-        }
-    }
-
     @Test("a phase written straight from its value has the bytes of its child span, for 3000 random phases")
     func phaseBytes() throws {
-        var random = Random(state: 20)
+        var random = V2SplitMix(state: 20)
         let (_, processor) = testTracer(queue: 4)
         let texts = ["", "inference", "queue wait", "fünf-ü", String(repeating: "m", count: 130), "k=v,a=b"]
         for i in 0..<3000 {
