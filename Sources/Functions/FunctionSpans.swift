@@ -32,17 +32,17 @@ package enum FunctionSpans {
         version: Int? = nil, cold: Bool? = nil
     ) -> FunctionPhase {
         if let trace {
-            guard trace.isRecording else { return FunctionPhase(.none) }
+            guard trace.isRecording else { return .none }
             let phase = FunctionCallPhase(
                 name: name, startNanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch, function: config.name,
                 model: config.model, version: version, cold: cold)
-            return FunctionPhase(.recorded(trace, phase))
+            return .recorded(phase, on: trace)
         }
         let span = tracer.startSpan(name)
-        guard span.isRecording else { return FunctionPhase(.span(span)) }
+        guard span.isRecording else { return .span(span) }
         if let call = span as? any FunctionCallSpan {
             call.recordFunction(config.name, model: config.model, version: version, cold: cold)
-            return FunctionPhase(.span(span))
+            return .span(span)
         }
         // Built here and set once (`updateAttributes` reads the span's attributes, copies and
         // writes them back).
@@ -52,7 +52,7 @@ package enum FunctionSpans {
         if let version { a[versionKey] = version }
         if let cold { a[coldKey] = cold }
         span.attributes = a
-        return FunctionPhase(.span(span))
+        return .span(span)
     }
 
     /// Records the load a cold request waited for, after the fact: `model load` from
@@ -101,14 +101,8 @@ package protocol FunctionCallSpan: Span {
 /// a span of the tracer, a value for the request's ``FunctionCallTrace``, or nothing (an
 /// unsampled trace).
 struct FunctionPhase {
-    enum Recording {
-        case none
-        case span(any Span)
-        case recorded(any FunctionCallTrace, FunctionCallPhase)
-    }
-
-    /// The span, or the trace the phase is recorded on; the phase itself is kept apart, so that
-    /// ending moves it out (an enum's payload was copied out).
+    /// The span, or the trace the phase is recorded on (the phase itself is kept apart, so that
+    /// ending moves it out rather than copying it out of an enum's payload).
     private let target: Target
     private var phase: FunctionCallPhase?
 
@@ -118,12 +112,15 @@ struct FunctionPhase {
         case trace(any FunctionCallTrace)
     }
 
-    init(_ recording: consuming Recording) {
-        switch consume recording {
-        case .none: (target, phase) = (.none, nil)
-        case .span(let span): (target, phase) = (.span(span), nil)
-        case .recorded(let trace, let phase): (target, self.phase) = (.trace(trace), phase)
-        }
+    /// Nothing is timed (an unsampled trace).
+    static let none = FunctionPhase(target: .none, phase: nil)
+
+    /// Timed as `span`, which ending ends.
+    static func span(_ span: any Span) -> FunctionPhase { FunctionPhase(target: .span(span), phase: nil) }
+
+    /// Timed as `phase`, which ending records on `trace`.
+    static func recorded(_ phase: consuming FunctionCallPhase, on trace: any FunctionCallTrace) -> FunctionPhase {
+        FunctionPhase(target: .trace(trace), phase: phase)
     }
 
     /// Ends the phase now.

@@ -67,18 +67,42 @@ package struct RequestAttributes: Sendable, Equatable {
         if let v = other.grpcStatus { grpcStatus = v }
     }
 
+    /// No field set (a phase's span: its function fields are passed on their own).
+    static let none = RequestAttributes()
+
+    /// The fields' attribute keys, for every writer of them (``forEach(_:)``,
+    /// ``ProtobufWriter/requestAttributes(_:)``, ``SpanFieldWriter``), each shorter than 128
+    /// bytes. The function's are ``FunctionSpans``' keys (`OTLPBatchTests.fieldBytes` checks
+    /// they encode alike).
+    enum Key {
+        static let method: StaticString = "http.request.method"
+        static let path: StaticString = "url.path"
+        static let route: StaticString = "http.route"
+        static let status: StaticString = "http.response.status_code"
+        static let rpcSystem: StaticString = "rpc.system"
+        static let rpcService: StaticString = "rpc.service"
+        static let rpcMethod: StaticString = "rpc.method"
+        static let grpcStatus: StaticString = "rpc.grpc.status_code"
+        static let function: StaticString = "mscr.function"
+        static let model: StaticString = "mscr.model"
+        static let version: StaticString = "mscr.model.version"
+        static let cold: StaticString = "mscr.cold"
+        /// `rpc.system`'s value.
+        static let grpc: StaticString = "grpc"
+    }
+
     /// Calls `body` with each set field's key and value, in the order they are encoded.
     package func forEach(_ body: (String, SpanAttribute) -> Void) {
-        if let method { body("http.request.method", .string(method)) }
-        if let path { body("url.path", .string(path)) }
-        if let route { body("http.route", .string(route)) }
-        if let status { body("http.response.status_code", .int64(Int64(status))) }
+        if let method { body(Key.method.description, .string(method)) }
+        if let path { body(Key.path.description, .string(path)) }
+        if let route { body(Key.route.description, .string(route)) }
+        if let status { body(Key.status.description, .int64(Int64(status))) }
         if let rpcService {
-            body("rpc.system", .string("grpc"))
-            body("rpc.service", .string(rpcService))
+            body(Key.rpcSystem.description, .string(Key.grpc.description))
+            body(Key.rpcService.description, .string(rpcService))
         }
-        if let rpcMethod { body("rpc.method", .string(rpcMethod)) }
-        if let grpcStatus { body("rpc.grpc.status_code", .int64(Int64(grpcStatus))) }
+        if let rpcMethod { body(Key.rpcMethod.description, .string(rpcMethod)) }
+        if let grpcStatus { body(Key.grpcStatus.description, .int64(Int64(grpcStatus))) }
         if let function { body(FunctionSpans.functionKey, .string(function)) }
         if let model { body(FunctionSpans.modelKey, .string(model)) }
         if let version { body(FunctionSpans.versionKey, .int64(Int64(version))) }
@@ -91,16 +115,17 @@ extension ProtobufWriter {
     /// order and with the bytes ``keyValue(_:_:)`` writes for each, but straight from the
     /// fields: no `SpanAttribute` built, lengths computed up front (nothing moved).
     mutating func requestAttributes(_ a: RequestAttributes) {
-        if let method = a.method { stringAttribute("http.request.method", method) }
-        if let path = a.path { stringAttribute("url.path", path) }
-        if let route = a.route { stringAttribute("http.route", route) }
-        if let status = a.status { intAttribute("http.response.status_code", Int64(status)) }
+        typealias Key = RequestAttributes.Key
+        if let method = a.method { stringAttribute(Key.method.description, method) }
+        if let path = a.path { stringAttribute(Key.path.description, path) }
+        if let route = a.route { stringAttribute(Key.route.description, route) }
+        if let status = a.status { intAttribute(Key.status.description, Int64(status)) }
         if let rpcService = a.rpcService {
-            stringAttribute("rpc.system", "grpc")
-            stringAttribute("rpc.service", rpcService)
+            stringAttribute(Key.rpcSystem.description, Key.grpc.description)
+            stringAttribute(Key.rpcService.description, rpcService)
         }
-        if let rpcMethod = a.rpcMethod { stringAttribute("rpc.method", rpcMethod) }
-        if let grpcStatus = a.grpcStatus { intAttribute("rpc.grpc.status_code", Int64(grpcStatus)) }
+        if let rpcMethod = a.rpcMethod { stringAttribute(Key.rpcMethod.description, rpcMethod) }
+        if let grpcStatus = a.grpcStatus { intAttribute(Key.grpcStatus.description, Int64(grpcStatus)) }
         if let function = a.function { stringAttribute(FunctionSpans.functionKey, function) }
         if let model = a.model { stringAttribute(FunctionSpans.modelKey, model) }
         if let version = a.version { intAttribute(FunctionSpans.versionKey, Int64(version)) }

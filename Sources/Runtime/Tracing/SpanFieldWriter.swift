@@ -9,6 +9,7 @@ import Tracing
 /// those of ``ProtobufWriter/span(_:)`` (`OTLPBatchTests` and `OTLPEncoderTests` compare them);
 /// any other span takes that path.
 struct SpanFieldWriter {
+    private typealias Key = RequestAttributes.Key
     private var p: UnsafeMutablePointer<UInt8>
 
     /// Appends `s` to `bytes` as a `ScopeSpans.spans` field; false (nothing appended) when `s`
@@ -22,9 +23,8 @@ struct SpanFieldWriter {
             endNanoseconds: s.endNanoseconds, sampled: c.sampled)
         let k = s.known
         append(
-            head, traceState: c.traceState, name: s.name, nameSuffix: s.nameSuffix, known: k, function: k.function,
-            model: k.model,
-            version: k.version, cold: k.cold, status: s.status, to: &bytes)
+            head, traceState: c.traceState, name: s.name, nameSuffix: s.nameSuffix, known: k,
+            function: k.function, model: k.model, version: k.version, cold: k.cold, status: s.status, to: &bytes)
         return true
     }
 
@@ -33,9 +33,7 @@ struct SpanFieldWriter {
     /// the phase failed (its span has an error status and an `exception` event).
     static func appendPhase(
         _ phase: FunctionCallPhase, spanID: UInt64, parent: OTLPSpanContext, to bytes: inout [UInt8]
-    )
-        -> Bool
-    {
+    ) -> Bool {
         guard phase.error == nil else { return false }
         let head = Head(
             traceIDHigh: parent.traceIDHigh, traceIDLow: parent.traceIDLow, spanID: spanID,
@@ -66,8 +64,7 @@ struct SpanFieldWriter {
     /// `model`, `version`, `cold`: `known`'s own for a ``FinishedSpan``, a phase's for a phase).
     private static func append(
         _ head: Head, traceState: String?, name: String, nameSuffix: String?, known: borrowing RequestAttributes,
-        function: String?,
-        model: String?, version: Int?, cold: Bool?, status: SpanStatus?, to bytes: inout [UInt8]
+        function: String?, model: String?, version: Int?, cold: Bool?, status: SpanStatus?, to bytes: inout [UInt8]
     ) {
         // Sizes first (the span's length comes before it).
         var size = 18 + 10 + 2  // trace_id, span_id, kind
@@ -155,24 +152,6 @@ struct SpanFieldWriter {
             }
             assert(w.p == buffer.baseAddress! + start + total)
         }
-    }
-
-    /// The attribute keys, as ``RequestAttributes/forEach(_:)`` and ``FunctionSpans`` name them
-    /// (`OTLPEncoderTests` checks they are the same), each shorter than 128 bytes.
-    enum Key {
-        static let method: StaticString = "http.request.method"
-        static let path: StaticString = "url.path"
-        static let route: StaticString = "http.route"
-        static let status: StaticString = "http.response.status_code"
-        static let rpcSystem: StaticString = "rpc.system"
-        static let rpcService: StaticString = "rpc.service"
-        static let rpcMethod: StaticString = "rpc.method"
-        static let grpcStatus: StaticString = "rpc.grpc.status_code"
-        static let function: StaticString = "mscr.function"
-        static let model: StaticString = "mscr.model"
-        static let version: StaticString = "mscr.model.version"
-        static let cold: StaticString = "mscr.cold"
-        static let grpc: StaticString = "grpc"
     }
 
     // MARK: Sizes
@@ -310,8 +289,3 @@ struct SpanFieldWriter {
 
 /// Zeros to grow a batch's bytes by before a span is written over them.
 private let zeros = [UInt8](repeating: 0, count: 4096)
-
-extension RequestAttributes {
-    /// No field set (a phase's span: its function fields are passed on their own).
-    static let none = RequestAttributes()
-}
